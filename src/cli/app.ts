@@ -1,0 +1,27 @@
+import type { InferredOptionTypes, Options } from 'yargs';
+import type { Logger } from '../core/logger.js';
+import { LOG_LEVELS } from '../log.js';
+import type { Migrator } from '../migrator.js';
+
+/** Options every command takes; they may stand before or after the command. */
+export const globalOptions = {
+  database: { type: 'string', describe: 'postgres:// URL (default: DATABASE_URL, then PGHOST..., then the embedded server)' },
+  table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: 'schema_migrations' },
+  'migrations-dir': { type: 'string', default: 'migrations', describe: 'folder of NNN_name.sql migrations' },
+  'rollbacks-dir': { type: 'string', default: 'rollbacks', describe: 'folder of NNN_name.sql rollbacks' },
+  'lock-wait': { type: 'number', default: 60, describe: "seconds to wait for another run's migration lock" },
+  'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'pino log level (default: PGSHIFT_LOG_LEVEL or info)' },
+  'env-file': { type: 'string', describe: 'load this file instead of ./.env' },
+  json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
+} as const satisfies Record<string, Options>;
+
+export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
+
+/** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */
+export interface App {
+  open(argv: GlobalArgs): Promise<{ readonly migrator: Migrator; readonly logger: Logger }>;
+  readonly signal: AbortSignal;
+  write(text: string): void;
+  /** The status to exit with when the command itself finished (validate uses it for problems found). */
+  setExitStatus(status: number): void;
+}

@@ -1,0 +1,27 @@
+import type { CommandModule, InferredOptionTypes } from 'yargs';
+import type { App, GlobalArgs } from '../app.js';
+import { resultsJson } from '../render.js';
+
+const options = {
+  steps: { type: 'number', describe: 'how many migrations to revert (default 1)', conflicts: ['to', 'all'] },
+  to: { type: 'number', describe: 'revert every applied version above this one (0: all)', conflicts: 'all' },
+  all: { type: 'boolean', describe: 'revert every applied migration' },
+} as const;
+
+export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
+  return {
+    command: 'down',
+    describe: 'revert applied migrations, newest first, each rollback with its ledger row',
+    builder: (yargs) => yargs.options(options),
+    handler: async (argv) => {
+      const { migrator } = await app.open(argv);
+      const result = await migrator.down({
+        signal: app.signal,
+        ...(argv.steps === undefined ? {} : { steps: argv.steps }),
+        ...(argv.to === undefined ? {} : { to: argv.to }),
+        ...(argv.all === undefined ? {} : { all: argv.all }),
+      });
+      if (argv.json) app.write(resultsJson(result.migrations));
+    },
+  };
+}

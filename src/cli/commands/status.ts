@@ -1,0 +1,16 @@
+import type { CommandModule } from 'yargs';
+import type { App, GlobalArgs } from '../app.js';
+import { statusJson, statusTable } from '../render.js';
+
+export function statusCommand(app: App): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'status',
+    describe: 'list every version: applied, pending, changed (checksum drift) or missing',
+    handler: async (argv) => {
+      const { migrator, logger } = await app.open(argv);
+      const { entries, problems } = await migrator.status({ signal: app.signal });
+      for (const problem of problems) logger.warn(problem.message, { code: problem.code, hint: problem.hint });
+      app.write(argv.json ? statusJson(entries) : statusTable(entries));
+    },
+  };
+}

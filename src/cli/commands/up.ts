@@ -1,0 +1,25 @@
+import type { CommandModule, InferredOptionTypes } from 'yargs';
+import type { App, GlobalArgs } from '../app.js';
+import { resultsJson } from '../render.js';
+
+const options = {
+  to: { type: 'number', describe: 'stop after this version' },
+  migration: { type: 'string', describe: 'apply only this file, even out of order' },
+} as const;
+
+export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
+  return {
+    command: 'up',
+    describe: 'apply pending migrations in order, each in its own transaction with its ledger row',
+    builder: (yargs) => yargs.options(options),
+    handler: async (argv) => {
+      const { migrator } = await app.open(argv);
+      const result = await migrator.up({
+        signal: app.signal,
+        ...(argv.to === undefined ? {} : { to: argv.to }),
+        ...(argv.migration === undefined ? {} : { migration: argv.migration }),
+      });
+      if (argv.json) app.write(resultsJson(result.migrations));
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { ErrorCode } from '../core/errors.js';
+
+/** SPEC's exit statuses, in one table. `Record` makes the compiler refuse a code without one. */
+const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
+  MIGRATION_FAILED: 1,
+  ROLLBACK_FAILED: 1,
+  LEDGER_TAMPERED: 1,
+  USAGE: 2,
+  CONFIG_INVALID: 2,
+  EMBEDDED_REFUSED: 2,
+  EMBEDDED_UNAVAILABLE: 2,
+  VALIDATION_FAILED: 3,
+  BAD_NAME: 3,
+  DUPLICATE_VERSION: 3,
+  ORPHAN_ROLLBACK: 3,
+  INVALID_ENCODING: 3,
+  CHECKSUM_MISMATCH: 3,
+  MIGRATION_MISSING: 3,
+  OUT_OF_ORDER: 3,
+  ROLLBACK_MISSING: 3,
+  TRANSACTION_CONTROL: 3,
+  PSQL_ONLY: 3,
+  FOREIGN_LEDGER: 3,
+  LOCK_TIMEOUT: 4,
+  CONNECTION_FAILED: 5,
+  CONNECTION_LOST: 5,
+  EMBEDDED_START_FAILED: 5,
+  INTERRUPTED: 130,
+};
+
+export const EXIT_OK = 0;
+/** Validation found problems (`validate`), the same status `up` stops with. */
+export const EXIT_INVALID = 3;
+export const EXIT_INTERRUPTED = 130;
+/** Errors that are not pgshift's own (bugs, unexpected I/O failures) are reported as failures. */
+export const EXIT_UNEXPECTED = 1;
+
+export function exitStatusOf(code: ErrorCode): number {
+  return EXIT_STATUS[code];
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * The pgshift command. Parses arguments, loads .env, builds the migrator, turns errors into exit statuses.
+ * The only module that imports yargs and dotenv, and the only one that exits the process.
+ */
+import { readFileSync } from 'node:fs';
+import dotenv from 'dotenv';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { resolveDatabase } from '../config.js';
+import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import { createMigrator } from '../migrator.js';
+import { globalOptions, type App, type GlobalArgs } from './app.js';
+import { downCommand } from './commands/down.js';
+import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, exitStatusOf } from './exit-status.js';
+import { errorFields, errorText } from './render.js';
+
+const pretty = process.stderr.isTTY === true;
+
+export async function main(args: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    process.stderr.write(`pgshift: ${signal}: cancelling the running statement and rolling back (send it again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+
+  let exitStatus = EXIT_OK;
+  let logger: Logger | undefined;
+  const app: App = {
+    signal: controller.signal,
+    write: (text) => void process.stdout.write(text),
+    setExitStatus: (status) => void (exitStatus = status),
+    async open(argv: GlobalArgs) {
+      loadEnvFile(argv['env-file']);
+      const level = (argv['log-level'] ?? process.env['PGSHIFT_LOG_LEVEL'] ?? 'info') as LogLevel;
+      if (!LOG_LEVELS.includes(level)) {
+        throw new PgshiftError('USAGE', `log level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
+      }
+      logger = await createLogger({ level, pretty });
+      const cwd = process.cwd();
+      const { target, source } = resolveDatabase(argv.database, process.env, cwd);
+      logger.debug('database chosen', { source });
+      const migrator = createMigrator({
+        database: target,
+        cwd,
+        migrationsDir: argv['migrations-dir'],
+        rollbacksDir: argv['rollbacks-dir'],
+        lockWaitSeconds: argv['lock-wait'],
+        logger,
+        ...(argv.table === undefined ? {} : { table: argv.table }),
+      });
+      return { migrator, logger };
+    },
+  };
+
+  try {
+    await buildParser(app, args).parseAsync();
+  } catch (error) {
+    return report(error, logger);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+  return exitStatus;
+}
+
+function buildParser(app: App, args: readonly string[]) {
+  return yargs([...args])
+    .scriptName('pgshift')
+    .usage('$0 <command> [options]\n\nPostgreSQL schema migrations from migrations/NNN_name.sql, with a checksummed ledger.')
+    .options(globalOptions)
+    .command(upCommand(app))
+    .command(downCommand(app))
+    .command(statusCommand(app))
+    .command(validateCommand(app))
+    .demandCommand(1, 'name a command: up, down, status or validate')
+    .recommendCommands()
+    .strict()
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new PgshiftError('USAGE', message, { hint: 'pgshift --help lists commands and options' });
+    })
+    .version(packageVersion())
+    .help();
+}
+
+/** A .env never overrides variables already set: the deploy environment always wins over a stray file. */
+function loadEnvFile(path: string | undefined): void {
+  const result = dotenv.config({ path: path ?? '.env', quiet: true });
+  if (path !== undefined && result.error) {
+    throw new PgshiftError('USAGE', `cannot read --env-file ${path}: ${result.error.message}`);
+  }
+}
+
+function report(error: unknown, logger: Logger | undefined): number {
+  if (!isPgshiftError(error)) {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`pgshift: unexpected error (please report it): ${text}\n`);
+    return EXIT_UNEXPECTED;
+  }
+  const status = exitStatusOf(error.code);
+  if (pretty || !logger) process.stderr.write(errorText(error));
+  else logger.error(error.message, errorFields(error, status));
+  return status;
+}
+
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+const status = await main(hideBin(process.argv));
+// Pipes may be asynchronous (macOS): let stdout drain before the process ends.
+process.stdout.write('', () => process.exit(status));

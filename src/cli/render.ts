@@ -1,0 +1,95 @@
+/**
+ * Results into words: the status table, JSON answers, problem lists and error blocks. Pure formatting;
+ * main.ts decides where each string goes.
+ */
+import type { PgshiftError, Problem } from '../core/errors.js';
+import type { MigrationResult, StatusEntry } from '../core/types.js';
+
+export function statusTable(entries: readonly StatusEntry[]): string {
+  if (entries.length === 0) return 'no migrations found\n';
+  const rows = entries.map((entry) => [
+    String(entry.version),
+    entry.name,
+    entry.state,
+    entry.appliedAt ? formatTime(entry.appliedAt) : '-',
+    entry.executionMs === undefined ? '-' : String(entry.executionMs),
+    entry.hasRollback ? 'yes' : 'no',
+  ]);
+  return table(['version', 'name', 'state', 'applied at', 'ms', 'rollback'], rows, [0, 4]);
+}
+
+export function statusJson(entries: readonly StatusEntry[]): string {
+  return `${JSON.stringify(
+    entries.map((entry) => ({
+      version: entry.version,
+      name: entry.name,
+      state: entry.state,
+      appliedAt: entry.appliedAt?.toISOString() ?? null,
+      executionMs: entry.executionMs ?? null,
+      checksum: entry.checksum,
+      hasRollback: entry.hasRollback,
+    })),
+    null,
+    2,
+  )}\n`;
+}
+
+export function resultsJson(results: readonly MigrationResult[]): string {
+  return `${JSON.stringify(results, null, 2)}\n`;
+}
+
+export function problemsText(problems: readonly Problem[]): string {
+  return problems.map((problem) => `${problem.message}\n  hint: ${problem.hint}\n`).join('');
+}
+
+export function problemsJson(problems: readonly Problem[]): string {
+  return `${JSON.stringify(problems, null, 2)}\n`;
+}
+
+/** The block a person reads: what failed, where (with the line and a caret), what the server said, what to do. */
+export function errorText(error: PgshiftError): string {
+  const lines = [`error: ${error.message}`];
+  const { sql } = error;
+  if (sql?.snippet && sql.line !== undefined) {
+    const [code = '', caret = ''] = sql.snippet.split('\n');
+    const gutter = String(sql.line).length;
+    lines.push(`  ${String(sql.line)} | ${code}`, `  ${' '.repeat(gutter)} | ${caret}`);
+  }
+  if (sql?.sqlState) lines.push(`  SQLSTATE ${sql.sqlState}`);
+  if (sql?.detail) lines.push(`  detail: ${sql.detail}`);
+  if (sql?.serverHint) lines.push(`  server hint: ${sql.serverHint}`);
+  if (sql?.where) lines.push(`  context: ${sql.where.replaceAll('\n', '\n    ')}`);
+  if (error.problems.length > 1) {
+    for (const problem of error.problems) lines.push(`  - ${problem.message}`, `    hint: ${problem.hint}`);
+  }
+  if (error.hint) lines.push(`  hint: ${error.hint}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The same error as structured fields, for a JSON log line. */
+export function errorFields(error: PgshiftError, exitStatus: number): Record<string, unknown> {
+  return {
+    code: error.code,
+    exitStatus,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.sql ? { sql: error.sql } : {}),
+    ...(error.problems.length > 0 ? { problems: error.problems } : {}),
+  };
+}
+
+function formatTime(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function table(header: readonly string[], rows: readonly string[][], rightAligned: readonly number[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => {
+        const width = widths[column] ?? 0;
+        return rightAligned.includes(column) ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}

