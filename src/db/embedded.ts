@@ -72,12 +72,12 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     if (cold) await server.initialise();
     await server.start();
   } catch (error) {
-    await server.stop().catch(() => undefined);
+    // No stop(): start() rejects only once the server process has exited, and stop() would wait forever
+    // for an exit event that has already happened.
     log.end();
-    const fatal = lines.join('').split('\n').find((line) => /\b(FATAL|PANIC|ERROR)\b|error:/.test(line));
     throw new PgshiftError(
       'EMBEDDED_START_FAILED',
-      `the embedded PostgreSQL server did not start: ${fatal?.trim() ?? (error instanceof Error ? error.message : 'no reason given')}`,
+      `the embedded PostgreSQL server did not start: ${startFailureReason(lines) ?? (error instanceof Error ? error.message : 'no reason given')}`,
       { hint: `its log is ${shown(logPath)}; delete ${shown(options.dir)} to start from an empty database, or set DATABASE_URL`, cause: error },
     );
   }
@@ -92,6 +92,22 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
       log.end();
     },
   };
+}
+
+/**
+ * The server's FATAL line, and the line before it when that one says why: for a bad setting the FATAL line
+ * only says "configuration file contains errors" and the preceding LOG line names the setting.
+ */
+function startFailureReason(output: readonly string[]): string | undefined {
+  const lines = output
+    .join('')
+    .split('\n')
+    .map((line) => line.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\] /, '').trim())
+    .filter((line) => line !== '');
+  const at = lines.findIndex((line) => /^(FATAL|PANIC):|error:/.test(line));
+  if (at < 0) return undefined;
+  const before = lines[at - 1]?.match(/^(?:LOG|ERROR):\s+(.*)$/)?.[1];
+  return before && !/starting PostgreSQL|listening on/.test(before) ? `${before}; ${lines[at]}` : lines[at];
 }
 
 function settingsFor(port: number, password: string): ConnectionSettings {
