@@ -4,17 +4,20 @@
  */
 import { join, resolve } from 'node:path';
 import { buildCatalog, type Catalog } from './core/catalog.js';
-import { failValidation, isPgshiftError, type Problem } from './core/errors.js';
+import { failValidation, isPgshiftError, PgshiftError, type Problem } from './core/errors.js';
 import { silentLogger, type Logger } from './core/logger.js';
-import { planDown, planUp, statusOf, validationProblems } from './core/planner.js';
-import type { LedgerRow, MigrationResult, SqlFile, StatusEntry } from './core/types.js';
+import { DURATION } from './core/directives.js';
+import { planDown, planUp, statusOf, validationProblems, type History } from './core/planner.js';
+import type { MigrationResult, SqlFile, StatusEntry } from './core/types.js';
 import { startEmbedded, type EmbeddedOptions } from './db/embedded.js';
 import { DEFAULT_TABLE, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
 import { acquireLock, lockKey, releaseLock } from './db/lock.js';
-import { applyScript, revertScript, type LedgerCreation } from './db/scripts.js';
+import { readProgress } from './db/progress.js';
+import { applyScript, timeoutsFor, type LedgerCreation, type Timeouts } from './db/scripts.js';
 import { openSession, type ConnectionSettings, type Session } from './db/session.js';
 import { loadCatalog, loadSingleFile, type Directories } from './io/loader.js';
-import { interrupted, runScript, type RunContext } from './run/execute.js';
+import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from './run/apply.js';
+import { interrupted, type RunContext } from './run/execute.js';
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
 export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
@@ -32,6 +35,17 @@ export interface MigratorOptions {
   readonly table?: string;
   /** How long to wait for another run's migration lock. Default 60. */
   readonly lockWaitSeconds?: number;
+  /**
+   * lock_timeout for migration statements, as PostgreSQL writes durations (`10s`, `500ms`; `0` for none).
+   * Default `10s`: a migration waiting on a lock queues every other query on that table behind it.
+   */
+  readonly lockTimeout?: string;
+  /** statement_timeout for migration statements. Default: the server's. */
+  readonly statementTimeout?: string;
+  /** How often a transactional migration stopped by a lock timeout is tried again. Default 3. */
+  readonly lockRetries?: number;
+  /** Wait before the first retry, doubled each time. Default 1000. */
+  readonly lockRetryDelayMs?: number;
   /** Default: silent. */
   readonly logger?: Logger;
 }
@@ -46,6 +60,8 @@ export interface UpOptions extends CallOptions {
   readonly to?: number;
   /** Apply only this file, even out of order; nothing happens if it is applied with the same checksum. */
   readonly migration?: string;
+  /** All pending migrations in one transaction, all or nothing. Refused when one is a no-transaction file. */
+  readonly singleTransaction?: boolean;
 }
 
 export interface DownOptions extends CallOptions {
@@ -85,6 +101,11 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     rollbacksDir: options.rollbacksDir ?? 'rollbacks',
   };
   const lockWaitMs = (options.lockWaitSeconds ?? 60) * 1000;
+  const defaults: Timeouts = {
+    lockTimeout: duration('lock timeout', options.lockTimeout ?? '10s'),
+    ...(options.statementTimeout === undefined ? {} : { statementTimeout: duration('statement timeout', options.statementTimeout) }),
+  };
+  const retry: RetryPolicy = { retries: options.lockRetries ?? 3, firstDelayMs: options.lockRetryDelayMs ?? 1000 };
   const target = options.database ?? { embedded: { dir: join(cwd, '.pgshift') } };
 
   async function withSession<T>(signal: AbortSignal | undefined, work: (session: Session, table: LedgerTable) => Promise<T>): Promise<T> {
@@ -121,28 +142,11 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     }
   }
 
-  async function runAll(
-    session: Session,
-    table: LedgerTable,
-    signal: AbortSignal | undefined,
-    steps: ReadonlyArray<{ file: SqlFile; version: number; script: (create: LedgerCreation | undefined) => ReturnType<typeof applyScript> }>,
-    ledger: LedgerState,
-    direction: 'up' | 'down',
-  ): Promise<RunResult> {
-    const context: RunContext = { session, table, logger, signal };
-    let createLedger: LedgerCreation | undefined = ledger.exists ? undefined : { schemaExists: ledger.schemaExists };
-    const migrations: MigrationResult[] = [];
-    for (const step of steps) {
-      const durationMs = await runScript(context, step.script(createLedger), direction);
-      createLedger = undefined;
-      migrations.push({ direction, version: step.version, name: step.file.name, path: step.file.path, durationMs });
-      logger.info(`${direction === 'up' ? 'applied' : 'reverted'} ${step.file.path} (${durationMs} ms)`, {
-        version: step.version,
-        durationMs,
-      });
-    }
-    if (steps.length === 0) logger.info(direction === 'up' ? 'nothing to apply' : 'nothing to revert');
-    return { migrations };
+  function logDone(result: MigrationResult): void {
+    logger.info(`${result.direction === 'up' ? 'applied' : 'reverted'} ${result.path} (${result.durationMs} ms)`, {
+      version: result.version,
+      durationMs: result.durationMs,
+    });
   }
 
   return {
@@ -151,17 +155,37 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       const only = call.migration === undefined ? undefined : await loadOnly(dirs, call.migration);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
-          const ledger = await readLedger(session, table);
-          const files = planUp(catalog, rowsOf(ledger), {
+          const history = await readHistory(session, table);
+          const planned = planUp(catalog, history.rows, {
             ...(call.to === undefined ? {} : { to: call.to }),
             ...(only === undefined ? {} : { only }),
+            ...(call.singleTransaction === undefined ? {} : { singleTransaction: call.singleTransaction }),
           });
-          const steps = files.map((file) => ({
-            file,
-            version: file.version,
-            script: (create: LedgerCreation | undefined) => applyScript(table, file, create),
-          }));
-          return runAll(session, table, call.signal, steps, ledger, 'up');
+          const context: RunContext = { session, table, logger, signal: call.signal };
+          let createLedger: LedgerCreation | undefined = history.ledger.exists ? undefined : { schemaExists: history.ledger.schemaExists };
+          const migrations: MigrationResult[] = [];
+          const result = (file: SqlFile, durationMs: number): MigrationResult => {
+            const done = { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs } as const;
+            migrations.push(done);
+            logDone(done);
+            return done;
+          };
+          if (call.singleTransaction && planned.length > 0) {
+            const steps = planned.map(({ file, analysis }) => ({ file, timeouts: timeoutsFor(analysis.directives, defaults) }));
+            const durationMs = await applyTransactional(context, applyScript(table, steps, createLedger), retry);
+            for (const { file } of planned) result(file, durationMs);
+          } else {
+            for (const step of planned) {
+              const timeouts = timeoutsFor(step.analysis.directives, defaults);
+              const durationMs = step.analysis.directives.transaction
+                ? await applyTransactional(context, applyScript(table, [{ file: step.file, timeouts }], createLedger), retry)
+                : await applyNoTransaction(context, { planned: step, timeouts, createLedger });
+              createLedger = undefined;
+              result(step.file, durationMs);
+            }
+          }
+          if (planned.length === 0) logger.info('nothing to apply');
+          return { migrations };
         }),
       );
     },
@@ -170,18 +194,22 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
-          const ledger = await readLedger(session, table);
-          const plan = planDown(catalog, rowsOf(ledger), {
+          const history = await readHistory(session, table);
+          const plan = planDown(catalog, history.rows, {
             ...(call.steps === undefined ? {} : { steps: call.steps }),
             ...(call.to === undefined ? {} : { to: call.to }),
             ...(call.all === undefined ? {} : { all: call.all }),
           });
-          const steps = plan.map(({ applied, rollback }) => ({
-            file: rollback,
-            version: applied.version,
-            script: () => revertScript(table, rollback, applied.version),
-          }));
-          return runAll(session, table, call.signal, steps, ledger, 'down');
+          const context: RunContext = { session, table, logger, signal: call.signal };
+          const migrations: MigrationResult[] = [];
+          for (const step of plan) {
+            const durationMs = await revert(context, step, timeoutsFor(step.analysis.directives, defaults));
+            const done = { direction: 'down', version: step.version, name: step.name, path: step.rollback.path, durationMs } as const;
+            migrations.push(done);
+            logDone(done);
+          }
+          if (plan.length === 0) logger.info('nothing to revert');
+          return { migrations };
         }),
       );
     },
@@ -189,8 +217,8 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     async status(call = {}) {
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, async (session, table) => {
-        const ledger = await readLedger(session, table);
-        return { entries: statusOf(catalog, rowsOf(ledger)), problems: catalog.problems };
+        const history = await readHistory(session, table);
+        return { entries: statusOf(catalog, history.rows), problems: catalog.problems };
       });
     },
 
@@ -198,7 +226,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, async (session, table) => {
         try {
-          return validationProblems(catalog, rowsOf(await readLedger(session, table)));
+          return validationProblems(catalog, (await readHistory(session, table)).rows);
         } catch (error) {
           if (isPgshiftError(error) && error.problems.length > 0) return error.problems;
           throw error;
@@ -208,8 +236,20 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
   };
 }
 
-function rowsOf(ledger: LedgerState): readonly LedgerRow[] {
-  return ledger.exists ? ledger.rows : [];
+/** The ledger and the progress of unfinished no-transaction files. */
+async function readHistory(session: Session, table: LedgerTable): Promise<{ ledger: LedgerState; rows: History }> {
+  const ledger = await readLedger(session, table);
+  const progress = ledger.exists ? await readProgress(session, table) : [];
+  return { ledger, rows: { ledger: ledger.exists ? ledger.rows : [], progress } };
+}
+
+function duration(what: string, value: string): string {
+  if (!DURATION.test(value)) {
+    throw new PgshiftError('USAGE', `${what} ${JSON.stringify(value)} is not a duration`, {
+      hint: 'write a number with an optional unit: 0 (no limit), 500ms, 10s, 2min, 1h',
+    });
+  }
+  return value;
 }
 
 async function loadOnly(dirs: Directories, path: string): Promise<SqlFile> {

@@ -54,6 +54,9 @@ export async function main(args: readonly string[]): Promise<number> {
         migrationsDir: argv['migrations-dir'],
         rollbacksDir: argv['rollbacks-dir'],
         lockWaitSeconds: argv['lock-wait'],
+        lockTimeout: argv['lock-timeout'],
+        lockRetries: argv['lock-retries'],
+        ...(argv['statement-timeout'] === undefined ? {} : { statementTimeout: argv['statement-timeout'] }),
         logger,
         ...(argv.table === undefined ? {} : { table: argv.table }),
       });

@@ -10,12 +10,20 @@ export function statusTable(entries: readonly StatusEntry[]): string {
   const rows = entries.map((entry) => [
     String(entry.version),
     entry.name,
-    entry.state,
+    entry.progress ? `${entry.state} (${entry.progress.done}/${entry.progress.total})` : entry.state,
     entry.appliedAt ? formatTime(entry.appliedAt) : '-',
     entry.executionMs === undefined ? '-' : String(entry.executionMs),
     entry.hasRollback ? 'yes' : 'no',
   ]);
-  return table(['version', 'name', 'state', 'applied at', 'ms', 'rollback'], rows, [0, 4]);
+  const notes = entries
+    .filter((entry) => entry.progress)
+    .map(
+      (entry) =>
+        `version ${entry.version} stopped after statement ${entry.progress?.done} of ${entry.progress?.total}${
+          entry.progress?.error ? `: ${entry.progress.error}` : ''
+        }\n  up resumes it at statement ${(entry.progress?.done ?? 0) + 1}; down reverts it with its rollback\n`,
+    );
+  return `${table(['version', 'name', 'state', 'applied at', 'ms', 'rollback'], rows, [0, 4])}${notes.length > 0 ? `\n${notes.join('')}` : ''}`;
 }
 
 export function statusJson(entries: readonly StatusEntry[]): string {
@@ -28,6 +36,7 @@ export function statusJson(entries: readonly StatusEntry[]): string {
       executionMs: entry.executionMs ?? null,
       checksum: entry.checksum,
       hasRollback: entry.hasRollback,
+      ...(entry.progress ? { progress: { done: entry.progress.done, total: entry.progress.total, error: entry.progress.error ?? null } } : {}),
     })),
     null,
     2,

@@ -15,6 +15,10 @@ export type ProblemCode =
   | 'ROLLBACK_MISSING'
   | 'TRANSACTION_CONTROL'
   | 'PSQL_ONLY'
+  | 'NEEDS_NO_TRANSACTION'
+  | 'UNTERMINATED'
+  | 'BAD_DIRECTIVE'
+  | 'PARTIAL_CHANGED'
   | 'FOREIGN_LEDGER';
 
 export type ErrorCode =

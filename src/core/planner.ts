@@ -4,14 +4,30 @@
  */
 import type { Catalog } from './catalog.js';
 import { failValidation, PgshiftError, type Problem } from './errors.js';
-import { scriptProblems } from './script-checks.js';
-import type { LedgerRow, SqlFile, StatusEntry } from './types.js';
+import { lineColumnAt } from './position.js';
+import { analyzeScript, type ScriptAnalysis } from './script-checks.js';
+import type { LedgerRow, ProgressRow, SqlFile, StatusEntry } from './types.js';
+
+/** What the database says has been done: finished migrations, and no-transaction files stopped partway. */
+export interface History {
+  readonly ledger: readonly LedgerRow[];
+  readonly progress: readonly ProgressRow[];
+}
 
 export interface UpOptions {
   /** Stop after this version. */
   readonly to?: number;
   /** Apply only this file (`--migration PATH`), even below the highest applied version. */
   readonly only?: SqlFile;
+  /** All pending files in one transaction: refused when one of them cannot run in a transaction. */
+  readonly singleTransaction?: boolean;
+}
+
+export interface PlannedMigration {
+  readonly file: SqlFile;
+  readonly analysis: ScriptAnalysis;
+  /** Set when a no-transaction file stopped partway: it resumes after the statements recorded here. */
+  readonly progress?: ProgressRow;
 }
 
 export interface DownOptions {
@@ -22,18 +38,32 @@ export interface DownOptions {
 }
 
 export interface DownStep {
-  readonly applied: LedgerRow;
+  readonly version: number;
+  readonly name: string;
   readonly rollback: SqlFile;
+  readonly analysis: ScriptAnalysis;
+  /** Set when the migration being reverted was only partly applied: its progress is cleared, not a ledger row. */
+  readonly partial: boolean;
 }
 
 /** Problems of the files themselves and of the ledger against them: drift, missing files, order. */
 export function ledgerProblems(
   catalog: Catalog,
-  ledger: readonly LedgerRow[],
+  { ledger, progress }: History,
   { checkOrder = true }: { readonly checkOrder?: boolean } = {},
 ): Problem[] {
   const problems = [...catalog.problems];
   const files = new Map(catalog.migrations.map((file) => [file.version, file]));
+  for (const row of progress) {
+    if (!files.has(row.version)) {
+      problems.push({
+        code: 'MIGRATION_MISSING',
+        version: row.version,
+        message: `version ${row.version} (${row.name}) is partly applied (${row.statementHashes.length} of ${row.statementCount} statements) but no migration file has that version`,
+        hint: `restore migrations/${String(row.version).padStart(3, '0')}_${row.name}.sql to finish it with up, or revert what it did with down`,
+      });
+    }
+  }
   let highestApplied: LedgerRow | undefined;
   for (const row of ledger) {
     if (!highestApplied || row.version > highestApplied.version) highestApplied = row;
@@ -73,17 +103,24 @@ export function ledgerProblems(
 }
 
 /** Everything `validate` reports: ledger problems plus script problems in every file. */
-export function validationProblems(catalog: Catalog, ledger: readonly LedgerRow[]): Problem[] {
+export function validationProblems(catalog: Catalog, history: History): Problem[] {
+  const partial = new Map(history.progress.map((row) => [row.version, row]));
   return [
-    ...ledgerProblems(catalog, ledger),
-    ...catalog.migrations.flatMap((file) => scriptProblems(file)),
-    ...[...catalog.rollbacks.values()].flatMap((file) => scriptProblems(file)),
+    ...ledgerProblems(catalog, history),
+    ...catalog.migrations.flatMap((file) => {
+      const analysis = analyzeScript(file);
+      const progress = partial.get(file.version);
+      return [...analysis.problems, ...(progress ? resumeProblems(file, analysis, progress) : [])];
+    }),
+    ...[...catalog.rollbacks.values()].flatMap((file) => analyzeScript(file).problems),
   ];
 }
 
-export function planUp(catalog: Catalog, ledger: readonly LedgerRow[], options: UpOptions = {}): SqlFile[] {
+export function planUp(catalog: Catalog, history: History, options: UpOptions = {}): PlannedMigration[] {
   const { only, to } = options;
-  const problems = ledgerProblems(catalog, ledger, { checkOrder: only === undefined });
+  const { ledger } = history;
+  const problems = ledgerProblems(catalog, history, { checkOrder: only === undefined });
+  const partial = new Map(history.progress.map((row) => [row.version, row]));
   const applied = new Map(ledger.map((row) => [row.version, row]));
   if (to !== undefined && !catalog.migrations.some((file) => file.version === to)) {
     throw new PgshiftError('USAGE', `--to ${to}: no migration has version ${to}`, {
@@ -108,20 +145,59 @@ export function planUp(catalog: Catalog, ledger: readonly LedgerRow[], options: 
     pending = catalog.migrations.filter((file) => !applied.has(file.version) && (to === undefined || file.version <= to));
   }
 
-  problems.push(...pending.flatMap((file) => scriptProblems(file)));
+  const planned = pending.map((file): PlannedMigration => {
+    const analysis = analyzeScript(file);
+    const progress = partial.get(file.version);
+    problems.push(...analysis.problems, ...(progress ? resumeProblems(file, analysis, progress) : []));
+    return { file, analysis, ...(progress ? { progress } : {}) };
+  });
   if (problems.length > 0) failValidation(problems);
-  return pending;
+  const outside = options.singleTransaction ? planned.find((step) => !step.analysis.directives.transaction) : undefined;
+  if (outside) {
+    throw new PgshiftError('USAGE', `--single-transaction: ${outside.file.path} is a no-transaction file, which cannot run inside one transaction`, {
+      hint: 'apply up to the version before it with --single-transaction --to, then run up without the flag',
+    });
+  }
+  return planned;
 }
 
-export function planDown(catalog: Catalog, ledger: readonly LedgerRow[], options: DownOptions = {}): DownStep[] {
-  const problems = ledgerProblems(catalog, ledger, { checkOrder: false });
-  const newestFirst = [...ledger].sort((a, b) => b.version - a.version);
-  let targets: LedgerRow[];
+/**
+ * A partly applied file may be fixed from the failed statement on, but what already ran must not change:
+ * resuming would otherwise record statements that never ran.
+ */
+function resumeProblems(file: SqlFile, analysis: ScriptAnalysis, progress: ProgressRow): Problem[] {
+  const done = progress.statementHashes.length;
+  const problem = (message: string, line?: number): Problem => ({
+    code: 'PARTIAL_CHANGED',
+    file: file.path,
+    version: file.version,
+    ...(line === undefined ? {} : { line }),
+    message: `${file.path}${line === undefined ? '' : `:${line}`}: ${message}`,
+    hint: `statements 1-${done} have already run and must stay as they were; put changes in the failed statement or later ones, or revert with pgshift down and start over`,
+  });
+  if (analysis.directives.transaction) {
+    return [problem(`the file was partly applied as a no-transaction file (${done} of ${progress.statementCount} statements) but has lost its -- pgshift:no-transaction directive`)];
+  }
+  const changed = progress.statementHashes.findIndex((hash, index) => analysis.statements[index]?.hash !== hash);
+  if (changed === -1) return [];
+  const statement = analysis.statements[changed];
+  const line = statement ? lineColumnAt(file.text, statement.start).line : undefined;
+  return [problem(`statement ${changed + 1} has already run (${done} of ${progress.statementCount} statements are done) but was edited or removed since`, line)];
+}
+
+
+export function planDown(catalog: Catalog, history: History, options: DownOptions = {}): DownStep[] {
+  const problems = ledgerProblems(catalog, history, { checkOrder: false });
+  const partial = new Set(history.progress.map((row) => row.version));
+  const newestFirst: Array<{ version: number; name: string }> = [...history.ledger, ...history.progress].sort(
+    (a, b) => b.version - a.version,
+  );
+  let targets: Array<{ version: number; name: string }>;
   if (options.all) {
     targets = newestFirst;
   } else if (options.to !== undefined) {
     const { to } = options;
-    if (to !== 0 && !ledger.some((row) => row.version === to)) {
+    if (to !== 0 && !newestFirst.some((row) => row.version === to)) {
       throw new PgshiftError('USAGE', `--to ${to}: version ${to} is not applied`, {
         hint: 'pass an applied version to keep (pgshift status lists them), or 0 to revert everything',
       });
@@ -139,8 +215,9 @@ export function planDown(catalog: Catalog, ledger: readonly LedgerRow[], options
   for (const applied of targets) {
     const rollback = catalog.rollbacks.get(applied.version);
     if (rollback) {
-      steps.push({ applied, rollback });
-      problems.push(...scriptProblems(rollback));
+      const analysis = analyzeScript(rollback);
+      steps.push({ version: applied.version, name: applied.name, rollback, analysis, partial: partial.has(applied.version) });
+      problems.push(...analysis.problems);
     } else {
       problems.push({
         code: 'ROLLBACK_MISSING',
@@ -154,22 +231,40 @@ export function planDown(catalog: Catalog, ledger: readonly LedgerRow[], options
   return steps;
 }
 
-export function statusOf(catalog: Catalog, ledger: readonly LedgerRow[]): StatusEntry[] {
+export function statusOf(catalog: Catalog, { ledger, progress }: History): StatusEntry[] {
   const rows = new Map(ledger.map((row) => [row.version, row]));
+  const partial = new Map(progress.map((row) => [row.version, row]));
   const entries: StatusEntry[] = catalog.migrations.map((file) => {
     const row = rows.get(file.version);
+    const started = partial.get(file.version);
     rows.delete(file.version);
+    partial.delete(file.version);
     return {
       version: file.version,
       name: file.name,
-      state: !row ? 'pending' : row.checksum === file.checksum ? 'applied' : 'changed',
+      state: row ? (row.checksum === file.checksum ? 'applied' : 'changed') : started ? 'partial' : 'pending',
       path: file.path,
       appliedAt: row?.appliedAt,
       executionMs: row?.executionMs,
       checksum: row?.checksum ?? file.checksum,
       hasRollback: catalog.rollbacks.has(file.version),
+      ...(started && !row ? { progress: progressOf(started) } : {}),
     };
   });
+  for (const started of partial.values()) {
+    if (rows.has(started.version)) continue;
+    entries.push({
+      version: started.version,
+      name: started.name,
+      state: 'missing',
+      path: undefined,
+      appliedAt: undefined,
+      executionMs: undefined,
+      checksum: '',
+      hasRollback: catalog.rollbacks.has(started.version),
+      progress: progressOf(started),
+    });
+  }
   for (const row of rows.values()) {
     entries.push({
       version: row.version,
@@ -183,4 +278,8 @@ export function statusOf(catalog: Catalog, ledger: readonly LedgerRow[]): Status
     });
   }
   return entries.sort((a, b) => a.version - b.version);
+}
+
+function progressOf(row: ProgressRow): NonNullable<StatusEntry['progress']> {
+  return { done: row.statementHashes.length, total: row.statementCount, error: row.lastError };
 }

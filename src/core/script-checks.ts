@@ -1,73 +1,91 @@
+import { checksumOf } from './checksum.js';
+import { parseDirectives, type Directives } from './directives.js';
 import type { Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
-import { scanSql, type ScanResult } from './sql-lexer.js';
+import { scanSql } from './sql-lexer.js';
+import { outsideTransactionName, transactionControlName } from './statement-kinds.js';
 import type { SqlFile } from './types.js';
 
-/**
- * What a file must not contain for pgshift to run it as one transaction with its ledger row:
- * its own transaction control (a COMMIT halfway would commit half the file), and psql-only syntax.
- */
-export function scriptProblems(file: SqlFile, scan: ScanResult = scanSql(file.text)): Problem[] {
-  const problems: Problem[] = [];
-  const at = (index: number): string => {
-    const { line, column } = lineColumnAt(file.text, index);
-    return `${file.path}:${line}:${column}`;
-  };
-  const lineOf = (index: number): number => lineColumnAt(file.text, index).line;
-
-  for (const statement of scan.statements) {
-    const control = transactionControlName(statement.words);
-    if (control) {
-      problems.push({
-        code: 'TRANSACTION_CONTROL',
-        file: file.path,
-        version: file.version,
-        line: lineOf(statement.start),
-        message: `${at(statement.start)}: ${control} would end the transaction pgshift runs this file in`,
-        hint: 'remove BEGIN/COMMIT from the file: pgshift already runs each file and its ledger row in one transaction',
-      });
-      break;
-    }
-  }
-  if (scan.metaCommandAt !== undefined) {
-    problems.push({
-      code: 'PSQL_ONLY',
-      file: file.path,
-      version: file.version,
-      line: lineOf(scan.metaCommandAt),
-      message: `${at(scan.metaCommandAt)}: a psql meta-command (backslash command) is not SQL the server can run`,
-      hint: 'write the SQL it stands for (\\i: paste the included file into a migration of its own; \\set: use the value directly)',
-    });
-  }
-  if (scan.copyFromStdinAt !== undefined) {
-    problems.push({
-      code: 'PSQL_ONLY',
-      file: file.path,
-      version: file.version,
-      line: lineOf(scan.copyFromStdinAt),
-      message: `${at(scan.copyFromStdinAt)}: COPY ... FROM STDIN needs psql to send the data lines that follow it`,
-      hint: 'turn the data into INSERT ... VALUES statements, or COPY from a file the server can read',
-    });
-  }
-  return problems;
+export interface ScriptStatement {
+  /** Where the statement starts and ends in the file's text (without its semicolon). */
+  readonly start: number;
+  readonly end: number;
+  /** SHA-256 of the statement's text: what resuming a partly applied file checks for edits. */
+  readonly hash: string;
+  readonly words: readonly string[];
+  /** Set when PostgreSQL cannot run the statement in a transaction block: its name. */
+  readonly outsideTransaction?: string;
 }
 
-/** The statement's name if it starts, ends or prepares a transaction; savepoints are harmless and allowed. */
-export function transactionControlName(words: readonly string[]): string | undefined {
-  const [first, second] = words;
-  switch (first) {
-    case 'begin':
-    case 'commit':
-    case 'end':
-    case 'abort':
-      return first.toUpperCase();
-    case 'start':
-      return second === 'transaction' ? 'START TRANSACTION' : undefined;
-    case 'rollback':
-      return second === 'to' ? undefined : 'ROLLBACK';
-    case 'prepare':
-      return second === 'transaction' ? 'PREPARE TRANSACTION' : undefined;
-    default:
-      return undefined;
+/** A file read as statements, with how it asks to be run and everything that stops it from running. */
+export interface ScriptAnalysis {
+  readonly directives: Directives;
+  readonly statements: readonly ScriptStatement[];
+  readonly problems: readonly Problem[];
+}
+
+/**
+ * Everything about a file that can be known without a server: its directives, its statements, and what it
+ * must not contain. A transactional file must not control the transaction itself (a COMMIT halfway would
+ * commit half the file) or hold a statement PostgreSQL refuses inside one; no file may hold psql-only syntax.
+ */
+export function analyzeScript(file: SqlFile): ScriptAnalysis {
+  const scan = scanSql(file.text);
+  const { directives, problems } = parseDirectives(file, scan.leadingComments);
+  const add = (at: number, code: Problem['code'], message: string, hint: string): void => {
+    const { line, column } = lineColumnAt(file.text, at);
+    problems.push({ code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint });
+  };
+
+  const statements = scan.statements.map((statement): ScriptStatement => {
+    const outside = outsideTransactionName(statement.words);
+    return {
+      start: statement.start,
+      end: statement.end,
+      hash: checksumOf(file.text.slice(statement.start, statement.end)),
+      words: statement.words,
+      ...(outside === undefined ? {} : { outsideTransaction: outside }),
+    };
+  });
+
+  const control = statements.find((statement) => transactionControlName(statement.words) !== undefined);
+  if (control) {
+    add(
+      control.start,
+      'TRANSACTION_CONTROL',
+      `${transactionControlName(control.words)} would take the transaction out of pgshift's hands`,
+      directives.transaction
+        ? 'remove BEGIN/COMMIT from the file: pgshift already runs each file and its ledger row in one transaction'
+        : 'remove BEGIN/COMMIT: in a no-transaction file pgshift commits each statement with its progress record',
+    );
   }
+  const outside = directives.transaction ? statements.find((statement) => statement.outsideTransaction) : undefined;
+  if (outside) {
+    add(
+      outside.start,
+      'NEEDS_NO_TRANSACTION',
+      `${outside.outsideTransaction} cannot run inside a transaction, and this file runs in one`,
+      'put "-- pgshift:no-transaction" in the comment block at the top of the file (best in a file of its own: its statements then run one at a time, each recorded, and a failure resumes where it stopped)',
+    );
+  }
+  if (scan.unterminated) {
+    add(scan.unterminated.at, 'UNTERMINATED', `this ${scan.unterminated.kind} is never closed`, 'close it; everything after it was read as part of it');
+  }
+  if (scan.metaCommandAt !== undefined) {
+    add(
+      scan.metaCommandAt,
+      'PSQL_ONLY',
+      'a psql meta-command (backslash command) is not SQL the server can run',
+      'write the SQL it stands for (\\i: paste the included file into a migration of its own; \\set: use the value directly)',
+    );
+  }
+  if (scan.copyFromStdinAt !== undefined) {
+    add(
+      scan.copyFromStdinAt,
+      'PSQL_ONLY',
+      'COPY ... FROM STDIN needs psql to send the data lines that follow it',
+      'turn the data into INSERT ... VALUES statements, or COPY from a file the server can read',
+    );
+  }
+  return { directives, statements, problems };
 }

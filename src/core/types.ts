@@ -32,7 +32,28 @@ export interface LedgerRow {
   readonly executionMs: number;
 }
 
-export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing';
+/**
+ * Progress of a no-transaction migration that has not finished: the statements it has run so far. It is
+ * not in the ledger (the ledger holds finished migrations only) but in the ledger's progress table.
+ */
+export interface ProgressRow {
+  readonly version: number;
+  readonly name: string;
+  /** Hashes of the statements completed, in order. */
+  readonly statementHashes: readonly string[];
+  readonly statementCount: number;
+  /**
+   * The 0-based statement that was started outside a transaction and not yet recorded as done: after a
+   * crash it may or may not have completed.
+   */
+  readonly runningStatement: number | undefined;
+  /** The index that running statement creates, schema-qualified, recorded only if it did not exist before. */
+  readonly createdIndex: string | undefined;
+  readonly lastError: string | undefined;
+  readonly updatedAt: Date;
+}
+
+export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'partial';
 
 export interface StatusEntry {
   readonly version: number;
@@ -45,6 +66,8 @@ export interface StatusEntry {
   /** The ledger's checksum for applied versions, the file's for pending ones. */
   readonly checksum: string;
   readonly hasRollback: boolean;
+  /** For `partial`: statements done, statements in the file, and the last error. */
+  readonly progress?: { readonly done: number; readonly total: number; readonly error: string | undefined };
 }
 
 /** One migration applied or reverted by a run. */

@@ -151,9 +151,13 @@ COMMENT ON TABLE ${table.sql} IS 'pgshift ledger: one row per applied migration'
 `;
 }
 
-/** execution_ms is the server's own clock from BEGIN to this row, so it costs no extra round trip. */
-export function insertLedgerRowSql(table: LedgerTable, file: SqlFile): string {
-  return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);\n`;
+/**
+ * execution_ms is, by default, the server's own clock from BEGIN to this row, so it costs no extra round
+ * trip; a no-transaction file, which spans many transactions, passes the time it measured.
+ */
+export function insertLedgerRowSql(table: LedgerTable, file: SqlFile, executionMs?: number): string {
+  const ms = executionMs === undefined ? '(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer' : String(executionMs);
+  return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, ${ms});\n`;
 }
 
 export function deleteLedgerRowSql(table: LedgerTable, version: number): string {

@@ -1,35 +1,123 @@
 /**
- * The exact text sent for each migration: one simple-protocol message holding the transaction, the file and
- * its ledger statement, so a migration costs one round trip and commits with its ledger row or not at all.
- * A dry run prints these same texts.
+ * The exact texts sent to the server. A transactional migration is one simple-protocol message holding the
+ * transaction, its timeouts, the file and its ledger statement, so it costs one round trip and commits with
+ * its ledger row or not at all. A dry run prints these same texts.
  */
+import type { Directives } from '../core/directives.js';
+import type { ScriptStatement } from '../core/script-checks.js';
+import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerTable } from './ledger.js';
+import { clearProgressSql, statementDoneSql } from './progress.js';
+
+/** A stretch of a script's text copied from a file, to map server error positions back to that file. */
+export interface ScriptPart {
+  readonly file: SqlFile;
+  /** Where the copy starts and ends in the script's text. */
+  readonly start: number;
+  readonly end: number;
+  /** Where the copy starts in the file's text. */
+  readonly fileOffset: number;
+  /** True when the part is one statement, so an error without a position is already located. */
+  readonly oneStatement: boolean;
+}
 
 export interface Script {
   readonly text: string;
-  readonly file: SqlFile;
-  /** Where the file's own text starts inside `text`, to map server error positions back to the file. */
-  readonly fileStart: number;
+  readonly parts: readonly ScriptPart[];
+  /** Whether the text opens a transaction, which a failure leaves to be rolled back. */
+  readonly transaction: boolean;
+}
+
+/** Timeouts for a file's statements: the file's directives, else the run's options. */
+export interface Timeouts {
+  readonly lockTimeout: string;
+  readonly statementTimeout?: string | undefined;
 }
 
 export interface LedgerCreation {
   readonly schemaExists: boolean;
 }
 
-export function applyScript(table: LedgerTable, file: SqlFile, createLedger?: LedgerCreation): Script {
-  const head = `BEGIN;\n${createLedger ? createLedgerSql(table, createLedger) : ''}`;
-  return wrap(head, file, insertLedgerRowSql(table, file));
+export function timeoutsFor(directives: Directives, defaults: Timeouts): Timeouts {
+  return {
+    lockTimeout: directives.lockTimeout ?? defaults.lockTimeout,
+    statementTimeout: directives.statementTimeout ?? defaults.statementTimeout,
+  };
 }
 
-export function revertScript(table: LedgerTable, rollback: SqlFile, version: number): Script {
-  return wrap('BEGIN;\n', rollback, deleteLedgerRowSql(table, version));
+/** `SET LOCAL` inside a transaction (it ends with it); plain `SET` for a no-transaction file's session. */
+export function timeoutsSql(timeouts: Timeouts, scope: 'LOCAL' | 'SESSION'): string {
+  const set = scope === 'LOCAL' ? 'SET LOCAL' : 'SET';
+  const statement = timeouts.statementTimeout === undefined ? '' : `${set} statement_timeout = ${quoteLiteral(timeouts.statementTimeout)};\n`;
+  return `${set} lock_timeout = ${quoteLiteral(timeouts.lockTimeout)};\n${statement}`;
+}
+
+class ScriptText {
+  private text = '';
+  private readonly parts: ScriptPart[] = [];
+
+  sql(text: string): this {
+    this.text += text;
+    return this;
+  }
+
+  /**
+   * The newline and semicolon after the copy end its last statement even when the file's last line is a
+   * -- comment or lacks a semicolon.
+   */
+  copy(file: SqlFile, from = 0, to = file.text.length, oneStatement = false): this {
+    const start = this.text.length;
+    this.text += file.text.slice(from, to);
+    this.parts.push({ file, start, end: this.text.length, fileOffset: from, oneStatement });
+    this.text += '\n;\n';
+    return this;
+  }
+
+  done(): Script {
+    return { text: this.text, parts: this.parts, transaction: this.text.startsWith('BEGIN;') };
+  }
+}
+
+export interface ApplyStep {
+  readonly file: SqlFile;
+  readonly timeouts: Timeouts;
+}
+
+/** One transaction applying one file, or with --single-transaction all of them, each with its ledger row. */
+export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerCreation): Script {
+  const script = new ScriptText().sql(`BEGIN;\n${createLedger ? createLedgerSql(table, createLedger) : ''}`);
+  for (const { file, timeouts } of steps) {
+    script.sql(timeoutsSql(timeouts, 'LOCAL')).copy(file).sql(insertLedgerRowSql(table, file));
+  }
+  return script.sql('COMMIT;\n').done();
+}
+
+/** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
+export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean): Script {
+  return new ScriptText()
+    .sql(`BEGIN;\n${timeoutsSql(timeouts, 'LOCAL')}`)
+    .copy(rollback)
+    .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
+    .sql('COMMIT;\n')
+    .done();
 }
 
 /**
- * The newline and semicolon after the file end its last statement even when the file's last line is a
- * -- comment or lacks a semicolon.
+ * One statement of a no-transaction migration. A statement that can run in a transaction commits together
+ * with the record that it ran; one that cannot is sent alone (a multi-statement message is itself a
+ * transaction block) and recorded by the caller once it has completed.
  */
-function wrap(head: string, file: SqlFile, ledgerStatement: string): Script {
-  return { text: `${head}${file.text}\n;\n${ledgerStatement}COMMIT;\n`, file, fileStart: head.length };
+export function statementScript(table: LedgerTable, file: SqlFile, statement: ScriptStatement): Script {
+  if (statement.outsideTransaction) return aloneScript(file, statement);
+  return new ScriptText()
+    .sql('BEGIN;\n')
+    .copy(file, statement.start, statement.end, true)
+    .sql(`${statementDoneSql(table, file.version, statement.hash)}COMMIT;\n`)
+    .done();
+}
+
+/** One statement sent on its own, in no transaction but the implicit one of a single statement. */
+export function aloneScript(file: SqlFile, statement: ScriptStatement): Script {
+  return new ScriptText().copy(file, statement.start, statement.end, true).done();
 }

@@ -1,7 +1,7 @@
 import { PgshiftError } from '../core/errors.js';
 import type { Script } from '../db/scripts.js';
 import { ServerError } from '../db/session.js';
-import { explainFailure, type Direction, type FailureContext } from './failure.js';
+import { explainFailure, type FailureContext, type FailureWording } from './failure.js';
 
 export interface RunContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
@@ -12,9 +12,10 @@ export interface RunContext extends FailureContext {
  * said, so no error path can leave a migration half-applied. An abort cancels the running statement on the
  * server (the same cancel request psql sends on Ctrl-C).
  */
-export async function runScript(context: RunContext, script: Script, direction: Direction): Promise<number> {
+export async function runScript(context: RunContext, script: Script, wording: FailureWording): Promise<number> {
   const { session, signal } = context;
-  if (signal?.aborted) throw interrupted(script);
+  const label = script.parts[0]?.file.path;
+  if (signal?.aborted) throw interrupted(label);
   const cancel = (): void => void session.cancel().catch(() => undefined);
   signal?.addEventListener('abort', cancel, { once: true });
   const started = performance.now();
@@ -22,20 +23,21 @@ export async function runScript(context: RunContext, script: Script, direction: 
     await session.execute(script.text);
     return Math.round(performance.now() - started);
   } catch (error) {
-    if (error instanceof ServerError) await session.execute('ROLLBACK').catch(() => undefined);
-    if (signal?.aborted) throw interrupted(script);
-    if (error instanceof ServerError) throw await explainFailure(context, script, direction, error);
+    if (error instanceof ServerError && script.transaction) await session.execute('ROLLBACK').catch(() => undefined);
+    if (signal?.aborted) throw interrupted(label);
+    if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);
     throw error;
   } finally {
     signal?.removeEventListener('abort', cancel);
   }
 }
 
-export function interrupted(script?: Script): PgshiftError {
-  const during = script ? ` while running ${script.file.path}` : '';
-  return new PgshiftError('INTERRUPTED', `interrupted${during}`, {
-    hint: script
-      ? 'the running statement was cancelled and its transaction rolled back: nothing from that file was applied'
-      : 'nothing was left half-done',
+export function interrupted(path?: string, hint?: string): PgshiftError {
+  return new PgshiftError('INTERRUPTED', `interrupted${path ? ` while running ${path}` : ''}`, {
+    hint:
+      hint ??
+      (path
+        ? 'the running statement was cancelled and its transaction rolled back: nothing from that file was applied'
+        : 'nothing was left half-done'),
   });
 }

@@ -1,13 +1,15 @@
 /**
  * Turns what the server said about a failed script into an error that names the file, line and column.
  */
-import { PgshiftError, type SqlFailure } from '../core/errors.js';
+import { PgshiftError, type ErrorCode, type SqlFailure } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { caretSnippet, indexOfServerPosition, lineColumnAt } from '../core/position.js';
 import { scanSql } from '../core/sql-lexer.js';
+import type { SqlFile } from '../core/types.js';
 import type { LedgerTable } from '../db/ledger.js';
-import type { Script } from '../db/scripts.js';
+import { progressTable } from '../db/progress.js';
+import type { Script, ScriptPart } from '../db/scripts.js';
 import { ServerError, type Session } from '../db/session.js';
-import type { Logger } from '../core/logger.js';
 
 export type Direction = 'up' | 'down';
 
@@ -17,54 +19,63 @@ export interface FailureContext {
   readonly logger: Logger;
 }
 
+/** What to call a failure inside a file, and what to tell the user to do about it. */
+export interface FailureWording {
+  readonly code: ErrorCode;
+  readonly hint: string;
+}
+
 export async function explainFailure(
   context: FailureContext,
   script: Script,
-  direction: Direction,
   error: ServerError,
+  wording: FailureWording,
 ): Promise<PgshiftError> {
-  const { file } = script;
   const { fields } = error;
-  const fileEnd = script.fileStart + file.text.length;
+  const first = script.parts[0] as ScriptPart;
   const scriptIndex = fields.position === undefined ? undefined : indexOfServerPosition(script.text, fields.position);
+  const inPart = scriptIndex === undefined ? undefined : script.parts.find((part) => scriptIndex >= part.start && scriptIndex <= part.end);
 
-  if (scriptIndex !== undefined && scriptIndex < script.fileStart) {
-    return new PgshiftError('MIGRATION_FAILED', `could not create the ledger table ${context.table.display}: ${error.message}`, {
-      hint: `the role needs CREATE on schema ${context.table.schema}, or pass --table with a schema it may write to; nothing was applied`,
-      sql: describe(file.path, fields),
-    });
+  if (scriptIndex !== undefined && !inPart) {
+    if (scriptIndex < first.start) {
+      return new PgshiftError('MIGRATION_FAILED', `could not prepare the transaction for ${first.file.path} (creating the ledger table ${context.table.display}, setting timeouts): ${error.message}`, {
+        hint: `the role needs CREATE on schema ${context.table.schema}, or pass --table with a schema it may write to; nothing was applied`,
+        sql: describe(first.file.path, fields),
+      });
+    }
+    const before = script.parts.filter((part) => part.end < scriptIndex).at(-1) ?? first;
+    return ledgerTampered(context, before.file, error);
   }
-  const touchesLedger =
-    (scriptIndex !== undefined && scriptIndex > fileEnd) ||
-    (scriptIndex === undefined && fields.tableName === context.table.name);
-  if (touchesLedger) {
-    return new PgshiftError(
-      'LEDGER_TAMPERED',
-      `${file.path} dropped or altered the ledger table ${context.table.display}, so its ledger row could not be ${direction === 'up' ? 'written' : 'deleted'} (${error.message})`,
-      {
-        hint: 'a migration must not touch pgshift\'s ledger; its transaction was rolled back and nothing was applied',
-        sql: describe(file.path, fields),
-      },
-    );
+  const ours = [context.table.name, progressTable(context.table).name];
+  if (scriptIndex === undefined && fields.tableName !== undefined && ours.includes(fields.tableName)) {
+    return ledgerTampered(context, first.file, error);
   }
 
-  const fileIndex =
-    scriptIndex !== undefined ? scriptIndex - script.fileStart : await locateFailingStatement(context, script, fields.sqlState);
-  const where = fileIndex === undefined ? undefined : lineColumnAt(file.text, fileIndex);
+  const located =
+    inPart && scriptIndex !== undefined
+      ? { part: inPart, fileIndex: scriptIndex - inPart.start + inPart.fileOffset }
+      : await locateFailingStatement(context, script, fields.sqlState);
+  const file = located?.part.file ?? first.file;
+  const where = located ? lineColumnAt(file.text, located.fileIndex) : undefined;
   const prefix = where ? `${file.path}:${where.line}:${where.column}` : file.path;
-  const code = direction === 'up' ? 'MIGRATION_FAILED' : 'ROLLBACK_FAILED';
-  return new PgshiftError(code, `${prefix}: ${error.message}`, {
-    hint:
-      direction === 'up'
-        ? 'the migration\'s transaction was rolled back: nothing from this file was applied and no ledger row was written; fix the file and run up again'
-        : 'the rollback\'s transaction was rolled back: the migration is still applied and its ledger row kept; fix the rollback and run down again',
+  return new PgshiftError(wording.code, `${prefix}: ${error.message}`, {
+    hint: wording.hint,
     sql: {
       ...describe(file.path, fields),
-      ...(where && fileIndex !== undefined
-        ? { line: where.line, column: where.column, snippet: caretSnippet(file.text, fileIndex) }
-        : {}),
+      ...(where && located ? { line: where.line, column: where.column, snippet: caretSnippet(file.text, located.fileIndex) } : {}),
     },
   });
+}
+
+function ledgerTampered(context: FailureContext, file: SqlFile, error: ServerError): PgshiftError {
+  return new PgshiftError(
+    'LEDGER_TAMPERED',
+    `${file.path} dropped or altered pgshift's ledger table ${context.table.display}, so its ledger row could not be written (${error.message})`,
+    {
+      hint: "a migration must not touch pgshift's ledger; its transaction was rolled back and nothing was applied",
+      sql: describe(file.path, error.fields),
+    },
+  );
 }
 
 function describe(path: string, fields: ServerError['fields']): SqlFailure {
@@ -79,30 +90,32 @@ function describe(path: string, fields: ServerError['fields']): SqlFailure {
 
 /**
  * Errors found while executing (a constraint violation, a division by zero, a RAISE) carry no position,
- * and a multi-statement message does not say which statement failed. Replaying the file one marked
- * statement at a time in a transaction that is always rolled back finds it; the markers are rows streamed
- * back before each statement runs. Not tried for errors a replay would only repeat slowly or that depend on
- * timing: lost connections, cancels and timeouts, lock waits, deadlocks, exhausted resources.
+ * and a multi-statement message does not say which statement failed. Replaying the script's files one
+ * marked statement at a time in a transaction that is always rolled back finds it; the markers are rows
+ * streamed back before each statement runs. Not tried for errors a replay would only repeat slowly or that
+ * depend on timing: lost connections, cancels and timeouts, deadlocks, exhausted resources. A lock
+ * timeout is replayed with a short lock_timeout: the statement that waits is the one that timed out.
  */
-const NOT_REPLAYED = /^(08|40|53|55P03|57|58|XX)/;
+const NOT_REPLAYED = /^(08|40|53|57|58|XX)/;
 
 async function locateFailingStatement(
   context: FailureContext,
   script: Script,
   sqlState: string,
-): Promise<number | undefined> {
-  if (NOT_REPLAYED.test(sqlState)) return undefined;
-  const statements = scanSql(script.file.text).statements;
-  if (statements.length < 2) return statements[0]?.start;
+): Promise<{ part: ScriptPart; fileIndex: number } | undefined> {
+  const marks = script.parts.flatMap((part) => {
+    if (part.oneStatement) return [{ part, start: part.fileOffset, end: part.fileOffset + (part.end - part.start) }];
+    return scanSql(part.file.text).statements.map((statement) => ({ part, start: statement.start, end: statement.end }));
+  });
+  const only = marks[0];
+  if (marks.length === 1 && only) return { part: only.part, fileIndex: only.start };
+  if (marks.length === 0 || NOT_REPLAYED.test(sqlState)) return undefined;
 
-  const text = script.file.text;
-  const replay = `BEGIN;\n${statements
-    .map((statement, index) => `SELECT ${index} AS pgshift_statement;\n${text.slice(statement.start, statement.end)}\n;\n`)
+  const replay = `BEGIN;\nSET LOCAL lock_timeout = '200ms';\n${marks
+    .map((mark, index) => `SELECT ${index} AS pgshift_statement;\n${mark.part.file.text.slice(mark.start, mark.end)}\n;\n`)
     .join('')}ROLLBACK;\n`;
   let last: number | undefined;
-  context.logger.debug('locating the failing statement by replaying the file in a rolled-back transaction', {
-    file: script.file.path,
-  });
+  context.logger.debug('locating the failing statement by replaying the script in a rolled-back transaction');
   try {
     await context.session.execute(replay, (row) => {
       const marker = row['pgshift_statement'];
@@ -111,7 +124,8 @@ async function locateFailingStatement(
     return undefined;
   } catch (error) {
     await context.session.execute('ROLLBACK').catch(() => undefined);
-    if (!(error instanceof ServerError) || error.fields.sqlState !== sqlState || last === undefined) return undefined;
-    return statements[last]?.start;
+    const mark = last === undefined ? undefined : marks[last];
+    if (!(error instanceof ServerError) || error.fields.sqlState !== sqlState || !mark) return undefined;
+    return { part: mark.part, fileIndex: mark.start };
   }
 }

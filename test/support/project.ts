@@ -2,9 +2,9 @@
  * A throwaway project folder with migrations/ and rollbacks/, and a way to run the built pgshift binary in it.
  * CLI tests go through the real executable, so they see exactly what a user sees: stdout, stderr, exit status.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -95,4 +95,18 @@ export function logLines(stderr: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Starts pgshift without waiting, for tests that signal or kill it while it runs. */
+export function spawnPgshift(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [binary, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Waits for a spawned process to end; resolves with its exit status (128 + n for a signal) and stderr. */
+export function finished(child: ChildProcess): Promise<{ status: number; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ status: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stderr })),
+  );
 }

@@ -5,6 +5,7 @@ import { resultsJson } from '../render.js';
 const options = {
   to: { type: 'number', describe: 'stop after this version' },
   migration: { type: 'string', describe: 'apply only this file, even out of order' },
+  'single-transaction': { type: 'boolean', describe: 'apply all pending migrations in one transaction: all or nothing' },
 } as const;
 
 export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -18,6 +19,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         signal: app.signal,
         ...(argv.to === undefined ? {} : { to: argv.to }),
         ...(argv.migration === undefined ? {} : { migration: argv.migration }),
+        ...(argv['single-transaction'] === undefined ? {} : { singleTransaction: argv['single-transaction'] }),
       });
       if (argv.json) app.write(resultsJson(result.migrations));
     },

@@ -1,0 +1,75 @@
+/**
+ * What a statement is, from its leading words (as the lexer gives them: lower-case, outside parentheses).
+ * Only the two questions pgshift must answer before running anything: does it control the transaction,
+ * and can it run inside one at all.
+ */
+
+/** The statement's name if it starts, ends or prepares a transaction; savepoints are harmless and allowed. */
+export function transactionControlName(words: readonly string[]): string | undefined {
+  const [first, second] = words;
+  switch (first) {
+    case 'begin':
+    case 'commit':
+    case 'end':
+    case 'abort':
+      return second === 'prepared' ? undefined : first.toUpperCase();
+    case 'start':
+      return second === 'transaction' ? 'START TRANSACTION' : undefined;
+    case 'rollback':
+      return second === 'to' || second === 'prepared' ? undefined : 'ROLLBACK';
+    case 'prepare':
+      return second === 'transaction' ? 'PREPARE TRANSACTION' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The statement's name if PostgreSQL refuses to run it inside a transaction block (SQLSTATE 25001), as
+ * its reference pages say for each: such a statement can only run in a `-- pgshift:no-transaction` file.
+ */
+export function outsideTransactionName(words: readonly string[]): string | undefined {
+  const [first, second, third] = words;
+  const has = (word: string): boolean => words.includes(word);
+  switch (first) {
+    case 'create':
+      if ((second === 'index' || (second === 'unique' && third === 'index')) && has('concurrently')) return 'CREATE INDEX CONCURRENTLY';
+      if (second === 'database' || second === 'tablespace' || second === 'subscription') return `CREATE ${second.toUpperCase()}`;
+      return undefined;
+    case 'drop':
+      if (second === 'index' && third === 'concurrently') return 'DROP INDEX CONCURRENTLY';
+      if (second === 'database' || second === 'tablespace' || second === 'subscription') return `DROP ${second.toUpperCase()}`;
+      return undefined;
+    case 'reindex':
+      if (has('concurrently')) return 'REINDEX CONCURRENTLY';
+      return second === 'database' || second === 'system' ? `REINDEX ${second.toUpperCase()}` : undefined;
+    case 'vacuum':
+      return 'VACUUM';
+    case 'cluster':
+      // Only the form without a table clusters every table, each in its own transaction.
+      return words.length === 1 ? 'CLUSTER' : undefined;
+    case 'alter':
+      if (second === 'system') return 'ALTER SYSTEM';
+      if (second === 'database' && has('tablespace') && has('set')) return 'ALTER DATABASE SET TABLESPACE';
+      if (second === 'table' && has('detach') && has('concurrently')) return 'DETACH PARTITION CONCURRENTLY';
+      return undefined;
+    case 'commit':
+    case 'rollback':
+      return second === 'prepared' ? `${first.toUpperCase()} PREPARED` : undefined;
+    case 'discard':
+      return second === 'all' ? 'DISCARD ALL' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The name a CREATE INDEX statement gives its index, if it names one (its schema is its table's). */
+export function createdIndexName(words: readonly string[]): string | undefined {
+  const at = words.indexOf('index');
+  if (words[0] !== 'create' || at === -1) return undefined;
+  let i = at + 1;
+  if (words[i] === 'concurrently') i++;
+  if (words[i] === 'if' && words[i + 1] === 'not' && words[i + 2] === 'exists') i += 3;
+  const name = words[i];
+  return name === undefined || name === 'on' ? undefined : name;
+}

@@ -1,0 +1,212 @@
+/**
+ * Applying and reverting migrations over one session: transactional files as one message each (retried as
+ * a whole when a lock timeout stopped them), no-transaction files statement by statement with their
+ * progress recorded, so a failure or a crash resumes at the statement that did not finish.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import type { DownStep, PlannedMigration } from '../core/planner.js';
+import { quoteLiteral } from '../core/sql-quote.js';
+import { createdIndexName } from '../core/statement-kinds.js';
+import type { ScriptStatement } from '../core/script-checks.js';
+import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql } from '../db/ledger.js';
+import { clearProgressSql, createProgressSql, failedSql, runningSql, startProgressSql, statementDoneSql } from '../db/progress.js';
+import {
+  aloneScript,
+  revertScript,
+  statementScript,
+  timeoutsSql,
+  type LedgerCreation,
+  type Script,
+  type Timeouts,
+} from '../db/scripts.js';
+import { describeLockHolders } from './contention.js';
+import { interrupted, runScript, type RunContext } from './execute.js';
+
+const APPLY_HINT =
+  "the migration's transaction was rolled back: nothing from this file was applied and no ledger row was written; fix the file and run up again";
+
+export interface RetryPolicy {
+  readonly retries: number;
+  /** Wait before the first retry; doubled for each next one. */
+  readonly firstDelayMs: number;
+}
+
+/** Runs a transactional script; a lock timeout rolls it back whole, so it is simply sent again. */
+export async function applyTransactional(context: RunContext, script: Script, retry: RetryPolicy): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await runScript(context, script, { code: 'MIGRATION_FAILED', hint: APPLY_HINT });
+    } catch (error) {
+      if (!isPgshiftError(error) || error.sql?.sqlState !== '55P03') throw error;
+      if (attempt >= retry.retries) {
+        const holders = await describeLockHolders(context.session).catch(() => 'could not list the sessions holding locks');
+        throw new PgshiftError(error.code, `${error.message} (gave up after ${retry.retries} ${retry.retries === 1 ? 'retry' : 'retries'})`, {
+          hint: `${APPLY_HINT}. ${holders}`,
+          ...(error.sql ? { sql: error.sql } : {}),
+          cause: error,
+        });
+      }
+      const delay = retry.firstDelayMs * 2 ** attempt;
+      context.logger.warn(`${error.message}: lock timeout; retry ${attempt + 1} of ${retry.retries} in ${delay} ms`, {
+        file: error.sql?.file,
+        attempt: attempt + 1,
+      });
+      try {
+        await sleep(delay, undefined, context.signal ? { signal: context.signal } : {});
+      } catch {
+        throw interrupted(error.sql?.file);
+      }
+    }
+  }
+}
+
+export interface NoTransactionRun {
+  readonly planned: PlannedMigration;
+  readonly timeouts: Timeouts;
+  readonly createLedger: LedgerCreation | undefined;
+}
+
+/**
+ * Runs a no-transaction file one statement at a time. Each statement that may run in a transaction commits
+ * with the record that it ran; each that may not is marked as running first and recorded once it completed.
+ * The ledger row replaces the progress row when the last statement is done.
+ */
+export async function applyNoTransaction(context: RunContext, run: NoTransactionRun): Promise<number> {
+  const { session, table, logger } = context;
+  const { file, analysis, progress } = run.planned;
+  const statements = analysis.statements;
+  const started = performance.now();
+  await session.execute(
+    // client_min_messages: CREATE TABLE IF NOT EXISTS would otherwise log a NOTICE on every resume.
+    `BEGIN;\nSET LOCAL client_min_messages = warning;\n${run.createLedger ? createLedgerSql(table, run.createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statements.length)}COMMIT;\n`,
+  );
+  let done = progress?.statementHashes.length ?? 0;
+  if (done > 0) logger.info(`resuming ${file.path} at statement ${done + 1} of ${statements.length}`, { version: file.version });
+  if (progress?.runningStatement === done && progress.createdIndex) {
+    if (await settleCreatedIndex(context, run, progress.createdIndex, statements[done])) done++;
+  }
+
+  await withSessionTimeouts(context, run.timeouts, async () => {
+    for (; done < statements.length; done++) await applyStatement(context, run, done);
+  });
+  const durationMs = Math.round(performance.now() - started);
+  await session.execute(`BEGIN;\n${insertLedgerRowSql(table, file, durationMs)}${clearProgressSql(table, file.version)}COMMIT;\n`);
+  return durationMs;
+}
+
+async function applyStatement(context: RunContext, run: NoTransactionRun, index: number): Promise<void> {
+  const { session, table } = context;
+  const { file, analysis } = run.planned;
+  const statement = analysis.statements[index] as ScriptStatement;
+  const total = analysis.statements.length;
+  const createdIndex = statement.outsideTransaction ? await untakenIndexName(context, statement) : undefined;
+  if (statement.outsideTransaction) await session.execute(runningSql(table, file.version, index, createdIndex));
+
+  const resumeHint = `statements 1-${index} of ${total} ran and are recorded (status shows the file as partial); fix statement ${index + 1} and run up again: pgshift resumes there`;
+  try {
+    await runScript(context, statementScript(table, file, statement), {
+      code: 'MIGRATION_FAILED',
+      hint: index === 0 ? `nothing from this file was applied; fix statement 1 and run up again` : resumeHint,
+    });
+  } catch (error) {
+    if (!isPgshiftError(error)) throw error;
+    const left = createdIndex ? await invalidIndex(context, createdIndex) : undefined;
+    await session.execute(failedSql(table, file.version, error.message, left !== undefined)).catch(() => undefined);
+    if (!left) throw error;
+    throw new PgshiftError(error.code, error.message, {
+      hint: `${error.hint ?? resumeHint}. It left the INVALID index ${left} behind, which pgshift drops before running the statement again (or: DROP INDEX CONCURRENTLY ${left};)`,
+      ...(error.sql ? { sql: error.sql } : {}),
+      cause: error,
+    });
+  }
+  if (statement.outsideTransaction) await session.execute(statementDoneSql(table, file.version, statement.hash));
+}
+
+/**
+ * The index a CREATE INDEX statement is about to create, if no index of that name exists yet anywhere in
+ * the database: an invalid index of that name found later is then provably this statement's.
+ */
+async function untakenIndexName(context: RunContext, statement: ScriptStatement): Promise<string | undefined> {
+  const name = createdIndexName(statement.words);
+  if (name === undefined) return undefined;
+  return (await indexesNamed(context, name)).length === 0 ? name : undefined;
+}
+
+/** Indexes called `name` in any schema, with their quoted qualified names (ready for SQL) and validity. */
+async function indexesNamed(context: RunContext, name: string): Promise<ReadonlyArray<{ qualified: string; valid: boolean }>> {
+  const { rows } = await context.session.query<{ qualified: string; valid: boolean }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS qualified, i.indisvalid AS valid
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_index i ON i.indexrelid = c.oid
+      WHERE c.relname = ${quoteLiteral(name)}`,
+  );
+  return rows;
+}
+
+async function invalidIndex(context: RunContext, name: string): Promise<string | undefined> {
+  const found = await indexesNamed(context, name);
+  const only = found[0];
+  return found.length === 1 && only && !only.valid ? only.qualified : undefined;
+}
+
+/**
+ * A CREATE INDEX CONCURRENTLY was running when the last run stopped. If its index is there and valid the
+ * statement completed and is recorded now; if it is there and invalid it is dropped so the statement can
+ * run again. Returns whether the statement counts as done.
+ */
+async function settleCreatedIndex(
+  context: RunContext,
+  run: NoTransactionRun,
+  name: string,
+  statement: ScriptStatement | undefined,
+): Promise<boolean> {
+  const { session, table, logger } = context;
+  const found = await indexesNamed(context, name);
+  const only = found[0];
+  if (!only || found.length !== 1 || !statement) return false;
+  if (only.valid) {
+    logger.info(`${run.planned.file.path}: index ${only.qualified} was completed before the last run stopped; recording it`);
+    await session.execute(statementDoneSql(table, run.planned.file.version, statement.hash));
+    return true;
+  }
+  logger.warn(`${run.planned.file.path}: dropping the INVALID index ${only.qualified} left by the failed CREATE INDEX CONCURRENTLY before running it again`);
+  await session.execute(`DROP INDEX CONCURRENTLY IF EXISTS ${only.qualified}`);
+  return false;
+}
+
+const REVERT_HINT =
+  "the rollback's transaction was rolled back: the migration is still applied and its ledger row kept; fix the rollback and run down again";
+
+/**
+ * Reverts one migration. A transactional rollback commits with the deletion of the migration's ledger (or
+ * progress) row; a no-transaction rollback runs its statements one at a time and deletes the row last.
+ */
+export async function revert(context: RunContext, step: DownStep, timeouts: Timeouts): Promise<number> {
+  const { session, table } = context;
+  const { rollback, analysis, partial } = step;
+  if (analysis.directives.transaction) {
+    return runScript(context, revertScript(table, rollback, timeouts, partial), { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
+  }
+  const started = performance.now();
+  await withSessionTimeouts(context, timeouts, async () => {
+    for (const [index, statement] of analysis.statements.entries()) {
+      await runScript(context, aloneScript(rollback, statement), {
+        code: 'ROLLBACK_FAILED',
+        hint: `statements 1-${index} of this no-transaction rollback ran and the migration is still recorded as applied; make its statements safe to run twice (IF EXISTS) and run down again`,
+      });
+    }
+  });
+  const row = partial ? clearProgressSql(table, step.version) : deleteLedgerRowSql(table, step.version);
+  await session.execute(`BEGIN;\n${row}COMMIT;\n`);
+  return Math.round(performance.now() - started);
+}
+
+/** Statements outside a transaction get the file's timeouts for the session, reset afterwards. */
+async function withSessionTimeouts(context: RunContext, timeouts: Timeouts, work: () => Promise<void>): Promise<void> {
+  await context.session.execute(timeoutsSql(timeouts, 'SESSION'));
+  try {
+    await work();
+  } finally {
+    await context.session.execute('RESET lock_timeout;\nRESET statement_timeout;\n').catch(() => undefined);
+  }
+}

@@ -1,0 +1,116 @@
+/** Lock timeouts with retries, --single-transaction, and SIGINT/SIGTERM while a statement runs. */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import postgres from 'postgres';
+import { testDatabase } from '../support/database.js';
+import { cleanEnv, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
+
+const db = await testDatabase(import.meta.url);
+const { sql } = db;
+const project = await makeProject({ 'migrations/001_accounts.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n' }, db.url);
+
+/** Another session holding an ACCESS EXCLUSIVE lock on accounts in an open transaction, like a stuck deploy. */
+async function holdTableLock(): Promise<{ pid: number; release: () => Promise<void> }> {
+  const other = postgres(db.url, { max: 1, connection: { application_name: 'stuck-report' } });
+  const reserved = await other.reserve();
+  await reserved.unsafe('BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;');
+  const [{ pid }] = await reserved<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
+  return {
+    pid,
+    release: async () => {
+      await reserved.unsafe('ROLLBACK');
+      reserved.release();
+      await other.end();
+    },
+  };
+}
+
+test('setup', async () => {
+  assert.equal((await project.run(['up'])).status, 0);
+});
+
+test('a lock timeout is retried, and the migration applies once the lock is released', async () => {
+  await project.write('migrations/002_add_email.sql', 'ALTER TABLE accounts ADD COLUMN email text;\n');
+  const lock = await holdTableLock();
+  const child = spawnPgshift(['up', '--lock-timeout', '300ms', '--lock-retries', '3'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
+  const done = finished(child);
+  // Released only once pgshift has timed out and said it will retry, so the test does not depend on timing.
+  let seen = '';
+  child.stderr?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+  for (let waited = 0; waited < 300 && !seen.includes('retry 1 of 3'); waited++) await sleep(50);
+  await lock.release();
+  const run = await done;
+  assert.equal(run.status, 0, run.stderr);
+  const warnings = logLines(run.stderr).filter((line) => line['level'] === 40).map((line) => String(line['msg']));
+  assert.match(warnings[0] ?? '', /canceling statement due to lock timeout: lock timeout; retry 1 of 3 in 1000 ms/);
+  const [{ column }] = await sql<[{ column: string | null }]>`
+    SELECT column_name AS column FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'email'`;
+  assert.equal(column, 'email');
+});
+
+test('when the lock is never released, retries run out and the error names the session holding it', async () => {
+  await project.write('migrations/003_add_name.sql', 'ALTER TABLE accounts ADD COLUMN name text;\n');
+  const lock = await holdTableLock();
+  try {
+    const run = await project.run(['up', '--lock-timeout', '200ms', '--lock-retries', '1']);
+    assert.equal(run.status, 1, run.stderr);
+    const error = logLines(run.stderr).find((line) => line['level'] === 50);
+    assert.match(String(error?.['msg']), /^migrations\/003_add_name\.sql:1:1: canceling statement due to lock timeout \(gave up after 1 retry\)/);
+    assert.match(String(error?.['hint']), new RegExp(`pid ${lock.pid} \\(stuck-report, user postgres, idle in transaction for \\d+ s, holding accounts`));
+    const [{ count }] = await sql<[{ count: number }]>`SELECT count(*)::int AS count FROM schema_migrations WHERE version = 3`;
+    assert.equal(count, 0);
+  } finally {
+    await lock.release();
+  }
+  assert.equal((await project.run(['up'])).status, 0);
+});
+
+test('--single-transaction applies all pending files or none', async () => {
+  await project.write('migrations/004_one.sql', 'CREATE TABLE one (id int);\n');
+  await project.write('migrations/005_two.sql', 'CREATE TABLE two (id int);\nSELECT * FROM\n  missing_table;\n');
+  const failed = await project.run(['up', '--single-transaction']);
+  assert.equal(failed.status, 1, failed.stderr);
+  assert.match(failed.stderr, /migrations\/005_two\.sql:3:3: relation \\"missing_table\\" does not exist/);
+  const [state] = await sql`SELECT to_regclass('one') AS one, (SELECT max(version)::int FROM schema_migrations) AS newest`;
+  assert.deepEqual([state?.['one'], state?.['newest']], [null, 3], 'file 4 was rolled back with file 5');
+
+  await project.write('migrations/005_two.sql', 'CREATE TABLE two (id int);\n');
+  const applied = await project.run(['up', '--single-transaction', '--json']);
+  assert.equal(applied.status, 0, applied.stderr);
+  assert.deepEqual((JSON.parse(applied.stdout) as Array<{ version: number }>).map((r) => r.version), [4, 5]);
+});
+
+test('--single-transaction refuses a no-transaction file with exit 2', async () => {
+  await project.write('migrations/006_cic.sql', '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY ix_one ON one (id);\n');
+  const run = await project.run(['up', '--single-transaction']);
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /006_cic\.sql is a no-transaction file/);
+  assert.equal((await project.run(['up'])).status, 0);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${signal} during a long statement cancels it, rolls back, releases the lock and exits 130`, async () => {
+    const version = signal === 'SIGINT' ? 7 : 8;
+    await project.write(`migrations/00${version}_slow.sql`, `CREATE TABLE slow_${version} (id int);\nSELECT pg_sleep(60);\n`);
+    const child = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
+    const done = finished(child);
+    for (let waited = 0; waited < 100; waited++) {
+      const [row] = await sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND application_name = 'pgshift' AND state = 'active'`;
+      if (row?.['n'] === 1) break;
+      await sleep(100);
+    }
+    const sent = Date.now();
+    child.kill(signal);
+    const { status, stderr } = await done;
+    assert.equal(status, 130, stderr);
+    assert.ok(Date.now() - sent < 5000, 'the statement was cancelled, not waited for');
+    assert.match(stderr, new RegExp(`interrupted while running migrations/00${version}_slow\\.sql`));
+    const [state] = await sql`
+      SELECT to_regclass(${`slow_${version}`}) AS created,
+             (SELECT count(*)::int FROM schema_migrations WHERE version = ${version}) AS recorded,
+             (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS locks`;
+    assert.deepEqual([state?.['created'], state?.['recorded'], state?.['locks']], [null, 0, 0]);
+    await project.remove(`migrations/00${version}_slow.sql`);
+  });
+}
