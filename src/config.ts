@@ -44,7 +44,7 @@ export function resolveDatabase(flag: string | undefined, env: Environment, cwd:
 
 function libpqSettings(host: string, env: Environment, applicationName: string): ConnectionSettings {
   const port = nonEmpty(env['PGPORT']);
-  if (port !== undefined && !/^\d+$/.test(port)) {
+  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     throw new PgshiftError('CONFIG_INVALID', `PGPORT=${port} is not a port number`);
   }
   const sslmode = nonEmpty(env['PGSSLMODE']);

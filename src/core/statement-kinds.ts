@@ -6,7 +6,7 @@
 
 /** The statement's name if it starts, ends or prepares a transaction; savepoints are harmless and allowed. */
 export function transactionControlName(words: readonly string[]): string | undefined {
-  const [first, second] = words;
+  const [first, second, third] = words;
   switch (first) {
     case 'begin':
     case 'commit':
@@ -15,8 +15,11 @@ export function transactionControlName(words: readonly string[]): string | undef
       return second === 'prepared' ? undefined : first.toUpperCase();
     case 'start':
       return second === 'transaction' ? 'START TRANSACTION' : undefined;
-    case 'rollback':
-      return second === 'to' || second === 'prepared' ? undefined : 'ROLLBACK';
+    case 'rollback': {
+      // ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name only undoes part of the transaction.
+      const next = second === 'work' || second === 'transaction' ? third : second;
+      return next === 'to' || second === 'prepared' ? undefined : 'ROLLBACK';
+    }
     case 'prepare':
       return second === 'transaction' ? 'PREPARE TRANSACTION' : undefined;
     default:

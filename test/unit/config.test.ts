@@ -1,0 +1,204 @@
+/** Where the database comes from (SPEC.md "Connection"), and how --table names the ledger. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config.js';
+import { isPgshiftError } from '../../src/core/errors.js';
+import { createLedgerSql, resolveLedgerTable } from '../../src/db/ledger.js';
+
+const CWD = '/srv/app';
+const FLAG_URL = 'postgres://flag@db.example/app';
+const ENV_URL = 'postgresql://env@db.example/app';
+
+function resolve(env: Environment, flag?: string): DatabaseChoice {
+  return resolveDatabase(flag, env, CWD);
+}
+
+function errorCodeOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(isPgshiftError(error), `expected a PgshiftError, got ${String(error)}`);
+    return error.code;
+  }
+  assert.fail('expected it to throw');
+}
+
+const embedded: DatabaseChoice = { target: { embedded: { dir: join(CWD, '.pgshift') } }, source: 'embedded' };
+
+describe('resolveDatabase: first match wins', () => {
+  const everything: Environment = { DATABASE_URL: ENV_URL, PGHOST: 'pg.internal', PGUSER: 'u' };
+
+  test('--database beats DATABASE_URL and the PG variables', () => {
+    assert.deepEqual(resolve(everything, FLAG_URL), { target: { url: FLAG_URL, applicationName: 'pgshift' }, source: '--database' });
+  });
+
+  test('DATABASE_URL beats the PG variables', () => {
+    assert.deepEqual(resolve(everything), { target: { url: ENV_URL, applicationName: 'pgshift' }, source: 'DATABASE_URL' });
+  });
+
+  test('PGHOST beats the embedded database', () => {
+    assert.equal(resolve({ PGHOST: 'pg.internal' }).source, 'PGHOST');
+  });
+
+  test('with nothing set, the embedded database keeps its data in .pgshift under the working directory', () => {
+    assert.deepEqual(resolve({}), embedded);
+  });
+
+  test('an empty --database or DATABASE_URL counts as not set', () => {
+    // `DATABASE_URL=` in a .env file or a CI template must fall through, not be read as a URL.
+    assert.equal(resolve({ DATABASE_URL: '', PGHOST: 'pg.internal' }, '').source, 'PGHOST');
+    assert.equal(resolve({ PGHOST: '' }).source, 'embedded');
+  });
+
+  test('PG variables without PGHOST do not select a server', () => {
+    assert.deepEqual(resolve({ PGUSER: 'u', PGDATABASE: 'd', PGPORT: '5433' }), embedded);
+  });
+});
+
+describe('resolveDatabase: URLs', () => {
+  test('a URL that is not postgres:// or postgresql:// is a usage error, whichever rule supplied it', () => {
+    assert.equal(errorCodeOf(() => resolve({}, 'mysql://root@localhost/app')), 'USAGE');
+    assert.equal(errorCodeOf(() => resolve({ DATABASE_URL: 'localhost:5432/app' })), 'USAGE');
+  });
+
+  test('the error names where the bad URL came from', () => {
+    assert.throws(() => resolve({ DATABASE_URL: 'http://x' }), /^PgshiftError: DATABASE_URL must be/);
+    assert.throws(() => resolve({}, 'http://x'), /^PgshiftError: --database must be/);
+  });
+});
+
+describe('resolveDatabase: libpq variables', () => {
+  test('PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSSLMODE and PGAPPNAME become the connection settings', () => {
+    const env: Environment = {
+      PGHOST: 'instance.database.cloud.databricks.com',
+      PGPORT: '5432',
+      PGUSER: 'token-user',
+      PGPASSWORD: 's3cret',
+      PGDATABASE: 'databricks_postgres',
+      PGSSLMODE: 'require',
+      PGAPPNAME: 'nightly-deploy',
+    };
+    assert.deepEqual(resolve(env).target, {
+      host: 'instance.database.cloud.databricks.com',
+      port: 5432,
+      user: 'token-user',
+      password: 's3cret',
+      database: 'databricks_postgres',
+      sslmode: 'require',
+      applicationName: 'nightly-deploy',
+    });
+  });
+
+  test('variables left unset are left out, so the driver applies its own defaults', () => {
+    assert.deepEqual(resolve({ PGHOST: 'localhost' }).target, { host: 'localhost', applicationName: 'pgshift' });
+  });
+
+  for (const sslmode of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']) {
+    test(`PGSSLMODE=${sslmode} is honoured`, () => {
+      assert.deepEqual(resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode }).target, { host: 'localhost', applicationName: 'pgshift', sslmode });
+    });
+  }
+
+  for (const sslmode of ['required', 'REQUIRE', 'true']) {
+    test(`PGSSLMODE=${sslmode} is refused as CONFIG_INVALID rather than silently weakened`, () => {
+      assert.equal(errorCodeOf(() => resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode })), 'CONFIG_INVALID');
+    });
+  }
+
+  for (const port of ['abc', '54x', '-1', '5432 ', '5e3', '0', '65536', '99999']) {
+    test(`PGPORT=${JSON.stringify(port)} is refused as CONFIG_INVALID`, () => {
+      assert.equal(errorCodeOf(() => resolve({ PGHOST: 'localhost', PGPORT: port })), 'CONFIG_INVALID');
+    });
+  }
+
+  test('PGAPPNAME names the connection for a URL too', () => {
+    assert.deepEqual(resolve({ DATABASE_URL: ENV_URL, PGAPPNAME: 'release-42' }).target, { url: ENV_URL, applicationName: 'release-42' });
+  });
+});
+
+describe('resolveDatabase: embedded refused where a deploy runs', () => {
+  for (const env of [{ CI: 'true' }, { CI: '1' }, { CI: 'TRUE' }, { NODE_ENV: 'production' }] as const) {
+    test(`${JSON.stringify(env)} refuses the embedded database with EMBEDDED_REFUSED`, () => {
+      assert.equal(errorCodeOf(() => resolve(env)), 'EMBEDDED_REFUSED');
+    });
+  }
+
+  for (const env of [{ CI: 'false' }, { CI: '0' }, { CI: '' }, { NODE_ENV: 'development' }] as const) {
+    test(`${JSON.stringify(env)} still allows the embedded database`, () => {
+      assert.deepEqual(resolve(env), embedded);
+    });
+  }
+
+  test('in CI a configured database is used as usual', () => {
+    assert.equal(resolve({ CI: 'true', NODE_ENV: 'production', DATABASE_URL: ENV_URL }).source, 'DATABASE_URL');
+    assert.equal(resolve({ CI: 'true', PGHOST: 'localhost' }).source, 'PGHOST');
+  });
+});
+
+describe('resolveLedgerTable', () => {
+  test('an unqualified name is pinned to the current schema', () => {
+    assert.deepEqual(resolveLedgerTable('schema_migrations', 'public'), {
+      schema: 'public',
+      name: 'schema_migrations',
+      sql: '"public"."schema_migrations"',
+      display: 'public.schema_migrations',
+    });
+  });
+
+  test('a schema-qualified name ignores the current schema', () => {
+    assert.deepEqual(resolveLedgerTable('pgshift.schema_migrations', 'public'), {
+      schema: 'pgshift',
+      name: 'schema_migrations',
+      sql: '"pgshift"."schema_migrations"',
+      display: 'pgshift.schema_migrations',
+    });
+  });
+
+  test('bare parts fold to lower case as PostgreSQL folds them, ASCII letters only', () => {
+    const table = resolveLedgerTable('Ops.\u00c4Migrations', null);
+    assert.deepEqual([table.schema, table.name], ['ops', '\u00c4migrations']);
+  });
+
+  test('quoted parts keep their case and may hold dots and doubled quotes', () => {
+    const table = resolveLedgerTable('"Ops"."Mig.rations ""v2"""', null);
+    assert.deepEqual(
+      { schema: table.schema, name: table.name, sql: table.sql },
+      { schema: 'Ops', name: 'Mig.rations "v2"', sql: '"Ops"."Mig.rations ""v2"""' },
+    );
+  });
+
+  test('an unqualified name with no current schema is CONFIG_INVALID', () => {
+    assert.equal(errorCodeOf(() => resolveLedgerTable('schema_migrations', null)), 'CONFIG_INVALID');
+  });
+
+  for (const option of ['', 'a.b.c', '1abc', 'a b', 'a;drop table x', '"open', '""', 'a.', '.a', 'a..b', 'a-b']) {
+    test(`${JSON.stringify(option)} is not a table name (USAGE)`, () => {
+      assert.equal(errorCodeOf(() => resolveLedgerTable(option, 'public')), 'USAGE');
+    });
+  }
+});
+
+describe('createLedgerSql', () => {
+  const table = resolveLedgerTable('"Ops".schema_migrations', null);
+
+  test('creates the columns SPEC.md lists, with their types, defaults and key', () => {
+    const sql = createLedgerSql(table, { schemaExists: true });
+    assert.match(sql, /^CREATE TABLE "Ops"\."schema_migrations" \(/);
+    for (const column of [
+      'version bigint PRIMARY KEY',
+      'name text NOT NULL',
+      'checksum text NOT NULL',
+      'applied_at timestamptz NOT NULL DEFAULT now()',
+      'applied_by text NOT NULL DEFAULT current_user',
+      'execution_ms integer NOT NULL',
+    ]) {
+      assert.ok(sql.includes(`  ${column}`), `missing: ${column}`);
+    }
+  });
+
+  test('creates the schema first only when it is missing', () => {
+    assert.match(createLedgerSql(table, { schemaExists: false }), /^CREATE SCHEMA IF NOT EXISTS "Ops";\nCREATE TABLE /);
+    assert.doesNotMatch(createLedgerSql(table, { schemaExists: true }), /CREATE SCHEMA/);
+  });
+});

@@ -1,0 +1,118 @@
+/** analyzeScript's problems: what a file must not contain before pgshift runs it with its ledger row. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { checksumOf } from '../../src/core/checksum.js';
+import type { Problem } from '../../src/core/errors.js';
+import { analyzeScript } from '../../src/core/script-checks.js';
+import type { SqlFile } from '../../src/core/types.js';
+
+const PATH = 'migrations/007_add_orders.sql';
+
+function sqlFile(text: string): SqlFile {
+  return { kind: 'migration', version: 7, name: 'add_orders', path: PATH, text, checksum: checksumOf(text) };
+}
+
+function problemsOf(text: string): readonly Problem[] {
+  return analyzeScript(sqlFile(text)).problems;
+}
+
+function codesOf(text: string): string[] {
+  return problemsOf(text).map((problem) => problem.code);
+}
+
+describe('TRANSACTION_CONTROL', () => {
+  const controls = [
+    ['BEGIN;', 'BEGIN'],
+    ['begin transaction isolation level serializable;', 'BEGIN'],
+    ['COMMIT;', 'COMMIT'],
+    ['END;', 'END'],
+    ['ABORT;', 'ABORT'],
+    ['START TRANSACTION;', 'START TRANSACTION'],
+    ['ROLLBACK;', 'ROLLBACK'],
+    ["PREPARE TRANSACTION 'deploy';", 'PREPARE TRANSACTION'],
+  ] as const;
+  for (const [statement, name] of controls) {
+    test(`${statement} is reported as ${name}`, () => {
+      const problems = problemsOf(`CREATE TABLE orders (id int);\n${statement}\n`);
+      assert.deepEqual(
+        problems.map((problem) => problem.code),
+        ['TRANSACTION_CONTROL'],
+      );
+      assert.match(problems[0]?.message ?? '', new RegExp(`: ${name} would take the transaction`));
+    });
+  }
+
+  const harmless = [
+    ['a savepoint and ROLLBACK TO SAVEPOINT', 'SAVEPOINT s;\nINSERT INTO t VALUES (1);\nROLLBACK TO SAVEPOINT s;\nRELEASE SAVEPOINT s;'],
+    ['ROLLBACK TO without the SAVEPOINT keyword', 'SAVEPOINT s;\nROLLBACK TO s;'],
+    ['ROLLBACK WORK TO SAVEPOINT', 'SAVEPOINT s;\nROLLBACK WORK TO SAVEPOINT s;'],
+    ['ROLLBACK TRANSACTION TO', 'SAVEPOINT s;\nROLLBACK TRANSACTION TO s;'],
+    ['BEGIN ... END inside a DO $$ body', "DO $$\nBEGIN\n  RAISE NOTICE 'x';\nEND\n$$;"],
+    ['BEGIN inside a tagged dollar quote', "DO $body$ BEGIN COMMIT; END $body$;"],
+    ['the BEGIN ATOMIC ... END of a function body', 'CREATE FUNCTION one() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;'],
+    ['BEGIN and COMMIT in comments and strings', "-- BEGIN;\n/* COMMIT; */\nSELECT 'ROLLBACK;', \"end\";"],
+    ['PREPARE of a statement rather than a transaction', 'PREPARE q AS SELECT 1;'],
+  ] as const;
+  for (const [what, text] of harmless) {
+    test(`${what} is not transaction control`, () => {
+      assert.deepEqual(codesOf(text), []);
+    });
+  }
+
+  test('a no-transaction file may not control transactions either', () => {
+    // There pgshift commits each statement together with its progress record; a BEGIN or COMMIT of the
+    // file's own would break that pairing, so the rule holds without a transaction too.
+    assert.deepEqual(codesOf('-- pgshift:no-transaction\nCOMMIT;\n'), ['TRANSACTION_CONTROL']);
+  });
+});
+
+describe('PSQL_ONLY', () => {
+  test('a \\set meta-command is reported', () => {
+    assert.deepEqual(codesOf('SELECT 1;\n\\set ON_ERROR_STOP on\nSELECT 2;\n'), ['PSQL_ONLY']);
+  });
+
+  test('a \\i meta-command is reported', () => {
+    assert.deepEqual(codesOf('\\i schema.sql\n'), ['PSQL_ONLY']);
+  });
+
+  test('COPY ... FROM STDIN is reported, with a message naming COPY rather than a meta-command', () => {
+    // The "\." that ends the data must not add a second meta-command problem: the data is not SQL.
+    const problems = problemsOf('COPY orders (id) FROM STDIN;\n1\n2\n\\.\n');
+    assert.deepEqual(
+      problems.map((problem) => problem.code),
+      ['PSQL_ONLY'],
+    );
+    assert.match(problems[0]?.message ?? '', /COPY \.\.\. FROM STDIN/);
+  });
+
+  test('a meta-command and a later COPY FROM STDIN are two problems', () => {
+    assert.deepEqual(codesOf('\\set x 1\nCOPY t FROM stdin;\n'), ['PSQL_ONLY', 'PSQL_ONLY']);
+  });
+});
+
+describe('where a problem is', () => {
+  test('it names the file, its version and the 1-based line, and the message starts with path:line:column', () => {
+    const problems = problemsOf('SELECT 1;\nSELECT 2;\n  COMMIT;\n\\set x 1\n');
+    assert.deepEqual(
+      problems.map(({ code, file, version, line }) => ({ code, file, version, line })),
+      [
+        { code: 'TRANSACTION_CONTROL', file: PATH, version: 7, line: 3 },
+        { code: 'PSQL_ONLY', file: PATH, version: 7, line: 4 },
+      ],
+    );
+    assert.ok(problems[0]?.message.startsWith(`${PATH}:3:3: `), problems[0]?.message);
+    assert.ok(problems[1]?.message.startsWith(`${PATH}:4:1: `), problems[1]?.message);
+  });
+
+  test('an unterminated string is reported at the line where it opened', () => {
+    const problems = problemsOf("SELECT 1;\nSELECT 'oops;\nSELECT 2;\n");
+    assert.deepEqual(
+      problems.map(({ code, line }) => ({ code, line })),
+      [{ code: 'UNTERMINATED', line: 2 }],
+    );
+  });
+});
+
+test('a clean migration has no problems', () => {
+  assert.deepEqual(codesOf("-- create the orders table\nCREATE TABLE orders (id bigint PRIMARY KEY, note text DEFAULT 'a;b');\n"), []);
+});
