@@ -4,12 +4,18 @@ export type {
   CallOptions,
   DatabaseTarget,
   DownOptions,
+  BaselineOptions,
   Migrator,
   MigratorOptions,
+  Plan,
+  PlannedStep,
+  PlanOptions,
   RunResult,
   StatusResult,
   UpOptions,
+  VerifyOptions,
 } from './migrator.js';
+export type { VerifyOutcome, VerifyResult } from './run/verify.js';
 export { PgshiftError, isPgshiftError } from './core/errors.js';
 export type { ErrorCode, Problem, ProblemCode, SqlFailure } from './core/errors.js';
 export type { Logger, LogFields } from './core/logger.js';

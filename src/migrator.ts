@@ -7,17 +7,20 @@ import { buildCatalog, type Catalog } from './core/catalog.js';
 import { failValidation, isPgshiftError, PgshiftError, type Problem } from './core/errors.js';
 import { silentLogger, type Logger } from './core/logger.js';
 import { DURATION } from './core/directives.js';
-import { planDown, planUp, statusOf, validationProblems, type History } from './core/planner.js';
+import { scaffold } from './core/scaffold.js';
+import { analyzeScript } from './core/script-checks.js';
+import { planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
 import type { MigrationResult, SqlFile, StatusEntry } from './core/types.js';
 import { startEmbedded, type EmbeddedOptions } from './db/embedded.js';
 import { DEFAULT_TABLE, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
 import { acquireLock, lockKey, releaseLock } from './db/lock.js';
 import { readProgress } from './db/progress.js';
-import { applyScript, timeoutsFor, type LedgerCreation, type Timeouts } from './db/scripts.js';
+import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerCreation, type Timeouts } from './db/scripts.js';
 import { openSession, type ConnectionSettings, type Session } from './db/session.js';
-import { loadCatalog, loadSingleFile, type Directories } from './io/loader.js';
+import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './io/loader.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from './run/apply.js';
 import { interrupted, type RunContext } from './run/execute.js';
+import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from './run/verify.js';
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
 export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
@@ -76,6 +79,44 @@ export interface RunResult {
   readonly migrations: readonly MigrationResult[];
 }
 
+/** `plan`: what `up` or `down` would do, without doing it. */
+export type PlanOptions =
+  | ({ readonly direction: 'up' } & UpOptions)
+  | ({ readonly direction: 'down' } & DownOptions)
+  | ({ readonly direction: 'redo' } & CallOptions);
+
+export interface PlannedStep {
+  readonly version: number;
+  readonly name: string;
+  /** The migration (up) or rollback (down) file. */
+  readonly path: string;
+  /** False for a no-transaction file. */
+  readonly transaction: boolean;
+  /** For a partly applied no-transaction file: the 1-based statement it resumes at. */
+  readonly resumeAt?: number;
+}
+
+export interface Plan {
+  readonly direction: 'up' | 'down' | 'redo';
+  readonly steps: readonly PlannedStep[];
+  /** Exactly the SQL the run would send, in order, as a script psql -v ON_ERROR_STOP=1 accepts. */
+  readonly sql: string;
+}
+
+export interface VerifyOptions extends CallOptions {
+  /** Every migration, from an empty scratch database. */
+  readonly all?: boolean;
+  /** Only this file (pending or applied). */
+  readonly migration?: string;
+  /** Check in a scratch database even when a rolled-back transaction would do. */
+  readonly scratch?: boolean;
+}
+
+export interface BaselineOptions extends CallOptions {
+  /** Every migration up to and including this version is recorded as applied, none is run. */
+  readonly version: number;
+}
+
 export interface StatusResult {
   readonly entries: readonly StatusEntry[];
   /** Problems with the files themselves (bad names, duplicates, orphan rollbacks), reported but not fatal here. */
@@ -90,6 +131,19 @@ export interface Migrator {
   status(options?: CallOptions): Promise<StatusResult>;
   /** Every problem `up` would stop for, and more (script problems in all files). Empty when all is well. */
   validate(options?: CallOptions): Promise<readonly Problem[]>;
+  /** What up or down would run, as data and as SQL; connects to read the ledger, changes nothing, takes no lock. */
+  plan(options: PlanOptions): Promise<Plan>;
+  /** Reverts the newest applied migration and applies it again (for development). */
+  redo(options?: CallOptions): Promise<RunResult>;
+  /** Records migrations up to a version as applied without running them, on a ledger with no rows. */
+  baseline(options: BaselineOptions): Promise<RunResult>;
+  /**
+   * Checks that each rollback undoes its migration (pending ones by default), comparing schema snapshots;
+   * changes nothing. Returns one result per migration; `fail` results list the differences.
+   */
+  verify(options?: VerifyOptions): Promise<readonly VerifyResult[]>;
+  /** Writes the next migration and its rollback from the template; needs no database. */
+  create(name: string): Promise<{ readonly migration: string; readonly rollback: string }>;
 }
 
 export function createMigrator(options: MigratorOptions = {}): Migrator {
@@ -108,7 +162,10 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
   const retry: RetryPolicy = { retries: options.lockRetries ?? 3, firstDelayMs: options.lockRetryDelayMs ?? 1000 };
   const target = options.database ?? { embedded: { dir: join(cwd, '.pgshift') } };
 
-  async function withSession<T>(signal: AbortSignal | undefined, work: (session: Session, table: LedgerTable) => Promise<T>): Promise<T> {
+  async function withSession<T>(
+    signal: AbortSignal | undefined,
+    work: (session: Session, table: LedgerTable, settings: ConnectionSettings) => Promise<T>,
+  ): Promise<T> {
     let settings: ConnectionSettings;
     let stopServer = async (): Promise<void> => undefined;
     if ('embedded' in target) {
@@ -122,7 +179,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       if (signal?.aborted) throw interrupted();
       const session = await openSession(settings, logger);
       try {
-        return await work(session, resolveLedgerTable(options.table ?? DEFAULT_TABLE, session.info.currentSchema));
+        return await work(session, resolveLedgerTable(options.table ?? DEFAULT_TABLE, session.info.currentSchema), settings);
       } finally {
         await session.close().catch(() => undefined);
       }
@@ -149,43 +206,100 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     });
   }
 
+  async function prepareUp(session: Session, table: LedgerTable, catalog: Catalog, call: UpOptions) {
+    const only = call.migration === undefined ? undefined : await loadOnly(dirs, call.migration);
+    const history = await readHistory(session, table);
+    const planned = planUp(catalog, history.rows, {
+      ...(call.to === undefined ? {} : { to: call.to }),
+      ...(only === undefined ? {} : { only }),
+      ...(call.singleTransaction === undefined ? {} : { singleTransaction: call.singleTransaction }),
+    });
+    const createLedger: LedgerCreation | undefined = history.ledger.exists ? undefined : { schemaExists: history.ledger.schemaExists };
+    return { planned, createLedger };
+  }
+
+  async function prepareDown(session: Session, table: LedgerTable, catalog: Catalog, call: DownOptions): Promise<DownStep[]> {
+    const history = await readHistory(session, table);
+    return planDown(catalog, history.rows, {
+      ...(call.steps === undefined ? {} : { steps: call.steps }),
+      ...(call.to === undefined ? {} : { to: call.to }),
+      ...(call.all === undefined ? {} : { all: call.all }),
+    });
+  }
+
+  async function runUp(context: RunContext, planned: readonly PlannedMigration[], createLedger: LedgerCreation | undefined, single: boolean) {
+    const migrations: MigrationResult[] = [];
+    const record = (file: SqlFile, durationMs: number): void => {
+      const done = { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs } as const;
+      migrations.push(done);
+      logDone(done);
+    };
+    if (single && planned.length > 0) {
+      const durationMs = await applyTransactional(context, applyScript(context.table, planned.map(applyStep), createLedger), retry);
+      for (const { file } of planned) record(file, durationMs);
+    } else {
+      let create = createLedger;
+      for (const step of planned) {
+        const timeouts = timeoutsFor(step.analysis.directives, defaults);
+        const durationMs = step.analysis.directives.transaction
+          ? await applyTransactional(context, applyScript(context.table, [applyStep(step)], create), retry)
+          : await applyNoTransaction(context, { planned: step, timeouts, createLedger: create });
+        create = undefined;
+        record(step.file, durationMs);
+      }
+    }
+    if (planned.length === 0) logger.info('nothing to apply');
+    return migrations;
+  }
+
+  async function runDown(context: RunContext, steps: readonly DownStep[]) {
+    const migrations: MigrationResult[] = [];
+    for (const step of steps) {
+      const durationMs = await revert(context, step, timeoutsFor(step.analysis.directives, defaults));
+      const done = { direction: 'down', version: step.version, name: step.name, path: step.rollback.path, durationMs } as const;
+      migrations.push(done);
+      logDone(done);
+    }
+    if (steps.length === 0) logger.info('nothing to revert');
+    return migrations;
+  }
+
+  function applyStep({ file, analysis }: PlannedMigration) {
+    return { file, timeouts: timeoutsFor(analysis.directives, defaults) };
+  }
+
+  /** The dry run's text: the same builders the run uses, headed by a comment naming each file. */
+  function upSql(table: LedgerTable, planned: readonly PlannedMigration[], createLedger: LedgerCreation | undefined, single: boolean): string {
+    if (planned.length === 0) return '';
+    const header = (step: PlannedMigration): string => `-- ${step.file.path} (version ${step.file.version})\n`;
+    if (single) return `${planned.map(header).join('')}${applyScript(table, planned.map(applyStep), createLedger).text}`;
+    let create = createLedger;
+    return planned
+      .map((step) => {
+        const timeouts = timeoutsFor(step.analysis.directives, defaults);
+        const text = step.analysis.directives.transaction
+          ? applyScript(table, [applyStep(step)], create).text
+          : noTransactionScript(table, step.file, step.analysis.statements, step.progress?.statementHashes.length ?? 0, timeouts, create);
+        create = undefined;
+        return `${header(step)}${text}`;
+      })
+      .join('\n');
+  }
+
+  function downSql(table: LedgerTable, steps: readonly DownStep[]): string {
+    return steps
+      .map((step) => `-- ${step.rollback.path} (reverts version ${step.version})\n${revertText(table, step, timeoutsFor(step.analysis.directives, defaults))}`)
+      .join('\n');
+  }
+
   return {
     async up(call = {}) {
       const catalog = await loadCatalog(dirs);
-      const only = call.migration === undefined ? undefined : await loadOnly(dirs, call.migration);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
-          const history = await readHistory(session, table);
-          const planned = planUp(catalog, history.rows, {
-            ...(call.to === undefined ? {} : { to: call.to }),
-            ...(only === undefined ? {} : { only }),
-            ...(call.singleTransaction === undefined ? {} : { singleTransaction: call.singleTransaction }),
-          });
+          const { planned, createLedger } = await prepareUp(session, table, catalog, call);
           const context: RunContext = { session, table, logger, signal: call.signal };
-          let createLedger: LedgerCreation | undefined = history.ledger.exists ? undefined : { schemaExists: history.ledger.schemaExists };
-          const migrations: MigrationResult[] = [];
-          const result = (file: SqlFile, durationMs: number): MigrationResult => {
-            const done = { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs } as const;
-            migrations.push(done);
-            logDone(done);
-            return done;
-          };
-          if (call.singleTransaction && planned.length > 0) {
-            const steps = planned.map(({ file, analysis }) => ({ file, timeouts: timeoutsFor(analysis.directives, defaults) }));
-            const durationMs = await applyTransactional(context, applyScript(table, steps, createLedger), retry);
-            for (const { file } of planned) result(file, durationMs);
-          } else {
-            for (const step of planned) {
-              const timeouts = timeoutsFor(step.analysis.directives, defaults);
-              const durationMs = step.analysis.directives.transaction
-                ? await applyTransactional(context, applyScript(table, [{ file: step.file, timeouts }], createLedger), retry)
-                : await applyNoTransaction(context, { planned: step, timeouts, createLedger });
-              createLedger = undefined;
-              result(step.file, durationMs);
-            }
-          }
-          if (planned.length === 0) logger.info('nothing to apply');
-          return { migrations };
+          return { migrations: await runUp(context, planned, createLedger, call.singleTransaction === true) };
         }),
       );
     },
@@ -194,21 +308,107 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
-          const history = await readHistory(session, table);
-          const plan = planDown(catalog, history.rows, {
-            ...(call.steps === undefined ? {} : { steps: call.steps }),
-            ...(call.to === undefined ? {} : { to: call.to }),
-            ...(call.all === undefined ? {} : { all: call.all }),
-          });
+          const steps = await prepareDown(session, table, catalog, call);
+          return { migrations: await runDown({ session, table, logger, signal: call.signal }, steps) };
+        }),
+      );
+    },
+
+    async plan(call) {
+      const catalog = await loadCatalog(dirs);
+      return withSession(call.signal, async (session, table) => {
+        if (call.direction === 'up') {
+          const { planned, createLedger } = await prepareUp(session, table, catalog, call);
+          return {
+            direction: 'up',
+            steps: planned.map((step) => ({
+              version: step.file.version,
+              name: step.file.name,
+              path: step.file.path,
+              transaction: step.analysis.directives.transaction,
+              ...(step.progress ? { resumeAt: step.progress.statementHashes.length + 1 } : {}),
+            })),
+            sql: upSql(table, planned, createLedger, call.singleTransaction === true),
+          };
+        }
+        const steps = await prepareDown(session, table, catalog, call.direction === 'down' ? call : { steps: 1 });
+        const reverts = steps.map((step) => ({
+          version: step.version,
+          name: step.name,
+          path: step.rollback.path,
+          transaction: step.analysis.directives.transaction,
+        }));
+        if (call.direction === 'down') return { direction: 'down', steps: reverts, sql: downSql(table, steps) };
+        const reapply = steps.map((step) => redoMigration(catalog, step));
+        return {
+          direction: 'redo',
+          steps: [...reverts, ...reapply.map(({ file, analysis }) => ({ version: file.version, name: file.name, path: file.path, transaction: analysis.directives.transaction }))],
+          sql: `${downSql(table, steps)}\n${upSql(table, reapply, undefined, false)}`,
+        };
+      });
+    },
+
+    async redo(call = {}) {
+      const catalog = await loadCatalog(dirs);
+      return withSession(call.signal, (session, table) =>
+        withLock(session, table, call.signal, async () => {
+          const steps = await prepareDown(session, table, catalog, { steps: 1 });
+          const [step] = steps;
+          if (!step) throw new PgshiftError('USAGE', 'redo: no migration is applied', { hint: 'run up first' });
           const context: RunContext = { session, table, logger, signal: call.signal };
-          const migrations: MigrationResult[] = [];
-          for (const step of plan) {
-            const durationMs = await revert(context, step, timeoutsFor(step.analysis.directives, defaults));
-            const done = { direction: 'down', version: step.version, name: step.name, path: step.rollback.path, durationMs } as const;
-            migrations.push(done);
-            logDone(done);
-          }
-          if (plan.length === 0) logger.info('nothing to revert');
+          const reverted = await runDown(context, steps);
+          return { migrations: [...reverted, ...(await runUp(context, [redoMigration(catalog, step)], undefined, false))] };
+        }),
+      );
+    },
+
+    async verify(call = {}) {
+      const catalog = await loadCatalog(dirs);
+      if (catalog.problems.length > 0) failValidation(catalog.problems);
+      const only = call.migration === undefined ? undefined : await loadOnly(dirs, call.migration);
+      return withSession(call.signal, async (session, table, settings) => {
+        const history = await readHistory(session, table);
+        const applied = new Set(history.rows.ledger.map((row) => row.version));
+        const target = (migration: SqlFile): VerifyTarget => ({ migration, rollback: catalog.rollbacks.get(migration.version) });
+        const appliedFiles = catalog.migrations.filter((file) => applied.has(file.version));
+        let plan: VerifyPlan;
+        let scratch = call.scratch === true;
+        if (call.all) {
+          plan = { base: [], targets: catalog.migrations.map(target) };
+          scratch = true;
+        } else if (only && applied.has(only.version)) {
+          // Already applied here: rebuilt up to just before it in a scratch database.
+          plan = { base: catalog.migrations.filter((file) => file.version < only.version), targets: [target(only)] };
+          scratch = true;
+        } else {
+          const planned = planUp(catalog, history.rows, only ? { only } : {});
+          plan = { base: appliedFiles, targets: planned.map((step) => target(step.file)) };
+        }
+        const context: RunContext = { session, table, logger, signal: call.signal };
+        const results =
+          scratch || needsScratch(plan.targets)
+            ? await verifyInScratch(context, settings, plan, logger)
+            : await verifyInTransaction(context, plan.targets);
+        for (const result of results) logger.info(`verify ${result.path}: ${result.outcome}`, { version: result.version, problems: result.problems });
+        return results;
+      });
+    },
+
+    async create(name) {
+      const made = scaffold(await loadCatalog(dirs), name);
+      return writeNewFiles(dirs, made.fileName, made.migration, made.rollback);
+    },
+
+    async baseline(call) {
+      const catalog = await loadCatalog(dirs);
+      return withSession(call.signal, (session, table) =>
+        withLock(session, table, call.signal, async () => {
+          const history = await readHistory(session, table);
+          const files = planBaseline(catalog, history.rows, call.version);
+          const create = history.ledger.exists ? undefined : { schemaExists: history.ledger.schemaExists };
+          await session.execute(baselineSql(table, files, create));
+          const migrations = files.map((file) => ({ direction: 'up', version: file.version, name: file.name, path: file.path, durationMs: 0 }) as const);
+          logger.info(`baseline: recorded ${files.length} migration(s) up to version ${call.version} as applied, without running them`);
           return { migrations };
         }),
       );
@@ -234,6 +434,12 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       });
     },
   };
+}
+
+/** The migration a redo applies again: the one its first step reverted (a missing file stops planDown first). */
+function redoMigration(catalog: Catalog, step: DownStep): PlannedMigration {
+  const file = catalog.migrations.find((migration) => migration.version === step.version) as SqlFile;
+  return { file, analysis: analyzeScript(file) };
 }
 
 /** The ledger and the progress of unfinished no-transaction files. */

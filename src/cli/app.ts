@@ -22,7 +22,8 @@ export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
 
 /** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */
 export interface App {
-  open(argv: GlobalArgs): Promise<{ readonly migrator: Migrator; readonly logger: Logger }>;
+  /** `database: false` for commands that only touch files: no database is chosen (or refused). */
+  open(argv: GlobalArgs, needs?: { readonly database: boolean }): Promise<{ readonly migrator: Migrator; readonly logger: Logger }>;
   readonly signal: AbortSignal;
   write(text: string): void;
   /** The status to exit with when the command itself finished (validate uses it for problems found). */

@@ -13,10 +13,14 @@ import type { Logger } from '../core/logger.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { createMigrator } from '../migrator.js';
 import { globalOptions, type App, type GlobalArgs } from './app.js';
+import { baselineCommand } from './commands/baseline.js';
 import { downCommand } from './commands/down.js';
+import { newCommand } from './commands/new.js';
+import { redoCommand } from './commands/redo.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
+import { verifyCommand } from './commands/verify.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, exitStatusOf } from './exit-status.js';
 import { errorFields, errorText } from './render.js';
 
@@ -38,7 +42,7 @@ export async function main(args: readonly string[]): Promise<number> {
     signal: controller.signal,
     write: (text) => void process.stdout.write(text),
     setExitStatus: (status) => void (exitStatus = status),
-    async open(argv: GlobalArgs) {
+    async open(argv: GlobalArgs, needs = { database: true }) {
       loadEnvFile(argv['env-file']);
       const level = (argv['log-level'] ?? process.env['PGSHIFT_LOG_LEVEL'] ?? 'info') as LogLevel;
       if (!LOG_LEVELS.includes(level)) {
@@ -46,10 +50,10 @@ export async function main(args: readonly string[]): Promise<number> {
       }
       logger = await createLogger({ level, pretty });
       const cwd = process.cwd();
-      const { target, source } = resolveDatabase(argv.database, process.env, cwd);
-      logger.debug('database chosen', { source });
+      const choice = needs.database ? resolveDatabase(argv.database, process.env, cwd) : undefined;
+      if (choice) logger.debug('database chosen', { source: choice.source });
       const migrator = createMigrator({
-        database: target,
+        ...(choice ? { database: choice.target } : {}),
         cwd,
         migrationsDir: argv['migrations-dir'],
         rollbacksDir: argv['rollbacks-dir'],
@@ -84,7 +88,11 @@ function buildParser(app: App, args: readonly string[]) {
     .command(downCommand(app))
     .command(statusCommand(app))
     .command(validateCommand(app))
-    .demandCommand(1, 'name a command: up, down, status or validate')
+    .command(verifyCommand(app))
+    .command(redoCommand(app))
+    .command(newCommand(app))
+    .command(baselineCommand(app))
+    .demandCommand(1, 'name a command: up, down, status, validate, verify, redo, new or baseline')
     .recommendCommands()
     .strict()
     .exitProcess(false)

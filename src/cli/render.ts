@@ -4,6 +4,8 @@
  */
 import type { PgshiftError, Problem } from '../core/errors.js';
 import type { MigrationResult, StatusEntry } from '../core/types.js';
+import type { Plan } from '../migrator.js';
+import type { VerifyResult } from '../run/verify.js';
 
 export function statusTable(entries: readonly StatusEntry[]): string {
   if (entries.length === 0) return 'no migrations found\n';
@@ -41,6 +43,26 @@ export function statusJson(entries: readonly StatusEntry[]): string {
     null,
     2,
   )}\n`;
+}
+
+/** A dry run: the SQL itself, runnable by psql; a comment when there is nothing to do. */
+export function planText(plan: Plan): string {
+  return plan.sql === '' ? `-- pgshift: nothing to ${plan.direction === 'up' ? 'apply' : 'revert'}\n` : plan.sql;
+}
+
+export function planJson(plan: Plan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+export function verifyText(results: readonly VerifyResult[]): string {
+  if (results.length === 0) return 'nothing to verify: no pending migrations (use --all or --migration PATH)\n';
+  return results
+    .map((result) => `${result.outcome.toUpperCase()}  ${result.path}\n${result.problems.map((problem) => `  - ${problem}\n`).join('')}`)
+    .join('');
+}
+
+export function verifyJson(results: readonly VerifyResult[]): string {
+  return `${JSON.stringify(results, null, 2)}\n`;
 }
 
 export function resultsJson(results: readonly MigrationResult[]): string {

@@ -283,3 +283,22 @@ export function statusOf(catalog: Catalog, { ledger, progress }: History): Statu
 function progressOf(row: ProgressRow): NonNullable<StatusEntry['progress']> {
   return { done: row.statementHashes.length, total: row.statementCount, error: row.lastError };
 }
+
+/**
+ * `baseline`: the migrations a database changed by hand already has, to record without running. Only on
+ * an empty ledger: recording over existing rows would hide what was really applied.
+ */
+export function planBaseline(catalog: Catalog, { ledger, progress }: History, version: number): SqlFile[] {
+  if (catalog.problems.length > 0) failValidation(catalog.problems);
+  if (ledger.length > 0 || progress.length > 0) {
+    throw new PgshiftError('USAGE', `baseline: the ledger already has ${ledger.length + progress.length} row(s)`, {
+      hint: 'baseline is for a database that never had pgshift; on this one, use up (or up --migration PATH for one file)',
+    });
+  }
+  if (!catalog.migrations.some((file) => file.version === version)) {
+    throw new PgshiftError('USAGE', `baseline --version ${version}: no migration has version ${version}`, {
+      hint: 'pass the version of the newest migration the database already has (pgshift status lists them)',
+    });
+  }
+  return catalog.migrations.filter((file) => file.version <= version);
+}

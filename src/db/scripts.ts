@@ -4,11 +4,12 @@
  * its ledger row or not at all. A dry run prints these same texts.
  */
 import type { Directives } from '../core/directives.js';
+import type { DownStep } from '../core/planner.js';
 import type { ScriptStatement } from '../core/script-checks.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerTable } from './ledger.js';
-import { clearProgressSql, statementDoneSql } from './progress.js';
+import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
@@ -120,4 +121,69 @@ export function statementScript(table: LedgerTable, file: SqlFile, statement: Sc
 /** One statement sent on its own, in no transaction but the implicit one of a single statement. */
 export function aloneScript(file: SqlFile, statement: ScriptStatement): Script {
   return new ScriptText().copy(file, statement.start, statement.end, true).done();
+}
+
+/** Opens a no-transaction file's run: the ledger if needed, the progress table, and the file's progress row. */
+export function noTransactionStartSql(table: LedgerTable, file: SqlFile, statementCount: number, createLedger?: LedgerCreation): string {
+  // client_min_messages: CREATE TABLE IF NOT EXISTS would otherwise log a NOTICE on every resume.
+  return `BEGIN;\nSET LOCAL client_min_messages = warning;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
+}
+
+/** Closes a no-transaction file's run: its ledger row replaces its progress row, atomically. */
+export function noTransactionFinishSql(table: LedgerTable, file: SqlFile, executionMs?: number): string {
+  return `BEGIN;\n${insertLedgerRowSql(table, file, executionMs)}${clearProgressSql(table, file.version)}COMMIT;\n`;
+}
+
+export const RESET_TIMEOUTS_SQL = 'RESET lock_timeout;\nRESET statement_timeout;\n';
+
+/**
+ * Everything a no-transaction file sends when nothing fails, in order, from statement `from` on: what a
+ * dry run prints. The run itself sends these same pieces one at a time, with checks in between.
+ */
+export function noTransactionScript(
+  table: LedgerTable,
+  file: SqlFile,
+  statements: readonly ScriptStatement[],
+  from: number,
+  timeouts: Timeouts,
+  createLedger?: LedgerCreation,
+): string {
+  const pieces = [noTransactionStartSql(table, file, statements.length, createLedger), timeoutsSql(timeouts, 'SESSION')];
+  for (const [index, statement] of statements.entries()) {
+    if (index < from) continue;
+    if (statement.outsideTransaction) {
+      pieces.push(runningSql(table, file.version, index, undefined), `${statementScript(table, file, statement).text}`, statementDoneSql(table, file.version, statement.hash));
+    } else {
+      pieces.push(statementScript(table, file, statement).text);
+    }
+  }
+  pieces.push(RESET_TIMEOUTS_SQL, noTransactionFinishSql(table, file));
+  return pieces.join('');
+}
+
+/** The end of a revert outside a transaction: the ledger row, or the progress row of a partial migration, goes. */
+export function revertRowSql(table: LedgerTable, version: number, partial: boolean): string {
+  return `BEGIN;\n${partial ? clearProgressSql(table, version) : deleteLedgerRowSql(table, version)}COMMIT;\n`;
+}
+
+/** Everything reverting one migration sends when nothing fails: what a dry run of down prints. */
+export function revertText(table: LedgerTable, step: DownStep, timeouts: Timeouts): string {
+  const { rollback, analysis, partial } = step;
+  if (analysis.directives.transaction) return revertScript(table, rollback, timeouts, partial).text;
+  return [
+    timeoutsSql(timeouts, 'SESSION'),
+    ...analysis.statements.map((statement) => aloneScript(rollback, statement).text),
+    RESET_TIMEOUTS_SQL,
+    revertRowSql(table, step.version, partial),
+  ].join('');
+}
+
+/** `baseline`: ledger rows for migrations that are already in the database, in one transaction. */
+export function baselineSql(table: LedgerTable, files: readonly SqlFile[], createLedger?: LedgerCreation): string {
+  return `BEGIN;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${files.map((file) => insertLedgerRowSql(table, file, 0)).join('')}COMMIT;\n`;
+}
+
+/** A whole file on its own: a multi-statement message is one implicit transaction, all or nothing. */
+export function fileScript(file: SqlFile): Script {
+  return new ScriptText().copy(file).done();
 }

@@ -272,3 +272,11 @@ function logNotice(logger: Logger, notice: postgres.Notice): void {
   else if (severity === 'DEBUG' || severity === 'LOG') logger.debug(message, fields);
   else logger.info(message, fields);
 }
+
+/** The same server and credentials, another database (for verify's scratch database). */
+export function withDatabase(settings: ConnectionSettings, database: string): ConnectionSettings {
+  if (settings.url === undefined) return { ...settings, database };
+  const url = new URL(settings.url);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return { ...settings, url: url.toString() };
+}

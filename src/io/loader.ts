@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { buildCatalog, type Catalog } from '../core/catalog.js';
 import { PgshiftError } from '../core/errors.js';
 import { isSqlFile } from '../core/naming.js';
@@ -99,4 +99,22 @@ function firstInvalidLine(bytes: Buffer): number {
 function displayPath(cwd: string, absolute: string): string {
   const rel = relative(cwd, absolute);
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? absolute : rel;
+}
+
+/** Writes a new migration and its rollback; refuses to overwrite either. Returns their display paths. */
+export async function writeNewFiles(dirs: Directories, fileName: string, migration: string, rollback: string): Promise<{ migration: string; rollback: string }> {
+  const targets = [
+    { absolute: resolve(dirs.cwd, dirs.migrationsDir, fileName), text: migration },
+    { absolute: resolve(dirs.cwd, dirs.rollbacksDir, fileName), text: rollback },
+  ];
+  try {
+    for (const { absolute, text } of targets) {
+      await mkdir(dirname(absolute), { recursive: true });
+      await writeFile(absolute, text, { flag: 'wx' });
+    }
+  } catch (error) {
+    throw new PgshiftError('USAGE', `cannot create ${fileName}: ${(error as Error).message}`, { cause: error });
+  }
+  const [first, second] = targets.map((target) => displayPath(dirs.cwd, target.absolute));
+  return { migration: first as string, rollback: second as string };
 }

@@ -9,10 +9,13 @@ import type { DownStep, PlannedMigration } from '../core/planner.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
 import type { ScriptStatement } from '../core/script-checks.js';
-import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql } from '../db/ledger.js';
-import { clearProgressSql, createProgressSql, failedSql, runningSql, startProgressSql, statementDoneSql } from '../db/progress.js';
+import { failedSql, runningSql, statementDoneSql } from '../db/progress.js';
 import {
   aloneScript,
+  noTransactionFinishSql,
+  noTransactionStartSql,
+  RESET_TIMEOUTS_SQL,
+  revertRowSql,
   revertScript,
   statementScript,
   timeoutsSql,
@@ -77,10 +80,7 @@ export async function applyNoTransaction(context: RunContext, run: NoTransaction
   const { file, analysis, progress } = run.planned;
   const statements = analysis.statements;
   const started = performance.now();
-  await session.execute(
-    // client_min_messages: CREATE TABLE IF NOT EXISTS would otherwise log a NOTICE on every resume.
-    `BEGIN;\nSET LOCAL client_min_messages = warning;\n${run.createLedger ? createLedgerSql(table, run.createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statements.length)}COMMIT;\n`,
-  );
+  await session.execute(noTransactionStartSql(table, file, statements.length, run.createLedger));
   let done = progress?.statementHashes.length ?? 0;
   if (done > 0) logger.info(`resuming ${file.path} at statement ${done + 1} of ${statements.length}`, { version: file.version });
   if (progress?.runningStatement === done && progress.createdIndex) {
@@ -91,7 +91,7 @@ export async function applyNoTransaction(context: RunContext, run: NoTransaction
     for (; done < statements.length; done++) await applyStatement(context, run, done);
   });
   const durationMs = Math.round(performance.now() - started);
-  await session.execute(`BEGIN;\n${insertLedgerRowSql(table, file, durationMs)}${clearProgressSql(table, file.version)}COMMIT;\n`);
+  await session.execute(noTransactionFinishSql(table, file, durationMs));
   return durationMs;
 }
 
@@ -196,8 +196,7 @@ export async function revert(context: RunContext, step: DownStep, timeouts: Time
       });
     }
   });
-  const row = partial ? clearProgressSql(table, step.version) : deleteLedgerRowSql(table, step.version);
-  await session.execute(`BEGIN;\n${row}COMMIT;\n`);
+  await session.execute(revertRowSql(table, step.version, partial));
   return Math.round(performance.now() - started);
 }
 
@@ -207,6 +206,6 @@ async function withSessionTimeouts(context: RunContext, timeouts: Timeouts, work
   try {
     await work();
   } finally {
-    await context.session.execute('RESET lock_timeout;\nRESET statement_timeout;\n').catch(() => undefined);
+    await context.session.execute(RESET_TIMEOUTS_SQL).catch(() => undefined);
   }
 }

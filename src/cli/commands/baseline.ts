@@ -1,0 +1,21 @@
+import type { CommandModule, InferredOptionTypes } from 'yargs';
+import type { App, GlobalArgs } from '../app.js';
+import { resultsJson } from '../render.js';
+
+const options = {
+  version: { type: 'number', demandOption: true, describe: 'the newest version the database already has' },
+} as const;
+
+export function baselineCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
+  return {
+    command: 'baseline',
+    describe: 'record migrations up to --version as applied without running them (for databases changed by hand)',
+    // SPEC's flag is --version, which yargs otherwise keeps for printing pgshift's own version.
+    builder: (yargs) => yargs.version(false).options(options),
+    handler: async (argv) => {
+      const { migrator } = await app.open(argv);
+      const result = await migrator.baseline({ version: argv.version, signal: app.signal });
+      if (argv.json) app.write(resultsJson(result.migrations));
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { CommandModule } from 'yargs';
+import type { App, GlobalArgs } from '../app.js';
+
+export function newCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & { name: string }> {
+  return {
+    command: 'new <name>',
+    describe: 'create migrations/NNN_<name>.sql and rollbacks/NNN_<name>.sql from the template',
+    builder: (yargs) => yargs.positional('name', { type: 'string', demandOption: true, describe: 'what the change does, e.g. add_orders' }),
+    handler: async (argv) => {
+      const { migrator } = await app.open(argv, { database: false });
+      const made = await migrator.create(argv.name);
+      app.write(argv.json ? `${JSON.stringify(made, null, 2)}\n` : `${made.migration}\n${made.rollback}\n`);
+    },
+  };
+}

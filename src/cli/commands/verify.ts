@@ -1,0 +1,29 @@
+import type { CommandModule, InferredOptionTypes } from 'yargs';
+import type { App, GlobalArgs } from '../app.js';
+import { EXIT_INVALID } from '../exit-status.js';
+import { verifyJson, verifyText } from '../render.js';
+
+const options = {
+  all: { type: 'boolean', describe: 'check every migration, from an empty scratch database' },
+  migration: { type: 'string', describe: 'check only this migration file' },
+  scratch: { type: 'boolean', describe: 'check in a scratch database (created and dropped) instead of a rolled-back transaction' },
+} as const;
+
+export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
+  return {
+    command: 'verify',
+    describe: 'check that each rollback undoes its migration (pending ones by default); changes nothing; exit 3 on a difference',
+    builder: (yargs) => yargs.options(options),
+    handler: async (argv) => {
+      const { migrator } = await app.open(argv);
+      const results = await migrator.verify({
+        signal: app.signal,
+        ...(argv.all === undefined ? {} : { all: argv.all }),
+        ...(argv.migration === undefined ? {} : { migration: argv.migration }),
+        ...(argv.scratch === undefined ? {} : { scratch: argv.scratch }),
+      });
+      app.write(argv.json ? verifyJson(results) : verifyText(results));
+      if (results.some((result) => result.outcome === 'fail' || result.outcome === 'not verified')) app.setExitStatus(EXIT_INVALID);
+    },
+  };
+}

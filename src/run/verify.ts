@@ -1,0 +1,139 @@
+/**
+ * `verify`: does each rollback undo its migration? For each migration: snapshot the schema, apply, snapshot,
+ * roll back, compare with the first snapshot, apply again, compare with the second. Transactional
+ * migrations are checked inside one transaction that is always rolled back, so nothing changes; a run that
+ * includes a no-transaction file (or asks for it) uses a scratch database that is dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { describeDifferences } from '../core/schema-diff.js';
+import { analyzeScript } from '../core/script-checks.js';
+import { quoteIdentifier } from '../core/sql-quote.js';
+import type { SqlFile } from '../core/types.js';
+import { aloneScript, fileScript } from '../db/scripts.js';
+import { openSession, withDatabase, type ConnectionSettings } from '../db/session.js';
+import { takeSnapshot } from '../db/snapshot.js';
+import { runScript, type RunContext } from './execute.js';
+
+export type VerifyOutcome = 'pass' | 'fail' | 'no rollback' | 'not verified';
+
+export interface VerifyResult {
+  readonly version: number;
+  readonly name: string;
+  readonly path: string;
+  readonly outcome: VerifyOutcome;
+  /** What is wrong, worded for a person: differences found, or the error that stopped the check. */
+  readonly problems: readonly string[];
+}
+
+export interface VerifyTarget {
+  readonly migration: SqlFile;
+  readonly rollback: SqlFile | undefined;
+}
+
+export interface VerifyPlan {
+  /** Migrations to apply first, unverified, to bring a scratch database to the starting point. */
+  readonly base: readonly SqlFile[];
+  readonly targets: readonly VerifyTarget[];
+}
+
+/** Inside one transaction on the live database, rolled back at the end. */
+export async function verifyInTransaction(context: RunContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
+  await context.session.execute('BEGIN');
+  try {
+    return await verifyEach(context, targets);
+  } finally {
+    await context.session.execute('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/** In a scratch database on the same server, created for the run and dropped after it. */
+export async function verifyInScratch(
+  context: RunContext,
+  settings: ConnectionSettings,
+  plan: VerifyPlan,
+  logger: Logger,
+): Promise<VerifyResult[]> {
+  const name = `pgshift_scratch_${randomBytes(4).toString('hex')}`;
+  try {
+    await context.session.execute(`CREATE DATABASE ${quoteIdentifier(name)}`);
+  } catch (error) {
+    throw new PgshiftError('USAGE', `verify needs a scratch database and could not create one: ${(error as Error).message}`, {
+      hint: 'grant the role CREATEDB, or verify only transactional migrations (without --scratch or --all)',
+      cause: error,
+    });
+  }
+  logger.info(`verify: scratch database ${name} created`);
+  try {
+    const scratch = await openSession(withDatabase(settings, name), logger);
+    const scratchContext: RunContext = { ...context, session: scratch };
+    try {
+      for (const file of plan.base) await execute(scratchContext, file, 'apply');
+      return await verifyEach(scratchContext, plan.targets);
+    } finally {
+      await scratch.close().catch(() => undefined);
+    }
+  } finally {
+    await context.session.execute(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
+    logger.info(`verify: scratch database ${name} dropped`);
+  }
+}
+
+async function verifyEach(context: RunContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
+  const results: VerifyResult[] = [];
+  let stopped: string | undefined;
+  for (const { migration, rollback } of targets) {
+    const result = (outcome: VerifyOutcome, problems: readonly string[]): void =>
+      void results.push({ version: migration.version, name: migration.name, path: migration.path, outcome, problems });
+    if (stopped) {
+      result('not verified', [stopped]);
+      continue;
+    }
+    try {
+      if (!rollback) {
+        // Applied anyway: the migrations after it are checked on top of it.
+        await execute(context, migration, 'apply');
+        result('no rollback', [`${migration.path} has no rollback file; nothing to check`]);
+        continue;
+      }
+      const before = await takeSnapshot(context.session, context.table);
+      await execute(context, migration, 'apply');
+      const applied = await takeSnapshot(context.session, context.table);
+      await execute(context, rollback, 'revert');
+      const reverted = await takeSnapshot(context.session, context.table);
+      await execute(context, migration, 'reapply');
+      const reapplied = await takeSnapshot(context.session, context.table);
+      const problems = [...describeDifferences(before, reverted, 'rollback'), ...describeDifferences(applied, reapplied, 'reapply')];
+      result(problems.length === 0 ? 'pass' : 'fail', problems);
+    } catch (error) {
+      if (!isPgshiftError(error) || error.code === 'INTERRUPTED' || error.code === 'CONNECTION_LOST') throw error;
+      result('fail', [error.message]);
+      stopped = `not verified: ${migration.path} failed before it`;
+    }
+  }
+  return results;
+}
+
+const STEP_WORDS = { apply: 'the migration failed', revert: 'the rollback failed', reapply: 'the migration failed when applied again after its rollback' } as const;
+
+/** A transactional file is sent whole (its own implicit transaction, or part of verify's); a no-transaction one statement by statement. */
+async function execute(context: RunContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
+  const wording = { code: 'MIGRATION_FAILED', hint: 'verify changes nothing: fix the file and run verify again' } as const;
+  const analysis = analyzeScript(file);
+  try {
+    if (analysis.directives.transaction) await runScript(context, fileScript(file), wording);
+    else for (const statement of analysis.statements) await runScript(context, aloneScript(file, statement), wording);
+  } catch (error) {
+    if (isPgshiftError(error) && error.code === 'MIGRATION_FAILED') {
+      throw new PgshiftError('MIGRATION_FAILED', `${STEP_WORDS[step]}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export function needsScratch(targets: readonly VerifyTarget[]): boolean {
+  return targets.some(({ migration, rollback }) =>
+    [migration, rollback].some((file) => file !== undefined && !analyzeScript(file).directives.transaction),
+  );
+}

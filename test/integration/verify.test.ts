@@ -1,0 +1,99 @@
+/** verify: each rollback must undo its migration exactly; nothing changes while it checks. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { testDatabase } from '../support/database.js';
+import { copyOfRepository } from '../support/project.js';
+
+const db = await testDatabase(import.meta.url);
+const project = await copyOfRepository(db.url);
+const ROLLBACK = 'rollbacks/001_add_session_permissions.sql';
+const original = await project.read(ROLLBACK);
+
+interface Result {
+  readonly path: string;
+  readonly outcome: string;
+  readonly problems: string[];
+}
+
+async function verify(...args: string[]): Promise<{ status: number; results: Result[]; stdout: string }> {
+  const run = await project.run(['verify', '--json', ...args]);
+  assert.ok(run.stdout.startsWith('['), run.stderr);
+  return { status: run.status, results: JSON.parse(run.stdout) as Result[], stdout: run.stdout };
+}
+
+async function objectCount(): Promise<number> {
+  const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM pg_class WHERE relnamespace = 'public'::regnamespace`;
+  return count;
+}
+
+test('setup: 000 applied, 001 pending', async () => {
+  assert.equal((await project.run(['up', '--to', '0'])).status, 0);
+});
+
+test("verify passes on the user's 001 and changes nothing", async () => {
+  const before = await objectCount();
+  const { status, results } = await verify();
+  assert.equal(status, 0);
+  assert.deepEqual(results.map((r) => [r.path, r.outcome, r.problems]), [['migrations/001_add_session_permissions.sql', 'pass', []]]);
+  assert.equal(await objectCount(), before);
+  const text = await project.run(['verify']);
+  assert.equal(text.stdout, 'PASS  migrations/001_add_session_permissions.sql\n');
+});
+
+const broken: Array<[string, (text: string) => string, RegExp]> = [
+  ['forgets a column', (t) => t.replace('ALTER TABLE user_sessions DROP COLUMN IF EXISTS visibility;\n', ''), /^column public\.user_sessions\.visibility still exists after rollback$/],
+  ['forgets an index', (t) => `${t}CREATE INDEX ix_left_behind ON user_sessions (title);\n`, /^index public\.ix_left_behind still exists after rollback$/],
+  ['forgets a comment', (t) => `${t}COMMENT ON TABLE user_sessions IS 'changed';\n`, /^comment on table user_sessions differs after rollback: expected "User sessions of the application", found "changed"$/],
+  ['forgets a constraint', (t) => `${t}ALTER TABLE user_sessions ADD CONSTRAINT ck_title CHECK (title <> '');\n`, /^constraint public\.user_sessions\.ck_title still exists after rollback$/],
+  ['drops too much', (t) => `${t}DROP INDEX ix_user_sessions_user_id;\n`, /^index public\.ix_user_sessions_user_id is missing after rollback \(the rollback removes too much\)$/],
+];
+
+for (const [what, edit, expected] of broken) {
+  test(`verify fails with exit 3 for a rollback that ${what}`, async () => {
+    await project.write(ROLLBACK, edit(original));
+    try {
+      const { status, results } = await verify();
+      assert.equal(status, 3);
+      assert.equal(results[0]?.outcome, 'fail');
+      assert.ok(results[0]?.problems.some((problem) => expected.test(problem)), JSON.stringify(results[0]?.problems));
+    } finally {
+      await project.write(ROLLBACK, original);
+    }
+  });
+}
+
+test('a rollback that fails is reported as the failure, with its line', async () => {
+  await project.write(ROLLBACK, `${original}SELECT * FROM\n  nowhere;\n`);
+  try {
+    const { status, results } = await verify();
+    assert.equal(status, 3);
+    assert.match(results[0]?.problems[0] ?? '', /^the rollback failed: rollbacks\/001_add_session_permissions\.sql:6:3: relation "nowhere" does not exist$/);
+  } finally {
+    await project.write(ROLLBACK, original);
+  }
+});
+
+test('verify --all checks every migration in a scratch database, which is dropped', async () => {
+  const { status, results } = await verify('--all');
+  assert.equal(status, 0);
+  assert.deepEqual(
+    results.map((r) => [r.path, r.outcome]),
+    [
+      ['migrations/000_create_user_sessions.sql', 'no rollback'],
+      ['migrations/001_add_session_permissions.sql', 'pass'],
+    ],
+  );
+  const [{ n: left }] = await db.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'pgshift\\_scratch\\_%'`;
+  assert.equal(left, 0);
+});
+
+test('a no-transaction migration is verified in a scratch database', async () => {
+  await project.write('migrations/002_index.sql', '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY ix_sessions_title ON user_sessions (title);\n');
+  await project.write('rollbacks/002_index.sql', '-- pgshift:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS ix_sessions_title;\n');
+  const run = await project.run(['verify']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /scratch database pgshift_scratch_[0-9a-f]+ created/);
+  assert.equal(run.stdout, 'PASS  migrations/001_add_session_permissions.sql\nPASS  migrations/002_index.sql\n');
+  const [{ index }] = await db.sql<[{ index: string | null }]>`SELECT to_regclass('ix_sessions_title')::text AS index`;
+  assert.equal(index, null, 'the live database is untouched');
+});
