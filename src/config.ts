@@ -5,11 +5,10 @@
 import { join } from 'node:path';
 import { PgshiftError } from './core/errors.js';
 import type { DatabaseTarget } from './migrator.js';
-import type { ConnectionSettings, SslMode } from './db/session.js';
+import { SSL_MODES, type ConnectionSettings, type SslMode } from './db/session.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 export interface DatabaseChoice {
   readonly target: DatabaseTarget;
@@ -17,8 +16,15 @@ export interface DatabaseChoice {
   readonly source: '--database' | 'DATABASE_URL' | 'PGHOST' | 'embedded';
 }
 
-export function resolveDatabase(flag: string | undefined, env: Environment, cwd: string): DatabaseChoice {
+/** Connection options given on the command line rather than in the environment. */
+export interface ConnectionFlags {
+  readonly passwordCommand?: string | undefined;
+  readonly connectTimeoutSeconds?: number | undefined;
+}
+
+export function resolveDatabase(flag: string | undefined, env: Environment, cwd: string, flags: ConnectionFlags = {}): DatabaseChoice {
   const applicationName = nonEmpty(env['PGAPPNAME']) ?? 'pgshift';
+  const common = commonSettings(env, flags, applicationName);
   const url = nonEmpty(flag) ?? nonEmpty(env['DATABASE_URL']);
   if (url !== undefined) {
     const source = nonEmpty(flag) === undefined ? 'DATABASE_URL' : '--database';
@@ -27,11 +33,13 @@ export function resolveDatabase(flag: string | undefined, env: Environment, cwd:
         hint: 'for example postgres://app:secret@localhost:5432/app',
       });
     }
-    return { target: { url, applicationName }, source };
+    // As libpq does, PGPASSWORD serves a URL that has no password of its own.
+    const password = new URL(url).password === '' ? nonEmpty(env['PGPASSWORD']) : undefined;
+    return { target: { url, ...common, ...(password === undefined ? {} : { password }) }, source };
   }
   const host = nonEmpty(env['PGHOST']);
   if (host !== undefined) {
-    return { target: libpqSettings(host, env, applicationName), source: 'PGHOST' };
+    return { target: { ...libpqSettings(host, env), ...common }, source: 'PGHOST' };
   }
   const refusedBy = truthy(env['CI']) ? 'CI is set' : env['NODE_ENV'] === 'production' ? 'NODE_ENV=production' : undefined;
   if (refusedBy) {
@@ -42,25 +50,40 @@ export function resolveDatabase(flag: string | undefined, env: Environment, cwd:
   return { target: { embedded: { dir: join(cwd, '.pgshift') } }, source: 'embedded' };
 }
 
-function libpqSettings(host: string, env: Environment, applicationName: string): ConnectionSettings {
-  const port = nonEmpty(env['PGPORT']);
-  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    throw new PgshiftError('CONFIG_INVALID', `PGPORT=${port} is not a port number`);
-  }
+/** What applies to a URL and to PGHOST alike; a URL's own sslmode and sslrootcert win over these. */
+function commonSettings(env: Environment, flags: ConnectionFlags, applicationName: string): ConnectionSettings {
   const sslmode = nonEmpty(env['PGSSLMODE']);
   if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
     throw new PgshiftError('CONFIG_INVALID', `PGSSLMODE=${sslmode} is not one of ${SSL_MODES.join(', ')}`);
+  }
+  const timeout = flags.connectTimeoutSeconds ?? (nonEmpty(env['PGCONNECT_TIMEOUT']) === undefined ? undefined : Number(env['PGCONNECT_TIMEOUT']));
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new PgshiftError('CONFIG_INVALID', `connect timeout ${String(timeout)} is not a positive number of seconds`);
+  }
+  const passwordCommand = nonEmpty(flags.passwordCommand) ?? nonEmpty(env['PGSHIFT_PASSWORD_COMMAND']);
+  const rootCert = nonEmpty(env['PGSSLROOTCERT']);
+  return {
+    applicationName,
+    ...(sslmode === undefined ? {} : { sslmode: sslmode as SslMode }),
+    ...(rootCert === undefined ? {} : { sslrootcert: rootCert }),
+    ...(passwordCommand === undefined ? {} : { passwordCommand }),
+    ...(timeout === undefined ? {} : { connectTimeoutSeconds: timeout }),
+  };
+}
+
+function libpqSettings(host: string, env: Environment): ConnectionSettings {
+  const port = nonEmpty(env['PGPORT']);
+  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    throw new PgshiftError('CONFIG_INVALID', `PGPORT=${port} is not a port number`);
   }
   const optional = <K extends keyof ConnectionSettings>(key: K, value: ConnectionSettings[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
   return {
     host,
-    applicationName,
     ...optional('port', port === undefined ? undefined : Number(port)),
     ...optional('user', nonEmpty(env['PGUSER'])),
     ...optional('password', env['PGPASSWORD']),
     ...optional('database', nonEmpty(env['PGDATABASE'])),
-    ...optional('sslmode', sslmode as SslMode | undefined),
   };
 }
 

@@ -22,3 +22,4 @@ export type { Logger, LogFields } from './core/logger.js';
 export type { LedgerRow, MigrationResult, MigrationState, StatusEntry } from './core/types.js';
 export type { ConnectionSettings, SslMode } from './db/session.js';
 export type { EmbeddedOptions } from './db/embedded.js';
+export type { LockHolder } from './core/lock-holder.js';

@@ -8,16 +8,20 @@ import { failValidation, isPgshiftError, PgshiftError, type Problem } from './co
 import { silentLogger, type Logger } from './core/logger.js';
 import { DURATION } from './core/directives.js';
 import { scaffold } from './core/scaffold.js';
+import { quoteIdentifier } from './core/sql-quote.js';
 import { analyzeScript } from './core/script-checks.js';
 import { planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
 import type { MigrationResult, SqlFile, StatusEntry } from './core/types.js';
 import { startEmbedded, type EmbeddedOptions } from './db/embedded.js';
-import { DEFAULT_TABLE, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
-import { acquireLock, lockKey, releaseLock } from './db/lock.js';
+import { DEFAULT_TABLE, PROVENANCE_SETTINGS, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
+import type { LockHolder } from './core/lock-holder.js';
+import { acquireLock, lockHolder, lockKey, lockSql, releaseLock } from './db/lock.js';
 import { readProgress } from './db/progress.js';
-import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerCreation, type Timeouts } from './db/scripts.js';
+import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerSetup, type Timeouts } from './db/scripts.js';
 import { openSession, type ConnectionSettings, type Session } from './db/session.js';
+import { gitCommit } from './io/git.js';
 import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './io/loader.js';
+import { PGSHIFT_VERSION } from './version.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from './run/apply.js';
 import { interrupted, type RunContext } from './run/execute.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from './run/verify.js';
@@ -36,8 +40,12 @@ export interface MigratorOptions {
   readonly rollbacksDir?: string;
   /** The ledger table, optionally schema-qualified. Default `schema_migrations`. */
   readonly table?: string;
+  /** The schema migrations run in (their search_path), created by up if missing; also the ledger's default schema. */
+  readonly schema?: string;
   /** How long to wait for another run's migration lock. Default 60. */
   readonly lockWaitSeconds?: number;
+  /** How long to keep trying to connect while the server is not up yet (a database waking up). Default 0. */
+  readonly connectWaitSeconds?: number;
   /**
    * lock_timeout for migration statements, as PostgreSQL writes durations (`10s`, `500ms`; `0` for none).
    * Default `10s`: a migration waiting on a lock queues every other query on that table behind it.
@@ -121,6 +129,8 @@ export interface StatusResult {
   readonly entries: readonly StatusEntry[];
   /** Problems with the files themselves (bad names, duplicates, orphan rollbacks), reported but not fatal here. */
   readonly problems: readonly Problem[];
+  /** The session holding the migration lock now (another pgshift running), if any. */
+  readonly lockHolder?: LockHolder;
 }
 
 export interface Migrator {
@@ -162,10 +172,17 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
   const retry: RetryPolicy = { retries: options.lockRetries ?? 3, firstDelayMs: options.lockRetryDelayMs ?? 1000 };
   const target = options.database ?? { embedded: { dir: join(cwd, '.pgshift') } };
 
+  /** `writes`: the run may write ledger rows, which record pgshift's version and the migrations' git commit. */
   async function withSession<T>(
     signal: AbortSignal | undefined,
     work: (session: Session, table: LedgerTable, settings: ConnectionSettings) => Promise<T>,
+    writes = false,
   ): Promise<T> {
+    const parameters: Record<string, string> = {
+      ...(writes ? { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION, [PROVENANCE_SETTINGS.commit]: (await gitCommit(resolve(cwd, dirs.migrationsDir))) ?? '' } : {}),
+      // A startup parameter: the session starts in the schema, at no extra round trip.
+      ...(options.schema === undefined ? {} : { search_path: quoteIdentifier(options.schema) }),
+    };
     let settings: ConnectionSettings;
     let stopServer = async (): Promise<void> => undefined;
     if ('embedded' in target) {
@@ -177,9 +194,13 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     }
     try {
       if (signal?.aborted) throw interrupted();
-      const session = await openSession(settings, logger);
+      const session = await openSession(settings, logger, { waitSeconds: options.connectWaitSeconds ?? 0, signal, parameters });
       try {
-        return await work(session, resolveLedgerTable(options.table ?? DEFAULT_TABLE, session.info.currentSchema), settings);
+        const table = resolveLedgerTable(options.table ?? DEFAULT_TABLE, options.schema ?? session.info.currentSchema);
+        if (writes && options.schema !== undefined && session.info.currentSchema === null) {
+          await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(options.schema)}`);
+        }
+        return await work(session, table, settings);
       } finally {
         await session.close().catch(() => undefined);
       }
@@ -214,7 +235,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       ...(only === undefined ? {} : { only }),
       ...(call.singleTransaction === undefined ? {} : { singleTransaction: call.singleTransaction }),
     });
-    const createLedger: LedgerCreation | undefined = history.ledger.exists ? undefined : { schemaExists: history.ledger.schemaExists };
+    const createLedger = ledgerSetup(history.ledger);
     return { planned, createLedger };
   }
 
@@ -227,7 +248,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     });
   }
 
-  async function runUp(context: RunContext, planned: readonly PlannedMigration[], createLedger: LedgerCreation | undefined, single: boolean) {
+  async function runUp(context: RunContext, planned: readonly PlannedMigration[], createLedger: LedgerSetup | undefined, single: boolean) {
     const migrations: MigrationResult[] = [];
     const record = (file: SqlFile, durationMs: number): void => {
       const done = { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs } as const;
@@ -268,8 +289,14 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     return { file, timeouts: timeoutsFor(analysis.directives, defaults) };
   }
 
+  /** A dry run takes the migration lock the way the run does, so that psql passes the scripts' lock guards. */
+  function locked(table: LedgerTable, sql: string): string {
+    const key = lockKey(table);
+    return sql === '' ? '' : `${lockSql(key, true)}\n${sql}\n${lockSql(key, false)}`;
+  }
+
   /** The dry run's text: the same builders the run uses, headed by a comment naming each file. */
-  function upSql(table: LedgerTable, planned: readonly PlannedMigration[], createLedger: LedgerCreation | undefined, single: boolean): string {
+  function upSql(table: LedgerTable, planned: readonly PlannedMigration[], createLedger: LedgerSetup | undefined, single: boolean): string {
     if (planned.length === 0) return '';
     const header = (step: PlannedMigration): string => `-- ${step.file.path} (version ${step.file.version})\n`;
     if (single) return `${planned.map(header).join('')}${applyScript(table, planned.map(applyStep), createLedger).text}`;
@@ -301,6 +328,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const context: RunContext = { session, table, logger, signal: call.signal };
           return { migrations: await runUp(context, planned, createLedger, call.singleTransaction === true) };
         }),
+        true,
       );
     },
 
@@ -311,6 +339,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const steps = await prepareDown(session, table, catalog, call);
           return { migrations: await runDown({ session, table, logger, signal: call.signal }, steps) };
         }),
+        true,
       );
     },
 
@@ -328,7 +357,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
               transaction: step.analysis.directives.transaction,
               ...(step.progress ? { resumeAt: step.progress.statementHashes.length + 1 } : {}),
             })),
-            sql: upSql(table, planned, createLedger, call.singleTransaction === true),
+            sql: locked(table, upSql(table, planned, createLedger, call.singleTransaction === true)),
           };
         }
         const steps = await prepareDown(session, table, catalog, call.direction === 'down' ? call : { steps: 1 });
@@ -338,12 +367,12 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           path: step.rollback.path,
           transaction: step.analysis.directives.transaction,
         }));
-        if (call.direction === 'down') return { direction: 'down', steps: reverts, sql: downSql(table, steps) };
+        if (call.direction === 'down') return { direction: 'down', steps: reverts, sql: locked(table, downSql(table, steps)) };
         const reapply = steps.map((step) => redoMigration(catalog, step));
         return {
           direction: 'redo',
           steps: [...reverts, ...reapply.map(({ file, analysis }) => ({ version: file.version, name: file.name, path: file.path, transaction: analysis.directives.transaction }))],
-          sql: `${downSql(table, steps)}\n${upSql(table, reapply, undefined, false)}`,
+          sql: locked(table, `${downSql(table, steps)}\n${upSql(table, reapply, undefined, false)}`),
         };
       });
     },
@@ -359,6 +388,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const reverted = await runDown(context, steps);
           return { migrations: [...reverted, ...(await runUp(context, [redoMigration(catalog, step)], undefined, false))] };
         }),
+        true,
       );
     },
 
@@ -405,12 +435,13 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
         withLock(session, table, call.signal, async () => {
           const history = await readHistory(session, table);
           const files = planBaseline(catalog, history.rows, call.version);
-          const create = history.ledger.exists ? undefined : { schemaExists: history.ledger.schemaExists };
+          const create = ledgerSetup(history.ledger);
           await session.execute(baselineSql(table, files, create));
           const migrations = files.map((file) => ({ direction: 'up', version: file.version, name: file.name, path: file.path, durationMs: 0 }) as const);
           logger.info(`baseline: recorded ${files.length} migration(s) up to version ${call.version} as applied, without running them`);
           return { migrations };
         }),
+        true,
       );
     },
 
@@ -418,7 +449,8 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, async (session, table) => {
         const history = await readHistory(session, table);
-        return { entries: statusOf(catalog, history.rows), problems: catalog.problems };
+        const holder = await lockHolder(session, lockKey(table));
+        return { entries: statusOf(catalog, history.rows), problems: catalog.problems, ...(holder ? { lockHolder: holder } : {}) };
       });
     },
 
@@ -440,6 +472,12 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
 function redoMigration(catalog: Catalog, step: DownStep): PlannedMigration {
   const file = catalog.migrations.find((migration) => migration.version === step.version) as SqlFile;
   return { file, analysis: analyzeScript(file) };
+}
+
+/** What the run's first write must do to the ledger: nothing, create it, or add the provenance columns. */
+function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
+  if (!ledger.exists) return { schemaExists: ledger.schemaExists };
+  return ledger.provenance ? undefined : { addProvenance: true };
 }
 
 /** The ledger and the progress of unfinished no-transaction files. */

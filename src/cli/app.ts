@@ -6,6 +6,10 @@ import type { Migrator } from '../migrator.js';
 /** Options every command takes; they may stand before or after the command. */
 export const globalOptions = {
   database: { type: 'string', describe: 'postgres:// URL (default: DATABASE_URL, then PGHOST..., then the embedded server)' },
+  'password-command': { type: 'string', describe: 'run this for each connection and use its output as the password (default: PGSHIFT_PASSWORD_COMMAND)' },
+  wait: { type: 'number', describe: 'keep trying to connect for up to this many seconds while the server is not up (default: PGSHIFT_WAIT, else 0)' },
+  'connect-timeout': { type: 'number', describe: 'seconds for each connection attempt (default: PGCONNECT_TIMEOUT, else 30)' },
+  schema: { type: 'string', describe: 'schema to run migrations in (search_path; created by up if missing)' },
   table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: 'schema_migrations' },
   'migrations-dir': { type: 'string', default: 'migrations', describe: 'folder of NNN_name.sql migrations' },
   'rollbacks-dir': { type: 'string', default: 'rollbacks', describe: 'folder of NNN_name.sql rollbacks' },

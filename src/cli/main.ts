@@ -3,7 +3,6 @@
  * The pgshift command. Parses arguments, loads .env, builds the migrator, turns errors into exit statuses.
  * The only module that imports yargs and dotenv, and the only one that exits the process.
  */
-import { readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -12,6 +11,7 @@ import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { createMigrator } from '../migrator.js';
+import { PGSHIFT_VERSION } from '../version.js';
 import { globalOptions, type App, type GlobalArgs } from './app.js';
 import { baselineCommand } from './commands/baseline.js';
 import { downCommand } from './commands/down.js';
@@ -50,7 +50,16 @@ export async function main(args: readonly string[]): Promise<number> {
       }
       logger = await createLogger({ level, pretty });
       const cwd = process.cwd();
-      const choice = needs.database ? resolveDatabase(argv.database, process.env, cwd) : undefined;
+      const choice = needs.database
+        ? resolveDatabase(argv.database, process.env, cwd, {
+            passwordCommand: argv['password-command'],
+            connectTimeoutSeconds: argv['connect-timeout'],
+          })
+        : undefined;
+      const wait = argv.wait ?? (process.env['PGSHIFT_WAIT'] ? Number(process.env['PGSHIFT_WAIT']) : undefined);
+      if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) {
+        throw new PgshiftError('USAGE', `--wait ${String(wait)} is not a number of seconds`);
+      }
       if (choice) logger.debug('database chosen', { source: choice.source });
       const migrator = createMigrator({
         ...(choice ? { database: choice.target } : {}),
@@ -58,11 +67,13 @@ export async function main(args: readonly string[]): Promise<number> {
         migrationsDir: argv['migrations-dir'],
         rollbacksDir: argv['rollbacks-dir'],
         lockWaitSeconds: argv['lock-wait'],
+        ...(wait === undefined ? {} : { connectWaitSeconds: wait }),
         lockTimeout: argv['lock-timeout'],
         lockRetries: argv['lock-retries'],
         ...(argv['statement-timeout'] === undefined ? {} : { statementTimeout: argv['statement-timeout'] }),
         logger,
         ...(argv.table === undefined ? {} : { table: argv.table }),
+        ...(argv.schema === undefined ? {} : { schema: argv.schema }),
       });
       return { migrator, logger };
     },
@@ -99,7 +110,7 @@ function buildParser(app: App, args: readonly string[]) {
     .fail((message, error) => {
       throw error ?? new PgshiftError('USAGE', message, { hint: 'pgshift --help lists commands and options' });
     })
-    .version(packageVersion())
+    .version(PGSHIFT_VERSION)
     .help();
 }
 
@@ -121,11 +132,6 @@ function report(error: unknown, logger: Logger | undefined): number {
   if (pretty || !logger) process.stderr.write(errorText(error));
   else logger.error(error.message, errorFields(error, status));
   return status;
-}
-
-function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
 }
 
 const status = await main(hideBin(process.argv));

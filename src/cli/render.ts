@@ -38,6 +38,8 @@ export function statusJson(entries: readonly StatusEntry[]): string {
       executionMs: entry.executionMs ?? null,
       checksum: entry.checksum,
       hasRollback: entry.hasRollback,
+      pgshiftVersion: entry.pgshiftVersion ?? null,
+      gitCommit: entry.gitCommit ?? null,
       ...(entry.progress ? { progress: { done: entry.progress.done, total: entry.progress.total, error: entry.progress.error ?? null } } : {}),
     })),
     null,

@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'ROLLBACK_FAILED'
   | 'LEDGER_TAMPERED'
   | 'LOCK_TIMEOUT'
+  /** The session no longer holds the migration lock (a transaction-mode pooler, or the lock was released). */
+  | 'LOCK_LOST'
   | 'CONNECTION_FAILED'
   | 'CONNECTION_LOST'
   | 'INTERRUPTED';

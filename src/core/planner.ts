@@ -248,6 +248,8 @@ export function statusOf(catalog: Catalog, { ledger, progress }: History): Statu
       executionMs: row?.executionMs,
       checksum: row?.checksum ?? file.checksum,
       hasRollback: catalog.rollbacks.has(file.version),
+      pgshiftVersion: row?.pgshiftVersion,
+      gitCommit: row?.gitCommit,
       ...(started && !row ? { progress: progressOf(started) } : {}),
     };
   });
@@ -275,6 +277,8 @@ export function statusOf(catalog: Catalog, { ledger, progress }: History): Statu
       executionMs: row.executionMs,
       checksum: row.checksum,
       hasRollback: catalog.rollbacks.has(row.version),
+      pgshiftVersion: row.pgshiftVersion,
+      gitCommit: row.gitCommit,
     });
   }
   return entries.sort((a, b) => a.version - b.version);

@@ -30,6 +30,9 @@ export interface LedgerRow {
   readonly appliedAt: Date;
   readonly appliedBy: string;
   readonly executionMs: number;
+  /** The pgshift version and git commit of the migrations that applied it, where recorded. */
+  readonly pgshiftVersion?: string | undefined;
+  readonly gitCommit?: string | undefined;
 }
 
 /**
@@ -66,6 +69,8 @@ export interface StatusEntry {
   /** The ledger's checksum for applied versions, the file's for pending ones. */
   readonly checksum: string;
   readonly hasRollback: boolean;
+  readonly pgshiftVersion?: string | undefined;
+  readonly gitCommit?: string | undefined;
   /** For `partial`: statements done, statements in the file, and the last error. */
   readonly progress?: { readonly done: number; readonly total: number; readonly error: string | undefined };
 }

@@ -20,7 +20,13 @@ export interface LedgerTable {
 
 export type LedgerState =
   | { readonly exists: false; readonly schemaExists: boolean }
-  | { readonly exists: true; readonly rows: readonly LedgerRow[] };
+  | { readonly exists: true; readonly rows: readonly LedgerRow[]; readonly provenance: boolean };
+
+/** What the first write of a run must do to the ledger first: create it, or add the provenance columns. */
+export type LedgerSetup = { readonly schemaExists: boolean } | { readonly addProvenance: true };
+
+/** Session settings the provenance columns take their defaults from (set as connection parameters). */
+export const PROVENANCE_SETTINGS = { version: 'pgshift.version', commit: 'pgshift.git_commit' } as const;
 
 /**
  * `--table` follows SQL's rules for names: `name` or `schema.name`, each part either bare (folded to lower
@@ -89,15 +95,15 @@ interface RawRow {
   readonly applied_at: Date;
   readonly applied_by: string;
   readonly execution_ms: number;
+  readonly pgshift_version?: string | null;
+  readonly git_commit?: string | null;
 }
 
 /** One round trip: a missing table or schema is read from the error, the shape from the result's columns. */
 export async function readLedger(session: Session, table: LedgerTable): Promise<LedgerState> {
   let result;
   try {
-    result = await session.query<RawRow>(
-      `SELECT ${Object.keys(COLUMNS).join(', ')} FROM ${table.sql} ORDER BY version`,
-    );
+    result = await session.query<RawRow>(`SELECT * FROM ${table.sql} ORDER BY version`);
   } catch (error) {
     if (error instanceof ServerError) {
       if (error.fields.sqlState === '42P01') return { exists: false, schemaExists: true };
@@ -106,10 +112,11 @@ export async function readLedger(session: Session, table: LedgerTable): Promise<
     }
     throw error;
   }
-  const wrongType = result.columns.find((column) => COLUMNS[column.name] !== column.type);
-  if (wrongType) return foreignLedger(session, table);
+  const types = new Map(result.columns.map((column) => [column.name, column.type]));
+  if (Object.entries(COLUMNS).some(([name, type]) => types.get(name) !== type)) return foreignLedger(session, table);
   return {
     exists: true,
+    provenance: types.has('pgshift_version') && types.has('git_commit'),
     rows: result.rows.map((row) => ({
       version: Number(row.version),
       name: row.name,
@@ -117,6 +124,8 @@ export async function readLedger(session: Session, table: LedgerTable): Promise<
       appliedAt: row.applied_at,
       appliedBy: row.applied_by,
       executionMs: row.execution_ms,
+      pgshiftVersion: row.pgshift_version ?? undefined,
+      gitCommit: row.git_commit ?? undefined,
     })),
   };
 }
@@ -136,16 +145,30 @@ async function foreignLedger(session: Session, table: LedgerTable): Promise<neve
   ]);
 }
 
-/** The ledger's DDL, run inside the first migration's transaction so that it commits with that migration. */
-export function createLedgerSql(table: LedgerTable, { schemaExists }: { readonly schemaExists: boolean }): string {
-  const schema = schemaExists ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.schema)};\n`;
+/**
+ * The ledger's DDL, run inside the first migration's transaction so that it commits with that migration.
+ * The provenance columns default to session settings pgshift sets when it connects, so that every way of
+ * writing a row (a migration, a no-transaction file's finish, a baseline) records them alike.
+ */
+export function createLedgerSql(table: LedgerTable, setup: LedgerSetup): string {
+  const setting = (name: string): string => `nullif(current_setting('${name}', true), '')`;
+  if ('addProvenance' in setup) {
+    // Defaults set after the columns are added, so that rows written before keep NULL, not today's values.
+    return `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS pgshift_version text, ADD COLUMN IF NOT EXISTS git_commit text;
+ALTER TABLE ${table.sql} ALTER COLUMN pgshift_version SET DEFAULT ${setting(PROVENANCE_SETTINGS.version)}, ALTER COLUMN git_commit SET DEFAULT ${setting(PROVENANCE_SETTINGS.commit)};
+`;
+  }
+  const provenance = `pgshift_version text DEFAULT ${setting(PROVENANCE_SETTINGS.version)},
+  git_commit text DEFAULT ${setting(PROVENANCE_SETTINGS.commit)}`;
+  const schema = setup.schemaExists ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.schema)};\n`;
   return `${schema}CREATE TABLE ${table.sql} (
   version bigint PRIMARY KEY,
   name text NOT NULL,
   checksum text NOT NULL,
   applied_at timestamptz NOT NULL DEFAULT now(),
   applied_by text NOT NULL DEFAULT current_user,
-  execution_ms integer NOT NULL
+  execution_ms integer NOT NULL,
+  ${provenance}
 );
 COMMENT ON TABLE ${table.sql} IS 'pgshift ledger: one row per applied migration';
 `;

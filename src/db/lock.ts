@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgshiftError } from '../core/errors.js';
+import { describeHolder, type LockHolder } from '../core/lock-holder.js';
 import type { Logger } from '../core/logger.js';
 import type { LedgerTable } from './ledger.js';
 import type { Session } from './session.js';
@@ -19,15 +20,6 @@ export interface LockKey {
   readonly objid: string;
 }
 
-export interface LockHolder {
-  readonly pid: number;
-  readonly applicationName: string;
-  readonly clientAddress: string | null;
-  readonly user: string;
-  readonly since: Date | null;
-  readonly state: string | null;
-  readonly query: string | null;
-}
 
 export function lockKey(table: LedgerTable): LockKey {
   const digest = createHash('sha256').update(`pgshift\0${table.schema}\0${table.name}`).digest();
@@ -79,7 +71,7 @@ export async function releaseLock(session: Session, key: LockKey): Promise<void>
 
 export async function lockHolder(session: Session, key: LockKey): Promise<LockHolder | undefined> {
   const { rows } = await session.query<LockHolder>(
-    `SELECT a.pid, a.application_name AS "applicationName", a.client_addr::text AS "clientAddress",
+    `SELECT a.pid, a.application_name AS "applicationName", host(a.client_addr) AS "clientAddress",
             a.usename AS "user", a.backend_start AS since, a.state, a.query
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -88,10 +80,18 @@ export async function lockHolder(session: Session, key: LockKey): Promise<LockHo
   return rows[0];
 }
 
-function describeHolder(holder: LockHolder | undefined): string {
-  if (!holder) return '(its holder has just let go)';
-  const from = holder.clientAddress ?? 'a local socket';
-  const since = holder.since ? ` since ${holder.since.toISOString()}` : '';
-  const running = holder.state === 'active' && holder.query ? `, running: ${holder.query.slice(0, 120)}` : '';
-  return `by pid ${holder.pid} (${holder.applicationName || 'no application name'}, user ${holder.user}, from ${from}${since}${running})`;
+export const LOCK_LOST_MESSAGE = 'pgshift: this session does not hold the migration lock';
+
+/**
+ * Opens every migration transaction: proof, inside the transaction itself and at no extra round trip, that
+ * this backend still holds the lock. Behind a transaction-mode pooler (PgBouncer) consecutive messages may
+ * reach different backends, and a session lock taken on one says nothing about the others.
+ */
+export function lockGuardSql(key: LockKey): string {
+  return `DO $pgshift$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND classid = '${key.classid}'::oid AND objid = '${key.objid}'::oid AND objsubid = 1) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'; END IF; END $pgshift$;\n`;
+}
+
+/** What a dry run prints around its script, so that psql takes the lock the guards check for. */
+export function lockSql(key: LockKey, take: boolean): string {
+  return `SELECT pg_advisory_${take ? '' : 'un'}lock(${key.sql});\n`;
 }

@@ -8,7 +8,8 @@ import type { DownStep } from '../core/planner.js';
 import type { ScriptStatement } from '../core/script-checks.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
-import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerTable } from './ledger.js';
+import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';
+import { lockGuardSql, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
@@ -36,9 +37,7 @@ export interface Timeouts {
   readonly statementTimeout?: string | undefined;
 }
 
-export interface LedgerCreation {
-  readonly schemaExists: boolean;
-}
+export type { LedgerSetup } from './ledger.js';
 
 export function timeoutsFor(directives: Directives, defaults: Timeouts): Timeouts {
   return {
@@ -52,6 +51,10 @@ export function timeoutsSql(timeouts: Timeouts, scope: 'LOCAL' | 'SESSION'): str
   const set = scope === 'LOCAL' ? 'SET LOCAL' : 'SET';
   const statement = timeouts.statementTimeout === undefined ? '' : `${set} statement_timeout = ${quoteLiteral(timeouts.statementTimeout)};\n`;
   return `${set} lock_timeout = ${quoteLiteral(timeouts.lockTimeout)};\n${statement}`;
+}
+
+function guard(table: LedgerTable): string {
+  return lockGuardSql(lockKey(table));
 }
 
 class ScriptText {
@@ -86,8 +89,8 @@ export interface ApplyStep {
 }
 
 /** One transaction applying one file, or with --single-transaction all of them, each with its ledger row. */
-export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerCreation): Script {
-  const script = new ScriptText().sql(`BEGIN;\n${createLedger ? createLedgerSql(table, createLedger) : ''}`);
+export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup): Script {
+  const script = new ScriptText().sql(`BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}`);
   for (const { file, timeouts } of steps) {
     script.sql(timeoutsSql(timeouts, 'LOCAL')).copy(file).sql(insertLedgerRowSql(table, file));
   }
@@ -97,7 +100,7 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
 export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean): Script {
   return new ScriptText()
-    .sql(`BEGIN;\n${timeoutsSql(timeouts, 'LOCAL')}`)
+    .sql(`BEGIN;\n${guard(table)}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
     .sql('COMMIT;\n')
@@ -112,7 +115,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
 export function statementScript(table: LedgerTable, file: SqlFile, statement: ScriptStatement): Script {
   if (statement.outsideTransaction) return aloneScript(file, statement);
   return new ScriptText()
-    .sql('BEGIN;\n')
+    .sql(`BEGIN;\n${guard(table)}`)
     .copy(file, statement.start, statement.end, true)
     .sql(`${statementDoneSql(table, file.version, statement.hash)}COMMIT;\n`)
     .done();
@@ -124,14 +127,14 @@ export function aloneScript(file: SqlFile, statement: ScriptStatement): Script {
 }
 
 /** Opens a no-transaction file's run: the ledger if needed, the progress table, and the file's progress row. */
-export function noTransactionStartSql(table: LedgerTable, file: SqlFile, statementCount: number, createLedger?: LedgerCreation): string {
+export function noTransactionStartSql(table: LedgerTable, file: SqlFile, statementCount: number, createLedger?: LedgerSetup): string {
   // client_min_messages: CREATE TABLE IF NOT EXISTS would otherwise log a NOTICE on every resume.
-  return `BEGIN;\nSET LOCAL client_min_messages = warning;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}SET LOCAL client_min_messages = warning;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
 }
 
 /** Closes a no-transaction file's run: its ledger row replaces its progress row, atomically. */
 export function noTransactionFinishSql(table: LedgerTable, file: SqlFile, executionMs?: number): string {
-  return `BEGIN;\n${insertLedgerRowSql(table, file, executionMs)}${clearProgressSql(table, file.version)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${insertLedgerRowSql(table, file, executionMs)}${clearProgressSql(table, file.version)}COMMIT;\n`;
 }
 
 export const RESET_TIMEOUTS_SQL = 'RESET lock_timeout;\nRESET statement_timeout;\n';
@@ -146,7 +149,7 @@ export function noTransactionScript(
   statements: readonly ScriptStatement[],
   from: number,
   timeouts: Timeouts,
-  createLedger?: LedgerCreation,
+  createLedger?: LedgerSetup,
 ): string {
   const pieces = [noTransactionStartSql(table, file, statements.length, createLedger), timeoutsSql(timeouts, 'SESSION')];
   for (const [index, statement] of statements.entries()) {
@@ -163,7 +166,7 @@ export function noTransactionScript(
 
 /** The end of a revert outside a transaction: the ledger row, or the progress row of a partial migration, goes. */
 export function revertRowSql(table: LedgerTable, version: number, partial: boolean): string {
-  return `BEGIN;\n${partial ? clearProgressSql(table, version) : deleteLedgerRowSql(table, version)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${partial ? clearProgressSql(table, version) : deleteLedgerRowSql(table, version)}COMMIT;\n`;
 }
 
 /** Everything reverting one migration sends when nothing fails: what a dry run of down prints. */
@@ -179,8 +182,8 @@ export function revertText(table: LedgerTable, step: DownStep, timeouts: Timeout
 }
 
 /** `baseline`: ledger rows for migrations that are already in the database, in one transaction. */
-export function baselineSql(table: LedgerTable, files: readonly SqlFile[], createLedger?: LedgerCreation): string {
-  return `BEGIN;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${files.map((file) => insertLedgerRowSql(table, file, 0)).join('')}COMMIT;\n`;
+export function baselineSql(table: LedgerTable, files: readonly SqlFile[], createLedger?: LedgerSetup): string {
+  return `BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}${files.map((file) => insertLedgerRowSql(table, file, 0)).join('')}COMMIT;\n`;
 }
 
 /** A whole file on its own: a multi-statement message is one implicit transaction, all or nothing. */

@@ -3,9 +3,12 @@
  * is a session lock, so every statement of a run must go through the same backend, and a connection that
  * drops must fail the run rather than be silently replaced by a new one without the lock.
  */
+import { userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
-import { PgshiftError } from '../core/errors.js';
+import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { passwordFromCommand, passwordFromFile, tlsOption, type PasswordLookup } from './credentials.js';
 
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 
@@ -18,8 +21,20 @@ export interface ConnectionSettings {
   readonly password?: string;
   readonly database?: string;
   readonly sslmode?: SslMode;
+  /** The CA certificate (PEM file) that verify-ca and verify-full check the server's certificate against. */
+  readonly sslrootcert?: string;
+  /** Run for every new connection when no password is given; its trimmed stdout is the password. */
+  readonly passwordCommand?: string;
   readonly applicationName?: string;
   readonly connectTimeoutSeconds?: number;
+}
+
+export interface OpenOptions {
+  /** Session settings sent when connecting (custom `pgshift.*` settings cost no round trip this way). */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** Keep trying to connect for this long while the server is not up yet (refused, starting up, no DNS yet). */
+  readonly waitSeconds?: number;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What the server reported about a failed statement, as plain data. */
@@ -93,15 +108,48 @@ const CONNECTION_CODES = new Set([
 /** SQLSTATEs that end the session itself: connection exceptions and administrator or crash shutdowns. */
 const SESSION_ENDED_STATES = /^(08|57P0)/;
 
-export async function openSession(settings: ConnectionSettings, logger: Logger): Promise<Session> {
+export async function openSession(settings: ConnectionSettings, logger: Logger, open: OpenOptions = {}): Promise<Session> {
+  const deadline = Date.now() + (open.waitSeconds ?? 0) * 1000;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect(settings, logger, open.parameters ?? {});
+    } catch (error) {
+      const remaining = deadline - Date.now();
+      if (!isPgshiftError(error) || error.code !== 'CONNECTION_FAILED' || !retryable(error.cause) || open.signal?.aborted) throw error;
+      if (remaining <= 0) {
+        if (attempt === 1) throw error;
+        throw new PgshiftError(error.code, `${error.message} (gave up after ${attempt} attempts in ${open.waitSeconds} s of --wait)`, {
+          ...(error.hint === undefined ? {} : { hint: error.hint }),
+          cause: error.cause,
+        });
+      }
+      logger.info(`${error.message}; retrying in ${Math.min(delay, remaining)} ms (--wait, attempt ${attempt})`);
+      await sleep(Math.min(delay, remaining));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
+/** Worth waiting for: the server is not reachable or not ready yet. Wrong credentials or names are not. */
+function retryable(cause: unknown): boolean {
+  if (cause instanceof postgres.PostgresError) return ['57P03', '53300', '08006', '08001'].includes(cause.code);
+  const code = (cause as { code?: string } | undefined)?.code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED'].includes(code);
+}
+
+async function connect(settings: ConnectionSettings, logger: Logger, parameters: Readonly<Record<string, string>>): Promise<Session> {
   let lost = false;
   let closing = false;
+  const url = settings.url === undefined ? undefined : splitUrl(settings.url);
+  const sslmode = url?.sslmode ?? settings.sslmode;
+  const sslrootcert = url?.sslrootcert ?? settings.sslrootcert;
   const options: postgres.Options<Record<string, postgres.PostgresType>> = {
     max: 1,
     max_lifetime: null,
     fetch_types: false,
     prepare: false,
-    connection: { application_name: settings.applicationName ?? 'pgshift' },
+    connection: { application_name: settings.applicationName ?? 'pgshift', ...parameters },
     onnotice: (notice) => logNotice(logger, notice),
     onclose: () => {
       if (!closing) lost = true;
@@ -109,12 +157,12 @@ export async function openSession(settings: ConnectionSettings, logger: Logger):
     ...(settings.host === undefined ? {} : { host: settings.host }),
     ...(settings.port === undefined ? {} : { port: settings.port }),
     ...(settings.user === undefined ? {} : { user: settings.user }),
-    ...(settings.password === undefined ? {} : { password: settings.password }),
     ...(settings.database === undefined ? {} : { database: settings.database }),
-    ...(settings.sslmode === undefined ? {} : { ssl: sslOption(settings.sslmode) }),
+    ...(sslmode === undefined ? {} : { ssl: tlsOption(sslmode, sslrootcert, url?.lookup.host ?? settings.host ?? 'localhost') as boolean | object }),
     ...(settings.connectTimeoutSeconds === undefined ? {} : { connect_timeout: settings.connectTimeoutSeconds }),
+    ...(await passwordOption(settings, url)),
   };
-  const sql = settings.url === undefined ? postgres(options) : postgres(settings.url, options);
+  const sql = url === undefined ? postgres(options) : postgres(url.href, options);
 
   let reserved: postgres.ReservedSql;
   let info: SessionInfo;
@@ -136,7 +184,8 @@ export async function openSession(settings: ConnectionSettings, logger: Logger):
   } catch (error) {
     closing = true;
     await sql.end({ timeout: 0 }).catch(() => undefined);
-    throw connectionFailure(error, settings);
+    if (isPgshiftError(error)) throw error;
+    throw connectionFailure(error, settings, sslmode);
   }
 
   let running: { cancel(): void } | undefined;
@@ -198,16 +247,48 @@ export async function openSession(settings: ConnectionSettings, logger: Logger):
   };
 }
 
-function sslOption(mode: SslMode): boolean | object | 'allow' | 'prefer' | 'require' | 'verify-full' {
-  switch (mode) {
-    case 'disable':
-      return false;
-    case 'verify-ca':
-      // libpq's verify-ca checks the chain but not the host name.
-      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    default:
-      return mode;
+interface SplitUrl {
+  /** The URL without sslmode and sslrootcert, which pgshift applies itself (the server would refuse them as parameters). */
+  readonly href: string;
+  readonly sslmode?: SslMode;
+  readonly sslrootcert?: string;
+  readonly lookup: PasswordLookup;
+  readonly hasPassword: boolean;
+}
+
+function splitUrl(href: string): SplitUrl {
+  const url = new URL(href);
+  const sslmode = url.searchParams.get('sslmode') ?? undefined;
+  const sslrootcert = url.searchParams.get('sslrootcert') ?? undefined;
+  url.searchParams.delete('sslmode');
+  url.searchParams.delete('sslrootcert');
+  if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
+    throw new PgshiftError('CONFIG_INVALID', `sslmode=${sslmode} in the database URL is not one of ${SSL_MODES.join(', ')}`);
   }
+  const user = decodeURIComponent(url.username) || userInfo().username;
+  return {
+    href: url.toString(),
+    ...(sslmode === undefined ? {} : { sslmode: sslmode as SslMode }),
+    ...(sslrootcert === undefined ? {} : { sslrootcert }),
+    lookup: { host: url.hostname || 'localhost', port: Number(url.port || 5432), user, database: decodeURIComponent(url.pathname.slice(1)) || user },
+    hasPassword: url.password !== '',
+  };
+}
+
+export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/**
+ * A given password wins; else the password command, run now, once for this connection (a token is
+ * short-lived, so it is fetched right before use); else libpq's password file.
+ */
+async function passwordOption(settings: ConnectionSettings, url: SplitUrl | undefined): Promise<{ password?: string }> {
+  if (settings.password !== undefined) return { password: settings.password };
+  if (url?.hasPassword) return {};
+  if (settings.passwordCommand !== undefined) return { password: await passwordFromCommand(settings.passwordCommand) };
+  const user = settings.user ?? userInfo().username;
+  const lookup = url?.lookup ?? { host: settings.host ?? 'localhost', port: settings.port ?? 5432, user, database: settings.database ?? user };
+  const password = await passwordFromFile(lookup);
+  return password === undefined ? {} : { password };
 }
 
 function toServerError(error: postgres.PostgresError): ServerError {
@@ -225,20 +306,40 @@ function toServerError(error: postgres.PostgresError): ServerError {
   });
 }
 
-function connectionFailure(error: unknown, settings: ConnectionSettings): PgshiftError {
+/** Node's codes for a server certificate that does not verify. */
+const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
+
+function connectionFailure(error: unknown, settings: ConnectionSettings, sslmode: SslMode | undefined): PgshiftError {
   const target = describeTarget(settings);
   if (error instanceof postgres.PostgresError) {
-    const hint =
-      error.code === '28P01' || error.code === '28000'
-        ? 'check the user and password (a token used as a password may have expired)'
+    const hint = /no encryption/.test(error.message)
+      ? 'the server accepts this user only over TLS: set sslmode=require in the URL, or PGSSLMODE=require'
+      : error.code === '28P01' || error.code === '28000'
+        ? 'check the user and password (a token used as a password may have expired: get a new one)'
         : error.code === '3D000'
           ? 'create the database first, or point --database at one that exists'
           : 'check that the server accepts connections from this host';
     return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: ${error.message}`, { hint, cause: error });
   }
-  const code = (error as { code?: string }).code;
-  return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: ${code ?? (error as Error).message}`, {
-    hint: 'is the server running and reachable? Check --database, DATABASE_URL or PGHOST/PGPORT',
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message;
+  if (CERTIFICATE_CODES.test(code)) {
+    return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: the server's TLS certificate does not verify (${code}: ${message})`, {
+      hint:
+        sslmode === 'verify-full' && /ALTNAME|Hostname/i.test(`${code} ${message}`)
+          ? 'the certificate is not for this host name: connect by the name it was issued for, or use sslmode=verify-ca'
+          : 'give the CA certificate that signed it with sslrootcert=/path/root.crt in the URL or PGSSLROOTCERT, or use sslmode=require to encrypt without verifying',
+      cause: error,
+    });
+  }
+  if (code === 'ECONNRESET' && (sslmode === 'require' || sslmode === 'verify-ca' || sslmode === 'verify-full')) {
+    return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: the server closed the connection when asked for TLS (sslmode=${sslmode})`, {
+      hint: 'the server may not accept TLS: check its ssl setting, or use sslmode=prefer (or disable) if encryption is not required',
+      cause: error,
+    });
+  }
+  return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: ${code || message}`, {
+    hint: 'is the server running and reachable? Check --database, DATABASE_URL or PGHOST/PGPORT; --wait SECONDS waits for a server that is starting',
     cause: error,
   });
 }

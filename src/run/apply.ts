@@ -9,6 +9,7 @@ import type { DownStep, PlannedMigration } from '../core/planner.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
 import type { ScriptStatement } from '../core/script-checks.js';
+import { lockGuardSql, lockKey } from '../db/lock.js';
 import { failedSql, runningSql, statementDoneSql } from '../db/progress.js';
 import {
   aloneScript,
@@ -19,7 +20,7 @@ import {
   revertScript,
   statementScript,
   timeoutsSql,
-  type LedgerCreation,
+  type LedgerSetup,
   type Script,
   type Timeouts,
 } from '../db/scripts.js';
@@ -67,7 +68,7 @@ export async function applyTransactional(context: RunContext, script: Script, re
 export interface NoTransactionRun {
   readonly planned: PlannedMigration;
   readonly timeouts: Timeouts;
-  readonly createLedger: LedgerCreation | undefined;
+  readonly createLedger: LedgerSetup | undefined;
 }
 
 /**
@@ -101,7 +102,12 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
   const statement = analysis.statements[index] as ScriptStatement;
   const total = analysis.statements.length;
   const createdIndex = statement.outsideTransaction ? await untakenIndexName(context, statement) : undefined;
-  if (statement.outsideTransaction) await session.execute(runningSql(table, file.version, index, createdIndex));
+  if (statement.outsideTransaction) {
+    await runScript(context, { text: `${lockGuardSql(lockKey(table))}${runningSql(table, file.version, index, createdIndex)}`, parts: [], transaction: false }, {
+      code: 'MIGRATION_FAILED',
+      hint: 'nothing was run',
+    });
+  }
 
   const resumeHint = `statements 1-${index} of ${total} ran and are recorded (status shows the file as partial); fix statement ${index + 1} and run up again: pgshift resumes there`;
   try {

@@ -1,5 +1,6 @@
 import { PgshiftError } from '../core/errors.js';
 import type { Script } from '../db/scripts.js';
+import { LOCK_LOST_MESSAGE } from '../db/lock.js';
 import { ServerError } from '../db/session.js';
 import { explainFailure, type FailureContext, type FailureWording } from './failure.js';
 
@@ -25,11 +26,18 @@ export async function runScript(context: RunContext, script: Script, wording: Fa
   } catch (error) {
     if (error instanceof ServerError && script.transaction) await session.execute('ROLLBACK').catch(() => undefined);
     if (signal?.aborted) throw interrupted(label);
+    if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(label);
     if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);
     throw error;
   } finally {
     signal?.removeEventListener('abort', cancel);
   }
+}
+
+function lockLost(path: string | undefined): PgshiftError {
+  return new PgshiftError('LOCK_LOST', `the migration lock was lost before ${path ?? 'the next migration'}: this database session no longer holds it`, {
+    hint: 'nothing from that file was applied. A transaction-mode pooler (PgBouncer pool_mode=transaction, some cloud proxies) sends each transaction to any backend, so a session lock cannot work through it: connect pgshift directly to the server or to a session-mode pool. A migration that ran pg_advisory_unlock_all() does the same',
+  });
 }
 
 export function interrupted(path?: string, hint?: string): PgshiftError {

@@ -32,7 +32,8 @@ export async function explainFailure(
   wording: FailureWording,
 ): Promise<PgshiftError> {
   const { fields } = error;
-  const first = script.parts[0] as ScriptPart;
+  const first = script.parts[0];
+  if (!first) return new PgshiftError(wording.code, error.message, { hint: wording.hint, sql: { file: '', sqlState: error.fields.sqlState } });
   const scriptIndex = fields.position === undefined ? undefined : indexOfServerPosition(script.text, fields.position);
   const inPart = scriptIndex === undefined ? undefined : script.parts.find((part) => scriptIndex >= part.start && scriptIndex <= part.end);
 

@@ -65,7 +65,10 @@ test('up --dry-run changes nothing, creates no ledger and takes no lock', async 
   const run = await dry.run(['up', '--dry-run']);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(await tableCount(viaPsql.sql), 0);
-  assert.match(run.stdout, /^-- migrations\/000_create_user_sessions\.sql \(version 0\)\nBEGIN;\nCREATE TABLE "public"\."schema_migrations"/);
+  // The printed script takes the migration lock as up does: its transactions check that they hold it.
+  assert.match(run.stdout, /^SELECT pg_advisory_lock\(-?\d+\);\n\n-- migrations\/000_create_user_sessions\.sql \(version 0\)\nBEGIN;\n/);
+  assert.match(run.stdout, /CREATE TABLE "public"\."schema_migrations"/);
+  assert.match(run.stdout, /SELECT pg_advisory_unlock\(-?\d+\);\n$/);
   assert.match(run.stdout, /INSERT INTO "public"\."schema_migrations" \(version, name, checksum, execution_ms\) VALUES \(1, 'add_session_permissions', '[0-9a-f]{64}'/);
   assert.match(run.stdout, /CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orders_note ON orders \(note\)\n;\n/);
 });
@@ -88,7 +91,7 @@ test('down --dry-run prints the rollbacks and ledger deletions; through psql it 
   const plan = await dry.run(['down', '--steps', '2', '--dry-run']);
   assert.equal(plan.status, 0, plan.stderr);
   assert.deepEqual(await shape(viaPsql.sql), before, 'printing the plan changed nothing');
-  assert.match(plan.stdout, /^-- rollbacks\/003_concurrent\.sql \(reverts version 3\)\n/);
+  assert.match(plan.stdout, /\n-- rollbacks\/003_concurrent\.sql \(reverts version 3\)\n/);
   assert.match(plan.stdout, /DELETE FROM "public"\."schema_migrations" WHERE version = 2;/);
   await psql(viaPsql.url, plan.stdout);
   const run = await real.run(['down', '--steps', '2']);

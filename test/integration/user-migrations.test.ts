@@ -1,8 +1,10 @@
 /** The user's own migrations (000 and 001 from the document) through the CLI, on a fresh database. */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
-import { copyOfRepository, logLines } from '../support/project.js';
+import { copyOfRepository, logLines, repoRoot } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const project = await copyOfRepository(db.url);
@@ -136,7 +138,8 @@ test('status --json gives the documented keys', async () => {
   const entries = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
   assert.deepEqual(
     entries.map((e) => Object.keys(e)),
-    [0, 1].map(() => ['version', 'name', 'state', 'appliedAt', 'executionMs', 'checksum', 'hasRollback']),
+    // SPEC's keys, then provenance (which pgshift wrote each row, from which commit).
+    [0, 1].map(() => ['version', 'name', 'state', 'appliedAt', 'executionMs', 'checksum', 'hasRollback', 'pgshiftVersion', 'gitCommit']),
   );
   assert.deepEqual(entries[1], {
     version: 1,
@@ -146,6 +149,8 @@ test('status --json gives the documented keys', async () => {
     executionMs: entries[1]?.['executionMs'],
     checksum: entries[1]?.['checksum'],
     hasRollback: true,
+    pgshiftVersion: (JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version,
+    gitCommit: null,
   });
   assert.match(String(entries[1]?.['checksum']), /^[0-9a-f]{64}$/);
   assert.ok(!Number.isNaN(Date.parse(String(entries[1]?.['appliedAt']))));

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { App, GlobalArgs } from '../app.js';
+import { describeHolder } from '../../core/lock-holder.js';
 import { statusJson, statusTable } from '../render.js';
 
 export function statusCommand(app: App): CommandModule<GlobalArgs, GlobalArgs> {
@@ -8,9 +9,11 @@ export function statusCommand(app: App): CommandModule<GlobalArgs, GlobalArgs> {
     describe: 'list every version: applied, pending, changed (checksum drift) or missing',
     handler: async (argv) => {
       const { migrator, logger } = await app.open(argv);
-      const { entries, problems } = await migrator.status({ signal: app.signal });
+      const { entries, problems, lockHolder } = await migrator.status({ signal: app.signal });
       for (const problem of problems) logger.warn(problem.message, { code: problem.code, hint: problem.hint });
-      app.write(argv.json ? statusJson(entries) : statusTable(entries));
+      const lock = lockHolder ? `migration lock: held ${describeHolder(lockHolder)}` : undefined;
+      if (lock && argv.json) logger.info(lock, { lockHolder });
+      app.write(argv.json ? statusJson(entries) : `${statusTable(entries)}${lock ? `\n${lock}\n` : ''}`);
     },
   };
 }

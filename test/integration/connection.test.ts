@@ -1,0 +1,122 @@
+/**
+ * Production-style connections on a server of the test's own: password commands (tokens), .pgpass, TLS
+ * modes against a certificate made here, and --wait for a server that is not up yet.
+ */
+import assert from 'node:assert/strict';
+import { chmod, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { serverUrl } from '../support/database.js';
+import { logLines, makeProject } from '../support/project.js';
+import { PASS_PASSWORD, startTlsServer, TOKEN } from '../support/tls-server.js';
+
+const server = await startTlsServer();
+const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\n' });
+
+function errorMessage(stderr: string): string {
+  return String(logLines(stderr).find((line) => line['level'] === 50)?.['msg']);
+}
+
+test('--password-command supplies a token as the password, and the token is never printed', async () => {
+  const run = await project.run(['up', '--log-level', 'trace', '--password-command', `printf '%s\\n' ${TOKEN}`], {
+    env: { DATABASE_URL: server.url('tokenuser') },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(!`${run.stdout}${run.stderr}`.includes(TOKEN), 'the token appears nowhere');
+  const viaEnv = await project.run(['status'], { env: { DATABASE_URL: server.url('tokenuser'), PGSHIFT_PASSWORD_COMMAND: `echo ${TOKEN}` } });
+  assert.equal(viaEnv.status, 0, viaEnv.stderr);
+});
+
+test('a wrong token fails with exit 5 without showing it', async () => {
+  const run = await project.run(['status', '--password-command', 'echo wrong-token-zz'], { env: { DATABASE_URL: server.url('tokenuser') } });
+  assert.equal(run.status, 5);
+  assert.match(errorMessage(run.stderr), /password authentication failed for user "tokenuser"/);
+  assert.ok(!run.stderr.includes('wrong-token-zz'));
+});
+
+test('a failing password command is exit 2 and shows its stderr', async () => {
+  const run = await project.run(['status', '--password-command', 'echo "token service unreachable" >&2; exit 3'], {
+    env: { DATABASE_URL: server.url('tokenuser') },
+  });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(errorMessage(run.stderr), /the password command failed: it exited with 3; its stderr: token service unreachable/);
+});
+
+test('.pgpass (PGPASSFILE) gives the password when none is set, and is ignored when others may read it', async () => {
+  const file = project.path('pgpass');
+  await writeFile(file, `127.0.0.1:${server.port}:*:passuser:${PASS_PASSWORD}\n`);
+  await chmod(file, 0o600);
+  const run = await project.run(['status'], { env: { DATABASE_URL: server.url('passuser'), PGPASSFILE: file } });
+  assert.equal(run.status, 0, run.stderr);
+  await chmod(file, 0o644);
+  const open = await project.run(['status'], { env: { DATABASE_URL: server.url('passuser'), PGPASSFILE: file } });
+  assert.equal(open.status, 5, 'libpq ignores a password file that others can read');
+});
+
+test('sslmode=require encrypts without checking the certificate', async () => {
+  const run = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', '?sslmode=require')]);
+  assert.equal(run.status, 0, run.stderr);
+  const viaEnv = await project.run(['status'], { env: { PGHOST: '127.0.0.1', PGPORT: String(server.port), PGUSER: 'tlsonly', PGPASSWORD: 'tls-pw', PGDATABASE: 'postgres', PGSSLMODE: 'require' } });
+  assert.equal(viaEnv.status, 0, viaEnv.stderr);
+});
+
+test('a server that requires TLS says so when it is disabled', async () => {
+  const run = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', '?sslmode=disable')]);
+  assert.equal(run.status, 5);
+  const error = logLines(run.stderr).find((line) => line['level'] === 50);
+  assert.match(String(error?.['hint']), /only over TLS: set sslmode=require/);
+});
+
+test('verify-full fails on an unknown CA, and on a certificate for another name; passes with the right root cert and name', async () => {
+  const unknownCa = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', 'localhost', '?sslmode=verify-full')]);
+  assert.equal(unknownCa.status, 5, unknownCa.stderr + unknownCa.stdout);
+  assert.match(errorMessage(unknownCa.stderr), /the server's TLS certificate does not verify/);
+
+  const root = `&sslrootcert=${encodeURIComponent(server.caFile)}`;
+  const wrongName = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', `?sslmode=verify-full${root}`)]);
+  assert.equal(wrongName.status, 5);
+  const hint = String(logLines(wrongName.stderr).find((line) => line['level'] === 50)?.['hint']);
+  assert.match(hint, /not for this host name/);
+
+  const verifyCa = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', `?sslmode=verify-ca${root}`)]);
+  assert.equal(verifyCa.status, 0, verifyCa.stderr);
+  const full = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', 'localhost', `?sslmode=verify-full${root}`)]);
+  assert.equal(full.status, 0, full.stderr);
+  const viaEnv = await project.run(['status'], {
+    env: { DATABASE_URL: server.url('tlsonly', 'tls-pw', 'localhost'), PGSSLMODE: 'verify-full', PGSSLROOTCERT: server.caFile },
+  });
+  assert.equal(viaEnv.status, 0, viaEnv.stderr);
+});
+
+test('up --wait keeps trying until a server appears, then applies', async () => {
+  // The "server" is a proxy to the test server that starts listening only after pgshift has begun.
+  const target = new URL(serverUrl());
+  const proxy = createServer((client) => {
+    const upstream = createConnection(Number(target.port || 5432), target.hostname);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const url = new URL(serverUrl());
+  url.port = String(port);
+  const running = project.run(['up', '--wait', '30'], { env: { DATABASE_URL: url.toString() } });
+  await sleep(1500);
+  await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+  try {
+    const run = await running;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /ECONNREFUSED; retrying in \d+ ms \(--wait, attempt 1\)/);
+  } finally {
+    proxy.close();
+  }
+});
+
+test('a wrong password fails at once even with --wait', async () => {
+  const started = Date.now();
+  const run = await project.run(['status', '--wait', '30', '--database', server.url('passuser', 'not-it')]);
+  assert.equal(run.status, 5);
+  assert.ok(Date.now() - started < 10_000, 'no waiting on an authentication failure');
+  assert.doesNotMatch(run.stderr, /retrying/);
+});

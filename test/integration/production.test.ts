@@ -1,0 +1,89 @@
+/** The lock made observable, a lost lock (as behind a transaction pooler), --schema, hostile names, provenance. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { resolveLedgerTable } from '../../src/db/ledger.js';
+import { lockKey } from '../../src/db/lock.js';
+import { testDatabase } from '../support/database.js';
+import { logLines, makeProject } from '../support/project.js';
+
+const db = await testDatabase(import.meta.url);
+const { sql } = db;
+
+test('status shows who holds the migration lock', async () => {
+  const project = await makeProject({ 'migrations/001_a.sql': 'SELECT 1;\n' }, db.url);
+  const holder = postgres(db.url, { max: 1, connection: { application_name: 'deploy-42' } });
+  const reserved = await holder.reserve();
+  try {
+    await reserved.unsafe(`SELECT pg_advisory_lock(${lockKey(resolveLedgerTable('schema_migrations', 'public')).sql})`);
+    const [{ pid }] = await reserved<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
+    const run = await project.run(['status']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`\\nmigration lock: held by pid ${pid} \\(deploy-42, user postgres, from 127\\.0\\.0\\.1 since \\S+\\)\\n$`));
+  } finally {
+    reserved.release();
+    await holder.end();
+  }
+  const free = await project.run(['status']);
+  assert.doesNotMatch(free.stdout, /migration lock/);
+});
+
+test('a lost lock stops the run before the next migration with exit 4 and says why', async () => {
+  const project = await makeProject(
+    {
+      // Releasing every advisory lock is what a transaction-mode pooler does to a session lock, in effect.
+      'migrations/001_release.sql': 'SELECT pg_advisory_unlock_all();\n',
+      'migrations/002_next.sql': 'CREATE TABLE after_release (id int);\n',
+    },
+    db.url,
+  );
+  const run = await project.run(['up', '--table', 'lost_ledger']);
+  assert.equal(run.status, 4, run.stderr);
+  const error = logLines(run.stderr).find((line) => line['level'] === 50);
+  assert.match(String(error?.['msg']), /the migration lock was lost before migrations\/002_next\.sql/);
+  assert.match(String(error?.['hint']), /transaction-mode pooler \(PgBouncer pool_mode=transaction/);
+  const [{ table }] = await sql<[{ table: string | null }]>`SELECT to_regclass('after_release')::text AS table`;
+  assert.equal(table, null);
+});
+
+test('--schema runs migrations in that schema, creating it; hostile names stay names', async () => {
+  const schema = 'app"; DROP TABLE victim; --';
+  await sql`CREATE TABLE victim (id int)`;
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE t (id int);\n' }, db.url);
+  const run = await project.run(['up', '--schema', schema, '--table', '"ledger ""x"""']);
+  assert.equal(run.status, 0, run.stderr);
+  const rows = await sql`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${schema} AND c.relkind = 'r' ORDER BY 1`;
+  assert.deepEqual(rows.map((r) => r['relname']), ['ledger "x"', 't']);
+  const [{ victim }] = await sql<[{ victim: string | null }]>`SELECT to_regclass('public.victim')::text AS victim`;
+  assert.equal(victim, 'victim');
+  const status = await project.run(['status', '--json', '--schema', schema, '--table', '"ledger ""x"""']);
+  assert.equal((JSON.parse(status.stdout) as Array<{ state: string }>)[0]?.state, 'applied');
+});
+
+test('a --table that is not a name is refused before anything runs', async () => {
+  const project = await makeProject({ 'migrations/001_t.sql': 'SELECT 1;\n' }, db.url);
+  for (const table of ['x; DROP TABLE victim', 'a.b.c', '"unclosed', '']) {
+    const run = await project.run(['status', '--table', table]);
+    assert.equal(run.status, 2, `${table}: ${run.stderr}`);
+  }
+  const [{ victim }] = await sql<[{ victim: string | null }]>`SELECT to_regclass('public.victim')::text AS victim`;
+  assert.equal(victim, 'victim');
+});
+
+test('each ledger row records the pgshift version and the git commit of the migrations', async () => {
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE provenance_t (id int);\n' }, db.url);
+  const git = (...args: string[]) => promisify(execFile)('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: project.dir });
+  await git('init', '-q');
+  await git('add', '.');
+  await git('commit', '-qm', 'migrations');
+  const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+  const run = await project.run(['up', '--table', 'provenance_ledger']);
+  assert.equal(run.status, 0, run.stderr);
+  const [row] = await sql`SELECT pgshift_version, git_commit FROM provenance_ledger`;
+  assert.match(String(row?.['pgshift_version']), /^\d+\.\d+\.\d+/);
+  assert.equal(row?.['git_commit'], head);
+  const status = await project.run(['status', '--json', '--table', 'provenance_ledger']);
+  assert.equal((JSON.parse(status.stdout) as Array<{ gitCommit: string }>)[0]?.gitCommit, head);
+});
