@@ -99,15 +99,20 @@ interface RawRow {
   readonly git_commit?: string | null;
 }
 
-/** One round trip: a missing table or schema is read from the error, the shape from the result's columns. */
+/** One round trip when the ledger exists (its shape read from the result's columns); two when it does not yet. */
 export async function readLedger(session: Session, table: LedgerTable): Promise<LedgerState> {
   let result;
   try {
     result = await session.query<RawRow>(`SELECT * FROM ${table.sql} ORDER BY version`);
   } catch (error) {
     if (error instanceof ServerError) {
-      if (error.fields.sqlState === '42P01') return { exists: false, schemaExists: true };
-      if (error.fields.sqlState === '3F000') return { exists: false, schemaExists: false };
+      // PostgreSQL reports a missing schema as a missing relation (42P01) in a SELECT, so ask.
+      if (error.fields.sqlState === '42P01' || error.fields.sqlState === '3F000') {
+        const { rows } = await session.query<{ exists: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ${quoteLiteral(table.schema)}) AS exists`,
+        );
+        return { exists: false, schemaExists: rows[0]?.exists === true };
+      }
       if (error.fields.sqlState === '42703') return foreignLedger(session, table);
     }
     throw error;
