@@ -22,6 +22,11 @@ export const globalOptions = {
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
 } as const satisfies Record<string, Options>;
 
+/** The --dry-run flag of up, down and redo. */
+export const dryRunOption = {
+  'dry-run': { type: 'boolean', describe: 'print the SQL that would run (a psql script) and change nothing' },
+} as const satisfies Record<string, Options>;
+
 export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
 
 /** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */

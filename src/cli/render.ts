@@ -56,6 +56,11 @@ export function planJson(plan: Plan): string {
   return `${JSON.stringify(plan, null, 2)}\n`;
 }
 
+/** A dry run's answer: the SQL, or with --json the plan as data. */
+export function planOutput(plan: Plan, json: boolean): string {
+  return json ? planJson(plan) : planText(plan);
+}
+
 export function verifyText(results: readonly VerifyResult[]): string {
   if (results.length === 0) return 'nothing to verify: no pending migrations (use --all or --migration PATH)\n';
   return results

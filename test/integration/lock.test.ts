@@ -5,7 +5,8 @@ import postgres from 'postgres';
 import { resolveLedgerTable } from '../../src/db/ledger.js';
 import { lockKey } from '../../src/db/lock.js';
 import { testDatabase } from '../support/database.js';
-import { logLines, makeProject } from '../support/project.js';
+import { cleanEnv, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
+import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
 const project = await makeProject(
@@ -59,3 +60,38 @@ test('a lock held elsewhere makes up wait, then exit 4 naming the holder, with n
   assert.equal(after.status, 0, after.stderr);
   assert.match(after.stderr, /applied migrations\/003_blocked\.sql/);
 });
+
+test('a second pgshift names the first as the holder (pid, application, what it runs) and exits 4', async () => {
+  await project.write('migrations/004_long.sql', 'SELECT pg_sleep(4);\n');
+  const first = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
+  const firstDone = finished(first);
+  await waitFor(async () => {
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND application_name = 'pgshift' AND state = 'active'`;
+    return row?.['n'] === 1;
+  });
+  const second = await project.run(['up', '--lock-wait', '1']);
+  assert.equal(second.status, 4, second.stderr);
+  const error = logLines(second.stderr).find((line) => line['level'] === 50);
+  assert.match(String(error?.['msg']), /still held after 1 s by pid \d+ \(pgshift, user postgres, from 127\.0\.0\.1 since \S+, running: BEGIN;/);
+  assert.equal((await firstDone).status, 0);
+});
+
+test('a waiting pgshift never blocks a CREATE INDEX CONCURRENTLY run by the holder', async () => {
+  // A waiter blocked inside the server (pg_advisory_lock) would hold a snapshot that CIC waits for, while
+  // it waits for the holder: a deadlock (Flyway #1654). pgshift only polls pg_try_advisory_lock.
+  await db.sql`CREATE TABLE cic_target AS SELECT g AS id FROM generate_series(1, 10000) g`;
+  await project.write('migrations/005_cic.sql', '-- pgshift:no-transaction\nSELECT pg_sleep(1.5);\nCREATE INDEX CONCURRENTLY ix_cic_target ON cic_target (id);\n');
+  const holder = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
+  const holderDone = finished(holder);
+  await waitFor(async () => {
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND application_name = 'pgshift'`;
+    return row?.['n'] === 1;
+  });
+  const waiter = await project.run(['up', '--lock-wait', '30']);
+  assert.equal(waiter.status, 0, waiter.stderr);
+  assert.match(waiter.stderr, /waiting for the migration lock/);
+  assert.equal((await holderDone).status, 0);
+  const [index] = await db.sql`SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('ix_cic_target')`;
+  assert.equal(index?.['indisvalid'], true);
+});
+

@@ -1,10 +1,10 @@
 /** Lock timeouts with retries, --single-transaction, and SIGINT/SIGTERM while a statement runs. */
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
 import { cleanEnv, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
+import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
@@ -38,7 +38,7 @@ test('a lock timeout is retried, and the migration applies once the lock is rele
   // Released only once pgshift has timed out and said it will retry, so the test does not depend on timing.
   let seen = '';
   child.stderr?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-  for (let waited = 0; waited < 300 && !seen.includes('retry 1 of 3'); waited++) await sleep(50);
+  await waitFor(async () => seen.includes('retry 1 of 3'), 'the first retry');
   await lock.release();
   const run = await done;
   assert.equal(run.status, 0, run.stderr);
@@ -95,11 +95,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await project.write(`migrations/00${version}_slow.sql`, `CREATE TABLE slow_${version} (id int);\nSELECT pg_sleep(60);\n`);
     const child = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
     const done = finished(child);
-    for (let waited = 0; waited < 100; waited++) {
+    await waitFor(async () => {
       const [row] = await sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND application_name = 'pgshift' AND state = 'active'`;
-      if (row?.['n'] === 1) break;
-      await sleep(100);
-    }
+      return row?.['n'] === 1;
+    }, 'the statement running');
     const sent = Date.now();
     child.kill(signal);
     const { status, stderr } = await done;

@@ -1,12 +1,12 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import type { App, GlobalArgs } from '../app.js';
-import { planJson, planText, resultsJson } from '../render.js';
+import { dryRunOption, type App, type GlobalArgs } from '../app.js';
+import { planOutput, resultsJson } from '../render.js';
 
 const options = {
   steps: { type: 'number', describe: 'how many migrations to revert (default 1)', conflicts: ['to', 'all'] },
   to: { type: 'number', describe: 'revert every applied version above this one (0: all)', conflicts: 'all' },
   all: { type: 'boolean', describe: 'revert every applied migration' },
-  'dry-run': { type: 'boolean', describe: 'print the SQL that would run (a psql script) and change nothing' },
+  ...dryRunOption,
 } as const;
 
 export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -22,11 +22,7 @@ export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
         ...(argv.to === undefined ? {} : { to: argv.to }),
         ...(argv.all === undefined ? {} : { all: argv.all }),
       };
-      if (argv['dry-run']) {
-        const plan = await migrator.plan({ direction: 'down', ...options });
-        app.write(argv.json ? planJson(plan) : planText(plan));
-        return;
-      }
+      if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'down', ...options }), argv.json));
       const result = await migrator.down(options);
       if (argv.json) app.write(resultsJson(result.migrations));
     },

@@ -1,12 +1,12 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import type { App, GlobalArgs } from '../app.js';
-import { planJson, planText, resultsJson } from '../render.js';
+import { dryRunOption, type App, type GlobalArgs } from '../app.js';
+import { planOutput, resultsJson } from '../render.js';
 
 const options = {
   to: { type: 'number', describe: 'stop after this version' },
   migration: { type: 'string', describe: 'apply only this file, even out of order' },
   'single-transaction': { type: 'boolean', describe: 'apply all pending migrations in one transaction: all or nothing' },
-  'dry-run': { type: 'boolean', describe: 'print the SQL that would run (a psql script) and change nothing' },
+  ...dryRunOption,
 } as const;
 
 export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -22,11 +22,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         ...(argv.migration === undefined ? {} : { migration: argv.migration }),
         ...(argv['single-transaction'] === undefined ? {} : { singleTransaction: argv['single-transaction'] }),
       };
-      if (argv['dry-run']) {
-        const plan = await migrator.plan({ direction: 'up', ...options });
-        app.write(argv.json ? planJson(plan) : planText(plan));
-        return;
-      }
+      if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'up', ...options }), argv.json));
       const result = await migrator.up(options);
       if (argv.json) app.write(resultsJson(result.migrations));
     },
