@@ -172,14 +172,19 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
   const retry: RetryPolicy = { retries: options.lockRetries ?? 3, firstDelayMs: options.lockRetryDelayMs ?? 1000 };
   const target = options.database ?? { embedded: { dir: join(cwd, '.pgshift') } };
 
-  /** `writes`: the run may write ledger rows, which record pgshift's version and the migrations' git commit. */
+  /** The settings ledger rows take their provenance from; started early, so git runs while files are read. */
+  async function provenance(): Promise<Record<string, string>> {
+    return { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION, [PROVENANCE_SETTINGS.commit]: (await gitCommit(resolve(cwd, dirs.migrationsDir))) ?? '' };
+  }
+
+  /** `writes`: the run may write ledger rows, so the session carries the provenance they record. */
   async function withSession<T>(
     signal: AbortSignal | undefined,
     work: (session: Session, table: LedgerTable, settings: ConnectionSettings) => Promise<T>,
-    writes = false,
+    writes?: Promise<Record<string, string>>,
   ): Promise<T> {
     const parameters: Record<string, string> = {
-      ...(writes ? { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION, [PROVENANCE_SETTINGS.commit]: (await gitCommit(resolve(cwd, dirs.migrationsDir))) ?? '' } : {}),
+      ...(writes ? await writes : {}),
       // A startup parameter: the session starts in the schema, at no extra round trip.
       ...(options.schema === undefined ? {} : { search_path: quoteIdentifier(options.schema) }),
     };
@@ -321,6 +326,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
 
   return {
     async up(call = {}) {
+      const writes = provenance();
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
@@ -328,18 +334,19 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const context: RunContext = { session, table, logger, signal: call.signal };
           return { migrations: await runUp(context, planned, createLedger, call.singleTransaction === true) };
         }),
-        true,
+        writes,
       );
     },
 
     async down(call = {}) {
+      const writes = provenance();
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
           const steps = await prepareDown(session, table, catalog, call);
           return { migrations: await runDown({ session, table, logger, signal: call.signal }, steps) };
         }),
-        true,
+        writes,
       );
     },
 
@@ -378,6 +385,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     },
 
     async redo(call = {}) {
+      const writes = provenance();
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
@@ -388,7 +396,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const reverted = await runDown(context, steps);
           return { migrations: [...reverted, ...(await runUp(context, [redoMigration(catalog, step)], undefined, false))] };
         }),
-        true,
+        writes,
       );
     },
 
@@ -430,6 +438,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     },
 
     async baseline(call) {
+      const writes = provenance();
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
@@ -441,7 +450,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           logger.info(`baseline: recorded ${files.length} migration(s) up to version ${call.version} as applied, without running them`);
           return { migrations };
         }),
-        true,
+        writes,
       );
     },
 
