@@ -19,6 +19,9 @@ export async function startProxy(target: URL, delayMs = 0): Promise<CountingProx
   const server: Server = createServer((client) => {
     const upstream = createConnection(Number(target.port || 5432), target.hostname);
     sockets.add(client).add(upstream);
+    // Without this, Nagle's algorithm and delayed acknowledgements add their own tens of milliseconds.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     let pending = Buffer.alloc(0);
     let started = false;
     client.on('data', (chunk: Buffer) => {
