@@ -5,7 +5,7 @@
 import type { Catalog } from './catalog.js';
 import { failValidation, PgshiftError, type Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
-import { analyzeScript, type ScriptAnalysis } from './script-checks.js';
+import { analyzeScript, statementHash, type ScriptAnalysis } from './script-checks.js';
 import type { LedgerRow, ProgressRow, SqlFile, StatusEntry } from './types.js';
 
 /** What the database says has been done: finished migrations, and no-transaction files stopped partway. */
@@ -178,7 +178,10 @@ function resumeProblems(file: SqlFile, analysis: ScriptAnalysis, progress: Progr
   if (analysis.directives.transaction) {
     return [problem(`the file was partly applied as a no-transaction file (${done} of ${progress.statementCount} statements) but has lost its -- pgshift:no-transaction directive`)];
   }
-  const changed = progress.statementHashes.findIndex((hash, index) => analysis.statements[index]?.hash !== hash);
+  const changed = progress.statementHashes.findIndex((hash, index) => {
+    const statement = analysis.statements[index];
+    return !statement || statementHash(file, statement) !== hash;
+  });
   if (changed === -1) return [];
   const statement = analysis.statements[changed];
   const line = statement ? lineColumnAt(file.text, statement.start).line : undefined;

@@ -3,6 +3,7 @@
  * started and not finished, holding the hashes of the statements it has completed. A finished migration
  * moves to the ledger in the same transaction that deletes its progress row.
  */
+import { statementHash, type ScriptStatement } from '../core/script-checks.js';
 import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import type { ProgressRow, SqlFile } from '../core/types.js';
 import type { LedgerTable } from './ledger.js';
@@ -79,8 +80,8 @@ export function runningSql(ledger: LedgerTable, version: number, statement: numb
   }, updated_at = now() WHERE version = ${version};\n`;
 }
 
-export function statementDoneSql(ledger: LedgerTable, version: number, hash: string): string {
-  return `UPDATE ${progressTable(ledger).sql} SET statement_hashes = statement_hashes || ${quoteLiteral(hash)}::text, running_statement = NULL, created_index = NULL, last_error = NULL, updated_at = now() WHERE version = ${version};\n`;
+export function statementDoneSql(ledger: LedgerTable, file: SqlFile, statement: ScriptStatement): string {
+  return `UPDATE ${progressTable(ledger).sql} SET statement_hashes = statement_hashes || ${quoteLiteral(statementHash(file, statement))}::text, running_statement = NULL, created_index = NULL, last_error = NULL, updated_at = now() WHERE version = ${file.version};\n`;
 }
 
 export function failedSql(ledger: LedgerTable, version: number, message: string, keepRunning: boolean): string {

@@ -117,7 +117,7 @@ export function statementScript(table: LedgerTable, file: SqlFile, statement: Sc
   return new ScriptText()
     .sql(`BEGIN;\n${guard(table)}`)
     .copy(file, statement.start, statement.end, true)
-    .sql(`${statementDoneSql(table, file.version, statement.hash)}COMMIT;\n`)
+    .sql(`${statementDoneSql(table, file, statement)}COMMIT;\n`)
     .done();
 }
 
@@ -155,7 +155,7 @@ export function noTransactionScript(
   for (const [index, statement] of statements.entries()) {
     if (index < from) continue;
     if (statement.outsideTransaction) {
-      pieces.push(runningSql(table, file.version, index, undefined), `${statementScript(table, file, statement).text}`, statementDoneSql(table, file.version, statement.hash));
+      pieces.push(runningSql(table, file.version, index, undefined), `${statementScript(table, file, statement).text}`, statementDoneSql(table, file, statement));
     } else {
       pieces.push(statementScript(table, file, statement).text);
     }

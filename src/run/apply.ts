@@ -126,7 +126,7 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
       cause: error,
     });
   }
-  if (statement.outsideTransaction) await session.execute(statementDoneSql(table, file.version, statement.hash));
+  if (statement.outsideTransaction) await session.execute(statementDoneSql(table, file, statement));
 }
 
 /**
@@ -172,7 +172,7 @@ async function settleCreatedIndex(
   if (!only || found.length !== 1 || !statement) return false;
   if (only.valid) {
     logger.info(`${run.planned.file.path}: index ${only.qualified} was completed before the last run stopped; recording it`);
-    await session.execute(statementDoneSql(table, run.planned.file.version, statement.hash));
+    await session.execute(statementDoneSql(table, run.planned.file, statement));
     return true;
   }
   logger.warn(`${run.planned.file.path}: dropping the INVALID index ${only.qualified} left by the failed CREATE INDEX CONCURRENTLY before running it again`);
