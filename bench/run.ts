@@ -25,7 +25,7 @@ import { databaseUrl } from '../test/support/urls.js';
 import { startProxy } from '../test/support/proxy.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'dist', 'cli', 'main.js');
+const cli = join(root, 'dist', 'pgshift.mjs');
 const { values } = parseArgs({ options: { n: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' }, big: { type: 'string', default: '10000' } } });
 const N = Number(values.n);
 const RUNS = Number(values.runs);

@@ -10,7 +10,8 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const binary = join(repoRoot, 'dist', 'cli', 'main.js');
+// The bin package.json names: the bundled CLI, as users run it.
+const binary = join(repoRoot, 'dist', 'pgshift.mjs');
 
 export interface RunResult {
   readonly status: number;
