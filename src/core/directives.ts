@@ -15,7 +15,7 @@ export interface Directives {
 
 export const DEFAULT_DIRECTIVES: Directives = { transaction: true };
 
-const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$/;
+const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$|^\s*pgshift:(allow)\b/;
 /** PostgreSQL's units for time settings; a bare number is milliseconds. */
 export const DURATION = /^\d+(?:us|ms|s|min|h|d)?$/;
 
@@ -28,8 +28,10 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
   for (const line of leadingComments.flatMap((comment) => comment.split('\n'))) {
     if (!/^\s*pgshift:/.test(line)) continue;
     const match = DIRECTIVE.exec(line);
-    const [name, value] = match ? [match[1]?.toLowerCase(), match[2]] : [undefined, undefined];
-    if (name === 'no-transaction' && value === undefined) {
+    const [name, value] = match ? [(match[1] ?? match[3])?.toLowerCase(), match[2]] : [undefined, undefined];
+    if (name === 'allow') {
+      continue; // a lint suppression for the first statement: lint reads it
+    } else if (name === 'no-transaction' && value === undefined) {
       found.transaction = false;
     } else if ((name === 'lock-timeout' || name === 'statement-timeout') && value !== undefined) {
       if (!DURATION.test(value)) {

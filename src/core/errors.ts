@@ -19,6 +19,10 @@ export type ProblemCode =
   | 'UNTERMINATED'
   | 'BAD_DIRECTIVE'
   | 'PARTIAL_CHANGED'
+  | 'SYNTAX_ERROR'
+  | 'LINT_SUPPRESSION'
+  | 'LINT_CONFIG'
+  | 'LINT_FINDINGS'
   | 'FOREIGN_LEDGER';
 
 export type ErrorCode =

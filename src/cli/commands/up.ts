@@ -7,6 +7,7 @@ const options = {
   migration: { type: 'string', describe: 'apply only this file, even out of order' },
   'single-transaction': { type: 'boolean', describe: 'apply all pending migrations in one transaction: all or nothing' },
   ...dryRunOption,
+  strict: { type: 'boolean', describe: 'lint warnings stop the run (exit 3)' },
 } as const;
 
 export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -21,6 +22,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         ...(argv.to === undefined ? {} : { to: argv.to }),
         ...(argv.migration === undefined ? {} : { migration: argv.migration }),
         ...(argv['single-transaction'] === undefined ? {} : { singleTransaction: argv['single-transaction'] }),
+        ...(argv.strict === undefined ? {} : { strict: argv.strict }),
       };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'up', ...options }), argv.json));
       const result = await migrator.up(options);

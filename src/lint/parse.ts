@@ -1,0 +1,40 @@
+/**
+ * The real PostgreSQL parser (libpg-query, PostgreSQL 17's parser compiled to WebAssembly), loaded only
+ * when linting: applying migrations never needs it. The only module that imports libpg-query.
+ */
+import { PgshiftError } from '../core/errors.js';
+
+/** One statement as the parser gives it: its node (for example `{ IndexStmt: {...} }`) and where it is. */
+export interface ParsedStatement {
+  readonly node: Readonly<Record<string, unknown>>;
+  /** Character index in the file where the statement's text begins (may include leading comments). */
+  readonly from: number;
+  readonly to: number;
+}
+
+export type ParseResult = { readonly statements: readonly ParsedStatement[] } | { readonly error: string; readonly at: number };
+
+export async function parseSql(text: string): Promise<ParseResult> {
+  let parser: typeof import('libpg-query');
+  try {
+    parser = await import('libpg-query');
+  } catch (error) {
+    throw new PgshiftError('CONFIG_INVALID', `the SQL parser for lint could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
+  const bytes = Buffer.from(text, 'utf8');
+  // The parser counts bytes; people and the rest of pgshift count characters.
+  const charAt = (byte: number): number => bytes.subarray(0, byte).toString('utf8').length;
+  try {
+    const tree = (await parser.parse(text)) as { stmts?: Array<{ stmt: Record<string, unknown>; stmt_location?: number; stmt_len?: number }> };
+    return {
+      statements: (tree.stmts ?? []).map((raw) => {
+        const start = raw.stmt_location ?? 0;
+        const end = raw.stmt_len === undefined || raw.stmt_len === 0 ? bytes.length : start + raw.stmt_len;
+        return { node: raw.stmt, from: charAt(start), to: charAt(end) };
+      }),
+    };
+  } catch (error) {
+    const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
+    return { error: (error as Error).message, at: position === undefined ? 0 : charAt(position) };
+  }
+}
