@@ -77,6 +77,8 @@ export interface UpOptions extends CallOptions {
   readonly singleTransaction?: boolean;
   /** Lint warnings stop the run (exit 3) instead of being logged. */
   readonly strict?: boolean;
+  /** Lint the files before running them. Default true; false saves ~1 ms per file (bulk loads, test databases). */
+  readonly lint?: boolean;
 }
 
 export interface LintOptions extends CallOptions {
@@ -377,7 +379,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
           const { planned, createLedger } = await prepareUp(session, table, catalog, call);
-          await lintBeforeRun(planned, call.strict === true);
+          if (call.lint !== false) await lintBeforeRun(planned, call.strict === true);
           const context: RunContext = { session, table, logger, signal: call.signal };
           return { migrations: await runUp(context, planned, createLedger, call.singleTransaction === true) };
         }),
@@ -404,7 +406,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const { planned, createLedger } = await prepareUp(session, table, catalog, call);
           return {
             direction: 'up',
-            findings: await lintBeforeRun(planned, call.strict === true),
+            findings: call.lint === false ? [] : await lintBeforeRun(planned, call.strict === true),
             steps: planned.map((step) => ({
               version: step.file.version,
               name: step.file.name,

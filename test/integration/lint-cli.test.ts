@@ -40,6 +40,12 @@ test('up --dry-run shows the findings on stderr, the SQL on stdout', async () =>
   assert.deepEqual(warnings, ['migrations/002_index.sql:1:1 index-not-concurrent CREATE INDEX on existing table big_table without CONCURRENTLY']);
 });
 
+test('up --no-lint skips the pass (for bulk loads)', async () => {
+  const run = await project.run(['up', '--dry-run', '--no-lint']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(logLines(run.stderr).filter((line) => line['level'] === 40), []);
+});
+
 test('up --strict refuses to run with findings, and nothing is applied', async () => {
   const run = await project.run(['up', '--strict']);
   assert.equal(run.status, 3, run.stderr);

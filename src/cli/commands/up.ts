@@ -8,6 +8,7 @@ const options = {
   'single-transaction': { type: 'boolean', describe: 'apply all pending migrations in one transaction: all or nothing' },
   ...dryRunOption,
   strict: { type: 'boolean', describe: 'lint warnings stop the run (exit 3)' },
+  lint: { type: 'boolean', default: true, describe: 'lint the files before running them (--no-lint skips it)' },
 } as const;
 
 export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -23,6 +24,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         ...(argv.migration === undefined ? {} : { migration: argv.migration }),
         ...(argv['single-transaction'] === undefined ? {} : { singleTransaction: argv['single-transaction'] }),
         ...(argv.strict === undefined ? {} : { strict: argv.strict }),
+        lint: argv.lint,
       };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'up', ...options }), argv.json));
       const result = await migrator.up(options);
