@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { PgshiftError } from './core/errors.js';
-import type { DatabaseTarget } from './migrator.js';
+import type { DatabaseTarget } from './api.js';
 import { SSL_MODES, type ConnectionSettings, type SslMode } from './db/session.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;

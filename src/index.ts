@@ -15,7 +15,7 @@ export type {
   StatusResult,
   UpOptions,
   VerifyOptions,
-} from './migrator.js';
+} from './api.js';
 export type { VerifyOutcome, VerifyResult } from './run/verify.js';
 export type { LintConfig, LintFinding, LintResult, Severity } from './lint/lint.js';
 export { RULES } from './lint/rules.js';

@@ -3,20 +3,26 @@
  * The CLI is a thin layer over this; nothing here prints, exits or reads the environment.
  */
 import { join, resolve } from 'node:path';
+import type {
+  DownOptions,
+  Migrator,
+  MigratorOptions,
+  UpOptions,
+} from './api.js';
 import { buildCatalog, type Catalog } from './core/catalog.js';
-import { failValidation, isPgshiftError, PgshiftError, type Problem } from './core/errors.js';
-import { silentLogger, type Logger } from './core/logger.js';
+import { failValidation, isPgshiftError, PgshiftError } from './core/errors.js';
+import { silentLogger } from './core/logger.js';
 import { DURATION } from './core/directives.js';
 import { scaffold } from './core/scaffold.js';
 import { quoteIdentifier } from './core/sql-quote.js';
-import { analyzeScript, type ScriptAnalysis } from './core/script-checks.js';
+import { analyzeScript } from './core/script-checks.js';
 import { readLintConfig } from './lint/config.js';
-import { lintFiles, type LintFinding, type LintResult } from './lint/lint.js';
+import { lintBeforeRun } from './lint/gate.js';
+import { lintFiles } from './lint/lint.js';
 import { planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
-import type { MigrationResult, SqlFile, StatusEntry } from './core/types.js';
-import { startEmbedded, type EmbeddedOptions } from './db/embedded.js';
+import type { MigrationResult, SqlFile } from './core/types.js';
+import { startEmbedded } from './db/embedded.js';
 import { DEFAULT_TABLE, PROVENANCE_SETTINGS, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
-import type { LockHolder } from './core/lock-holder.js';
 import { acquireLock, lockHolder, lockKey, lockSql, releaseLock } from './db/lock.js';
 import { readProgress } from './db/progress.js';
 import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerSetup, type Timeouts } from './db/scripts.js';
@@ -26,150 +32,7 @@ import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './
 import { PGSHIFT_VERSION } from './version.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from './run/apply.js';
 import { interrupted, type RunContext } from './run/execute.js';
-import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from './run/verify.js';
-
-/** A server to connect to, or the embedded one with its data in `dir`. */
-export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
-
-export interface MigratorOptions {
-  /** Default: the embedded server with its data in `<cwd>/.pgshift`. */
-  readonly database?: DatabaseTarget;
-  /** Where relative paths are resolved. Default: the process's working directory. */
-  readonly cwd?: string;
-  /** Default `migrations`. */
-  readonly migrationsDir?: string;
-  /** Default `rollbacks`. */
-  readonly rollbacksDir?: string;
-  /** The ledger table, optionally schema-qualified. Default `schema_migrations`. */
-  readonly table?: string;
-  /** The schema migrations run in (their search_path), created by up if missing; also the ledger's default schema. */
-  readonly schema?: string;
-  /** How long to wait for another run's migration lock. Default 60. */
-  readonly lockWaitSeconds?: number;
-  /** How long to keep trying to connect while the server is not up yet (a database waking up). Default 0. */
-  readonly connectWaitSeconds?: number;
-  /**
-   * lock_timeout for migration statements, as PostgreSQL writes durations (`10s`, `500ms`; `0` for none).
-   * Default `10s`: a migration waiting on a lock queues every other query on that table behind it.
-   */
-  readonly lockTimeout?: string;
-  /** statement_timeout for migration statements. Default: the server's. */
-  readonly statementTimeout?: string;
-  /** How often a transactional migration stopped by a lock timeout is tried again. Default 3. */
-  readonly lockRetries?: number;
-  /** Wait before the first retry, doubled each time. Default 1000. */
-  readonly lockRetryDelayMs?: number;
-  /** Default: silent. */
-  readonly logger?: Logger;
-}
-
-export interface CallOptions {
-  /** Aborting cancels the running statement, rolls back its transaction and rejects with INTERRUPTED. */
-  readonly signal?: AbortSignal;
-}
-
-export interface UpOptions extends CallOptions {
-  /** Stop after this version. */
-  readonly to?: number;
-  /** Apply only this file, even out of order; nothing happens if it is applied with the same checksum. */
-  readonly migration?: string;
-  /** All pending migrations in one transaction, all or nothing. Refused when one is a no-transaction file. */
-  readonly singleTransaction?: boolean;
-  /** Lint warnings stop the run (exit 3) instead of being logged. */
-  readonly strict?: boolean;
-  /** Lint the files before running them. Default true; false saves ~1 ms per file (bulk loads, test databases). */
-  readonly lint?: boolean;
-}
-
-export interface LintOptions extends CallOptions {
-  /** Files to lint; default: the pending migrations and every rollback (which needs the database). */
-  readonly paths?: readonly string[];
-}
-
-export interface DownOptions extends CallOptions {
-  /** How many applied migrations to revert, newest first. Default 1. */
-  readonly steps?: number;
-  /** Revert every applied version above this one. */
-  readonly to?: number;
-  readonly all?: boolean;
-}
-
-export interface RunResult {
-  readonly migrations: readonly MigrationResult[];
-}
-
-/** `plan`: what `up` or `down` would do, without doing it. */
-export type PlanOptions =
-  | ({ readonly direction: 'up' } & UpOptions)
-  | ({ readonly direction: 'down' } & DownOptions)
-  | ({ readonly direction: 'redo' } & CallOptions);
-
-export interface PlannedStep {
-  readonly version: number;
-  readonly name: string;
-  /** The migration (up) or rollback (down) file. */
-  readonly path: string;
-  /** False for a no-transaction file. */
-  readonly transaction: boolean;
-  /** For a partly applied no-transaction file: the 1-based statement it resumes at. */
-  readonly resumeAt?: number;
-}
-
-export interface Plan {
-  readonly direction: 'up' | 'down' | 'redo';
-  /** Lint findings for the files the plan would run. */
-  readonly findings: readonly LintFinding[];
-  readonly steps: readonly PlannedStep[];
-  /** Exactly the SQL the run would send, in order, as a script psql -v ON_ERROR_STOP=1 accepts. */
-  readonly sql: string;
-}
-
-export interface VerifyOptions extends CallOptions {
-  /** Every migration, from an empty scratch database. */
-  readonly all?: boolean;
-  /** Only this file (pending or applied). */
-  readonly migration?: string;
-  /** Check in a scratch database even when a rolled-back transaction would do. */
-  readonly scratch?: boolean;
-}
-
-export interface BaselineOptions extends CallOptions {
-  /** Every migration up to and including this version is recorded as applied, none is run. */
-  readonly version: number;
-}
-
-export interface StatusResult {
-  readonly entries: readonly StatusEntry[];
-  /** Problems with the files themselves (bad names, duplicates, orphan rollbacks), reported but not fatal here. */
-  readonly problems: readonly Problem[];
-  /** The session holding the migration lock now (another pgshift running), if any. */
-  readonly lockHolder?: LockHolder;
-}
-
-export interface Migrator {
-  /** Applies pending migrations in order, each with its ledger row in one transaction, under the lock. */
-  up(options?: UpOptions): Promise<RunResult>;
-  /** Reverts applied migrations newest first, each rollback with its ledger row's deletion in one transaction. */
-  down(options?: DownOptions): Promise<RunResult>;
-  status(options?: CallOptions): Promise<StatusResult>;
-  /** Every problem `up` would stop for, and more (script problems in all files). Empty when all is well. */
-  validate(options?: CallOptions): Promise<readonly Problem[]>;
-  /** What up or down would run, as data and as SQL; connects to read the ledger, changes nothing, takes no lock. */
-  plan(options: PlanOptions): Promise<Plan>;
-  /** Reverts the newest applied migration and applies it again (for development). */
-  redo(options?: CallOptions): Promise<RunResult>;
-  /** Records migrations up to a version as applied without running them, on a ledger with no rows. */
-  baseline(options: BaselineOptions): Promise<RunResult>;
-  /**
-   * Checks that each rollback undoes its migration (pending ones by default), comparing schema snapshots;
-   * changes nothing. Returns one result per migration; `fail` results list the differences.
-   */
-  verify(options?: VerifyOptions): Promise<readonly VerifyResult[]>;
-  /** Lint findings for files (by default the pending migrations and all rollbacks); throws for syntax errors and bad suppressions. */
-  lint(options?: LintOptions): Promise<LintResult>;
-  /** Writes the next migration and its rollback from the template; needs no database. */
-  create(name: string): Promise<{ readonly migration: string; readonly rollback: string }>;
-}
+import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyTarget } from './run/verify.js';
 
 export function createMigrator(options: MigratorOptions = {}): Migrator {
   const logger = options.logger ?? silentLogger;
@@ -268,39 +131,6 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     });
   }
 
-  /**
-   * The lint pass up and its dry run make before anything runs: findings are logged as warnings; a syntax
-   * error, a bad suppression, a rule set to "error", or any finding under strict stops the run.
-   */
-  async function lintBeforeRun(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, strict: boolean): Promise<readonly LintFinding[]> {
-    if (files.length === 0) return [];
-    const { findings, problems } = await lintFiles(files, await readLintConfig(cwd));
-    // The lint parser is PostgreSQL 17's: newer syntax the server accepts must not stop a run, so a parse
-    // failure is only a warning here (pgshift lint reports it as an error).
-    for (const problem of problems.filter((p) => p.code === 'SYNTAX_ERROR')) {
-      logger.warn(`lint skipped ${problem.file ?? 'a file'}: ${problem.message}`, { hint: 'if the server accepts it, this is newer syntax than the lint parser knows' });
-    }
-    const blocking = problems.filter((p) => p.code !== 'SYNTAX_ERROR');
-    if (blocking.length > 0) failValidation(blocking);
-    for (const finding of findings) {
-      logger.warn(`${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`, { rule: finding.rule, hint: finding.hint });
-    }
-    const stopping = findings.filter((finding) => strict || finding.severity === 'error');
-    if (stopping.length > 0) {
-      throw new PgshiftError('LINT_FINDINGS', `lint: ${stopping.length} finding(s) ${strict ? 'with --strict' : 'set to "error"'}; nothing was run`, {
-        hint: 'make the change the safe way each finding describes, or allow it for one statement with -- pgshift:allow RULE-ID reason',
-        problems: stopping.map((finding) => ({
-          code: 'LINT_FINDINGS',
-          file: finding.file,
-          line: finding.line,
-          message: `${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`,
-          hint: finding.hint,
-        })),
-      });
-    }
-    return findings;
-  }
-
   async function runUp(context: RunContext, planned: readonly PlannedMigration[], createLedger: LedgerSetup | undefined, single: boolean) {
     const migrations: MigrationResult[] = [];
     const record = (file: SqlFile, durationMs: number): void => {
@@ -379,7 +209,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
           const { planned, createLedger } = await prepareUp(session, table, catalog, call);
-          if (call.lint !== false) await lintBeforeRun(planned, call.strict === true);
+          if (call.lint !== false) await lintBeforeRun(planned, { cwd, logger, strict: call.strict === true });
           const context: RunContext = { session, table, logger, signal: call.signal };
           return { migrations: await runUp(context, planned, createLedger, call.singleTransaction === true) };
         }),
@@ -406,7 +236,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
           const { planned, createLedger } = await prepareUp(session, table, catalog, call);
           return {
             direction: 'up',
-            findings: call.lint === false ? [] : await lintBeforeRun(planned, call.strict === true),
+            findings: call.lint === false ? [] : await lintBeforeRun(planned, { cwd, logger, strict: call.strict === true }),
             steps: planned.map((step) => ({
               version: step.file.version,
               name: step.file.name,

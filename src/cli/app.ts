@@ -1,7 +1,7 @@
 import type { InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { LOG_LEVELS } from '../log.js';
-import type { Migrator } from '../migrator.js';
+import type { Migrator } from '../api.js';
 
 /** Options every command takes; they may stand before or after the command. */
 export const globalOptions = {

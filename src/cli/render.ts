@@ -5,7 +5,7 @@
 import type { PgshiftError, Problem } from '../core/errors.js';
 import type { MigrationResult, StatusEntry } from '../core/types.js';
 import type { LintResult } from '../lint/lint.js';
-import type { Plan } from '../migrator.js';
+import type { Plan } from '../api.js';
 import type { VerifyResult } from '../run/verify.js';
 
 export function statusTable(entries: readonly StatusEntry[]): string {

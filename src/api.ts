@@ -1,0 +1,155 @@
+/**
+ * The programmatic API's types: what createMigrator takes, what each method takes and returns. Plain data;
+ * the implementation is in migrator.ts.
+ */
+import type { Problem } from './core/errors.js';
+import type { LockHolder } from './core/lock-holder.js';
+import type { Logger } from './core/logger.js';
+import type { MigrationResult, StatusEntry } from './core/types.js';
+import type { EmbeddedOptions } from './db/embedded.js';
+import type { ConnectionSettings } from './db/session.js';
+import type { LintFinding, LintResult } from './lint/lint.js';
+import type { VerifyResult } from './run/verify.js';
+
+/** A server to connect to, or the embedded one with its data in `dir`. */
+export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
+
+export interface MigratorOptions {
+  /** Default: the embedded server with its data in `<cwd>/.pgshift`. */
+  readonly database?: DatabaseTarget;
+  /** Where relative paths are resolved. Default: the process's working directory. */
+  readonly cwd?: string;
+  /** Default `migrations`. */
+  readonly migrationsDir?: string;
+  /** Default `rollbacks`. */
+  readonly rollbacksDir?: string;
+  /** The ledger table, optionally schema-qualified. Default `schema_migrations`. */
+  readonly table?: string;
+  /** The schema migrations run in (their search_path), created by up if missing; also the ledger's default schema. */
+  readonly schema?: string;
+  /** How long to wait for another run's migration lock. Default 60. */
+  readonly lockWaitSeconds?: number;
+  /** How long to keep trying to connect while the server is not up yet (a database waking up). Default 0. */
+  readonly connectWaitSeconds?: number;
+  /**
+   * lock_timeout for migration statements, as PostgreSQL writes durations (`10s`, `500ms`; `0` for none).
+   * Default `10s`: a migration waiting on a lock queues every other query on that table behind it.
+   */
+  readonly lockTimeout?: string;
+  /** statement_timeout for migration statements. Default: the server's. */
+  readonly statementTimeout?: string;
+  /** How often a transactional migration stopped by a lock timeout is tried again. Default 3. */
+  readonly lockRetries?: number;
+  /** Wait before the first retry, doubled each time. Default 1000. */
+  readonly lockRetryDelayMs?: number;
+  /** Default: silent. */
+  readonly logger?: Logger;
+}
+
+export interface CallOptions {
+  /** Aborting cancels the running statement, rolls back its transaction and rejects with INTERRUPTED. */
+  readonly signal?: AbortSignal;
+}
+
+export interface UpOptions extends CallOptions {
+  /** Stop after this version. */
+  readonly to?: number;
+  /** Apply only this file, even out of order; nothing happens if it is applied with the same checksum. */
+  readonly migration?: string;
+  /** All pending migrations in one transaction, all or nothing. Refused when one is a no-transaction file. */
+  readonly singleTransaction?: boolean;
+  /** Lint warnings stop the run (exit 3) instead of being logged. */
+  readonly strict?: boolean;
+  /** Lint the files before running them. Default true; false saves ~1 ms per file (bulk loads, test databases). */
+  readonly lint?: boolean;
+}
+
+export interface LintOptions extends CallOptions {
+  /** Files to lint; default: the pending migrations and every rollback (which needs the database). */
+  readonly paths?: readonly string[];
+}
+
+export interface DownOptions extends CallOptions {
+  /** How many applied migrations to revert, newest first. Default 1. */
+  readonly steps?: number;
+  /** Revert every applied version above this one. */
+  readonly to?: number;
+  readonly all?: boolean;
+}
+
+export interface RunResult {
+  readonly migrations: readonly MigrationResult[];
+}
+
+/** `plan`: what `up` or `down` would do, without doing it. */
+export type PlanOptions =
+  | ({ readonly direction: 'up' } & UpOptions)
+  | ({ readonly direction: 'down' } & DownOptions)
+  | ({ readonly direction: 'redo' } & CallOptions);
+
+export interface PlannedStep {
+  readonly version: number;
+  readonly name: string;
+  /** The migration (up) or rollback (down) file. */
+  readonly path: string;
+  /** False for a no-transaction file. */
+  readonly transaction: boolean;
+  /** For a partly applied no-transaction file: the 1-based statement it resumes at. */
+  readonly resumeAt?: number;
+}
+
+export interface Plan {
+  readonly direction: 'up' | 'down' | 'redo';
+  /** Lint findings for the files the plan would run. */
+  readonly findings: readonly LintFinding[];
+  readonly steps: readonly PlannedStep[];
+  /** Exactly the SQL the run would send, in order, as a script psql -v ON_ERROR_STOP=1 accepts. */
+  readonly sql: string;
+}
+
+export interface VerifyOptions extends CallOptions {
+  /** Every migration, from an empty scratch database. */
+  readonly all?: boolean;
+  /** Only this file (pending or applied). */
+  readonly migration?: string;
+  /** Check in a scratch database even when a rolled-back transaction would do. */
+  readonly scratch?: boolean;
+}
+
+export interface BaselineOptions extends CallOptions {
+  /** Every migration up to and including this version is recorded as applied, none is run. */
+  readonly version: number;
+}
+
+export interface StatusResult {
+  readonly entries: readonly StatusEntry[];
+  /** Problems with the files themselves (bad names, duplicates, orphan rollbacks), reported but not fatal here. */
+  readonly problems: readonly Problem[];
+  /** The session holding the migration lock now (another pgshift running), if any. */
+  readonly lockHolder?: LockHolder;
+}
+
+export interface Migrator {
+  /** Applies pending migrations in order, each with its ledger row in one transaction, under the lock. */
+  up(options?: UpOptions): Promise<RunResult>;
+  /** Reverts applied migrations newest first, each rollback with its ledger row's deletion in one transaction. */
+  down(options?: DownOptions): Promise<RunResult>;
+  status(options?: CallOptions): Promise<StatusResult>;
+  /** Every problem `up` would stop for, and more (script problems in all files). Empty when all is well. */
+  validate(options?: CallOptions): Promise<readonly Problem[]>;
+  /** What up or down would run, as data and as SQL; connects to read the ledger, changes nothing, takes no lock. */
+  plan(options: PlanOptions): Promise<Plan>;
+  /** Reverts the newest applied migration and applies it again (for development). */
+  redo(options?: CallOptions): Promise<RunResult>;
+  /** Records migrations up to a version as applied without running them, on a ledger with no rows. */
+  baseline(options: BaselineOptions): Promise<RunResult>;
+  /**
+   * Checks that each rollback undoes its migration (pending ones by default), comparing schema snapshots;
+   * changes nothing. Returns one result per migration; `fail` results list the differences.
+   */
+  verify(options?: VerifyOptions): Promise<readonly VerifyResult[]>;
+  /** Lint findings for files (by default the pending migrations and all rollbacks); throws for syntax errors and bad suppressions. */
+  lint(options?: LintOptions): Promise<LintResult>;
+  /** Writes the next migration and its rollback from the template; needs no database. */
+  create(name: string): Promise<{ readonly migration: string; readonly rollback: string }>;
+}

@@ -1,0 +1,46 @@
+/**
+ * The lint pass up and its dry run make before anything runs: findings are logged as warnings; a bad
+ * suppression, a rule set to "error", or any finding under strict stops the run with nothing run.
+ */
+import { failValidation, PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ScriptAnalysis } from '../core/script-checks.js';
+import type { SqlFile } from '../core/types.js';
+import { readLintConfig } from './config.js';
+import { lintFiles, type LintFinding } from './lint.js';
+
+export interface GateOptions {
+  readonly cwd: string;
+  readonly logger: Logger;
+  readonly strict: boolean;
+}
+
+export async function lintBeforeRun(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, options: GateOptions): Promise<readonly LintFinding[]> {
+  const { logger, strict } = options;
+  if (files.length === 0) return [];
+  const { findings, problems } = await lintFiles(files, await readLintConfig(options.cwd));
+  // The lint parser is PostgreSQL 17's: newer syntax the server accepts must not stop a run, so a parse
+  // failure is only a warning here (pgshift lint reports it as an error).
+  for (const problem of problems.filter((p) => p.code === 'SYNTAX_ERROR')) {
+    logger.warn(`lint skipped ${problem.file ?? 'a file'}: ${problem.message}`, { hint: 'if the server accepts it, this is newer syntax than the lint parser knows' });
+  }
+  const blocking = problems.filter((p) => p.code !== 'SYNTAX_ERROR');
+  if (blocking.length > 0) failValidation(blocking);
+  for (const finding of findings) {
+    logger.warn(`${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`, { rule: finding.rule, hint: finding.hint });
+  }
+  const stopping = findings.filter((finding) => strict || finding.severity === 'error');
+  if (stopping.length > 0) {
+    throw new PgshiftError('LINT_FINDINGS', `lint: ${stopping.length} finding(s) ${strict ? 'with --strict' : 'set to "error"'}; nothing was run`, {
+      hint: 'make the change the safe way each finding describes, or allow it for one statement with -- pgshift:allow RULE-ID reason',
+      problems: stopping.map((finding) => ({
+        code: 'LINT_FINDINGS',
+        file: finding.file,
+        line: finding.line,
+        message: `${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`,
+        hint: finding.hint,
+      })),
+    });
+  }
+  return findings;
+}
