@@ -120,3 +120,19 @@ test('a wrong password fails at once even with --wait', async () => {
   assert.ok(Date.now() - started < 10_000, 'no waiting on an authentication failure');
   assert.doesNotMatch(run.stderr, /retrying/);
 });
+
+test('--connect-timeout bounds each attempt on a server that accepts but never answers', async () => {
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  try {
+    const started = Date.now();
+    const run = await project.run(['status', '--connect-timeout', '1', '--database', `postgres://postgres@127.0.0.1:${port}/x`]);
+    assert.equal(run.status, 5, run.stderr);
+    assert.match(errorMessage(run.stderr), /CONNECT_TIMEOUT/);
+    assert.ok(Date.now() - started < 8000, 'gave up after about a second, not the default 30');
+  } finally {
+    silent.close();
+  }
+});
