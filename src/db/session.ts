@@ -134,8 +134,7 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
 /** Worth waiting for: the server is not reachable or not ready yet. Wrong credentials or names are not. */
 function retryable(cause: unknown): boolean {
   if (cause instanceof postgres.PostgresError) return ['57P03', '53300', '08006', '08001'].includes(cause.code);
-  const code = (cause as { code?: string } | undefined)?.code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED'].includes(code);
+  return CONNECTION_CODES.has((cause as { code?: string } | undefined)?.code ?? '');
 }
 
 async function connect(settings: ConnectionSettings, logger: Logger, parameters: Readonly<Record<string, string>>): Promise<Session> {
