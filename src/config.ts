@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { PgshiftError } from './core/errors.js';
 import type { DatabaseTarget } from './api.js';
-import { SSL_MODES, type ConnectionSettings, type SslMode } from './db/session.js';
+import { parseConnectionUrl, SSL_MODES, type ConnectionSettings, type SslMode } from './db/session.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -34,7 +34,7 @@ export function resolveDatabase(flag: string | undefined, env: Environment, cwd:
       });
     }
     // As libpq does, PGPASSWORD serves a URL that has no password of its own.
-    const password = new URL(url).password === '' ? nonEmpty(env['PGPASSWORD']) : undefined;
+    const password = parseConnectionUrl(url).password === '' ? nonEmpty(env['PGPASSWORD']) : undefined;
     return { target: { url, ...common, ...(password === undefined ? {} : { password }) }, source };
   }
   const host = nonEmpty(env['PGHOST']);

@@ -19,7 +19,7 @@ import { analyzeScript } from './core/script-checks.js';
 import { readLintConfig } from './lint/config.js';
 import { lintBeforeRun } from './lint/gate.js';
 import { lintFiles } from './lint/lint.js';
-import { planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
+import { checkNumbers, planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
 import type { MigrationResult, SqlFile } from './core/types.js';
 import { startEmbedded } from './db/embedded.js';
 import { DEFAULT_TABLE, PROVENANCE_SETTINGS, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
@@ -204,6 +204,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
 
   return {
     async up(call = {}) {
+      checkNumbers(call);
       const writes = provenance();
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
@@ -218,6 +219,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     },
 
     async down(call = {}) {
+      checkNumbers(call);
       const writes = provenance();
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, (session, table) =>
@@ -230,6 +232,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     },
 
     async plan(call) {
+      if (call.direction !== 'redo') checkNumbers(call);
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, async (session, table) => {
         if (call.direction === 'up') {

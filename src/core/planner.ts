@@ -117,6 +117,7 @@ export function validationProblems(catalog: Catalog, history: History): Problem[
 }
 
 export function planUp(catalog: Catalog, history: History, options: UpOptions = {}): PlannedMigration[] {
+  checkNumbers(options);
   const { only, to } = options;
   const { ledger } = history;
   const problems = ledgerProblems(catalog, history, { checkOrder: only === undefined });
@@ -189,7 +190,22 @@ function resumeProblems(file: SqlFile, analysis: ScriptAnalysis, progress: Progr
 }
 
 
+/**
+ * Numbers given on the command line, checked before anything connects: yargs turns `--steps abc` into NaN,
+ * which must be refused as what it was, not reported as "NaN" after a round trip to the server.
+ */
+export function checkNumbers(options: { readonly steps?: number | undefined; readonly to?: number | undefined }): void {
+  const check = (flag: string, value: number | undefined, least: number): void => {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= least)) {
+      throw new PgshiftError('USAGE', `--${flag} ${Number.isNaN(value) ? 'is not a number' : String(value)}: expected a whole number of ${least} or more`);
+    }
+  };
+  check('steps', options.steps, 1);
+  check('to', options.to, 0);
+}
+
 export function planDown(catalog: Catalog, history: History, options: DownOptions = {}): DownStep[] {
+  checkNumbers(options);
   const problems = ledgerProblems(catalog, history, { checkOrder: false });
   const partial = new Set(history.progress.map((row) => row.version));
   const newestFirst: Array<{ version: number; name: string }> = [...history.ledger, ...history.progress].sort(
@@ -208,9 +224,6 @@ export function planDown(catalog: Catalog, history: History, options: DownOption
     targets = newestFirst.filter((row) => row.version > to);
   } else {
     const steps = options.steps ?? 1;
-    if (!Number.isInteger(steps) || steps < 1) {
-      throw new PgshiftError('USAGE', `--steps ${steps}: expected a whole number of 1 or more`);
-    }
     targets = newestFirst.slice(0, steps);
   }
 

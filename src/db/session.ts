@@ -85,6 +85,11 @@ export interface Session {
   execute(text: string, onRow?: (row: Readonly<Record<string, unknown>>) => void): Promise<void>;
   /** One statement whose rows are wanted. */
   query<T extends object>(text: string): Promise<QueryResult<T>>;
+  /**
+   * Ends a transaction a failed script may have left open. A script rejected whole (a syntax error) never
+   * opened one; the server's "no transaction in progress" warning then says nothing worth logging.
+   */
+  rollback(): Promise<void>;
   /** Asks the server to cancel the statement now running, if any. */
   cancel(): Promise<void>;
   close(): Promise<void>;
@@ -140,6 +145,7 @@ function retryable(cause: unknown): boolean {
 async function connect(settings: ConnectionSettings, logger: Logger, parameters: Readonly<Record<string, string>>): Promise<Session> {
   let lost = false;
   let closing = false;
+  let rollingBack = false;
   const url = settings.url === undefined ? undefined : splitUrl(settings.url);
   const sslmode = url?.sslmode ?? settings.sslmode;
   const sslrootcert = url?.sslrootcert ?? settings.sslrootcert;
@@ -149,7 +155,9 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
     fetch_types: false,
     prepare: false,
     connection: { application_name: settings.applicationName ?? 'pgshift', ...parameters },
-    onnotice: (notice) => logNotice(logger, notice),
+    onnotice: (notice) => {
+      if (!(rollingBack && notice['code'] === '25P01')) logNotice(logger, notice);
+    },
     onclose: () => {
       if (!closing) lost = true;
     },
@@ -235,6 +243,16 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
         throw translate(error);
       }
     },
+    async rollback() {
+      rollingBack = true;
+      try {
+        await reserved.unsafe('ROLLBACK');
+      } catch {
+        // The session is gone or broken: the server rolls back what was open when it ends.
+      } finally {
+        rollingBack = false;
+      }
+    },
     async cancel() {
       await running?.cancel();
     },
@@ -256,7 +274,7 @@ interface SplitUrl {
 }
 
 function splitUrl(href: string): SplitUrl {
-  const url = new URL(href);
+  const url = parseConnectionUrl(href);
   const sslmode = url.searchParams.get('sslmode') ?? undefined;
   const sslrootcert = url.searchParams.get('sslrootcert') ?? undefined;
   url.searchParams.delete('sslmode');
@@ -360,7 +378,8 @@ export function redactUrl(url: string): string {
     }
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+    // Up to the last @: an unencoded @ in the password must not leave part of it behind.
+    return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
   }
 }
 
@@ -373,10 +392,24 @@ function logNotice(logger: Logger, notice: postgres.Notice): void {
   else logger.info(message, fields);
 }
 
+/**
+ * The one place a connection URL is parsed. Node's own error for a malformed URL carries the whole input,
+ * password included, so it never escapes: the error says what is wrong with the password hidden.
+ */
+export function parseConnectionUrl(href: string): URL {
+  try {
+    return new URL(href);
+  } catch {
+    throw new PgshiftError('CONFIG_INVALID', `the database URL is malformed: ${redactUrl(href)}`, {
+      hint: 'write it as postgres://user:password@host:5432/database (an IPv6 host in brackets: [::1]; percent-encode @ : / in the password)',
+    });
+  }
+}
+
 /** The same server and credentials, another database (for verify's scratch database). */
 export function withDatabase(settings: ConnectionSettings, database: string): ConnectionSettings {
   if (settings.url === undefined) return { ...settings, database };
-  const url = new URL(settings.url);
+  const url = parseConnectionUrl(settings.url);
   url.pathname = `/${encodeURIComponent(database)}`;
   return { ...settings, url: url.toString() };
 }

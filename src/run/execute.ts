@@ -24,7 +24,7 @@ export async function runScript(context: RunContext, script: Script, wording: Fa
     await session.execute(script.text);
     return Math.round(performance.now() - started);
   } catch (error) {
-    if (error instanceof ServerError && script.transaction) await session.execute('ROLLBACK').catch(() => undefined);
+    if (error instanceof ServerError && script.transaction) await session.rollback();
     if (signal?.aborted) throw interrupted(label);
     if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(label);
     if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);

@@ -124,7 +124,7 @@ async function locateFailingStatement(
     });
     return undefined;
   } catch (error) {
-    await context.session.execute('ROLLBACK').catch(() => undefined);
+    await context.session.rollback();
     const mark = last === undefined ? undefined : marks[last];
     if (!(error instanceof ServerError) || error.fields.sqlState !== sqlState || !mark) return undefined;
     return { part: mark.part, fileIndex: mark.start };

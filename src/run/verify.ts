@@ -44,7 +44,7 @@ export async function verifyInTransaction(context: RunContext, targets: readonly
   try {
     return await verifyEach(context, targets);
   } finally {
-    await context.session.execute('ROLLBACK').catch(() => undefined);
+    await context.session.rollback();
   }
 }
 

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config.js';
 import { isPgshiftError } from '../../src/core/errors.js';
 import { createLedgerSql, resolveLedgerTable } from '../../src/db/ledger.js';
+import { parseConnectionUrl, redactUrl } from '../../src/db/session.js';
 
 const CWD = '/srv/app';
 const FLAG_URL = 'postgres://flag@db.example/app';
@@ -200,5 +201,14 @@ describe('createLedgerSql', () => {
   test('creates the schema first only when it is missing', () => {
     assert.match(createLedgerSql(table, { schemaExists: false }), /^CREATE SCHEMA IF NOT EXISTS "Ops";\nCREATE TABLE /);
     assert.doesNotMatch(createLedgerSql(table, { schemaExists: true }), /CREATE SCHEMA/);
+  });
+});
+
+test('a URL that cannot be parsed is redacted up to its last @, so no part of the password shows', () => {
+  assert.equal(redactUrl('postgres://app:p@ss:w0rd@[::1:5432/db'), 'postgres://app:***@[::1:5432/db');
+  assert.throws(() => parseConnectionUrl('postgres://app:s3cret@[::1:5432/db'), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.ok(!JSON.stringify({ ...error, message: error.message }).includes('s3cret'));
+    return true;
   });
 });
