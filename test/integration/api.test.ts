@@ -1,101 +1,195 @@
-/** The programmatic API, without the CLI: data back, one error class thrown, nothing printed. */
+/** The programmatic API without the CLI: data back, one error class thrown with a stable code, nothing printed. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
-import { createMigrator, isPgshiftError, PgshiftError, type Migrator } from '../../src/index.js';
+import { inspect, promisify } from 'node:util';
+import { createMigrator, isPgshiftError, PgshiftError, type ErrorCode, type Migrator } from '../../src/index.js';
 import { testDatabase } from '../support/database.js';
+import { ledgerVersions, tableExists } from '../support/inspect.js';
 import { makeProject, repoRoot } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
+const { sql } = db;
+const accounts = 'CREATE TABLE accounts (id int PRIMARY KEY);\n';
 const project = await makeProject(
   {
-    'migrations/001_accounts.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n',
+    'migrations/001_accounts.sql': accounts,
     'rollbacks/001_accounts.sql': 'DROP TABLE accounts;\n',
-    'migrations/002_slow.sql': 'SELECT pg_sleep(30);\n',
+    'migrations/002_orders.sql': 'CREATE TABLE orders (account int REFERENCES accounts);\n',
+    'rollbacks/002_orders.sql': 'DROP TABLE orders;\n',
   },
   db.url,
 );
 const migrator: Migrator = createMigrator({ database: { url: db.url }, cwd: project.dir });
 
-/**
- * Runs the API in a process of its own, whose stdout then holds only what the script itself prints: the
- * test runner uses this process's stdout for its own protocol.
- */
-async function printedByApi(code: string): Promise<string> {
-  // The built package, as a user imports it (npm test builds it first).
-  const script = `import { createMigrator } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'index.js')).href)};
-const migrator = createMigrator({ database: { url: process.env.URL }, cwd: process.cwd() });
-${code}`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: project.dir,
-    env: { ...process.env, URL: db.url },
-  });
-  return stdout;
+/** Asserts `promise` rejects with a PgshiftError of one of `codes`, and hands the error over for more checks. */
+async function rejectsWith(promise: Promise<unknown>, ...codes: ErrorCode[]): Promise<PgshiftError> {
+  const error = await promise.then(
+    () => assert.fail(`expected a rejection with ${codes.join(' or ')}`),
+    (reason: unknown) => reason,
+  );
+  // One error class for every failure: callers branch on `code`, never on messages or other classes.
+  assert.ok(isPgshiftError(error) && error instanceof PgshiftError, `not a PgshiftError: ${inspect(error)}`);
+  assert.ok(codes.includes(error.code), `${error.code}: ${error.message}`);
+  return error;
 }
 
-test('plan, up, down and status return data and print nothing', async () => {
-  assert.equal(await printedByApi("await migrator.plan({ direction: 'up' }); await migrator.status(); process.stdout.write('done');"), 'done');
-  const plan = await migrator.plan({ direction: 'up', to: 1 });
-  assert.deepEqual(plan.steps, [{ version: 1, name: 'accounts', path: 'migrations/001_accounts.sql', transaction: true }]);
-  assert.match(plan.sql, /CREATE TABLE accounts/);
+/** Callers log errors whole (message, cause, properties), so a password must be in none of it. */
+function assertNoPassword(error: unknown, password: string): void {
+  const shown = inspect(error, { depth: 10 });
+  assert.ok(!shown.includes(password), shown);
+}
 
-  assert.equal(await printedByApi("await migrator.up({ to: 1 }); process.stdout.write('done');"), 'done');
-  const { entries: afterUp } = await migrator.status();
-  assert.equal(afterUp[0]?.state, 'applied');
-  assert.equal((await migrator.down()).migrations[0]?.version, 1);
-  const up = await migrator.up({ to: 1 });
+/** Writes a file for one test and removes it after, so the next test sees the project as it was. */
+async function withFile<T>(path: string, text: string, work: () => Promise<T>): Promise<T> {
+  await project.write(path, text);
+  try {
+    return await work();
+  } finally {
+    await project.remove(path);
+  }
+}
+
+test('up applies the pending migrations and returns them as data', async () => {
+  const { migrations } = await migrator.up();
   assert.deepEqual(
-    up.migrations.map((m) => [m.direction, m.version, m.name, m.path]),
-    [['up', 1, 'accounts', 'migrations/001_accounts.sql']],
+    migrations.map((m) => [m.direction, m.version, m.name, m.path]),
+    [
+      ['up', 1, 'accounts', 'migrations/001_accounts.sql'],
+      ['up', 2, 'orders', 'migrations/002_orders.sql'],
+    ],
   );
-  assert.ok(up.migrations[0] && up.migrations[0].durationMs >= 0);
-
-  const { entries } = await migrator.status();
-  assert.deepEqual(entries.map((e) => [e.version, e.state]), [
-    [1, 'applied'],
-    [2, 'pending'],
-  ]);
-  assert.ok(entries[0]?.appliedAt instanceof Date);
+  for (const m of migrations) assert.ok(Number.isInteger(m.durationMs) && m.durationMs >= 0);
+  assert.deepEqual(await ledgerVersions(sql), [1, 2]);
+  assert.equal(await tableExists(sql, 'orders'), true);
+  assert.deepEqual((await migrator.up()).migrations, [], 'a second up has nothing to do');
 });
 
-test('validate and verify return findings as data', async () => {
+test('status returns one entry per version with its state, ledger data and rollback', async () => {
+  await withFile('migrations/003_pending.sql', 'SELECT 1;\n', async () => {
+    const { entries, problems } = await migrator.status();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      entries.map((e) => [e.version, e.name, e.state, e.hasRollback]),
+      [
+        [1, 'accounts', 'applied', true],
+        [2, 'orders', 'applied', true],
+        [3, 'pending', 'pending', false],
+      ],
+    );
+    const [first] = entries;
+    assert.ok(first?.appliedAt instanceof Date);
+    assert.ok(Number.isInteger(first.executionMs));
+    assert.equal(first.checksum, createHash('sha256').update(accounts).digest('hex'));
+    assert.equal(entries[2]?.appliedAt, undefined);
+  });
+});
+
+test('validate returns an empty array when all is well and the problems as data otherwise, without throwing', async () => {
   assert.deepEqual(await migrator.validate(), []);
-  const results = await migrator.verify({ migration: 'migrations/001_accounts.sql' });
-  assert.deepEqual(results.map((r) => [r.version, r.outcome]), [[1, 'pass']]);
+  await project.write('migrations/001_accounts.sql', 'CREATE TABLE accounts (id bigint PRIMARY KEY);\n');
+  try {
+    await withFile('migrations/oops.sql', 'SELECT 1;\n', async () => {
+      const problems = await migrator.validate();
+      assert.deepEqual(
+        problems.map((p) => [p.code, p.file]).sort(),
+        [
+          ['BAD_NAME', 'migrations/oops.sql'],
+          ['CHECKSUM_MISMATCH', 'migrations/001_accounts.sql'],
+        ],
+      );
+      for (const p of problems) assert.ok(p.message.length > 0 && p.hint.length > 0);
+      // up stops for the same problems, as one error listing them all.
+      const error = await rejectsWith(migrator.up(), 'VALIDATION_FAILED');
+      assert.deepEqual(error.problems.map((p) => p.code).sort(), ['BAD_NAME', 'CHECKSUM_MISMATCH']);
+    });
+  } finally {
+    await project.write('migrations/001_accounts.sql', accounts);
+  }
+  assert.deepEqual(await migrator.validate(), []);
 });
 
-test('a failure is thrown as PgshiftError with a stable code and the SQL location', async () => {
-  await project.write('migrations/003_bad.sql', 'SELECT * FROM\n  nowhere;\n');
-  const failing = createMigrator({ database: { url: db.url }, cwd: project.dir, migrationsDir: 'migrations' });
-  await assert.rejects(failing.up({ migration: 'migrations/003_bad.sql' }), (error: unknown) => {
-    assert.ok(isPgshiftError(error) && error instanceof PgshiftError);
-    assert.equal(error.code, 'MIGRATION_FAILED');
-    assert.deepEqual([error.sql?.file, error.sql?.line, error.sql?.column, error.sql?.sqlState], ['migrations/003_bad.sql', 2, 3, '42P01']);
-    return true;
+test('a failing migration rejects with MIGRATION_FAILED carrying file, line, column and SQLSTATE', async () => {
+  await withFile('migrations/003_bad.sql', 'CREATE TABLE half (id int);\nSELECT * FROM\n  nowhere;\n', async () => {
+    const error = await rejectsWith(migrator.up(), 'MIGRATION_FAILED');
+    assert.equal(error.message, 'migrations/003_bad.sql:3:3: relation "nowhere" does not exist');
+    assert.deepEqual(
+      [error.sql?.file, error.sql?.line, error.sql?.column, error.sql?.sqlState],
+      ['migrations/003_bad.sql', 3, 3, '42P01'],
+    );
   });
-  await project.remove('migrations/003_bad.sql');
+  assert.equal(await tableExists(sql, 'half'), false);
+  assert.deepEqual(await ledgerVersions(sql), [1, 2]);
 });
 
-test('validation problems are thrown with the list', async () => {
-  await project.write('migrations/oops.sql', 'SELECT 1;\n');
-  await assert.rejects(migrator.up(), (error: unknown) => {
-    assert.ok(isPgshiftError(error));
-    assert.equal(error.code, 'BAD_NAME');
-    assert.deepEqual(error.problems.map((p) => p.code), ['BAD_NAME']);
-    return true;
+test('down returns the reverted migrations as data', async () => {
+  const { migrations } = await migrator.down();
+  assert.deepEqual(migrations.map((m) => [m.direction, m.version, m.name, m.path]), [['down', 2, 'orders', 'rollbacks/002_orders.sql']]);
+  assert.deepEqual(await ledgerVersions(sql), [1]);
+  assert.equal(await tableExists(sql, 'orders'), false);
+});
+
+test('plan and verify return what they would do as data and change nothing', async () => {
+  const plan = await migrator.plan({ direction: 'up' });
+  assert.deepEqual(plan.steps, [{ version: 2, name: 'orders', path: 'migrations/002_orders.sql', transaction: true }]);
+  assert.match(plan.sql, /CREATE TABLE orders/);
+  const results = await migrator.verify();
+  assert.deepEqual(results.map((r) => [r.version, r.outcome]), [[2, 'pass']]);
+  assert.deepEqual(await ledgerVersions(sql), [1]);
+  assert.equal(await tableExists(sql, 'orders'), false);
+});
+
+/**
+ * Runs `code` with a migrator in a process of its own and returns everything that process wrote. A child
+ * process, because node's test runner writes its own reports to this process's stdout while a test runs.
+ */
+async function printedBy(code: string): Promise<{ stdout: string; stderr: string }> {
+  const script = `import { createMigrator } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src', 'index.ts')).href)};
+const migrator = createMigrator({ database: { url: process.env.URL }, cwd: process.env.PROJECT });
+${code}`;
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: repoRoot,
+    env: { ...process.env, URL: db.url, PROJECT: project.dir },
   });
-  await project.remove('migrations/oops.sql');
+}
+
+test('nothing is printed on stdout or stderr, by a run that applies, reverts, reports or fails', async () => {
+  const printed = await withFile('migrations/003_bad.sql', 'SELECT 1/0;\n', () =>
+    printedBy(`
+await migrator.status();
+await migrator.validate();
+await migrator.down();
+await migrator.up({ to: 2 });
+const failure = await migrator.up().catch((error) => error);
+await migrator.status();
+process.stdout.write('probe done: ' + failure.code);`),
+  );
+  assert.deepEqual(printed, { stdout: 'probe done: MIGRATION_FAILED', stderr: '' });
+  assert.deepEqual(await ledgerVersions(sql), [1, 2], 'the probe really ran');
 });
 
-test('an AbortSignal cancels the running statement and rejects with INTERRUPTED', async () => {
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(), 700);
-  const started = Date.now();
-  await assert.rejects(migrator.up({ signal: controller.signal }), (error: unknown) => isPgshiftError(error) && error.code === 'INTERRUPTED');
-  assert.ok(Date.now() - started < 10_000);
-  const { entries } = await migrator.status();
-  assert.equal(entries.find((e) => e.version === 2)?.state, 'pending');
+test('a connection failure rejects with CONNECTION_FAILED, and the error does not carry the password', async () => {
+  const unreachable = createMigrator({ database: { url: 'postgres://postgres:s3cret@127.0.0.1:1/x' }, cwd: project.dir });
+  assertNoPassword(await rejectsWith(unreachable.status(), 'CONNECTION_FAILED'), 's3cret');
+});
+
+test('a malformed database URL rejects as a PgshiftError, and the error does not carry the password', async () => {
+  const malformed = createMigrator({ database: { url: 'postgres://postgres:s3cret@[::1:5432/x' }, cwd: project.dir });
+  assertNoPassword(await rejectsWith(malformed.status(), 'USAGE', 'CONFIG_INVALID'), 's3cret');
+});
+
+test('an AbortSignal cancels the running statement, rolls it back and rejects with INTERRUPTED', async () => {
+  await withFile('migrations/003_slow.sql', 'CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 700);
+    const started = Date.now();
+    await rejectsWith(migrator.up({ signal: controller.signal }), 'INTERRUPTED');
+    assert.ok(Date.now() - started < 10_000, 'the statement was cancelled, not waited for');
+    const { entries } = await migrator.status();
+    assert.equal(entries.find((e) => e.version === 3)?.state, 'pending');
+  });
+  assert.equal(await tableExists(sql, 'slow'), false);
 });

@@ -98,6 +98,13 @@ export function logLines(stderr: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** The error pgshift reported: its one level-50 (error) log line. Throws, quoting stderr, when there is none. */
+export function errorLine(stderr: string): Record<string, unknown> {
+  const error = logLines(stderr).find((line) => line['level'] === 50);
+  if (!error) throw new Error(`pgshift logged no error; stderr was:\n${stderr}`);
+  return error;
+}
+
 /** Starts pgshift without waiting, for tests that signal or kill it while it runs. */
 export function spawnPgshift(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [binary, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
