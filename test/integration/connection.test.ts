@@ -8,15 +8,11 @@ import { createConnection, createServer } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serverUrl } from '../support/database.js';
-import { logLines, makeProject } from '../support/project.js';
+import { errorLine, makeProject } from '../support/project.js';
 import { PASS_PASSWORD, startTlsServer, TOKEN } from '../support/tls-server.js';
 
 const server = await startTlsServer();
 const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\n' });
-
-function errorMessage(stderr: string): string {
-  return String(logLines(stderr).find((line) => line['level'] === 50)?.['msg']);
-}
 
 test('--password-command supplies a token as the password, and the token is never printed', async () => {
   const run = await project.run(['up', '--log-level', 'trace', '--password-command', `printf '%s\\n' ${TOKEN}`], {
@@ -31,7 +27,7 @@ test('--password-command supplies a token as the password, and the token is neve
 test('a wrong token fails with exit 5 without showing it', async () => {
   const run = await project.run(['status', '--password-command', 'echo wrong-token-zz'], { env: { DATABASE_URL: server.url('tokenuser') } });
   assert.equal(run.status, 5);
-  assert.match(errorMessage(run.stderr), /password authentication failed for user "tokenuser"/);
+  assert.match(String(errorLine(run.stderr)['msg']), /password authentication failed for user "tokenuser"/);
   assert.ok(!run.stderr.includes('wrong-token-zz'));
 });
 
@@ -40,7 +36,7 @@ test('a failing password command is exit 2 and shows its stderr', async () => {
     env: { DATABASE_URL: server.url('tokenuser') },
   });
   assert.equal(run.status, 2, run.stderr);
-  assert.match(errorMessage(run.stderr), /the password command failed: it exited with 3; its stderr: token service unreachable/);
+  assert.match(String(errorLine(run.stderr)['msg']), /the password command failed: it exited with 3; its stderr: token service unreachable/);
 });
 
 test('.pgpass (PGPASSFILE) gives the password when none is set, and is ignored when others may read it', async () => {
@@ -64,19 +60,19 @@ test('sslmode=require encrypts without checking the certificate', async () => {
 test('a server that requires TLS says so when it is disabled', async () => {
   const run = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', '?sslmode=disable')]);
   assert.equal(run.status, 5);
-  const error = logLines(run.stderr).find((line) => line['level'] === 50);
+  const error = errorLine(run.stderr);
   assert.match(String(error?.['hint']), /only over TLS: set sslmode=require/);
 });
 
 test('verify-full fails on an unknown CA, and on a certificate for another name; passes with the right root cert and name', async () => {
   const unknownCa = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', 'localhost', '?sslmode=verify-full')]);
   assert.equal(unknownCa.status, 5, unknownCa.stderr + unknownCa.stdout);
-  assert.match(errorMessage(unknownCa.stderr), /the server's TLS certificate does not verify/);
+  assert.match(String(errorLine(unknownCa.stderr)['msg']), /the server's TLS certificate does not verify/);
 
   const root = `&sslrootcert=${encodeURIComponent(server.caFile)}`;
   const wrongName = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', `?sslmode=verify-full${root}`)]);
   assert.equal(wrongName.status, 5);
-  const hint = String(logLines(wrongName.stderr).find((line) => line['level'] === 50)?.['hint']);
+  const hint = String(errorLine(wrongName.stderr)?.['hint']);
   assert.match(hint, /not for this host name/);
 
   const verifyCa = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', `?sslmode=verify-ca${root}`)]);
@@ -130,7 +126,7 @@ test('--connect-timeout bounds each attempt on a server that accepts but never a
     const started = Date.now();
     const run = await project.run(['status', '--connect-timeout', '1', '--database', `postgres://postgres@127.0.0.1:${port}/x`]);
     assert.equal(run.status, 5, run.stderr);
-    assert.match(errorMessage(run.stderr), /CONNECT_TIMEOUT/);
+    assert.match(String(errorLine(run.stderr)['msg']), /CONNECT_TIMEOUT/);
     assert.ok(Date.now() - started < 8000, 'gave up after about a second, not the default 30');
   } finally {
     silent.close();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { copyOfRepository, logLines, type RunResult } from '../support/project.js';
+import { copyOfRepository, errorLine, logLines, type RunResult } from '../support/project.js';
 
 const project = await copyOfRepository();
 
@@ -66,7 +66,7 @@ test('a server that cannot start reports its FATAL line and where its log is', a
   try {
     const run = await project.run(['up']);
     assert.equal(run.status, 5, run.stderr);
-    const error = logLines(run.stderr).find((line) => line['level'] === 50);
+    const error = errorLine(run.stderr);
     assert.match(String(error?.['msg']), /embedded PostgreSQL server did not start: invalid value for parameter "shared_buffers": "lots"; FATAL: +configuration file/);
     assert.match(String(error?.['hint']), /\.pgshift\/postgres\.log/);
   } finally {

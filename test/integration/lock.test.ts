@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { resolveLedgerTable } from '../../src/db/ledger.js';
 import { lockKey } from '../../src/db/lock.js';
 import { testDatabase } from '../support/database.js';
-import { cleanEnv, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
+import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
@@ -47,7 +47,7 @@ test('a lock held elsewhere makes up wait, then exit 4 naming the holder, with n
     const run = await project.run(['up', '--lock-wait', '1']);
     assert.equal(run.status, 4, run.stderr);
     assert.ok(Date.now() - started >= 1000, 'it waited the full --lock-wait before giving up');
-    const error = logLines(run.stderr).find((line) => line['level'] === 50);
+    const error = errorLine(run.stderr);
     assert.match(String(error?.['msg']), new RegExp(`still held after 1 s by pid ${pid} \\(long-deploy, user postgres`));
     assert.match(String(error?.['hint']), /--lock-wait/);
     const [{ table }] = await db.sql<[{ table: string | null }]>`SELECT to_regclass('blocked')::text AS table`;
@@ -71,7 +71,7 @@ test('a second pgshift names the first as the holder (pid, application, what it 
   });
   const second = await project.run(['up', '--lock-wait', '1']);
   assert.equal(second.status, 4, second.stderr);
-  const error = logLines(second.stderr).find((line) => line['level'] === 50);
+  const error = errorLine(second.stderr);
   assert.match(String(error?.['msg']), /still held after 1 s by pid \d+ \(pgshift, user postgres, from 127\.0\.0\.1 since \S+, running: BEGIN;/);
   assert.equal((await firstDone).status, 0);
 });

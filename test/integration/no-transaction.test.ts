@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
-import { logLines, makeProject } from '../support/project.js';
+import { errorLine, makeProject } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
@@ -56,7 +56,7 @@ test('a transactional file holding CREATE INDEX CONCURRENTLY is refused before a
   await project.write('migrations/003_cic.sql', 'CREATE TABLE refused (id int);\nCREATE INDEX CONCURRENTLY ix_refused ON refused (id);\n');
   const run = await project.run(['up']);
   assert.equal(run.status, 3, run.stderr);
-  const error = logLines(run.stderr).find((line) => line['level'] === 50);
+  const error = errorLine(run.stderr);
   assert.match(String(error?.['msg']), /migrations\/003_cic\.sql:2:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction/);
   assert.match(String(error?.['hint']), /-- pgshift:no-transaction/);
   const [{ table }] = await sql<[{ table: string | null }]>`SELECT to_regclass('refused')::text AS table`;
@@ -67,7 +67,7 @@ test('statement 3 of 5 fails: statements 1-2 stay done and recorded, status show
   await project.write('migrations/003_cic.sql', FIVE_STATEMENTS('CREATE INDEX CONCURRENTLY ix_items_note ON items (no_such_column);'));
   const run = await project.run(['up']);
   assert.equal(run.status, 1, run.stderr);
-  const error = logLines(run.stderr).find((line) => line['level'] === 50);
+  const error = errorLine(run.stderr);
   assert.match(String(error?.['msg']), /^migrations\/003_cic\.sql:5:\d+: column "no_such_column" does not exist/);
   assert.match(String(error?.['hint']), /statements 1-2 of 5 ran and are recorded .* fix statement 3 and run up again/);
   assert.deepEqual(await runsRecorded(), [1]);
@@ -121,7 +121,7 @@ test('a failed CREATE UNIQUE INDEX CONCURRENTLY names its INVALID index, which t
   await project.write('migrations/004_unique.sql', '-- pgshift:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY ux_items_code ON items (code);\n');
   const failed = await project.run(['up']);
   assert.equal(failed.status, 1, failed.stderr);
-  const error = logLines(failed.stderr).find((line) => line['level'] === 50);
+  const error = errorLine(failed.stderr);
   assert.match(String(error?.['hint']), /INVALID index public\.ux_items_code .*pgshift drops before running the statement again/);
   const [before] = await sql`SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('ux_items_code')`;
   assert.equal(before?.['indisvalid'], false);

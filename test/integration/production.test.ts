@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import { resolveLedgerTable } from '../../src/db/ledger.js';
 import { lockKey } from '../../src/db/lock.js';
 import { testDatabase } from '../support/database.js';
-import { logLines, makeProject } from '../support/project.js';
+import { errorLine, makeProject } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
@@ -41,7 +41,7 @@ test('a lost lock stops the run before the next migration with exit 4 and says w
   );
   const run = await project.run(['up', '--table', 'lost_ledger']);
   assert.equal(run.status, 4, run.stderr);
-  const error = logLines(run.stderr).find((line) => line['level'] === 50);
+  const error = errorLine(run.stderr);
   assert.match(String(error?.['msg']), /the migration lock was lost before migrations\/002_next\.sql/);
   assert.match(String(error?.['hint']), /transaction-mode pooler \(PgBouncer pool_mode=transaction/);
   const [{ table }] = await sql<[{ table: string | null }]>`SELECT to_regclass('after_release')::text AS table`;

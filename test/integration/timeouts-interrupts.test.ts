@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
-import { cleanEnv, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
+import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
@@ -55,7 +55,7 @@ test('when the lock is never released, retries run out and the error names the s
   try {
     const run = await project.run(['up', '--lock-timeout', '200ms', '--lock-retries', '1']);
     assert.equal(run.status, 1, run.stderr);
-    const error = logLines(run.stderr).find((line) => line['level'] === 50);
+    const error = errorLine(run.stderr);
     assert.match(String(error?.['msg']), /^migrations\/003_add_name\.sql:1:1: canceling statement due to lock timeout \(gave up after 1 retry\)/);
     assert.match(String(error?.['hint']), new RegExp(`pid ${lock.pid} \\(stuck-report, user postgres, idle in transaction for \\d+ s, holding accounts`));
     const [{ count }] = await sql<[{ count: number }]>`SELECT count(*)::int AS count FROM schema_migrations WHERE version = 3`;

@@ -3,19 +3,11 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
-import { copyOfRepository, logLines, makeProject } from '../support/project.js';
+import { ledgerVersions } from '../support/inspect.js';
+import { copyOfRepository, errorLine, logLines, makeProject } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
-
-async function ledger(): Promise<number[]> {
-  const rows = await sql<Array<{ version: number }>>`SELECT version::int AS version FROM schema_migrations ORDER BY version`;
-  return rows.map((row) => row.version);
-}
-
-function errorOf(stderr: string): Record<string, unknown> | undefined {
-  return logLines(stderr).find((line) => line['level'] === 50);
-}
 
 test('new writes the next migration and rollback from the template, keeping the width in use', async () => {
   const project = await makeProject({ 'migrations/0007_first.sql': 'SELECT 1;\n' });
@@ -50,7 +42,7 @@ test("baseline records migrations as applied without running them, for a databas
   const run = await project.run(['baseline', '--version', '1', '--json']);
   assert.equal(run.status, 0, run.stderr);
   assert.deepEqual((JSON.parse(run.stdout) as Array<{ version: number }>).map((r) => r.version), [0, 1]);
-  assert.deepEqual(await ledger(), [0, 1]);
+  assert.deepEqual(await ledgerVersions(sql), [0, 1]);
   const [{ table }] = await sql<[{ table: string | null }]>`SELECT to_regclass('session_permissions')::text AS table`;
   assert.equal(table, null, 'baseline ran nothing');
   const status = await project.run(['status', '--json']);
@@ -58,7 +50,7 @@ test("baseline records migrations as applied without running them, for a databas
 
   const twice = await project.run(['baseline', '--version', '1']);
   assert.equal(twice.status, 2);
-  assert.match(String(errorOf(twice.stderr)?.['msg']), /the ledger already has 2 row\(s\)/);
+  assert.match(String(errorLine(twice.stderr)?.['msg']), /the ledger already has 2 row\(s\)/);
   await sql`DROP TABLE schema_migrations, user_sessions`;
 });
 
@@ -82,7 +74,7 @@ test('targeted up and down: --to, --migration, --steps, --all, and their edge ca
     db.url,
   );
   assert.equal((await project.run(['up', '--to', '1'])).status, 0);
-  assert.deepEqual(await ledger(), [1]);
+  assert.deepEqual(await ledgerVersions(sql), [1]);
   const unknown = await project.run(['up', '--to', '7']);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /--to 7: no migration has version 7/);
@@ -90,7 +82,7 @@ test('targeted up and down: --to, --migration, --steps, --all, and their edge ca
   // The document's habit: one named file. Applying it out of order is allowed when asked for by name.
   const one = await project.run(['up', '--migration', 'migrations/003_c.sql']);
   assert.equal(one.status, 0, one.stderr);
-  assert.deepEqual(await ledger(), [1, 3]);
+  assert.deepEqual(await ledgerVersions(sql), [1, 3]);
   const same = await project.run(['up', '--migration', 'migrations/003_c.sql']);
   assert.equal(same.status, 0);
   assert.deepEqual(logLines(same.stderr).map((l) => l['msg']), ['nothing to apply']);
@@ -108,12 +100,12 @@ test('targeted up and down: --to, --migration, --steps, --all, and their edge ca
     ],
   );
   assert.equal((await project.run(['down', '--steps', '2'])).status, 0);
-  assert.deepEqual(await ledger(), [1]);
+  assert.deepEqual(await ledgerVersions(sql), [1]);
   const badTo = await project.run(['down', '--to', '2']);
   assert.equal(badTo.status, 2);
   assert.match(badTo.stderr, /version 2 is not applied/);
   assert.equal((await project.run(['down', '--all'])).status, 0);
-  assert.deepEqual(await ledger(), []);
+  assert.deepEqual(await ledgerVersions(sql), []);
   const nothing = await project.run(['down']);
   assert.equal(nothing.status, 0);
   assert.deepEqual(logLines(nothing.stderr).map((l) => l['msg']), ['nothing to revert']);
