@@ -12,7 +12,7 @@ import type {
 import { buildCatalog, type Catalog } from './core/catalog.js';
 import { failValidation, isPgshiftError, PgshiftError } from './core/errors.js';
 import { silentLogger } from './core/logger.js';
-import { DURATION } from './core/directives.js';
+import { DURATION, DURATION_HINT } from './core/directives.js';
 import { scaffold } from './core/scaffold.js';
 import { quoteIdentifier } from './core/sql-quote.js';
 import { analyzeScript } from './core/script-checks.js';
@@ -405,7 +405,7 @@ async function readHistory(session: Session, table: LedgerTable): Promise<{ ledg
 function duration(what: string, value: string): string {
   if (!DURATION.test(value)) {
     throw new PgshiftError('USAGE', `${what} ${JSON.stringify(value)} is not a duration`, {
-      hint: 'write a number with an optional unit: 0 (no limit), 500ms, 10s, 2min, 1h',
+      hint: DURATION_HINT,
     });
   }
   return value;

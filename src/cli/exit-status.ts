@@ -25,6 +25,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   BAD_DIRECTIVE: 3,
   PARTIAL_CHANGED: 3,
   SYNTAX_ERROR: 3,
+  LINT_SKIPPED: 3,
   LINT_SUPPRESSION: 3,
   LINT_CONFIG: 3,
   LINT_FINDINGS: 3,

@@ -3,7 +3,7 @@
  * main.ts decides where each string goes.
  */
 import type { PgshiftError, Problem } from '../core/errors.js';
-import type { MigrationResult, StatusEntry } from '../core/types.js';
+import type { StatusEntry } from '../core/types.js';
 import type { LintResult } from '../lint/lint.js';
 import type { Plan } from '../api.js';
 import type { VerifyResult } from '../run/verify.js';
@@ -30,7 +30,7 @@ export function statusTable(entries: readonly StatusEntry[]): string {
 }
 
 export function statusJson(entries: readonly StatusEntry[]): string {
-  return `${JSON.stringify(
+  return asJson(
     entries.map((entry) => ({
       version: entry.version,
       name: entry.name,
@@ -43,23 +43,22 @@ export function statusJson(entries: readonly StatusEntry[]): string {
       gitCommit: entry.gitCommit ?? null,
       ...(entry.progress ? { progress: { done: entry.progress.done, total: entry.progress.total, error: entry.progress.error ?? null } } : {}),
     })),
-    null,
-    2,
-  )}\n`;
+  );
+}
+
+/** Any answer as JSON for --json: indented, one trailing newline. */
+export function asJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 /** A dry run: the SQL itself, runnable by psql; a comment when there is nothing to do. */
-export function planText(plan: Plan): string {
+function planText(plan: Plan): string {
   return plan.sql === '' ? `-- pgshift: nothing to ${plan.direction === 'up' ? 'apply' : 'revert'}\n` : plan.sql;
-}
-
-export function planJson(plan: Plan): string {
-  return `${JSON.stringify(plan, null, 2)}\n`;
 }
 
 /** A dry run's answer: the SQL, or with --json the plan as data. */
 export function planOutput(plan: Plan, json: boolean): string {
-  return json ? planJson(plan) : planText(plan);
+  return json ? asJson(plan) : planText(plan);
 }
 
 export function verifyText(results: readonly VerifyResult[]): string {
@@ -67,10 +66,6 @@ export function verifyText(results: readonly VerifyResult[]): string {
   return results
     .map((result) => `${result.outcome.toUpperCase()}  ${result.path}\n${result.problems.map((problem) => `  - ${problem}\n`).join('')}`)
     .join('');
-}
-
-export function verifyJson(results: readonly VerifyResult[]): string {
-  return `${JSON.stringify(results, null, 2)}\n`;
 }
 
 export function lintText(result: LintResult): string {
@@ -81,20 +76,8 @@ export function lintText(result: LintResult): string {
   return lines.length === 0 ? 'no findings\n' : `${lines.join('\n')}\n`;
 }
 
-export function lintJson(result: LintResult): string {
-  return `${JSON.stringify(result, null, 2)}\n`;
-}
-
-export function resultsJson(results: readonly MigrationResult[]): string {
-  return `${JSON.stringify(results, null, 2)}\n`;
-}
-
 export function problemsText(problems: readonly Problem[]): string {
   return problems.map((problem) => `${problem.message}\n  hint: ${problem.hint}\n`).join('');
-}
-
-export function problemsJson(problems: readonly Problem[]): string {
-  return `${JSON.stringify(problems, null, 2)}\n`;
 }
 
 /** The block a person reads: what failed, where (with the line and a caret), what the server said, what to do. */

@@ -18,6 +18,7 @@ export const DEFAULT_DIRECTIVES: Directives = { transaction: true };
 const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$|^\s*pgshift:(allow)\b/;
 /** PostgreSQL's units for time settings; a bare number is milliseconds. */
 export const DURATION = /^\d+(?:us|ms|s|min|h|d)?$/;
+export const DURATION_HINT = 'write a number with an optional unit: 0 (no limit), 500ms, 10s, 2min, 1h';
 
 export function parseDirectives(file: SqlFile, leadingComments: readonly string[]): { directives: Directives; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -35,7 +36,7 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
       found.transaction = false;
     } else if ((name === 'lock-timeout' || name === 'statement-timeout') && value !== undefined) {
       if (!DURATION.test(value)) {
-        problem(`pgshift:${name}=${value} is not a duration`, 'write a number with an optional unit: 0 (no limit), 500ms, 10s, 2min, 1h');
+        problem(`pgshift:${name}=${value} is not a duration`, DURATION_HINT);
         continue;
       }
       if (name === 'lock-timeout') found.lockTimeout = value;

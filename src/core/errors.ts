@@ -20,6 +20,7 @@ export type ProblemCode =
   | 'BAD_DIRECTIVE'
   | 'PARTIAL_CHANGED'
   | 'SYNTAX_ERROR'
+  | 'LINT_SKIPPED'
   | 'LINT_SUPPRESSION'
   | 'LINT_CONFIG'
   | 'LINT_FINDINGS'

@@ -43,6 +43,11 @@ export function resolveLedgerTable(option: string, currentSchema: string | null)
       hint: 'qualify it, for example --table public.schema_migrations, or fix the role\'s search_path',
     });
   }
+  return tableNamed(schema, name);
+}
+
+/** A table's names in every form pgshift needs: quoted for SQL, plain for people. */
+export function tableNamed(schema: string, name: string): LedgerTable {
   return { schema, name, sql: `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`, display: `${schema}.${name}` };
 }
 

@@ -4,14 +4,13 @@
  * moves to the ledger in the same transaction that deletes its progress row.
  */
 import { statementHash, type ScriptStatement } from '../core/script-checks.js';
-import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
+import { quoteLiteral } from '../core/sql-quote.js';
 import type { ProgressRow, SqlFile } from '../core/types.js';
-import type { LedgerTable } from './ledger.js';
+import { tableNamed, type LedgerTable } from './ledger.js';
 import { ServerError, type Session } from './session.js';
 
 export function progressTable(ledger: LedgerTable): LedgerTable {
-  const name = `${ledger.name}_progress`;
-  return { schema: ledger.schema, name, sql: `${quoteIdentifier(ledger.schema)}.${quoteIdentifier(name)}`, display: `${ledger.schema}.${name}` };
+  return tableNamed(ledger.schema, `${ledger.name}_progress`);
 }
 
 interface RawRow {

@@ -19,12 +19,14 @@ export async function lintBeforeRun(files: ReadonlyArray<{ file: SqlFile; analys
   const { logger, strict } = options;
   if (files.length === 0) return [];
   const { findings, problems } = await lintFiles(files, await readLintConfig(options.cwd));
-  // The lint parser is PostgreSQL 17's: newer syntax the server accepts must not stop a run, so a parse
-  // failure is only a warning here (pgshift lint reports it as an error).
-  for (const problem of problems.filter((p) => p.code === 'SYNTAX_ERROR')) {
-    logger.warn(`lint skipped ${problem.file ?? 'a file'}: ${problem.message}`, { hint: 'if the server accepts it, this is newer syntax than the lint parser knows' });
+  // A file lint could not read must not stop a run: the parser is PostgreSQL 17's and the server may know
+  // newer syntax, and a bulk load can be too large for it. `pgshift lint` reports both as errors.
+  const unread = problems.filter((p) => p.code === 'SYNTAX_ERROR' || p.code === 'LINT_SKIPPED');
+  for (const problem of unread) {
+    const hint = problem.code === 'SYNTAX_ERROR' ? 'if the server accepts it, this is newer syntax than the lint parser knows' : problem.hint;
+    logger.warn(`lint skipped ${problem.file ?? 'a file'}: ${problem.message}`, { hint });
   }
-  const blocking = problems.filter((p) => p.code !== 'SYNTAX_ERROR');
+  const blocking = problems.filter((p) => !unread.includes(p));
   if (blocking.length > 0) failValidation(blocking);
   for (const finding of findings) {
     logger.warn(`${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`, { rule: finding.rule, hint: finding.hint });

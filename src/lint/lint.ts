@@ -32,6 +32,7 @@ export interface LintResult {
   readonly problems: readonly Problem[];
 }
 
+const MAX_LINT_CHARS = 16 * 1024 * 1024;
 const ALLOW = /pgshift:allow(?:[ \t]+(\S+))?(?:[ \t]+(.*?))?[ \t]*$/gm;
 
 export async function lintFiles(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, config: LintConfig = {}): Promise<LintResult> {
@@ -42,6 +43,12 @@ export async function lintFiles(files: ReadonlyArray<{ file: SqlFile; analysis: 
       const { line, column } = lineColumnAt(file.text, at);
       problems.push({ code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint });
     };
+    // The WebAssembly parser needs several times a file's size in memory and fails on bulk loads of
+    // tens of megabytes; such files are data, not schema changes worth linting.
+    if (file.text.length > MAX_LINT_CHARS) {
+      problem(0, 'LINT_SKIPPED', `not linted: ${Math.round(file.text.length / 1048576)} MB is more than the lint parser takes`, 'keep schema changes and bulk data in separate migrations');
+      continue;
+    }
     const parsed = await parseSql(file.text);
     if ('error' in parsed) {
       problem(parsed.at, 'SYNTAX_ERROR', parsed.error, 'fix the statement; PostgreSQL would refuse it too');

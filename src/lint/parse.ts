@@ -22,8 +22,7 @@ export async function parseSql(text: string): Promise<ParseResult> {
     throw new PgshiftError('CONFIG_INVALID', `the SQL parser for lint could not be loaded: ${(error as Error).message}`, { cause: error });
   }
   const bytes = Buffer.from(text, 'utf8');
-  // The parser counts bytes; people and the rest of pgshift count characters.
-  const charAt = (byte: number): number => bytes.subarray(0, byte).toString('utf8').length;
+  const charAt = charIndexer(bytes);
   try {
     const tree = (await parser.parse(text)) as { stmts?: Array<{ stmt: Record<string, unknown>; stmt_location?: number; stmt_len?: number }> };
     return {
@@ -37,4 +36,23 @@ export async function parseSql(text: string): Promise<ParseResult> {
     const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
     return { error: (error as Error).message, at: position === undefined ? 0 : charAt(position) };
   }
+}
+
+/**
+ * The parser counts bytes; people and the rest of pgshift count characters. Statement offsets come in
+ * ascending order, so each is converted from the last one: decoding every prefix from the start would make
+ * a file of many statements (a bulk load) quadratic.
+ */
+function charIndexer(bytes: Buffer): (byte: number) => number {
+  let byteAt = 0;
+  let charAt = 0;
+  return (byte) => {
+    if (byte < byteAt) {
+      byteAt = 0;
+      charAt = 0;
+    }
+    charAt += bytes.toString('utf8', byteAt, byte).length;
+    byteAt = byte;
+    return charAt;
+  };
 }

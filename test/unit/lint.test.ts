@@ -1,9 +1,12 @@
 /** Lint rules on real parse trees: one failing and one passing example per rule, then suppressions and config. */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
 import { analyzeScript } from '../../src/core/script-checks.js';
 import { checksumOf } from '../../src/core/checksum.js';
 import type { SqlFile } from '../../src/core/types.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { lintBeforeRun } from '../../src/lint/gate.js';
 import { lintFiles, type LintConfig } from '../../src/lint/lint.js';
 import { RULES, type RuleId } from '../../src/lint/rules.js';
 
@@ -105,4 +108,19 @@ test('a syntax error is reported with its position', async () => {
   const result = await lintFiles([{ file: sqlFile, analysis: analyzeScript(sqlFile) }]);
   assert.equal(result.problems[0]?.code, 'SYNTAX_ERROR');
   assert.match(result.problems[0]?.message ?? '', /^migrations\/007_change\.sql:2:8: syntax error at or near "TABEL"/);
+});
+
+test('a file too large for the parser is not linted: an error for lint, a warning before a run', async () => {
+  const rows = Array.from({ length: 170_000 }, (_, i) => `(${i}, '${'x'.repeat(90)}')`).join(',\n');
+  const big = file(`INSERT INTO bulk VALUES\n${rows};\n`);
+  const result = await lintFiles([{ file: big, analysis: analyzeScript(big) }]);
+  assert.deepEqual(result.problems.map((p) => p.code), ['LINT_SKIPPED']);
+  assert.match(result.problems[0]?.message ?? '', /not linted: 17 MB is more than the lint parser takes/);
+
+  const warnings: string[] = [];
+  const logger = { ...silentLogger, warn: (message: string) => void warnings.push(message) };
+  const findings = await lintBeforeRun([{ file: big, analysis: analyzeScript(big) }], { cwd: tmpdir(), logger, strict: true });
+  assert.deepEqual(findings, []);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /^lint skipped migrations\/007_change\.sql: .*not linted/);
 });

@@ -1,6 +1,6 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import type { App, GlobalArgs } from '../app.js';
-import { resultsJson } from '../render.js';
+import { asJson } from '../render.js';
 
 const options = {
   version: { type: 'number', demandOption: true, describe: 'the newest version the database already has' },
@@ -15,7 +15,7 @@ export function baselineCommand(app: App): CommandModule<GlobalArgs, GlobalArgs 
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const result = await migrator.baseline({ version: argv.version, signal: app.signal });
-      if (argv.json) app.write(resultsJson(result.migrations));
+      if (argv.json) app.write(asJson(result.migrations));
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { dryRunOption, type App, type GlobalArgs } from '../app.js';
-import { planOutput, resultsJson } from '../render.js';
+import { asJson, planOutput } from '../render.js';
 
 const options = {
   steps: { type: 'number', describe: 'how many migrations to revert (default 1)', conflicts: ['to', 'all'] },
@@ -24,7 +24,7 @@ export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
       };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'down', ...options }), argv.json));
       const result = await migrator.down(options);
-      if (argv.json) app.write(resultsJson(result.migrations));
+      if (argv.json) app.write(asJson(result.migrations));
     },
   };
 }

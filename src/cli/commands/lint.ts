@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { App, GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
-import { lintJson, lintText } from '../render.js';
+import { asJson, lintText } from '../render.js';
 
 export function lintCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & { paths: string[] | undefined; strict: boolean | undefined }> {
   return {
@@ -15,7 +15,7 @@ export function lintCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & { 
       const paths = argv.paths ?? [];
       const { migrator } = await app.open(argv, { database: paths.length === 0 });
       const result = await migrator.lint({ signal: app.signal, paths });
-      app.write(argv.json ? lintJson(result) : lintText(result));
+      app.write(argv.json ? asJson(result) : lintText(result));
       const failing = result.problems.length > 0 || result.findings.some((finding) => argv.strict || finding.severity === 'error');
       if (failing) app.setExitStatus(EXIT_INVALID);
     },

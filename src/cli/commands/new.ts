@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { App, GlobalArgs } from '../app.js';
+import { asJson } from '../render.js';
 
 export function newCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & { name: string }> {
   return {
@@ -9,7 +10,7 @@ export function newCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & { n
     handler: async (argv) => {
       const { migrator } = await app.open(argv, { database: false });
       const made = await migrator.create(argv.name);
-      app.write(argv.json ? `${JSON.stringify(made, null, 2)}\n` : `${made.migration}\n${made.rollback}\n`);
+      app.write(argv.json ? asJson(made) : `${made.migration}\n${made.rollback}\n`);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { dryRunOption, type App, type GlobalArgs } from '../app.js';
-import { planOutput, resultsJson } from '../render.js';
+import { asJson, planOutput } from '../render.js';
 
 export function redoCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof dryRunOption>> {
   return {
@@ -11,7 +11,7 @@ export function redoCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
       const { migrator } = await app.open(argv);
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'redo', signal: app.signal }), argv.json));
       const result = await migrator.redo({ signal: app.signal });
-      if (argv.json) app.write(resultsJson(result.migrations));
+      if (argv.json) app.write(asJson(result.migrations));
     },
   };
 }

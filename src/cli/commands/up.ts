@@ -1,6 +1,6 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { dryRunOption, type App, type GlobalArgs } from '../app.js';
-import { planOutput, resultsJson } from '../render.js';
+import { asJson, planOutput } from '../render.js';
 
 const options = {
   to: { type: 'number', describe: 'stop after this version' },
@@ -28,7 +28,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
       };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'up', ...options }), argv.json));
       const result = await migrator.up(options);
-      if (argv.json) app.write(resultsJson(result.migrations));
+      if (argv.json) app.write(asJson(result.migrations));
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { App, GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
-import { problemsJson, problemsText } from '../render.js';
+import { asJson, problemsText } from '../render.js';
 
 export function validateCommand(app: App): CommandModule<GlobalArgs, GlobalArgs> {
   return {
@@ -10,7 +10,7 @@ export function validateCommand(app: App): CommandModule<GlobalArgs, GlobalArgs>
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const problems = await migrator.validate({ signal: app.signal });
-      if (argv.json) app.write(problemsJson(problems));
+      if (argv.json) app.write(asJson(problems));
       else app.write(problems.length === 0 ? 'no problems found\n' : problemsText(problems));
       if (problems.length > 0) app.setExitStatus(EXIT_INVALID);
     },

@@ -1,7 +1,7 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import type { App, GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
-import { verifyJson, verifyText } from '../render.js';
+import { asJson, verifyText } from '../render.js';
 
 const options = {
   all: { type: 'boolean', describe: 'check every migration, from an empty scratch database' },
@@ -22,7 +22,7 @@ export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & 
         ...(argv.migration === undefined ? {} : { migration: argv.migration }),
         ...(argv.scratch === undefined ? {} : { scratch: argv.scratch }),
       });
-      app.write(argv.json ? verifyJson(results) : verifyText(results));
+      app.write(argv.json ? asJson(results) : verifyText(results));
       if (results.some((result) => result.outcome === 'fail' || result.outcome === 'not verified')) app.setExitStatus(EXIT_INVALID);
     },
   };
