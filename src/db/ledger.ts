@@ -9,6 +9,15 @@ import { ServerError, type Session } from './session.js';
 
 export const DEFAULT_TABLE = 'schema_migrations';
 
+/**
+ * Tables pgshift keeps beside the ledger, named after it (`<ledger>_progress`). Every name built from one of
+ * these must fit PostgreSQL's identifier limit, or the server truncates it onto another table's name.
+ */
+export const DERIVED_TABLE_SUFFIXES = { progress: '_progress' } as const;
+
+/** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated, in bytes, not characters. */
+const MAX_IDENTIFIER_BYTES = 63;
+
 export interface LedgerTable {
   readonly schema: string;
   readonly name: string;
@@ -35,7 +44,7 @@ export const PROVENANCE_SETTINGS = { version: 'pgshift.version', commit: 'pgshif
  * search_path cannot send the ledger row somewhere else.
  */
 export function resolveLedgerTable(option: string, currentSchema: string | null): LedgerTable {
-  const parts = parseQualifiedName(option);
+  const parts = checkLedgerName(option);
   const name = parts.at(-1) as string;
   const schema = parts.length === 2 ? (parts[0] as string) : currentSchema;
   if (schema === null) {
@@ -49,6 +58,27 @@ export function resolveLedgerTable(option: string, currentSchema: string | null)
 /** A table's names in every form pgshift needs: quoted for SQL, plain for people. */
 export function tableNamed(schema: string, name: string): LedgerTable {
   return { schema, name, sql: `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`, display: `${schema}.${name}` };
+}
+
+/**
+ * Refuses a `--table` whose name, or a table named after it, would not fit 63 bytes: checked before
+ * connecting, since the first run would create the ledger and a later one find its progress table
+ * truncated onto the same name. Returns the parsed parts.
+ */
+export function checkLedgerName(option: string): string[] {
+  const parts = parseQualifiedName(option);
+  const name = parts.at(-1) as string;
+  const suffixes = Object.values(DERIVED_TABLE_SUFFIXES);
+  const derived = suffixes.map((suffix) => `${name}${suffix}`);
+  const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+  const tooLong = [...parts, ...derived].find((identifier) => bytes(identifier) > MAX_IDENTIFIER_BYTES);
+  if (tooLong !== undefined) {
+    const room = MAX_IDENTIFIER_BYTES - Math.max(...suffixes.map(bytes));
+    throw new PgshiftError('USAGE', `--table ${JSON.stringify(option)}: ${JSON.stringify(tooLong)} is ${bytes(tooLong)} bytes, over PostgreSQL's limit of ${MAX_IDENTIFIER_BYTES}`, {
+      hint: `the ledger's name and the tables named after it (${derived.join(', ')}) must each fit ${MAX_IDENTIFIER_BYTES} bytes: use a table name of at most ${room} bytes`,
+    });
+  }
+  return parts;
 }
 
 const BARE = /^[\p{L}_][\p{L}\p{N}_$]*/u;

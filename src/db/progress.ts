@@ -6,11 +6,11 @@
 import { statementHash, type ScriptStatement } from '../core/script-checks.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { ProgressRow, SqlFile } from '../core/types.js';
-import { tableNamed, type LedgerTable } from './ledger.js';
+import { DERIVED_TABLE_SUFFIXES, tableNamed, type LedgerTable } from './ledger.js';
 import { ServerError, type Session } from './session.js';
 
 export function progressTable(ledger: LedgerTable): LedgerTable {
-  return tableNamed(ledger.schema, `${ledger.name}_progress`);
+  return tableNamed(ledger.schema, `${ledger.name}${DERIVED_TABLE_SUFFIXES.progress}`);
 }
 
 interface RawRow {

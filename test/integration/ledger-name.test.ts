@@ -1,0 +1,51 @@
+/** Issue 11 item 6: a ledger name whose derived tables would not fit 63 bytes is refused before connecting. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkLedgerName, DERIVED_TABLE_SUFFIXES } from '../../src/db/ledger.js';
+import { testDatabase } from '../support/database.js';
+import { errorLine, makeProject } from '../support/project.js';
+
+const db = await testDatabase(import.meta.url);
+// Nothing listens on port 1: a run that got as far as connecting would exit 5, not 2.
+const unreachable = 'postgres://nobody@127.0.0.1:1/none';
+
+const files = { 'migrations/001_a.sql': 'CREATE TABLE a (id int);\n', 'migrations/002_b.sql': '-- pgshift:no-transaction\nCREATE TABLE b (id int);\n' };
+
+test('a ledger name of 54 bytes fits with its _progress table, and keeps working on later runs', async () => {
+  const name = `l${'x'.repeat(53)}`;
+  const project = await makeProject(files, db.url);
+  assert.equal((await project.run(['up', '--to', '1', '--table', name])).status, 0);
+  const again = await project.run(['up', '--table', name]);
+  assert.equal(again.status, 0, again.stderr);
+  const status = await project.run(['status', '--json', '--table', name]);
+  assert.equal(status.status, 0, status.stderr);
+  assert.deepEqual((JSON.parse(status.stdout) as Array<{ state: string }>).map((entry) => entry.state), ['applied', 'applied']);
+  const tables = await db.sql<Array<{ relname: string }>>`SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE ${`${name}%`} ORDER BY relname`;
+  assert.deepEqual(tables.map((row) => row.relname), [name, `${name}_progress`]);
+});
+
+for (const [label, option, tooLong] of [
+  ['55 ASCII bytes', 'm'.repeat(55), `${'m'.repeat(55)}_progress`],
+  ['28 two-byte characters (56 bytes)', 'é'.repeat(28), `${'é'.repeat(28)}_progress`],
+  ['a quoted name of 64 bytes', `"${'Q'.repeat(64)}"`, 'Q'.repeat(64)],
+  ['a schema part of 64 bytes', `${'s'.repeat(64)}.ledger`, 's'.repeat(64)],
+] as const) {
+  test(`--table of ${label} is refused with exit 2 before connecting`, async () => {
+    const project = await makeProject(files, unreachable);
+    for (const command of ['up', 'status']) {
+      const run = await project.run([command, '--table', option]);
+      assert.equal(run.status, 2, run.stderr);
+      const error = errorLine(run.stderr);
+      assert.match(String(error['msg']), new RegExp(`^--table .*: "${tooLong}" is \\d+ bytes, over PostgreSQL's limit of 63$`));
+      assert.match(String(error['hint']), /_progress\) must each fit 63 bytes: use a table name of at most 54 bytes/);
+    }
+  });
+}
+
+test('the limit counts every derived suffix, in bytes', () => {
+  const longest = Math.max(...Object.values(DERIVED_TABLE_SUFFIXES).map((suffix) => Buffer.byteLength(suffix)));
+  assert.deepEqual(checkLedgerName(`ops.${'a'.repeat(63 - longest)}`), ['ops', 'a'.repeat(63 - longest)]);
+  assert.throws(() => checkLedgerName('a'.repeat(64 - longest)), { code: 'USAGE' });
+  // 'ß' is one character and two bytes: a name that fits 63 characters does not fit 63 bytes.
+  assert.throws(() => checkLedgerName('ß'.repeat(30)), { code: 'USAGE' });
+});
