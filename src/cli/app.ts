@@ -1,4 +1,4 @@
-import type { InferredOptionTypes, Options } from 'yargs';
+import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { LOG_LEVELS } from '../log.js';
 import type { Migrator } from '../api.js';
@@ -28,6 +28,35 @@ export const dryRunOption = {
 } as const satisfies Record<string, Options>;
 
 export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
+
+/** The headings --help shows global options under; a global option in none of them is listed under "General". */
+const OPTION_GROUPS = {
+  connection: { title: 'Connection:', keys: ['database', 'password-command', 'wait', 'connect-timeout'] },
+  ledger: { title: 'Ledger and schema:', keys: ['schema', 'table'] },
+  files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir'] },
+  run: { title: 'Running migrations:', keys: ['lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },
+} as const satisfies Record<string, { readonly title: string; readonly keys: ReadonlyArray<keyof typeof globalOptions> }>;
+
+export type OptionGroup = keyof typeof OPTION_GROUPS;
+
+/** Every group: what `pgshift --help` shows, and what the commands that use all of them show. */
+export const ALL_GROUPS = Object.keys(OPTION_GROUPS) as OptionGroup[];
+
+/**
+ * Orders a command's --help: its own flags first (under "Options:"), then the global groups it uses, each
+ * under its heading. Global options of groups it ignores are hidden, so the help lists only what matters.
+ */
+export function groupHelp<T>(yargs: Argv<T>, own: readonly string[], uses: readonly OptionGroup[], version = !own.includes('version')): Argv<T> {
+  let grouped = own.length > 0 ? yargs.group([...own], 'Options:') : yargs;
+  const listed = new Set<string>();
+  for (const [group, { title, keys }] of Object.entries(OPTION_GROUPS) as Array<[OptionGroup, (typeof OPTION_GROUPS)[OptionGroup]]>) {
+    for (const key of keys) listed.add(key);
+    grouped = uses.includes(group) ? grouped.group([...keys], title) : keys.reduce((hiding, key) => hiding.hide(key), grouped);
+  }
+  // pgshift's own --version is grouped per command: a group set on the top level would also claim baseline's --version.
+  const general = [...Object.keys(globalOptions).filter((key) => !listed.has(key)), 'help', ...(version ? ['version'] : [])];
+  return grouped.group(general, 'General:');
+}
 
 /** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */
 export interface App {

@@ -12,7 +12,7 @@ import type { Logger } from '../core/logger.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { createMigrator } from '../migrator.js';
 import { PGSHIFT_VERSION } from '../version.js';
-import { globalOptions, type App, type GlobalArgs } from './app.js';
+import { ALL_GROUPS, globalOptions, groupHelp, type App, type GlobalArgs } from './app.js';
 import { baselineCommand } from './commands/baseline.js';
 import { downCommand } from './commands/down.js';
 import { lintCommand } from './commands/lint.js';
@@ -92,7 +92,7 @@ export async function main(args: readonly string[]): Promise<number> {
 }
 
 function buildParser(app: App, args: readonly string[]) {
-  return yargs([...args])
+  const parser = yargs([...args])
     .scriptName('pgshift')
     .usage('$0 <command> [options]\n\nPostgreSQL schema migrations from migrations/NNN_name.sql, with a checksummed ledger.')
     .options(globalOptions)
@@ -105,15 +105,20 @@ function buildParser(app: App, args: readonly string[]) {
     .command(redoCommand(app))
     .command(newCommand(app))
     .command(baselineCommand(app))
-    .demandCommand(1, 'name a command: up, down, status, validate, verify, lint, redo, new or baseline')
+    .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
+    .demandCommand(1, 'name a command: up, down, status, validate, verify, lint, redo, new, baseline or completion')
     .recommendCommands()
-    .strict()
+    // Not .strict(): it rejects the completion command, which yargs does not register as a command.
+    .strictCommands()
+    .strictOptions()
     .exitProcess(false)
     .fail((message, error) => {
       throw error ?? new PgshiftError('USAGE', message, { hint: 'pgshift --help lists commands and options' });
     })
     .version(PGSHIFT_VERSION)
-    .help();
+    .help()
+    .alias('help', 'h');
+  return groupHelp(parser, [], ALL_GROUPS, false);
 }
 
 /** A .env never overrides variables already set: the deploy environment always wins over a stray file. */

@@ -32,7 +32,7 @@ export interface PlannedMigration {
 
 export interface DownOptions {
   readonly steps?: number;
-  /** Revert every applied version above this one (0 reverts all). */
+  /** Revert every applied version above this one (0 keeps a version 0; `all` reverts everything). */
   readonly to?: number;
   readonly all?: boolean;
 }
@@ -218,7 +218,7 @@ export function planDown(catalog: Catalog, history: History, options: DownOption
     const { to } = options;
     if (to !== 0 && !newestFirst.some((row) => row.version === to)) {
       throw new PgshiftError('USAGE', `--to ${to}: version ${to} is not applied`, {
-        hint: 'pass an applied version to keep (pgshift status lists them), or 0 to revert everything',
+        hint: 'pass an applied version to keep (pgshift status lists them); --to 0 reverts every version above 0, --all reverts everything',
       });
     }
     targets = newestFirst.filter((row) => row.version > to);

@@ -1,5 +1,5 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import type { App, GlobalArgs } from '../app.js';
+import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { asJson } from '../render.js';
 
 const options = {
@@ -11,7 +11,7 @@ export function baselineCommand(app: App): CommandModule<GlobalArgs, GlobalArgs 
     command: 'baseline',
     describe: 'record migrations up to --version as applied without running them (for databases changed by hand)',
     // SPEC's flag is --version, which yargs otherwise keeps for printing pgshift's own version.
-    builder: (yargs) => yargs.version(false).options(options),
+    builder: (yargs) => groupHelp(yargs.version(false).options(options), Object.keys(options), ['connection', 'ledger', 'files', 'run']),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const result = await migrator.baseline({ version: argv.version, signal: app.signal });

@@ -1,10 +1,10 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import { dryRunOption, type App, type GlobalArgs } from '../app.js';
+import { ALL_GROUPS, dryRunOption, groupHelp, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
 const options = {
   steps: { type: 'number', describe: 'how many migrations to revert (default 1)', conflicts: ['to', 'all'] },
-  to: { type: 'number', describe: 'revert every applied version above this one (0: all)', conflicts: 'all' },
+  to: { type: 'number', describe: 'keep version V and revert every applied version above it (--to 0 keeps a version 0 applied; --all reverts everything)', conflicts: 'all' },
   all: { type: 'boolean', describe: 'revert every applied migration' },
   ...dryRunOption,
 } as const;
@@ -13,7 +13,7 @@ export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
   return {
     command: 'down',
     describe: 'revert applied migrations, newest first, each rollback with its ledger row',
-    builder: (yargs) => yargs.options(options),
+    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ALL_GROUPS),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const options = {

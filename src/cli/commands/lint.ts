@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { App, GlobalArgs } from '../app.js';
+import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, lintText } from '../render.js';
 
@@ -8,9 +8,14 @@ export function lintCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & { 
     command: 'lint [paths..]',
     describe: 'check migrations for changes that would lock production or break the team rules (default: pending migrations and all rollbacks)',
     builder: (yargs) =>
-      yargs
-        .positional('paths', { type: 'string', array: true, describe: 'files to lint' })
-        .option('strict', { type: 'boolean', describe: 'exit 3 on warnings too' }),
+      groupHelp(
+        yargs
+          .positional('paths', { type: 'string', array: true, describe: 'files to lint (then no database is used)' })
+          .option('strict', { type: 'boolean', describe: 'exit 3 on warnings too' }),
+        ['strict'],
+        // Without paths, lint reads the ledger to find the pending migrations; it never runs or locks.
+        ['connection', 'ledger', 'files'],
+      ),
     handler: async (argv) => {
       const paths = argv.paths ?? [];
       const { migrator } = await app.open(argv, { database: paths.length === 0 });

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { App, GlobalArgs } from '../app.js';
+import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { describeHolder } from '../../core/lock-holder.js';
 import { statusJson, statusTable } from '../render.js';
 
@@ -7,6 +7,7 @@ export function statusCommand(app: App): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'status',
     describe: 'list every version: applied, pending, changed (checksum drift) or missing',
+    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files']),
     handler: async (argv) => {
       const { migrator, logger } = await app.open(argv);
       const { entries, problems, lockHolder } = await migrator.status({ signal: app.signal });

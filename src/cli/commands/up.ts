@@ -1,5 +1,5 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import { dryRunOption, type App, type GlobalArgs } from '../app.js';
+import { ALL_GROUPS, dryRunOption, groupHelp, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
 const options = {
@@ -15,7 +15,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
   return {
     command: 'up',
     describe: 'apply pending migrations in order, each in its own transaction with its ledger row',
-    builder: (yargs) => yargs.options(options),
+    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ALL_GROUPS),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const options = {

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { App, GlobalArgs } from '../app.js';
+import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, problemsText } from '../render.js';
 
@@ -7,6 +7,7 @@ export function validateCommand(app: App): CommandModule<GlobalArgs, GlobalArgs>
   return {
     command: 'validate',
     describe: 'check files and ledger without running anything; exit 3 with a list of problems',
+    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files']),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const problems = await migrator.validate({ signal: app.signal });

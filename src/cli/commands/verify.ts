@@ -1,5 +1,5 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import type { App, GlobalArgs } from '../app.js';
+import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, verifyText } from '../render.js';
 
@@ -13,7 +13,7 @@ export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & 
   return {
     command: 'verify',
     describe: 'check that each rollback undoes its migration (pending ones by default); changes nothing; exit 3 on a difference',
-    builder: (yargs) => yargs.options(options),
+    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files']),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const results = await migrator.verify({

@@ -1,0 +1,113 @@
+/** Issue 11 item 23: -h, grouped --help per command, the completion script, and what down --to 0 does. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { testDatabase } from '../support/database.js';
+import { ledgerVersions } from '../support/inspect.js';
+import { cleanEnv, makeProject, repoRoot } from '../support/project.js';
+
+const db = await testDatabase(import.meta.url);
+// Help and completion never connect: a run that tried would exit 5, not 0.
+const unreachable = 'postgres://nobody@127.0.0.1:1/none';
+
+const CONNECTION = ['--database', '--password-command', '--wait', '--connect-timeout'];
+const RUNNING = ['--lock-wait', '--lock-timeout', '--statement-timeout', '--lock-retries'];
+
+/** The headings of a --help text in order, each with the flags listed under it. */
+function sections(help: string): Array<{ heading: string; flags: string[] }> {
+  const found: Array<{ heading: string; flags: string[] }> = [];
+  for (const line of help.split('\n')) {
+    if (/^[A-Z][\w ]*:$/.test(line)) found.push({ heading: line, flags: [] });
+    const flag = /^\s+(?:-\w, )?(--[\w-]+)/.exec(line);
+    if (flag && found.length > 0) found.at(-1)?.flags.push(flag[1] as string);
+  }
+  return found;
+}
+
+test('pgshift -h shows the help on stdout and exits 0, like --help', async () => {
+  const project = await makeProject({}, unreachable);
+  const short = await project.run(['-h']);
+  assert.equal(short.status, 0, short.stderr);
+  assert.equal(short.stderr, '');
+  assert.match(short.stdout, /^pgshift <command> \[options\]/);
+  assert.match(short.stdout, /pgshift completion +print a bash\/zsh completion script/);
+  assert.equal(short.stdout, (await project.run(['--help'])).stdout);
+  assert.deepEqual(
+    sections(short.stdout).map((section) => section.heading),
+    ['Commands:', 'Connection:', 'Ledger and schema:', 'Files:', 'Running migrations:', 'General:', 'Options:'],
+  );
+});
+
+const OWN: Record<string, string[]> = {
+  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--strict', '--lint'],
+  down: ['--steps', '--to', '--all', '--dry-run'],
+  redo: ['--dry-run'],
+  verify: ['--all', '--migration', '--scratch'],
+  baseline: ['--version'],
+  lint: ['--strict'],
+};
+
+for (const [command, own] of Object.entries(OWN)) {
+  test(`${command} --help lists its own flags first, then the connection flags as their own group`, async () => {
+    const project = await makeProject({}, unreachable);
+    const run = await project.run([command, '-h']);
+    assert.equal(run.status, 0, run.stderr);
+    const [first, second] = sections(run.stdout).filter((section) => section.heading !== 'Positionals:');
+    assert.deepEqual(first, { heading: 'Options:', flags: own });
+    assert.deepEqual(second, { heading: 'Connection:', flags: CONNECTION });
+  });
+}
+
+test('new --help lists no database option, lint --help none of the run options it ignores', async () => {
+  const project = await makeProject({}, unreachable);
+  const help = await project.run(['new', '--help']);
+  assert.equal(help.status, 0, help.stderr);
+  for (const flag of [...CONNECTION, '--schema', '--table', ...RUNNING]) assert.doesNotMatch(help.stdout, new RegExp(`${flag}\\b`), flag);
+  assert.deepEqual(sections(help.stdout).map((section) => section.heading), ['Positionals:', 'Files:', 'General:']);
+  const lint = await project.run(['lint', '--help']);
+  for (const flag of RUNNING) assert.doesNotMatch(lint.stdout, new RegExp(`${flag}\\b`), flag);
+  assert.match(lint.stdout, /paths +files to lint \(then no database is used\)/);
+});
+
+test('pgshift completion prints a bash completion script that completes commands and flags', async () => {
+  const project = await makeProject({}, unreachable);
+  const run = await project.run(['completion']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^###-begin-pgshift-completions-###$/m);
+  await project.write('bin/pgshift', `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'dist', 'pgshift.mjs')}" "$@"\n`);
+  await chmod(project.path('bin/pgshift'), 0o755);
+  const complete = async (...words: string[]): Promise<string[]> => {
+    const script = `${run.stdout}\nCOMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}\n_pgshift_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const { stdout } = await promisify(execFile)('bash', ['-c', script], {
+      cwd: project.dir,
+      env: cleanEnv({ PATH: `${project.path('bin')}:${process.env['PATH'] ?? ''}`, DATABASE_URL: unreachable }),
+    });
+    return stdout.split('\n').filter(Boolean).sort();
+  };
+  assert.deepEqual(await complete('pgshift', 'd'), ['down']);
+  assert.deepEqual(await complete('pgshift', 'down', '--st'), ['--statement-timeout', '--steps']);
+  assert.deepEqual(await complete('pgshift', 'new', '--d'), [], 'new does not offer the database flags it ignores');
+});
+
+test('down --help says what --to 0 does, and down --to 0 does that: version 0 stays applied', async () => {
+  const project = await makeProject(
+    {
+      'migrations/000_base.sql': 'CREATE TABLE base (id int);\n',
+      'migrations/001_a.sql': 'CREATE TABLE a (id int);\n',
+      'migrations/002_b.sql': 'CREATE TABLE b (id int);\n',
+      'rollbacks/001_a.sql': 'DROP TABLE a;\n',
+      'rollbacks/002_b.sql': 'DROP TABLE b;\n',
+    },
+    db.url,
+  );
+  const help = await project.run(['down', '--help']);
+  assert.match(help.stdout.replace(/\s+/g, ' '), /--to keep version V and revert every applied version above it \(--to 0 keeps a version 0 applied; --all reverts everything\)/);
+  assert.equal((await project.run(['up'])).status, 0);
+  const down = await project.run(['down', '--to', '0']);
+  assert.equal(down.status, 0, down.stderr);
+  assert.deepEqual(await ledgerVersions(db.sql), [0]);
+  await db.sql`DROP TABLE base, schema_migrations`;
+});
