@@ -9,6 +9,7 @@ import type { MigrationResult, StatusEntry } from './core/types.js';
 import type { EmbeddedOptions } from './db/embedded.js';
 import type { ConnectionSettings } from './db/session.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
+import type { RepairOptions as RepairRunOptions, RepairResult } from './run/repair.js';
 import type { VerifyResult } from './run/verify.js';
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
@@ -121,6 +122,9 @@ export interface BaselineOptions extends CallOptions {
   readonly version: number;
 }
 
+/** `repair`: `force` records changes beyond comments and whitespace too; `dryRun` changes nothing. */
+export interface RepairOptions extends CallOptions, RepairRunOptions {}
+
 export interface StatusResult {
   readonly entries: readonly StatusEntry[];
   /** Problems with the files themselves (bad names, duplicates, orphan rollbacks), reported but not fatal here. */
@@ -150,6 +154,12 @@ export interface Migrator {
   verify(options?: VerifyOptions): Promise<readonly VerifyResult[]>;
   /** Lint findings for files (by default the pending migrations and all rollbacks); throws for syntax errors and bad suppressions. */
   lint(options?: LintOptions): Promise<LintResult>;
+  /**
+   * Records the current checksums of applied files that changed since they were applied, under the lock, in
+   * one transaction. Changes beyond comments and whitespace, or whose applied text git cannot show, throw
+   * REPAIR_REFUSED unless `force`; a dry run reports them and records nothing.
+   */
+  repair(options?: RepairOptions): Promise<RepairResult>;
   /** Writes the next migration and its rollback from the template; needs no database. */
   create(name: string): Promise<{ readonly migration: string; readonly rollback: string }>;
 }

@@ -11,12 +11,14 @@ export type {
   Plan,
   PlannedStep,
   PlanOptions,
+  RepairOptions,
   RunResult,
   StatusResult,
   UpOptions,
   VerifyOptions,
 } from './api.js';
 export type { VerifyOutcome, VerifyResult } from './run/verify.js';
+export type { RepairChange, RepairKind, RepairResult } from './run/repair.js';
 export type { LintConfig, LintFinding, LintResult, Severity } from './lint/lint.js';
 export { RULES } from './lint/rules.js';
 export type { RuleId, RuleInfo } from './lint/rules.js';

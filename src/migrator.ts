@@ -32,6 +32,7 @@ import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './
 import { PGSHIFT_VERSION } from './version.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from './run/apply.js';
 import { interrupted, type RunContext } from './run/execute.js';
+import { repairLedger } from './run/repair.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyTarget } from './run/verify.js';
 
 export function createMigrator(options: MigratorOptions = {}): Migrator {
@@ -337,6 +338,19 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
         const rollbacks = [...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
         return lintFiles([...planned, ...rollbacks], config);
       });
+    },
+
+    async repair(call = {}) {
+      const catalog = await loadCatalog(dirs);
+      // Like the other dry runs, a dry repair only reads: no lock, no provenance to record.
+      return withSession(
+        call.signal,
+        (session, table) => {
+          const run = () => repairLedger({ session, table, logger, cwd }, catalog, call);
+          return call.dryRun ? run() : withLock(session, table, call.signal, run);
+        },
+        call.dryRun ? undefined : provenance(),
+      );
     },
 
     async create(name) {

@@ -18,6 +18,7 @@ import { downCommand } from './commands/down.js';
 import { lintCommand } from './commands/lint.js';
 import { newCommand } from './commands/new.js';
 import { redoCommand } from './commands/redo.js';
+import { repairCommand } from './commands/repair.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
@@ -105,8 +106,9 @@ function buildParser(app: App, args: readonly string[]) {
     .command(redoCommand(app))
     .command(newCommand(app))
     .command(baselineCommand(app))
+    .command(repairCommand(app))
     .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
-    .demandCommand(1, 'name a command: up, down, status, validate, verify, lint, redo, new, baseline or completion')
+    .demandCommand(1, 'name a command: up, down, status, validate, verify, lint, redo, new, baseline, repair or completion')
     .recommendCommands()
     // Not .strict(): it rejects the completion command, which yargs does not register as a command.
     .strictCommands()

@@ -6,6 +6,7 @@ import type { PgshiftError, Problem } from '../core/errors.js';
 import type { StatusEntry } from '../core/types.js';
 import type { LintResult } from '../lint/lint.js';
 import type { Plan } from '../api.js';
+import type { RepairResult } from '../run/repair.js';
 import type { VerifyResult } from '../run/verify.js';
 
 export function statusTable(entries: readonly StatusEntry[]): string {
@@ -66,6 +67,33 @@ export function verifyText(results: readonly VerifyResult[]): string {
   return results
     .map((result) => `${result.outcome.toUpperCase()}  ${result.path}\n${result.problems.map((problem) => `  - ${problem}\n`).join('')}`)
     .join('');
+}
+
+/**
+ * What repair found and did: each changed file with what is known about the change, then one summary line.
+ * A dry run prints it as SQL comments above the SQL it would send, so the output stays a psql script.
+ */
+export function repairText(result: RepairResult, dryRun: boolean, force: boolean): string {
+  const short = (checksum: string): string => `${checksum.slice(0, 12)}…`;
+  const blocks = result.changes.map((change) => {
+    const what =
+      change.kind === 'unknown'
+        ? `the text it was applied with is unknown (${change.unknownBecause})`
+        : `${change.kind === 'statements' ? 'statements changed' : 'comments and whitespace only'}, compared with commit ${change.appliedCommit}`;
+    const force = change.needsForce ? '; needs --force' : '';
+    const diff = change.diff ? change.diff.replace(/\n$/, '').replace(/^/gm, '  ') + '\n' : '';
+    return `${change.path} (version ${change.version}): ${what}${force}\n  recorded ${short(change.recordedChecksum)}  now ${short(change.currentChecksum)}\n${diff}`;
+  });
+  const count = `the current checksum of ${result.changes.length} applied migration(s)`;
+  const refused = !force && result.changes.some((change) => change.needsForce);
+  const summary =
+    result.changes.length === 0
+      ? 'nothing to repair: every applied migration matches its file\n'
+      : dryRun
+        ? `would record ${count}${refused ? ', but only with --force' : ''}\n`
+        : `recorded ${count}\n`;
+  const report = `${blocks.join('')}${summary}`;
+  return dryRun ? `${report.replace(/^/gm, '-- ').replace(/-- $/, '')}${result.sql}` : report;
 }
 
 export function lintText(result: LintResult): string {

@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'MIGRATION_FAILED'
   | 'ROLLBACK_FAILED'
   | 'LEDGER_TAMPERED'
+  /** `repair` found changes it records only with --force (beyond comments and whitespace, or not visible). */
+  | 'REPAIR_REFUSED'
   | 'LOCK_TIMEOUT'
   /** The session no longer holds the migration lock (a transaction-mode pooler, or the lock was released). */
   | 'LOCK_LOST'

@@ -81,7 +81,7 @@ export function ledgerProblems(
         file: file.path,
         version: row.version,
         message: `${file.path} was applied with checksum ${row.checksum.slice(0, 12)}… but now hashes to ${file.checksum.slice(0, 12)}…`,
-        hint: 'an applied migration must not change: restore it (git checkout) and put the change in a new migration',
+        hint: 'an applied migration must not change: restore it (git checkout) and put the change in a new migration; if only comments or whitespace changed, record the file as it is with pgshift repair',
       });
     }
   }
@@ -239,7 +239,9 @@ export function planDown(catalog: Catalog, history: History, options: DownOption
         code: 'ROLLBACK_MISSING',
         version: applied.version,
         message: `version ${applied.version} (${applied.name}) has no rollback file, so nothing was reverted`,
-        hint: `write rollbacks/${String(applied.version).padStart(3, '0')}_${applied.name}.sql that undoes it`,
+        hint: applied.version === 0
+          ? 'version 0 has no rollback on purpose: it creates what existed before pgshift, and reverting must never drop that. Revert everything above it with pgshift down --to 0'
+          : `write rollbacks/${String(applied.version).padStart(3, '0')}_${applied.name}.sql that undoes it`,
       });
     }
   }

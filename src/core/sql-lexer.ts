@@ -166,6 +166,60 @@ export function scanSql(text: string): ScanResult {
   };
 }
 
+/**
+ * The text's tokens with comments and whitespace left out: two texts with the same tokens differ only in
+ * comments and layout. A string, quoted identifier or dollar-quoted body is one token kept as written (so a
+ * comment inside a function body counts as a change), a run of operator characters is one token, and an
+ * unterminated construct takes the rest of the text. Case is kept: `create` and `CREATE` differ.
+ */
+export function sqlTokens(text: string): string[] {
+  const tokens: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const stop = tokenEnd(text, i, tokens.at(-1));
+    if (stop < 0) {
+      i = -stop;
+      continue;
+    }
+    tokens.push(text.slice(i, stop));
+    i = stop;
+  }
+  return tokens;
+}
+
+const OPERATOR = /[+\-*/<>=~!@#%^&|`?]/;
+
+/** Where the token at `i` ends; for whitespace or a comment, minus where it ends (nothing to keep). */
+function tokenEnd(text: string, i: number, previous: string | undefined): number {
+  const c = text[i] as string;
+  const next = text[i + 1];
+  const orEnd = (stop: number): number => (stop === -1 ? text.length : stop);
+  if (/\s/.test(c)) return -(i + 1);
+  if (c === '-' && next === '-') return -orEnd(text.indexOf('\n', i));
+  if (c === '/' && next === '*') return -orEnd(skipBlockComment(text, i));
+  if (c === "'") return orEnd(skipString(text, i, (previous === 'e' || previous === 'E') && text[i - 1] === previous));
+  if (c === '"') return orEnd(skipQuoted(text, i, '"'));
+  DOLLAR_TAG.lastIndex = i;
+  if (c === '$' && DOLLAR_TAG.test(text)) {
+    const tag = text.slice(i, DOLLAR_TAG.lastIndex);
+    const close = text.indexOf(tag, DOLLAR_TAG.lastIndex);
+    return close === -1 ? text.length : close + tag.length;
+  }
+  if (c >= '0' && c <= '9') {
+    NUMBER.lastIndex = i;
+    NUMBER.test(text);
+    return NUMBER.lastIndex;
+  }
+  let stop = i + 1;
+  if (WORD_START.test(c)) {
+    while (stop < text.length && WORD_PART.test(text[stop] as string)) stop++;
+  } else if (OPERATOR.test(c)) {
+    // As in PostgreSQL's lexer, a comment start ends an operator.
+    while (stop < text.length && OPERATOR.test(text[stop] as string) && !/^(--|\/\*)/.test(text.slice(stop, stop + 2))) stop++;
+  }
+  return stop;
+}
+
 /** The letters psql records for the first four words, to recognise CREATE [OR REPLACE] FUNCTION|PROCEDURE. */
 const FUNCTION_SHAPE_LETTERS: Readonly<Record<string, string>> = {
   create: 'c',
