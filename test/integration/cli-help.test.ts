@@ -48,6 +48,7 @@ const OWN: Record<string, string[]> = {
   verify: ['--all', '--migration', '--scratch'],
   baseline: ['--version'],
   lint: ['--strict'],
+  repair: ['--force', '--dry-run'],
 };
 
 for (const [command, own] of Object.entries(OWN)) {

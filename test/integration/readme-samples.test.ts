@@ -1,0 +1,149 @@
+/**
+ * Every sample of pgshift's output in README.md is what pgshift prints. A sample is a fenced block right
+ * after a `<!-- sample: NAME -->` comment; SCENARIOS[NAME] makes a throwaway project, runs the real CLI and
+ * returns the text the sample shows. Both sides are normalised by NORMALISE only (times, durations, hex ids,
+ * temporary paths), so any other difference fails the suite with both texts printed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { testDatabase } from '../support/database.js';
+import { cleanEnv, makeProject, repoRoot, type Project } from '../support/project.js';
+
+const db = await testDatabase(import.meta.url);
+
+/** What varies from run to run, and nothing else. Applied to the README's text and to pgshift's alike. */
+const NORMALISE: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\r\n/g, '\n'],
+  [/\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>'],
+  [/\b\d+ ms\b/g, '<n> ms'],
+  // The status table's ms column is as wide as its largest number: its cells and their padding.
+  [/ +ms +rollback$/gm, ' ms rollback'],
+  [/<time> +\d+ +(yes|no)$/gm, '<time> <n> $1'],
+  [/ - +- +(yes|no)$/gm, ' - - $1'],
+  [/\b[0-9a-f]{7,64}\b/g, '<hex>'],
+  [/\/tmp\/pgshift-project-\w+/g, '<project>'],
+  [/\b(127\.0\.0\.1|localhost):\d+/g, '$1:<port>'],
+  [/\bpgshift_readme_samples_[0-9a-f]+\b/g, '<database>'],
+];
+
+function normalise(text: string): string {
+  return NORMALISE.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement), text);
+}
+
+const git = (dir: string, ...args: string[]) =>
+  promisify(execFile)('git', ['-c', 'user.email=docs@example.com', '-c', 'user.name=docs', ...args], { cwd: dir });
+
+/** Runs pgshift with stderr on a terminal (util-linux `script`), where errors are written for people, not as JSON. */
+async function onTerminal(project: Project, args: readonly string[]): Promise<string> {
+  const command = [process.execPath, join(repoRoot, 'dist', 'pgshift.mjs'), ...args].map((word) => `'${word}'`).join(' ');
+  const run = promisify(execFile)('script', ['-qec', command, '/dev/null'], { cwd: project.dir, env: cleanEnv({ DATABASE_URL: db.url }) });
+  const { stdout } = await run.catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  return stdout;
+}
+
+/** The README's example project: the table 001 makes, and 002 whose view names a column that does not exist. */
+const ORDERS = {
+  'migrations/001_customers.sql': '-- Migration: customers\nCREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);\n',
+  'rollbacks/001_customers.sql': 'DROP TABLE customers;\n',
+  'migrations/002_orders.sql': `-- Migration: orders, and how many each customer placed
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers);
+CREATE INDEX ix_orders_customer_id ON orders (customer_id);
+
+CREATE VIEW order_counts AS
+  SELECT customer, count(*) AS orders
+  FROM orders GROUP BY customer;
+`,
+  'rollbacks/002_orders.sql': 'DROP VIEW order_counts;\nDROP TABLE orders;\n',
+};
+
+let schemas = 0;
+
+/** A project of `files` whose runs use a schema of their own, so that the scenarios can share the file's database. */
+async function sampleProject(files: Readonly<Record<string, string>>) {
+  const project = await makeProject(files, db.url);
+  const schema = `sample_${++schemas}`;
+  return { project, args: (...args: string[]): string[] => [...args, '--schema', schema] };
+}
+
+const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
+  async 'failed-statement'() {
+    const { project, args } = await sampleProject(ORDERS);
+    const output = await onTerminal(project, args('up'));
+    return output.slice(output.search(/^error: /m));
+  },
+
+  async status() {
+    const { project, args } = await sampleProject(ORDERS);
+    await project.write('migrations/002_orders.sql', ORDERS['migrations/002_orders.sql'].replaceAll('customer,', 'customer_id,').replace('BY customer;', 'BY customer_id;'));
+    await project.write('migrations/003_order_totals.sql', '-- Migration: order totals\nALTER TABLE orders ADD COLUMN IF NOT EXISTS total numeric(12,2);\n');
+    assert.equal((await project.run(args('up', '--to', '2'))).status, 0);
+    return (await project.run(args('status'))).stdout;
+  },
+
+  async repair() {
+    const { project, args } = await sampleProject(ORDERS);
+    await project.remove('migrations/002_orders.sql');
+    await project.remove('rollbacks/002_orders.sql');
+    await git(project.dir, 'init', '-q');
+    await git(project.dir, 'add', '.');
+    await git(project.dir, 'commit', '-qm', 'customers');
+    assert.equal((await project.run(args('up'))).status, 0);
+    await project.write('migrations/001_customers.sql', '-- Migration: customers (one row per paying customer)\nCREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);\n');
+    return (await project.run(args('repair'))).stdout;
+  },
+};
+
+interface Block {
+  readonly line: number;
+  readonly info: string;
+  readonly text: string;
+  readonly sample?: string;
+}
+
+/** The README's fenced blocks, each with the sample name of a `<!-- sample: NAME -->` line right before it. */
+function fencedBlocks(readme: string): Block[] {
+  const lines = readme.split('\n');
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)$/.exec(lines[i] as string);
+    if (!open) continue;
+    const close = lines.indexOf('```', i + 1);
+    const marker = /^<!-- sample: ([\w-]+) -->$/.exec(lines[i - 1] ?? '');
+    blocks.push({ line: i + 1, info: open[1] as string, text: `${lines.slice(i + 1, close).join('\n')}\n`, ...(marker ? { sample: marker[1] } : {}) });
+    i = close;
+  }
+  return blocks;
+}
+
+/** Output, not input: a block without a language, or one holding a line only pgshift's output has. */
+const LOOKS_LIKE_OUTPUT = /^(error|warning): |^ +hint: |^version +name +state|^recorded the current checksum|^nothing to (repair|apply|revert)|^no problems found/m;
+
+const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+const blocks = fencedBlocks(readme);
+const samples = blocks.filter((block) => block.sample !== undefined);
+
+test('every marked README sample has a scenario, and every scenario a sample', () => {
+  assert.deepEqual(samples.map((block) => block.sample).sort(), Object.keys(SCENARIOS).sort());
+});
+
+test('every README block that looks like pgshift output is marked as a sample', () => {
+  const unmarked = blocks.filter((block) => block.sample === undefined && (block.info === '' || LOOKS_LIKE_OUTPUT.test(block.text)));
+  assert.deepEqual(unmarked.map((block) => `README.md:${block.line}`), [], 'mark each with <!-- sample: NAME --> and add a scenario');
+});
+
+for (const block of samples) {
+  test(`README sample "${block.sample}" (README.md:${block.line}) is what pgshift prints`, async () => {
+    const scenario = SCENARIOS[block.sample as string];
+    assert.ok(scenario, `no scenario for the sample "${block.sample}"`);
+    const expected = normalise(block.text);
+    const actual = normalise(await scenario());
+    assert.ok(
+      actual === expected,
+      `README.md:${block.line} sample "${block.sample}" is not what pgshift prints (both normalised).\n--- README.md says:\n${expected}--- pgshift printed:\n${actual}---`,
+    );
+  });
+}
