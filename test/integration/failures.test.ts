@@ -166,7 +166,7 @@ test('usage errors exit 2 and say what was wrong, changing nothing', async () =>
   // A rollback that would work: were --steps abc read as the default of one step, base would be dropped.
   await project.write('rollbacks/001_base.sql', 'DROP TABLE base;\n');
   for (const [args, said] of [
-    [['frobnicate'], /Unknown argument: frobnicate/],
+    [['frobnicate'], /Unknown command: frobnicate/],
     [['up', '--bogus-flag'], /Unknown argument.*bogus-flag/],
     [['down', '--steps', 'abc'], /--steps is not a number: expected a whole number of 1 or more/],
     [[], /name a command/],
