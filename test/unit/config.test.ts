@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config.js';
 import { isPgshiftError } from '../../src/core/errors.js';
 import { createLedgerSql, resolveLedgerTable } from '../../src/db/ledger.js';
-import { parseConnectionUrl, redactUrl } from '../../src/db/session.js';
+import { parseConnectionUrl, redactUrl } from '../../src/db/endpoint.js';
 
 const CWD = '/srv/app';
 const FLAG_URL = 'postgres://flag@db.example/app';
@@ -31,15 +31,18 @@ describe('resolveDatabase: first match wins', () => {
   const everything: Environment = { DATABASE_URL: ENV_URL, PGHOST: 'pg.internal', PGUSER: 'u' };
 
   test('--database beats DATABASE_URL and the PG variables', () => {
-    assert.deepEqual(resolve(everything, FLAG_URL), { target: { url: FLAG_URL, applicationName: 'pgshift' }, source: '--database' });
+    assert.deepEqual(resolve(everything, FLAG_URL), { target: { url: FLAG_URL, applicationName: 'pgshift', origin: '--database' }, source: '--database' });
   });
 
   test('DATABASE_URL beats the PG variables', () => {
-    assert.deepEqual(resolve(everything), { target: { url: ENV_URL, applicationName: 'pgshift' }, source: 'DATABASE_URL' });
+    assert.deepEqual(resolve(everything), {
+      target: { url: ENV_URL, applicationName: 'pgshift', origin: 'DATABASE_URL from the environment' },
+      source: 'DATABASE_URL',
+    });
   });
 
   test('PGHOST beats the embedded database', () => {
-    assert.equal(resolve({ PGHOST: 'pg.internal' }).source, 'PGHOST');
+    assert.equal(resolve({ PGHOST: 'pg.internal' }).source, 'PG variables');
   });
 
   test('with nothing set, the embedded database keeps its data in .pgshift under the working directory', () => {
@@ -48,12 +51,22 @@ describe('resolveDatabase: first match wins', () => {
 
   test('an empty --database or DATABASE_URL counts as not set', () => {
     // `DATABASE_URL=` in a .env file or a CI template must fall through, not be read as a URL.
-    assert.equal(resolve({ DATABASE_URL: '', PGHOST: 'pg.internal' }, '').source, 'PGHOST');
+    assert.equal(resolve({ DATABASE_URL: '', PGHOST: 'pg.internal' }, '').source, 'PG variables');
     assert.equal(resolve({ PGHOST: '' }).source, 'embedded');
   });
 
-  test('PG variables without PGHOST do not select a server', () => {
-    assert.deepEqual(resolve({ PGUSER: 'u', PGDATABASE: 'd', PGPORT: '5433' }), embedded);
+  for (const name of ['PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER']) {
+    test(`${name} without PGHOST selects the libpq variables, as libpq does (never the embedded server)`, () => {
+      const choice = resolve({ [name]: name === 'PGPORT' ? '5433' : 'x' });
+      assert.equal(choice.source, 'PG variables');
+      assert.equal((choice.target as { origin?: string }).origin, `${name} from the environment`);
+    });
+  }
+
+  test('PGSERVICE is refused (CONFIG_INVALID): pgshift reads no service file, and must not guess the target', () => {
+    assert.equal(errorCodeOf(() => resolve({ PGSERVICE: 'prod' })), 'CONFIG_INVALID');
+    assert.equal(errorCodeOf(() => resolve({ PGSERVICE: 'prod', PGHOST: 'h' })), 'CONFIG_INVALID');
+    assert.equal(resolve({ PGSERVICE: 'prod', DATABASE_URL: ENV_URL }).source, 'DATABASE_URL');
   });
 });
 
@@ -88,16 +101,22 @@ describe('resolveDatabase: libpq variables', () => {
       database: 'databricks_postgres',
       sslmode: 'require',
       applicationName: 'nightly-deploy',
+      origin: 'PGHOST, PGPORT, PGDATABASE, PGUSER from the environment',
     });
   });
 
-  test('variables left unset are left out, so the driver applies its own defaults', () => {
-    assert.deepEqual(resolve({ PGHOST: 'localhost' }).target, { host: 'localhost', applicationName: 'pgshift' });
+  test('variables left unset are left out, so libpq\'s defaults apply when connecting', () => {
+    assert.deepEqual(resolve({ PGHOST: 'localhost' }).target, { host: 'localhost', applicationName: 'pgshift', origin: 'PGHOST from the environment' });
   });
 
   for (const sslmode of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']) {
     test(`PGSSLMODE=${sslmode} is honoured`, () => {
-      assert.deepEqual(resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode }).target, { host: 'localhost', applicationName: 'pgshift', sslmode });
+      assert.deepEqual(resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode }).target, {
+        host: 'localhost',
+        applicationName: 'pgshift',
+        origin: 'PGHOST from the environment',
+        sslmode,
+      });
     });
   }
 
@@ -114,7 +133,11 @@ describe('resolveDatabase: libpq variables', () => {
   }
 
   test('PGAPPNAME names the connection for a URL too', () => {
-    assert.deepEqual(resolve({ DATABASE_URL: ENV_URL, PGAPPNAME: 'release-42' }).target, { url: ENV_URL, applicationName: 'release-42' });
+    assert.deepEqual(resolve({ DATABASE_URL: ENV_URL, PGAPPNAME: 'release-42' }).target, {
+      url: ENV_URL,
+      applicationName: 'release-42',
+      origin: 'DATABASE_URL from the environment',
+    });
   });
 });
 
@@ -133,7 +156,7 @@ describe('resolveDatabase: embedded refused where a deploy runs', () => {
 
   test('in CI a configured database is used as usual', () => {
     assert.equal(resolve({ CI: 'true', NODE_ENV: 'production', DATABASE_URL: ENV_URL }).source, 'DATABASE_URL');
-    assert.equal(resolve({ CI: 'true', PGHOST: 'localhost' }).source, 'PGHOST');
+    assert.equal(resolve({ CI: 'true', PGHOST: 'localhost' }).source, 'PG variables');
   });
 });
 

@@ -1,10 +1,10 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import { dryRunOption, type App, type GlobalArgs } from '../app.js';
+import { dryRunOption, numberOption, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
 const options = {
-  steps: { type: 'number', describe: 'how many migrations to revert (default 1)', conflicts: ['to', 'all'] },
-  to: { type: 'number', describe: 'revert every applied version above this one (0: all)', conflicts: 'all' },
+  steps: { ...numberOption('steps', 'steps', 'how many migrations to revert (default 1)'), conflicts: ['to', 'all'] },
+  to: { ...numberOption('to', 'version', 'revert every applied version above this one (0: all)'), conflicts: 'all' },
   all: { type: 'boolean', describe: 'revert every applied migration' },
   ...dryRunOption,
 } as const;
