@@ -352,13 +352,14 @@ export function describeTarget(settings: ConnectionSettings): string {
 }
 
 /** The one line a command logs when it has connected: which database, how it is secured, and who chose it. */
-export function connectedTarget(settings: ConnectionSettings, info: SessionInfo): { message: string; fields: { target: string; sslmode: string; tls: boolean; source: string } } {
+export function connectedTarget(settings: ConnectionSettings, info: SessionInfo): { message: string; fields: { target: string; sslmode: string | null; tls: boolean; source: string } } {
   const endpoint = resolveEndpoint(settings);
   const target = describeEndpoint(endpoint);
-  const sslmode = isSocket(endpoint.host) ? 'disable (Unix socket)' : (endpoint.sslmode ?? 'disable (default)');
+  const sslmode = endpoint.sslmode ?? null;
+  const configured = isSocket(endpoint.host) ? 'a Unix socket' : sslmode === null ? 'sslmode not set' : `sslmode=${sslmode}`;
   const source = settings.origin ?? 'the program';
   return {
-    message: `connected to ${target} (sslmode=${sslmode}, ${info.tls ? 'TLS negotiated' : 'no TLS'}), chosen by ${source}`,
+    message: `connected to ${target} (${configured}, ${info.tls ? 'TLS negotiated' : 'no TLS'}), chosen by ${source}`,
     fields: { target, sslmode, tls: info.tls, source },
   };
 }
