@@ -71,17 +71,10 @@ function defaultHost(port: number): string {
   return ['/var/run/postgresql', '/tmp'].find((dir) => existsSync(`${dir}/.s.PGSQL.${port}`)) ?? 'localhost';
 }
 
-interface UrlFields {
-  readonly host?: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
-  readonly database?: string;
-  readonly sslmode?: SslMode;
-  readonly sslrootcert?: string;
-  readonly connectTimeoutSeconds?: number;
+/** What a URL says, in the settings' own terms; its query parameters that are not libpq's go to the server. */
+type UrlFields = Pick<ConnectionSettings, 'host' | 'port' | 'user' | 'password' | 'database' | 'sslmode' | 'sslrootcert' | 'connectTimeoutSeconds'> & {
   readonly parameters: Record<string, string>;
-}
+};
 
 function urlFields(href: string): UrlFields {
   const url = parseConnectionUrl(href);
