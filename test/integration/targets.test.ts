@@ -188,7 +188,7 @@ for (const noTransaction of [false, true]) {
     const took = Date.now() - terminated;
     assert.equal(result.status, 5, result.stderr);
     assert.equal(errorLine(result.stderr)['code'], 'CONNECTION_LOST');
-    // Before the fix the run ended 5 s after the termination; the bound leaves room for a loaded machine.
-    assert.ok(took < 3000, `exit came ${took} ms after the backend was terminated`);
+    // Before the fix the run ended over 5 s after the termination; the bound leaves room for a loaded machine.
+    assert.ok(took < 4000, `exit came ${took} ms after the backend was terminated`);
   });
 }
