@@ -76,7 +76,7 @@ export function resolveDatabase(
   cwd: string,
   flags: ConnectionFlags = {},
 ): DatabaseChoice {
-  const merged: MergedEnvironment = 'fromDotenv' in environment ? (environment as MergedEnvironment) : { env: environment as Environment, fromDotenv: new Set(), ignored: [], targetSetBy: [] };
+  const merged: MergedEnvironment = isMerged(environment) ? environment : { env: environment, fromDotenv: new Set(), ignored: [], targetSetBy: [] };
   const { env } = merged;
   const url = nonEmpty(flag) ?? nonEmpty(env['DATABASE_URL']);
   if (url !== undefined) {
@@ -105,6 +105,10 @@ export function resolveDatabase(
     });
   }
   return { target: { embedded: { dir: join(cwd, '.pgshift') } }, source: 'embedded' };
+}
+
+function isMerged(environment: Environment | MergedEnvironment): environment is MergedEnvironment {
+  return (environment as MergedEnvironment).fromDotenv instanceof Set;
 }
 
 function originOf(merged: MergedEnvironment, names: readonly string[]): string {
