@@ -1,19 +1,25 @@
 /**
  * Where the CLI's database comes from, in SPEC order: --database, DATABASE_URL, the libpq PG* variables,
- * then the embedded server. The only module that reads the environment.
+ * then the embedded server; and how a .env file is merged into the environment. The only module that
+ * reads the environment.
  */
 import { join } from 'node:path';
 import { PgshiftError } from './core/errors.js';
 import type { DatabaseTarget } from './api.js';
-import { parseConnectionUrl, SSL_MODES, type ConnectionSettings, type SslMode } from './db/session.js';
+import { parseNumber } from './core/numbers.js';
+import { parseConnectionUrl, SSL_MODES, type SslMode } from './db/endpoint.js';
+import type { ConnectionSettings } from './db/session.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/** Variables that say which server and database: one of them in the real environment outranks all of .env's. */
+export const TARGET_VARIABLES = ['DATABASE_URL', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGSERVICE'] as const;
+const LIBPQ_TARGET = TARGET_VARIABLES.filter((name) => name !== 'DATABASE_URL');
 
 export interface DatabaseChoice {
   readonly target: DatabaseTarget;
-  /** Which rule picked it, for the log. */
-  readonly source: '--database' | 'DATABASE_URL' | 'PGHOST' | 'embedded';
+  /** Which rule picked it. */
+  readonly source: '--database' | 'DATABASE_URL' | 'PG variables' | 'embedded';
 }
 
 /** Connection options given on the command line rather than in the environment. */
@@ -22,9 +28,56 @@ export interface ConnectionFlags {
   readonly connectTimeoutSeconds?: number | undefined;
 }
 
-export function resolveDatabase(flag: string | undefined, env: Environment, cwd: string, flags: ConnectionFlags = {}): DatabaseChoice {
-  const applicationName = nonEmpty(env['PGAPPNAME']) ?? 'pgshift';
-  const common = commonSettings(env, flags, applicationName);
+/** A .env file as read: its path and its variables, kept apart from process.env. */
+export interface DotenvFile {
+  readonly path: string;
+  readonly values: Environment;
+}
+
+/** The environment pgshift goes by: the real one, plus what .env may add to it. */
+export interface MergedEnvironment {
+  readonly env: Environment;
+  /** The .env file, when one was read. */
+  readonly dotenvPath?: string;
+  /** The variables taken from it. */
+  readonly fromDotenv: ReadonlySet<string>;
+  /** Target variables of .env left unused because the real environment defines the target... */
+  readonly ignored: readonly string[];
+  /** ...with these. */
+  readonly targetSetBy: readonly string[];
+}
+
+/**
+ * A .env never overrides a variable already set. And the target is defined by one place only: when the
+ * real environment sets any target variable, .env's target variables are all ignored, so an exported
+ * PGDATABASE=prod_db is never combined with (or beaten by) a DATABASE_URL left in a local .env.
+ */
+export function mergeEnvironment(real: Environment, dotenv: DotenvFile | undefined): MergedEnvironment {
+  const env: Record<string, string | undefined> = { ...real };
+  const fromDotenv = new Set<string>();
+  const ignored: string[] = [];
+  const targetSetBy = TARGET_VARIABLES.filter((name) => nonEmpty(real[name]) !== undefined);
+  const realTarget = targetSetBy.length > 0;
+  for (const [name, value] of Object.entries(dotenv?.values ?? {})) {
+    if (real[name] !== undefined) continue;
+    if (realTarget && (TARGET_VARIABLES as readonly string[]).includes(name)) {
+      ignored.push(name);
+      continue;
+    }
+    env[name] = value;
+    fromDotenv.add(name);
+  }
+  return { env, fromDotenv, ignored, targetSetBy, ...(dotenv === undefined ? {} : { dotenvPath: dotenv.path }) };
+}
+
+export function resolveDatabase(
+  flag: string | undefined,
+  environment: Environment | MergedEnvironment,
+  cwd: string,
+  flags: ConnectionFlags = {},
+): DatabaseChoice {
+  const merged: MergedEnvironment = isMerged(environment) ? environment : { env: environment, fromDotenv: new Set(), ignored: [], targetSetBy: [] };
+  const { env } = merged;
   const url = nonEmpty(flag) ?? nonEmpty(env['DATABASE_URL']);
   if (url !== undefined) {
     const source = nonEmpty(flag) === undefined ? 'DATABASE_URL' : '--database';
@@ -33,13 +86,17 @@ export function resolveDatabase(flag: string | undefined, env: Environment, cwd:
         hint: 'for example postgres://app:secret@localhost:5432/app',
       });
     }
+    parseConnectionUrl(url);
+    const origin = source === '--database' ? source : `DATABASE_URL from ${originOf(merged, ['DATABASE_URL'])}`;
     // As libpq does, PGPASSWORD serves a URL that has no password of its own.
-    const password = parseConnectionUrl(url).password === '' ? nonEmpty(env['PGPASSWORD']) : undefined;
-    return { target: { url, ...common, ...(password === undefined ? {} : { password }) }, source };
+    const password = nonEmpty(env['PGPASSWORD']);
+    const settings = commonSettings(env, flags, origin);
+    return { target: { url, ...settings, ...(password === undefined ? {} : { password }) }, source };
   }
-  const host = nonEmpty(env['PGHOST']);
-  if (host !== undefined) {
-    return { target: { ...libpqSettings(host, env), ...common }, source: 'PGHOST' };
+  const defined = LIBPQ_TARGET.filter((name) => nonEmpty(env[name]) !== undefined);
+  if (defined.length > 0) {
+    const origin = `${defined.join(', ')} from ${originOf(merged, defined)}`;
+    return { target: { ...libpqSettings(env), ...commonSettings(env, flags, origin) }, source: 'PG variables' };
   }
   const refusedBy = truthy(env['CI']) ? 'CI is set' : env['NODE_ENV'] === 'production' ? 'NODE_ENV=production' : undefined;
   if (refusedBy) {
@@ -50,20 +107,27 @@ export function resolveDatabase(flag: string | undefined, env: Environment, cwd:
   return { target: { embedded: { dir: join(cwd, '.pgshift') } }, source: 'embedded' };
 }
 
-/** What applies to a URL and to PGHOST alike; a URL's own sslmode and sslrootcert win over these. */
-function commonSettings(env: Environment, flags: ConnectionFlags, applicationName: string): ConnectionSettings {
+function isMerged(environment: Environment | MergedEnvironment): environment is MergedEnvironment {
+  return (environment as MergedEnvironment).fromDotenv instanceof Set;
+}
+
+function originOf(merged: MergedEnvironment, names: readonly string[]): string {
+  return names.some((name) => merged.fromDotenv.has(name)) ? (merged.dotenvPath ?? '.env') : 'the environment';
+}
+
+/** What applies to a URL and to the PG variables alike; a URL's own sslmode and sslrootcert win over these. */
+function commonSettings(env: Environment, flags: ConnectionFlags, origin: string): ConnectionSettings {
   const sslmode = nonEmpty(env['PGSSLMODE']);
   if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
     throw new PgshiftError('CONFIG_INVALID', `PGSSLMODE=${sslmode} is not one of ${SSL_MODES.join(', ')}`);
   }
-  const timeout = flags.connectTimeoutSeconds ?? (nonEmpty(env['PGCONNECT_TIMEOUT']) === undefined ? undefined : Number(env['PGCONNECT_TIMEOUT']));
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new PgshiftError('CONFIG_INVALID', `connect timeout ${String(timeout)} is not a positive number of seconds`);
-  }
+  const fromEnv = nonEmpty(env['PGCONNECT_TIMEOUT']);
+  const timeout = flags.connectTimeoutSeconds ?? (fromEnv === undefined ? undefined : parseNumber('PGCONNECT_TIMEOUT', fromEnv, 'positive-seconds'));
   const passwordCommand = nonEmpty(flags.passwordCommand) ?? nonEmpty(env['PGSHIFT_PASSWORD_COMMAND']);
   const rootCert = nonEmpty(env['PGSSLROOTCERT']);
   return {
-    applicationName,
+    applicationName: nonEmpty(env['PGAPPNAME']) ?? 'pgshift',
+    origin,
     ...(sslmode === undefined ? {} : { sslmode: sslmode as SslMode }),
     ...(rootCert === undefined ? {} : { sslrootcert: rootCert }),
     ...(passwordCommand === undefined ? {} : { passwordCommand }),
@@ -71,7 +135,14 @@ function commonSettings(env: Environment, flags: ConnectionFlags, applicationNam
   };
 }
 
-function libpqSettings(host: string, env: Environment): ConnectionSettings {
+/** The libpq variables; what they leave out takes libpq's defaults when connecting (socket or localhost, 5432, the OS user). */
+function libpqSettings(env: Environment): ConnectionSettings {
+  const service = nonEmpty(env['PGSERVICE']);
+  if (service !== undefined) {
+    throw new PgshiftError('CONFIG_INVALID', `PGSERVICE=${service} is set, and pgshift does not read connection service files`, {
+      hint: 'unset PGSERVICE and give the service\'s settings as DATABASE_URL (or PGHOST, PGPORT, PGDATABASE, PGUSER)',
+    });
+  }
   const port = nonEmpty(env['PGPORT']);
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     throw new PgshiftError('CONFIG_INVALID', `PGPORT=${port} is not a port number`);
@@ -79,7 +150,8 @@ function libpqSettings(host: string, env: Environment): ConnectionSettings {
   const optional = <K extends keyof ConnectionSettings>(key: K, value: ConnectionSettings[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
   return {
-    host,
+    ...optional('host', nonEmpty(env['PGHOST'])),
+    ...optional('hostaddr', nonEmpty(env['PGHOSTADDR'])),
     ...optional('port', port === undefined ? undefined : Number(port)),
     ...optional('user', nonEmpty(env['PGUSER'])),
     ...optional('password', env['PGPASSWORD']),

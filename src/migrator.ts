@@ -12,7 +12,8 @@ import type {
 import { buildCatalog, type Catalog } from './core/catalog.js';
 import { failValidation, isPgshiftError, PgshiftError } from './core/errors.js';
 import { silentLogger } from './core/logger.js';
-import { DURATION, DURATION_HINT } from './core/directives.js';
+import { durationProblem } from './core/directives.js';
+import { checkNumber } from './core/numbers.js';
 import { scaffold } from './core/scaffold.js';
 import { quoteIdentifier } from './core/sql-quote.js';
 import { analyzeScript } from './core/script-checks.js';
@@ -26,7 +27,7 @@ import { checkLedgerName, DEFAULT_TABLE, PROVENANCE_SETTINGS, readLedger, resolv
 import { acquireLock, lockHolder, lockKey, lockSql, releaseLock } from './db/lock.js';
 import { readProgress } from './db/progress.js';
 import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerSetup, type Timeouts } from './db/scripts.js';
-import { openSession, type ConnectionSettings, type Session } from './db/session.js';
+import { connectedTarget, openSession, type ConnectionSettings, type Session } from './db/session.js';
 import { gitCommit } from './io/git.js';
 import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './io/loader.js';
 import { PGSHIFT_VERSION } from './version.js';
@@ -43,10 +44,13 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     migrationsDir: options.migrationsDir ?? 'migrations',
     rollbacksDir: options.rollbacksDir ?? 'rollbacks',
   };
+  checkNumber('lockWaitSeconds', options.lockWaitSeconds, 'seconds');
+  checkNumber('connectWaitSeconds', options.connectWaitSeconds, 'seconds');
+  checkNumber('lockRetries', options.lockRetries, 'count');
   const lockWaitMs = (options.lockWaitSeconds ?? 60) * 1000;
   const defaults: Timeouts = {
-    lockTimeout: duration('lock timeout', options.lockTimeout ?? '10s'),
-    ...(options.statementTimeout === undefined ? {} : { statementTimeout: duration('statement timeout', options.statementTimeout) }),
+    lockTimeout: duration('--lock-timeout', options.lockTimeout ?? '10s'),
+    ...(options.statementTimeout === undefined ? {} : { statementTimeout: duration('--statement-timeout', options.statementTimeout) }),
   };
   const retry: RetryPolicy = { retries: options.lockRetries ?? 3, firstDelayMs: options.lockRetryDelayMs ?? 1000 };
   const target = options.database ?? { embedded: { dir: join(cwd, '.pgshift') } };
@@ -72,7 +76,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     let stopServer = async (): Promise<void> => undefined;
     if ('embedded' in target) {
       const server = await startEmbedded(target.embedded, logger);
-      settings = server.settings;
+      settings = { ...server.settings, origin: 'no configuration: the embedded server' };
       stopServer = () => server.stop();
     } else {
       settings = target;
@@ -80,12 +84,18 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     try {
       if (signal?.aborted) throw interrupted();
       const session = await openSession(settings, logger, { waitSeconds: options.connectWaitSeconds ?? 0, signal, parameters });
+      const connected = connectedTarget(settings, session.info);
+      logger.info(connected.message, connected.fields);
       try {
         const table = resolveLedgerTable(options.table ?? DEFAULT_TABLE, options.schema ?? session.info.currentSchema);
         if (writes && options.schema !== undefined && session.info.currentSchema === null) {
           await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(options.schema)}`);
         }
         return await work(session, table, settings);
+      } catch (error) {
+        // Whatever failed from here on failed in this database: the message says which one.
+        if (isPgshiftError(error)) error.target ??= connected.fields.target;
+        throw error;
       } finally {
         await session.close().catch(() => undefined);
       }
@@ -417,12 +427,9 @@ async function readHistory(session: Session, table: LedgerTable): Promise<{ ledg
   return { ledger, rows: { ledger: ledger.exists ? ledger.rows : [], progress } };
 }
 
-function duration(what: string, value: string): string {
-  if (!DURATION.test(value)) {
-    throw new PgshiftError('USAGE', `${what} ${JSON.stringify(value)} is not a duration`, {
-      hint: DURATION_HINT,
-    });
-  }
+function duration(flag: string, value: string): string {
+  const wrong = durationProblem(flag, value);
+  if (wrong) throw new PgshiftError('USAGE', wrong.message, { hint: wrong.hint });
   return value;
 }
 

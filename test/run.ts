@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src/core/logger.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
-import { redactUrl } from '../src/db/session.js';
+import { redactUrl } from '../src/db/endpoint.js';
 import { databaseUrl } from './support/urls.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

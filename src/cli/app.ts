@@ -1,24 +1,33 @@
 import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
+import { parseNumber, type NumberKind } from '../core/numbers.js';
 import { LOG_LEVELS } from '../log.js';
 import type { Migrator } from '../api.js';
+
+/**
+ * A numeric flag read as the text typed, so that its check (before connecting) can echo it: yargs' own
+ * number type would round 99999999999999999999 and turn -x into NaN.
+ */
+export function numberOption(flag: string, kind: NumberKind, describe: string) {
+  return { type: 'string', describe, coerce: (raw: unknown): number => parseNumber(`--${flag}`, raw, kind) } as const;
+}
 
 /** Options every command takes; they may stand before or after the command. */
 export const globalOptions = {
   database: { type: 'string', describe: 'postgres:// URL (default: DATABASE_URL, then PGHOST..., then the embedded server)' },
   'password-command': { type: 'string', describe: 'run this for each connection and use its output as the password (default: PGSHIFT_PASSWORD_COMMAND)' },
-  wait: { type: 'number', describe: 'keep trying to connect for up to this many seconds while the server is not up (default: PGSHIFT_WAIT, else 0)' },
-  'connect-timeout': { type: 'number', describe: 'seconds for each connection attempt (default: PGCONNECT_TIMEOUT, else 30)' },
+  wait: numberOption('wait', 'seconds', 'keep trying to connect for up to this many seconds while the server is not up (default: PGSHIFT_WAIT, else 0)'),
+  'connect-timeout': numberOption('connect-timeout', 'positive-seconds', 'seconds for each connection attempt (default: PGCONNECT_TIMEOUT, else 30)'),
   schema: { type: 'string', describe: 'schema to run migrations in (search_path; created by up if missing)' },
   table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: 'schema_migrations' },
   'migrations-dir': { type: 'string', default: 'migrations', describe: 'folder of NNN_name.sql migrations' },
   'rollbacks-dir': { type: 'string', default: 'rollbacks', describe: 'folder of NNN_name.sql rollbacks' },
-  'lock-wait': { type: 'number', default: 60, describe: "seconds to wait for another run's migration lock" },
-  'lock-timeout': { type: 'string', default: '10s', describe: 'lock_timeout for migration statements (0: none); a file may set its own' },
-  'statement-timeout': { type: 'string', describe: "statement_timeout for migration statements (default: the server's)" },
-  'lock-retries': { type: 'number', default: 3, describe: 'times a migration stopped by its lock timeout is tried again' },
+  'lock-wait': { ...numberOption('lock-wait', 'seconds', "seconds to wait for another run's migration lock"), default: 60 },
+  'lock-timeout': { type: 'string', default: '10s', describe: 'lock_timeout for migration statements, with a unit: 500ms, 10s, 2min (0: none); a file may set its own' },
+  'statement-timeout': { type: 'string', describe: "statement_timeout for migration statements, with a unit: 30s, 5min (default: the server's)" },
+  'lock-retries': { ...numberOption('lock-retries', 'count', 'times a migration stopped by its lock timeout is tried again'), default: 3 },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'pino log level (default: PGSHIFT_LOG_LEVEL or info)' },
-  'env-file': { type: 'string', describe: 'load this file instead of ./.env' },
+  dotenv: { type: 'string', describe: 'read this file instead of ./.env (default: PGSHIFT_ENV_FILE)' },
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
 } as const satisfies Record<string, Options>;
 

@@ -3,11 +3,14 @@
  * The pgshift command. Parses arguments, loads .env, builds the migrator, turns errors into exit statuses.
  * The only module that imports yargs and dotenv, and the only one that exits the process.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import dotenv from 'dotenv';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { resolveDatabase } from '../config.js';
+import { mergeEnvironment, resolveDatabase, type DotenvFile, type MergedEnvironment } from '../config.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import { parseNumber } from '../core/numbers.js';
 import type { Logger } from '../core/logger.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { createMigrator } from '../migrator.js';
@@ -45,24 +48,22 @@ export async function main(args: readonly string[]): Promise<number> {
     write: (text) => void process.stdout.write(text),
     setExitStatus: (status) => void (exitStatus = status),
     async open(argv: GlobalArgs, needs = { database: true }) {
-      loadEnvFile(argv['env-file']);
-      const level = (argv['log-level'] ?? process.env['PGSHIFT_LOG_LEVEL'] ?? 'info') as LogLevel;
+      const environment = mergeEnvironment(process.env, readDotenv(argv.dotenv));
+      const { env } = environment;
+      const level = (argv['log-level'] ?? env['PGSHIFT_LOG_LEVEL'] ?? 'info') as LogLevel;
       if (!LOG_LEVELS.includes(level)) {
         throw new PgshiftError('USAGE', `log level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
       }
       logger = await createLogger({ level, pretty });
+      warnIgnored(logger, environment);
       const cwd = process.cwd();
       const choice = needs.database
-        ? resolveDatabase(argv.database, process.env, cwd, {
+        ? resolveDatabase(argv.database, environment, cwd, {
             passwordCommand: argv['password-command'],
             connectTimeoutSeconds: argv['connect-timeout'],
           })
         : undefined;
-      const wait = argv.wait ?? (process.env['PGSHIFT_WAIT'] ? Number(process.env['PGSHIFT_WAIT']) : undefined);
-      if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) {
-        throw new PgshiftError('USAGE', `--wait ${String(wait)} is not a number of seconds`);
-      }
-      if (choice) logger.debug('database chosen', { source: choice.source });
+      const wait = argv.wait ?? (env['PGSHIFT_WAIT'] ? parseNumber('PGSHIFT_WAIT', env['PGSHIFT_WAIT'], 'seconds') : undefined);
       const migrator = createMigrator({
         ...(choice ? { database: choice.target } : {}),
         cwd,
@@ -115,7 +116,10 @@ function buildParser(app: App, args: readonly string[]) {
     .strictOptions()
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new PgshiftError('USAGE', message, { hint: 'pgshift --help lists commands and options' });
+      // yargs rewraps what an option's check (coerce) throws in its own YError: still a usage error.
+      const usage = error?.name === 'YError' ? error.message : error === undefined ? message : undefined;
+      if (usage === undefined) throw error;
+      throw new PgshiftError('USAGE', usage, { hint: 'pgshift --help lists commands and options' });
     })
     .version(PGSHIFT_VERSION)
     .help()
@@ -123,12 +127,31 @@ function buildParser(app: App, args: readonly string[]) {
   return groupHelp(parser, [], ALL_GROUPS, false);
 }
 
-/** A .env never overrides variables already set: the deploy environment always wins over a stray file. */
-function loadEnvFile(path: string | undefined): void {
-  const result = dotenv.config({ path: path ?? '.env', quiet: true });
-  if (path !== undefined && result.error) {
-    throw new PgshiftError('USAGE', `cannot read --env-file ${path}: ${result.error.message}`);
+/**
+ * The .env file's variables, read into a map of their own: process.env is never changed, so the driver
+ * cannot pick a variable up behind pgshift's back. Only a missing default ./.env is not an error.
+ */
+function readDotenv(flag: string | undefined): DotenvFile | undefined {
+  const given = flag ?? (process.env['PGSHIFT_ENV_FILE'] || undefined);
+  const path = resolve(given ?? '.env');
+  try {
+    return { path, values: dotenv.parse(readFileSync(path)) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (given === undefined && code === 'ENOENT') return undefined;
+    const named = given === undefined ? '.env' : flag === undefined ? 'PGSHIFT_ENV_FILE' : '--dotenv';
+    throw new PgshiftError('USAGE', `cannot read the ${named} file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, {
+      hint: 'point --dotenv (or PGSHIFT_ENV_FILE) at a readable file of NAME=value lines',
+    });
   }
+}
+
+function warnIgnored(logger: Logger, environment: MergedEnvironment): void {
+  if (environment.ignored.length === 0) return;
+  logger.warn(
+    `ignored ${environment.ignored.join(', ')} from ${environment.dotenvPath ?? '.env'}: the environment already chooses the database (${environment.targetSetBy.join(', ')}), and .env never overrides it`,
+    { ignored: environment.ignored, file: environment.dotenvPath },
+  );
 }
 
 function report(error: unknown, logger: Logger | undefined): number {

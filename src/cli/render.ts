@@ -124,6 +124,7 @@ export function errorText(error: PgshiftError): string {
   if (error.problems.length > 1) {
     for (const problem of error.problems) lines.push(`  - ${problem.message}`, `    hint: ${problem.hint}`);
   }
+  if (error.target) lines.push(`  database: ${error.target}`);
   if (error.hint) lines.push(`  hint: ${error.hint}`);
   return `${lines.join('\n')}\n`;
 }
@@ -134,6 +135,7 @@ export function errorFields(error: PgshiftError, exitStatus: number): Record<str
     code: error.code,
     exitStatus,
     ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.target ? { target: error.target } : {}),
     ...(error.sql ? { sql: error.sql } : {}),
     ...(error.problems.length > 0 ? { problems: error.problems } : {}),
   };

@@ -3,6 +3,7 @@
  * error, not a comment, so that a typo (`no-transation`) cannot silently change how a file runs.
  */
 import type { Problem } from './errors.js';
+import { lineColumnAt } from './position.js';
 import type { SqlFile } from './types.js';
 
 export interface Directives {
@@ -16,15 +17,33 @@ export interface Directives {
 export const DEFAULT_DIRECTIVES: Directives = { transaction: true };
 
 const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$|^\s*pgshift:(allow)\b/;
-/** PostgreSQL's units for time settings; a bare number is milliseconds. */
-export const DURATION = /^\d+(?:us|ms|s|min|h|d)?$/;
-export const DURATION_HINT = 'write a number with an optional unit: 0 (no limit), 500ms, 10s, 2min, 1h';
+/**
+ * A duration in PostgreSQL's units for time settings. A bare number would be read in the setting's own
+ * unit, milliseconds, while pgshift's other flags count seconds: so a unit is required, and only 0 (no
+ * limit) stands alone.
+ */
+const DURATION = /^(?:0|\d+(?:us|ms|s|min|h|d))$/;
+const DURATION_HINT = 'write a number with a unit: 500ms, 10s, 2min, 1h (units: us, ms, s, min, h, d), or 0 for no limit';
+
+/** Why `value` (given as `name`) is not a duration, or undefined when it is one. */
+export function durationProblem(name: string, value: string): { code: 'DURATION_UNIT' | 'BAD_DIRECTIVE'; message: string; hint: string } | undefined {
+  if (DURATION.test(value)) return undefined;
+  if (/^\d+$/.test(value)) {
+    return {
+      code: 'DURATION_UNIT',
+      message: `${name}${name.startsWith('--') ? ' ' : '='}${value} has no unit`,
+      hint: `write ${value}s for seconds or ${value}ms for milliseconds (0: no limit); a bare number would be milliseconds`,
+    };
+  }
+  return { code: 'BAD_DIRECTIVE', message: `${name}${name.startsWith('--') ? ' ' : '='}${value} is not a duration`, hint: DURATION_HINT };
+}
 
 export function parseDirectives(file: SqlFile, leadingComments: readonly string[]): { directives: Directives; problems: Problem[] } {
   const problems: Problem[] = [];
   const found: { transaction: boolean; lockTimeout?: string; statementTimeout?: string } = { transaction: true };
-  const problem = (message: string, hint: string): void => {
-    problems.push({ code: 'BAD_DIRECTIVE', file: file.path, version: file.version, message: `${file.path}: ${message}`, hint });
+  const problem = (line: string, message: string, hint: string, code: Problem['code'] = 'BAD_DIRECTIVE'): void => {
+    const at = lineColumnAt(file.text, Math.max(0, file.text.indexOf(line.trim())));
+    problems.push({ code, file: file.path, version: file.version, line: at.line, message: `${file.path}:${at.line}:${at.column}: ${message}`, hint });
   };
   for (const line of leadingComments.flatMap((comment) => comment.split('\n'))) {
     if (!/^\s*pgshift:/.test(line)) continue;
@@ -35,14 +54,16 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
     } else if (name === 'no-transaction' && value === undefined) {
       found.transaction = false;
     } else if ((name === 'lock-timeout' || name === 'statement-timeout') && value !== undefined) {
-      if (!DURATION.test(value)) {
-        problem(`pgshift:${name}=${value} is not a duration`, DURATION_HINT);
+      const wrong = durationProblem(`pgshift:${name}`, value);
+      if (wrong) {
+        problem(line, wrong.message, wrong.hint, wrong.code);
         continue;
       }
       if (name === 'lock-timeout') found.lockTimeout = value;
       else found.statementTimeout = value;
     } else {
       problem(
+        line,
         `unknown directive "${line.trim()}"`,
         'the directives are pgshift:no-transaction, pgshift:lock-timeout=DURATION and pgshift:statement-timeout=DURATION',
       );

@@ -18,6 +18,8 @@ export type ProblemCode =
   | 'NEEDS_NO_TRANSACTION'
   | 'UNTERMINATED'
   | 'BAD_DIRECTIVE'
+  /** A duration directive without a unit: held against pending files only (an applied one ran as it was). */
+  | 'DURATION_UNIT'
   | 'PARTIAL_CHANGED'
   | 'SYNTAX_ERROR'
   | 'LINT_SKIPPED'
@@ -84,6 +86,8 @@ export class PgshiftError extends Error {
   readonly hint: string | undefined;
   readonly problems: readonly Problem[];
   readonly sql: SqlFailure | undefined;
+  /** The database the failure happened in (user@host:port/database), added once a connection was made. */
+  target: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: PgshiftErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -92,6 +96,7 @@ export class PgshiftError extends Error {
     this.hint = options.hint;
     this.problems = options.problems ?? [];
     this.sql = options.sql;
+    this.target = undefined;
   }
 }
 

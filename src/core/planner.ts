@@ -5,6 +5,7 @@
 import type { Catalog } from './catalog.js';
 import { failValidation, PgshiftError, type Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
+import { checkNumber } from './numbers.js';
 import { analyzeScript, statementHash, type ScriptAnalysis } from './script-checks.js';
 import type { LedgerRow, ProgressRow, SqlFile, StatusEntry } from './types.js';
 
@@ -105,12 +106,15 @@ export function ledgerProblems(
 /** Everything `validate` reports: ledger problems plus script problems in every file. */
 export function validationProblems(catalog: Catalog, history: History): Problem[] {
   const partial = new Map(history.progress.map((row) => [row.version, row]));
+  const applied = new Set(history.ledger.map((row) => row.version));
   return [
     ...ledgerProblems(catalog, history),
     ...catalog.migrations.flatMap((file) => {
       const analysis = analyzeScript(file);
       const progress = partial.get(file.version);
-      return [...analysis.problems, ...(progress ? resumeProblems(file, analysis, progress) : [])];
+      // An applied file ran as it was and never runs again: only pending files need units on their durations.
+      const held = applied.has(file.version) ? analysis.problems.filter((problem) => problem.code !== 'DURATION_UNIT') : analysis.problems;
+      return [...held, ...(progress ? resumeProblems(file, analysis, progress) : [])];
     }),
     ...[...catalog.rollbacks.values()].flatMap((file) => analyzeScript(file).problems),
   ];
@@ -190,18 +194,10 @@ function resumeProblems(file: SqlFile, analysis: ScriptAnalysis, progress: Progr
 }
 
 
-/**
- * Numbers given on the command line, checked before anything connects: yargs turns `--steps abc` into NaN,
- * which must be refused as what it was, not reported as "NaN" after a round trip to the server.
- */
+/** Numbers a program passed, checked before anything connects (the CLI checks the text as typed earlier). */
 export function checkNumbers(options: { readonly steps?: number | undefined; readonly to?: number | undefined }): void {
-  const check = (flag: string, value: number | undefined, least: number): void => {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= least)) {
-      throw new PgshiftError('USAGE', `--${flag} ${Number.isNaN(value) ? 'is not a number' : String(value)}: expected a whole number of ${least} or more`);
-    }
-  };
-  check('steps', options.steps, 1);
-  check('to', options.to, 0);
+  checkNumber('--steps', options.steps, 'steps');
+  checkNumber('--to', options.to, 'version');
 }
 
 export function planDown(catalog: Catalog, history: History, options: DownOptions = {}): DownStep[] {

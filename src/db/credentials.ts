@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { checkServerIdentity as checkIdentity, type PeerCertificate } from 'node:tls';
 import pgPass from 'pgpass';
 import { PgshiftError } from '../core/errors.js';
-import type { SslMode } from './session.js';
+import type { SslMode } from './endpoint.js';
 
 /** Runs the command with a shell, as libpq users expect of such settings; its trimmed stdout is the password. */
 export function passwordFromCommand(command: string): Promise<string> {

@@ -3,19 +3,22 @@
  * is a session lock, so every statement of a run must go through the same backend, and a connection that
  * drops must fail the run rather than be silently replaced by a new one without the lock.
  */
-import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { passwordFromCommand, passwordFromFile, tlsOption, type PasswordLookup } from './credentials.js';
+import { passwordFromCommand, passwordFromFile, tlsOption } from './credentials.js';
+import { describeEndpoint, isSocket, parseConnectionUrl, resolveEndpoint, type Endpoint, type SslMode } from './endpoint.js';
 
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-
-/** Where to connect. A URL wins over the separate fields, which fill in what it leaves out. */
+/**
+ * Where to connect. A URL wins over the separate fields, which fill in what it leaves out; what neither
+ * gives takes libpq's default (never the driver's own reading of process.env).
+ */
 export interface ConnectionSettings {
   readonly url?: string;
   readonly host?: string;
+  /** libpq's hostaddr: the address to connect to, while `host` stays the name TLS and .pgpass use. */
+  readonly hostaddr?: string;
   readonly port?: number;
   readonly user?: string;
   readonly password?: string;
@@ -23,10 +26,12 @@ export interface ConnectionSettings {
   readonly sslmode?: SslMode;
   /** The CA certificate (PEM file) that verify-ca and verify-full check the server's certificate against. */
   readonly sslrootcert?: string;
-  /** Run for every new connection when no password is given; its trimmed stdout is the password. */
+  /** Run for every new connection; its trimmed stdout is the password, which beats any other. */
   readonly passwordCommand?: string;
   readonly applicationName?: string;
   readonly connectTimeoutSeconds?: number;
+  /** Where these settings came from (`--database`, `DATABASE_URL from .env`...), named with the target. */
+  readonly origin?: string;
 }
 
 export interface OpenOptions {
@@ -66,6 +71,8 @@ export interface SessionInfo {
   readonly user: string;
   readonly database: string;
   readonly serverVersion: string;
+  /** Whether the connection is encrypted (pg_stat_ssl). */
+  readonly tls: boolean;
 }
 
 export interface Column {
@@ -146,30 +153,34 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
   let lost = false;
   let closing = false;
   let rollingBack = false;
-  const url = settings.url === undefined ? undefined : splitUrl(settings.url);
-  const sslmode = url?.sslmode ?? settings.sslmode;
-  const sslrootcert = url?.sslrootcert ?? settings.sslrootcert;
-  const options: postgres.Options<Record<string, postgres.PostgresType>> = {
+  const endpoint = resolveEndpoint(settings);
+  const password = await passwordOf(settings, endpoint);
+  const socket = isSocket(endpoint.host);
+  const sslmode = socket ? undefined : endpoint.sslmode;
+  const sql = postgres({
     max: 1,
     max_lifetime: null,
+    idle_timeout: 0,
     fetch_types: false,
     prepare: false,
-    connection: { application_name: settings.applicationName ?? 'pgshift', ...parameters },
+    // Every field the driver would otherwise take from process.env is given, so none leaks in.
+    host: endpoint.host,
+    ...(socket ? { path: `${endpoint.host}/.s.PGSQL.${endpoint.port}` } : {}),
+    port: endpoint.port,
+    user: endpoint.user,
+    database: endpoint.database,
+    password: () => password ?? '',
+    ssl: sslmode === undefined ? false : (tlsOption(sslmode, endpoint.sslrootcert, endpoint.hostName) as boolean | object),
+    connect_timeout: endpoint.connectTimeoutSeconds ?? 30,
+    keep_alive: 60,
+    connection: { application_name: settings.applicationName ?? 'pgshift', ...endpoint.parameters, ...parameters },
     onnotice: (notice) => {
       if (!(rollingBack && notice['code'] === '25P01')) logNotice(logger, notice);
     },
     onclose: () => {
       if (!closing) lost = true;
     },
-    ...(settings.host === undefined ? {} : { host: settings.host }),
-    ...(settings.port === undefined ? {} : { port: settings.port }),
-    ...(settings.user === undefined ? {} : { user: settings.user }),
-    ...(settings.database === undefined ? {} : { database: settings.database }),
-    ...(sslmode === undefined ? {} : { ssl: tlsOption(sslmode, sslrootcert, url?.lookup.host ?? settings.host ?? 'localhost') as boolean | object }),
-    ...(settings.connectTimeoutSeconds === undefined ? {} : { connect_timeout: settings.connectTimeoutSeconds }),
-    ...(await passwordOption(settings, url)),
-  };
-  const sql = url === undefined ? postgres(options) : postgres(url.href, options);
+  });
 
   let reserved: postgres.ReservedSql;
   let info: SessionInfo;
@@ -178,7 +189,8 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
     // on a not-yet-open connection when fetch_types is off. With max 1 the reserved one is this same backend.
     const [row] = await sql.unsafe<Array<Record<string, unknown>>>(
       `SELECT pg_backend_pid() AS pid, current_schema() AS schema, current_user AS "user",
-              current_database() AS database, current_setting('server_version') AS version`,
+              current_database() AS database, current_setting('server_version') AS version,
+              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls`,
     );
     reserved = await sql.reserve();
     info = {
@@ -187,12 +199,13 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
       user: String(row?.['user']),
       database: String(row?.['database']),
       serverVersion: String(row?.['version']),
+      tls: row?.['tls'] === true,
     };
   } catch (error) {
     closing = true;
     await sql.end({ timeout: 0 }).catch(() => undefined);
     if (isPgshiftError(error)) throw error;
-    throw connectionFailure(error, settings, sslmode);
+    throw connectionFailure(error, endpoint);
   }
 
   let running: { cancel(): void } | undefined;
@@ -244,6 +257,8 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
       }
     },
     async rollback() {
+      // On a closed connection the driver would write to a socket that is gone; the server rolled back already.
+      if (lost) return;
       rollingBack = true;
       try {
         await reserved.unsafe('ROLLBACK');
@@ -259,53 +274,22 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
     async close() {
       closing = true;
       reserved.release();
-      await sql.end({ timeout: 5 });
+      // A lost connection has nothing to finish: waiting for it would only delay the error by the timeout.
+      await sql.end({ timeout: lost ? 0 : 5 });
     },
   };
 }
 
-interface SplitUrl {
-  /** The URL without sslmode and sslrootcert, which pgshift applies itself (the server would refuse them as parameters). */
-  readonly href: string;
-  readonly sslmode?: SslMode;
-  readonly sslrootcert?: string;
-  readonly lookup: PasswordLookup;
-  readonly hasPassword: boolean;
-}
-
-function splitUrl(href: string): SplitUrl {
-  const url = parseConnectionUrl(href);
-  const sslmode = url.searchParams.get('sslmode') ?? undefined;
-  const sslrootcert = url.searchParams.get('sslrootcert') ?? undefined;
-  url.searchParams.delete('sslmode');
-  url.searchParams.delete('sslrootcert');
-  if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
-    throw new PgshiftError('CONFIG_INVALID', `sslmode=${sslmode} in the database URL is not one of ${SSL_MODES.join(', ')}`);
-  }
-  const user = decodeURIComponent(url.username) || userInfo().username;
-  return {
-    href: url.toString(),
-    ...(sslmode === undefined ? {} : { sslmode: sslmode as SslMode }),
-    ...(sslrootcert === undefined ? {} : { sslrootcert }),
-    lookup: { host: url.hostname || 'localhost', port: Number(url.port || 5432), user, database: decodeURIComponent(url.pathname.slice(1)) || user },
-    hasPassword: url.password !== '',
-  };
-}
-
-export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
-
 /**
- * A given password wins; else the password command, run now, once for this connection (a token is
- * short-lived, so it is fetched right before use); else libpq's password file.
+ * A password command wins: it was asked for explicitly, and a token in the environment or the URL may be
+ * stale. It runs now, once for this connection (a token is short-lived, so it is fetched right before use).
+ * Then a password given in the URL or PGPASSWORD, then libpq's password file.
  */
-async function passwordOption(settings: ConnectionSettings, url: SplitUrl | undefined): Promise<{ password?: string }> {
-  if (settings.password !== undefined) return { password: settings.password };
-  if (url?.hasPassword) return {};
-  if (settings.passwordCommand !== undefined) return { password: await passwordFromCommand(settings.passwordCommand) };
-  const user = settings.user ?? userInfo().username;
-  const lookup = url?.lookup ?? { host: settings.host ?? 'localhost', port: settings.port ?? 5432, user, database: settings.database ?? user };
-  const password = await passwordFromFile(lookup);
-  return password === undefined ? {} : { password };
+async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint): Promise<string | undefined> {
+  if (settings.passwordCommand !== undefined) return passwordFromCommand(settings.passwordCommand);
+  if (endpoint.password !== undefined) return endpoint.password;
+  const { hostName: host, port, user, database } = endpoint;
+  return passwordFromFile({ host, port, user, database });
 }
 
 function toServerError(error: postgres.PostgresError): ServerError {
@@ -326,8 +310,9 @@ function toServerError(error: postgres.PostgresError): ServerError {
 /** Node's codes for a server certificate that does not verify. */
 const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
 
-function connectionFailure(error: unknown, settings: ConnectionSettings, sslmode: SslMode | undefined): PgshiftError {
-  const target = describeTarget(settings);
+function connectionFailure(error: unknown, endpoint: Endpoint): PgshiftError {
+  const target = describeEndpoint(endpoint);
+  const { sslmode } = endpoint;
   if (error instanceof postgres.PostgresError) {
     const hint = /no encryption/.test(error.message)
       ? 'the server accepts this user only over TLS: set sslmode=require in the URL, or PGSSLMODE=require'
@@ -361,26 +346,22 @@ function connectionFailure(error: unknown, settings: ConnectionSettings, sslmode
   });
 }
 
-/** Host, port, database and user: everything about the target except its secret. */
+/** user@host:port/database: everything about the target except its secret. */
 export function describeTarget(settings: ConnectionSettings): string {
-  if (settings.url !== undefined) return redactUrl(settings.url);
-  const user = settings.user === undefined ? '' : `${settings.user}@`;
-  return `postgres://${user}${settings.host ?? 'localhost'}:${settings.port ?? 5432}/${settings.database ?? ''}`;
+  return describeEndpoint(resolveEndpoint(settings));
 }
 
-/** A connection URL with its password replaced, safe to print or log. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/pass|token|secret/i.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    // Up to the last @: an unencoded @ in the password must not leave part of it behind.
-    return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
-  }
+/** The one line a command logs when it has connected: which database, how it is secured, and who chose it. */
+export function connectedTarget(settings: ConnectionSettings, info: SessionInfo): { message: string; fields: { target: string; sslmode: string | null; tls: boolean; source: string } } {
+  const endpoint = resolveEndpoint(settings);
+  const target = describeEndpoint(endpoint);
+  const sslmode = endpoint.sslmode ?? null;
+  const configured = isSocket(endpoint.host) ? 'a Unix socket' : sslmode === null ? 'sslmode not set' : `sslmode=${sslmode}`;
+  const source = settings.origin ?? 'the program';
+  return {
+    message: `connected to ${target} (${configured}, ${info.tls ? 'TLS negotiated' : 'no TLS'}), chosen by ${source}`,
+    fields: { target, sslmode, tls: info.tls, source },
+  };
 }
 
 function logNotice(logger: Logger, notice: postgres.Notice): void {
@@ -390,20 +371,6 @@ function logNotice(logger: Logger, notice: postgres.Notice): void {
   if (severity === 'WARNING') logger.warn(message, fields);
   else if (severity === 'DEBUG' || severity === 'LOG') logger.debug(message, fields);
   else logger.info(message, fields);
-}
-
-/**
- * The one place a connection URL is parsed. Node's own error for a malformed URL carries the whole input,
- * password included, so it never escapes: the error says what is wrong with the password hidden.
- */
-export function parseConnectionUrl(href: string): URL {
-  try {
-    return new URL(href);
-  } catch {
-    throw new PgshiftError('CONFIG_INVALID', `the database URL is malformed: ${redactUrl(href)}`, {
-      hint: 'write it as postgres://user:password@host:5432/database (an IPv6 host in brackets: [::1]; percent-encode @ : / in the password)',
-    });
-  }
 }
 
 /** The same server and credentials, another database (for verify's scratch database). */

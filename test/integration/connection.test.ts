@@ -8,7 +8,7 @@ import { createConnection, createServer } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serverUrl } from '../support/database.js';
-import { errorLine, makeProject } from '../support/project.js';
+import { errorLine, logLines, makeProject } from '../support/project.js';
 import { PASS_PASSWORD, startTlsServer, TOKEN } from '../support/tls-server.js';
 
 const server = await startTlsServer();
@@ -22,6 +22,47 @@ test('--password-command supplies a token as the password, and the token is neve
   assert.ok(!`${run.stdout}${run.stderr}`.includes(TOKEN), 'the token appears nowhere');
   const viaEnv = await project.run(['status'], { env: { DATABASE_URL: server.url('tokenuser'), PGSHIFT_PASSWORD_COMMAND: `echo ${TOKEN}` } });
   assert.equal(viaEnv.status, 0, viaEnv.stderr);
+});
+
+test('a password command beats PGPASSWORD, a password in the URL (also ?password=) and .pgpass', async () => {
+  const stale = 'stale-token-9f2';
+  const pgpass = project.path('stale-pgpass');
+  await writeFile(pgpass, `127.0.0.1:${server.port}:*:tokenuser:${stale}\n`);
+  await chmod(pgpass, 0o600);
+  const variables = { PGHOST: '127.0.0.1', PGPORT: String(server.port), PGUSER: 'tokenuser', PGDATABASE: 'postgres' };
+  for (const env of [
+    { DATABASE_URL: server.url('tokenuser', stale) },
+    { DATABASE_URL: server.url('tokenuser', undefined, '127.0.0.1', `?password=${stale}`) },
+    { ...variables, PGPASSWORD: stale },
+    { ...variables, PGPASSFILE: pgpass },
+  ]) {
+    for (const [args, extra] of [
+      [['--password-command', `echo ${TOKEN}`], {}],
+      [[], { PGSHIFT_PASSWORD_COMMAND: `echo ${TOKEN}` }],
+    ] as const) {
+      const run = await project.run(['status', ...args], { env: { ...env, ...extra } });
+      assert.equal(run.status, 0, `${JSON.stringify(Object.keys(env))} ${args.join(' ')}: ${run.stderr}`);
+      assert.ok(!`${run.stdout}${run.stderr}`.includes(stale) && !`${run.stdout}${run.stderr}`.includes(TOKEN));
+    }
+  }
+});
+
+test('?password= in the URL logs in as libpq does, and is never shown', async () => {
+  const run = await project.run(['status', '--log-level', 'trace'], { env: { DATABASE_URL: server.url('tokenuser', undefined, '127.0.0.1', `?password=${TOKEN}`) } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(!`${run.stdout}${run.stderr}`.includes(TOKEN), 'the password appears nowhere');
+  const wrong = await project.run(['status'], { env: { DATABASE_URL: server.url('tokenuser', undefined, '127.0.0.1', '?password=wrong-zz1') } });
+  assert.equal(wrong.status, 5, wrong.stderr);
+  assert.match(String(errorLine(wrong.stderr)['msg']), /^could not connect to tokenuser@127\.0\.0\.1:\d+\/postgres: password authentication failed/);
+  assert.ok(!wrong.stderr.includes('wrong-zz1'));
+});
+
+test('the target line says whether TLS was negotiated under the configured sslmode', async () => {
+  const run = await project.run(['status', '--database', server.url('tlsonly', 'tls-pw', '127.0.0.1', '?sslmode=require')]);
+  assert.equal(run.status, 0, run.stderr);
+  const line = logLines(run.stderr).find((entry) => String(entry['msg']).startsWith('connected to '));
+  assert.deepEqual([line?.['target'], line?.['sslmode'], line?.['tls'], line?.['source']], [`tlsonly@127.0.0.1:${server.port}/postgres`, 'require', true, '--database']);
+  assert.match(String(line?.['msg']), /\(sslmode=require, TLS negotiated\), chosen by --database$/);
 });
 
 test('a wrong token fails with exit 5 without showing it', async () => {

@@ -145,7 +145,7 @@ test('a refused connection exits 5 and the password appears nowhere, even in tra
     await project.run(['status', '--log-level', 'trace'], { env: { DATABASE_URL: url } }),
   ]) {
     assert.equal(run.status, 5, run.stderr);
-    assert.match(String(errorLine(run.stderr)['msg']), /^could not connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/x: ECONNREFUSED/);
+    assert.match(String(errorLine(run.stderr)['msg']), /^could not connect to postgres@127\.0\.0\.1:1\/x: ECONNREFUSED/);
     assertNoPassword(run, 's3cret');
   }
 });
@@ -168,7 +168,7 @@ test('usage errors exit 2 and say what was wrong, changing nothing', async () =>
   for (const [args, said] of [
     [['frobnicate'], /Unknown command: frobnicate/],
     [['up', '--bogus-flag'], /Unknown argument.*bogus-flag/],
-    [['down', '--steps', 'abc'], /--steps is not a number: expected a whole number of 1 or more/],
+    [['down', '--steps', 'abc'], /--steps abc is not a whole number, 1 or more/],
     [[], /name a command/],
   ] as const) {
     const run = await project.run(args);

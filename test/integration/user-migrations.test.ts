@@ -23,8 +23,9 @@ test('up applies 001 and logs each file on stderr', async () => {
   const result = await project.run(['up']);
   assert.equal(result.status, 0, result.stderr);
   const messages = logLines(result.stderr).map((line) => String(line['msg']));
-  assert.equal(messages.length, 1, result.stderr);
-  assert.match(messages[0] ?? '', /^applied migrations\/001_add_session_permissions\.sql \(\d+ ms\)$/);
+  assert.equal(messages.length, 2, result.stderr);
+  assert.match(messages[0] ?? '', /^connected to \S+@\S+:\d+\/\S+ \(/);
+  assert.match(messages[1] ?? '', /^applied migrations\/001_add_session_permissions\.sql \(\d+ ms\)$/);
 });
 
 test('001 adds created_by and visibility with its default and CHECK', async () => {
@@ -118,7 +119,7 @@ test('a second up is a no-op', async () => {
   const result = await project.run(['up', '--json']);
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout), []);
-  assert.deepEqual(logLines(result.stderr).map((l) => l['msg']), ['nothing to apply']);
+  assert.deepEqual(logLines(result.stderr).map((l) => String(l['msg']).replace(/^connected to .*/, 'connected')), ['connected', 'nothing to apply']);
   assert.deepEqual(await sql`SELECT version, applied_at FROM schema_migrations ORDER BY version`, before);
 });
 

@@ -1,11 +1,13 @@
 /** Where the database comes from (SPEC.md "Connection"), and how --table names the ledger. */
 import assert from 'node:assert/strict';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config.js';
+import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config.js';
 import { isPgshiftError } from '../../src/core/errors.js';
 import { createLedgerSql, resolveLedgerTable } from '../../src/db/ledger.js';
-import { parseConnectionUrl, redactUrl } from '../../src/db/session.js';
+import { parseConnectionUrl, redactUrl, resolveEndpoint } from '../../src/db/endpoint.js';
+import { describeTarget } from '../../src/db/session.js';
 
 const CWD = '/srv/app';
 const FLAG_URL = 'postgres://flag@db.example/app';
@@ -31,15 +33,18 @@ describe('resolveDatabase: first match wins', () => {
   const everything: Environment = { DATABASE_URL: ENV_URL, PGHOST: 'pg.internal', PGUSER: 'u' };
 
   test('--database beats DATABASE_URL and the PG variables', () => {
-    assert.deepEqual(resolve(everything, FLAG_URL), { target: { url: FLAG_URL, applicationName: 'pgshift' }, source: '--database' });
+    assert.deepEqual(resolve(everything, FLAG_URL), { target: { url: FLAG_URL, applicationName: 'pgshift', origin: '--database' }, source: '--database' });
   });
 
   test('DATABASE_URL beats the PG variables', () => {
-    assert.deepEqual(resolve(everything), { target: { url: ENV_URL, applicationName: 'pgshift' }, source: 'DATABASE_URL' });
+    assert.deepEqual(resolve(everything), {
+      target: { url: ENV_URL, applicationName: 'pgshift', origin: 'DATABASE_URL from the environment' },
+      source: 'DATABASE_URL',
+    });
   });
 
   test('PGHOST beats the embedded database', () => {
-    assert.equal(resolve({ PGHOST: 'pg.internal' }).source, 'PGHOST');
+    assert.equal(resolve({ PGHOST: 'pg.internal' }).source, 'PG variables');
   });
 
   test('with nothing set, the embedded database keeps its data in .pgshift under the working directory', () => {
@@ -48,12 +53,22 @@ describe('resolveDatabase: first match wins', () => {
 
   test('an empty --database or DATABASE_URL counts as not set', () => {
     // `DATABASE_URL=` in a .env file or a CI template must fall through, not be read as a URL.
-    assert.equal(resolve({ DATABASE_URL: '', PGHOST: 'pg.internal' }, '').source, 'PGHOST');
+    assert.equal(resolve({ DATABASE_URL: '', PGHOST: 'pg.internal' }, '').source, 'PG variables');
     assert.equal(resolve({ PGHOST: '' }).source, 'embedded');
   });
 
-  test('PG variables without PGHOST do not select a server', () => {
-    assert.deepEqual(resolve({ PGUSER: 'u', PGDATABASE: 'd', PGPORT: '5433' }), embedded);
+  for (const name of ['PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER']) {
+    test(`${name} without PGHOST selects the libpq variables, as libpq does (never the embedded server)`, () => {
+      const choice = resolve({ [name]: name === 'PGPORT' ? '5433' : 'x' });
+      assert.equal(choice.source, 'PG variables');
+      assert.equal((choice.target as { origin?: string }).origin, `${name} from the environment`);
+    });
+  }
+
+  test('PGSERVICE is refused (CONFIG_INVALID): pgshift reads no service file, and must not guess the target', () => {
+    assert.equal(errorCodeOf(() => resolve({ PGSERVICE: 'prod' })), 'CONFIG_INVALID');
+    assert.equal(errorCodeOf(() => resolve({ PGSERVICE: 'prod', PGHOST: 'h' })), 'CONFIG_INVALID');
+    assert.equal(resolve({ PGSERVICE: 'prod', DATABASE_URL: ENV_URL }).source, 'DATABASE_URL');
   });
 });
 
@@ -88,16 +103,22 @@ describe('resolveDatabase: libpq variables', () => {
       database: 'databricks_postgres',
       sslmode: 'require',
       applicationName: 'nightly-deploy',
+      origin: 'PGHOST, PGPORT, PGDATABASE, PGUSER from the environment',
     });
   });
 
-  test('variables left unset are left out, so the driver applies its own defaults', () => {
-    assert.deepEqual(resolve({ PGHOST: 'localhost' }).target, { host: 'localhost', applicationName: 'pgshift' });
+  test('variables left unset are left out, so libpq\'s defaults apply when connecting', () => {
+    assert.deepEqual(resolve({ PGHOST: 'localhost' }).target, { host: 'localhost', applicationName: 'pgshift', origin: 'PGHOST from the environment' });
   });
 
   for (const sslmode of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']) {
     test(`PGSSLMODE=${sslmode} is honoured`, () => {
-      assert.deepEqual(resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode }).target, { host: 'localhost', applicationName: 'pgshift', sslmode });
+      assert.deepEqual(resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode }).target, {
+        host: 'localhost',
+        applicationName: 'pgshift',
+        origin: 'PGHOST from the environment',
+        sslmode,
+      });
     });
   }
 
@@ -114,7 +135,11 @@ describe('resolveDatabase: libpq variables', () => {
   }
 
   test('PGAPPNAME names the connection for a URL too', () => {
-    assert.deepEqual(resolve({ DATABASE_URL: ENV_URL, PGAPPNAME: 'release-42' }).target, { url: ENV_URL, applicationName: 'release-42' });
+    assert.deepEqual(resolve({ DATABASE_URL: ENV_URL, PGAPPNAME: 'release-42' }).target, {
+      url: ENV_URL,
+      applicationName: 'release-42',
+      origin: 'DATABASE_URL from the environment',
+    });
   });
 });
 
@@ -133,7 +158,7 @@ describe('resolveDatabase: embedded refused where a deploy runs', () => {
 
   test('in CI a configured database is used as usual', () => {
     assert.equal(resolve({ CI: 'true', NODE_ENV: 'production', DATABASE_URL: ENV_URL }).source, 'DATABASE_URL');
-    assert.equal(resolve({ CI: 'true', PGHOST: 'localhost' }).source, 'PGHOST');
+    assert.equal(resolve({ CI: 'true', PGHOST: 'localhost' }).source, 'PG variables');
   });
 });
 
@@ -210,5 +235,97 @@ test('a URL that cannot be parsed is redacted up to its last @, so no part of th
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.ok(!JSON.stringify({ ...error, message: error.message }).includes('s3cret'));
     return true;
+  });
+});
+
+describe('mergeEnvironment: a .env file never changes the target the real environment defines', () => {
+  const dotenv = (values: Environment) => ({ path: '/srv/app/.env', values });
+
+  test('.env fills variables that are not set, and never overrides one that is', () => {
+    const merged = mergeEnvironment({ PGSHIFT_LOG_LEVEL: 'warn' }, dotenv({ PGSHIFT_LOG_LEVEL: 'debug', PGSHIFT_WAIT: '5' }));
+    assert.equal(merged.env['PGSHIFT_LOG_LEVEL'], 'warn');
+    assert.equal(merged.env['PGSHIFT_WAIT'], '5');
+    assert.deepEqual(merged.ignored, []);
+  });
+
+  test('exported PG variables outrank a DATABASE_URL in .env: the exported database is used, and the .env one named as ignored', () => {
+    const real: Environment = { PGHOST: 'prod.internal', PGUSER: 'deploy', PGDATABASE: 'prod_db' };
+    const merged = mergeEnvironment(real, dotenv({ DATABASE_URL: 'postgres://me@localhost/local_db', PGPORT: '6543', PGPASSWORD: 'from-dotenv' }));
+    assert.deepEqual(merged.ignored, ['DATABASE_URL', 'PGPORT']);
+    assert.deepEqual(merged.targetSetBy, ['PGHOST', 'PGDATABASE', 'PGUSER']);
+    const choice = resolveDatabase(undefined, merged, CWD);
+    assert.equal(choice.source, 'PG variables');
+    assert.deepEqual(choice.target, {
+      host: 'prod.internal',
+      user: 'deploy',
+      // A credential alone does not define the target: it still comes from .env.
+      password: 'from-dotenv',
+      database: 'prod_db',
+      applicationName: 'pgshift',
+      origin: 'PGHOST, PGDATABASE, PGUSER from the environment',
+    });
+  });
+
+  test('one exported target variable is enough: .env contributes none of them', () => {
+    const merged = mergeEnvironment({ PGDATABASE: 'prod_db' }, dotenv({ PGHOST: 'localhost', PGUSER: 'me' }));
+    assert.deepEqual(merged.ignored, ['PGHOST', 'PGUSER']);
+    assert.equal(merged.env['PGHOST'], undefined);
+  });
+
+  test('with no target in the environment, .env chooses it, and the choice names the file', () => {
+    const merged = mergeEnvironment({}, dotenv({ DATABASE_URL: ENV_URL }));
+    const choice = resolveDatabase(undefined, merged, CWD);
+    assert.equal((choice.target as { origin?: string }).origin, 'DATABASE_URL from /srv/app/.env');
+  });
+});
+
+describe('resolveEndpoint: every field decided by pgshift, with libpq defaults', () => {
+  test('a URL gives every field; ?password= is used as libpq uses it, and wins over the user info', () => {
+    const endpoint = resolveEndpoint({ url: 'postgres://app%40corp:url-pw@db.example:6432/my%20db?password=query-pw&sslmode=require&search_path=s' });
+    assert.deepEqual(endpoint, {
+      host: 'db.example',
+      port: 6432,
+      user: 'app@corp',
+      database: 'my db',
+      hostName: 'db.example',
+      sslmode: 'require',
+      password: 'query-pw',
+      parameters: { search_path: 's' },
+    });
+  });
+
+  test('a URL password beats PGPASSWORD (passed as the settings\' password); PGPASSWORD serves a URL without one', () => {
+    assert.equal(resolveEndpoint({ url: 'postgres://u:in-url@h/d', password: 'pgpassword' }).password, 'in-url');
+    assert.equal(resolveEndpoint({ url: 'postgres://u@h/d', password: 'pgpassword' }).password, 'pgpassword');
+  });
+
+  test('a bad percent escape is CONFIG_INVALID with the password hidden, not a URIError', () => {
+    for (const url of ['postgres://u:%zz@h/db', 'postgres://u:s3cr%e7@h/db', 'postgres://%zz:pw@h/db', 'postgres://u:pw@h/%zz']) {
+      try {
+        resolveEndpoint({ url });
+        assert.fail(`accepted ${url}`);
+      } catch (error) {
+        assert.ok(isPgshiftError(error), String(error));
+        assert.equal(error.code, 'CONFIG_INVALID');
+        assert.match(error.message, /has a bad percent escape: postgres:\/\//);
+        assert.ok(!error.message.includes(':%zz@') && !error.message.includes('s3cr'), error.message);
+      }
+    }
+  });
+
+  test('PGHOSTADDR is where to connect, PGHOST the name TLS and .pgpass use', () => {
+    const endpoint = resolveEndpoint({ host: 'db.example', hostaddr: '10.0.0.5' });
+    assert.deepEqual([endpoint.host, endpoint.hostName], ['10.0.0.5', 'db.example']);
+  });
+
+  test('what nothing gives takes libpq defaults: port 5432, the OS user, a database named after the user', () => {
+    const endpoint = resolveEndpoint({ host: 'h' });
+    assert.deepEqual([endpoint.port, endpoint.user, endpoint.database], [5432, userInfo().username, userInfo().username]);
+    assert.equal(resolveEndpoint({ host: 'h', user: 'x' }).database, 'x');
+  });
+
+  test('the target as named in logs and errors never holds the password', () => {
+    assert.equal(describeTarget({ url: 'postgres://app:s3cret@db.example/app?password=other' }), 'app@db.example:5432/app');
+    assert.equal(describeTarget({ host: '::1', port: 5433, user: 'u', password: 'pw', database: 'd' }), 'u@[::1]:5433/d');
   });
 });

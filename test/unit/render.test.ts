@@ -1,7 +1,7 @@
 /** What a person reads on a terminal: the error block, the status table. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorText, statusTable } from '../../src/cli/render.js';
+import { errorFields, errorText, statusTable } from '../../src/cli/render.js';
 import { PgshiftError } from '../../src/core/errors.js';
 
 test('an SQL error shows file:line:col, the line with a caret under a gutter, SQLSTATE, detail, hints', () => {
@@ -49,4 +49,14 @@ test('the status table aligns columns and shows partial progress', () => {
       '',
     ].join('\n'),
   );
+});
+
+test('an error after connecting names the database, in the block and in the JSON fields', () => {
+  const error = new PgshiftError('CONNECTION_LOST', 'the connection to the database was lost', { hint: 'run the command again' });
+  error.target = 'deploy@db.internal:5432/prod_db';
+  assert.equal(
+    errorText(error),
+    'error: the connection to the database was lost\n  database: deploy@db.internal:5432/prod_db\n  hint: run the command again\n',
+  );
+  assert.equal(errorFields(error, 5)['target'], 'deploy@db.internal:5432/prod_db');
 });

@@ -1,9 +1,9 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import { groupHelp, type App, type GlobalArgs } from '../app.js';
+import { groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
 import { asJson } from '../render.js';
 
 const options = {
-  version: { type: 'number', demandOption: true, describe: 'the newest version the database already has' },
+  version: { ...numberOption('version', 'version', 'the newest version the database already has'), demandOption: true },
 } as const;
 
 export function baselineCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {

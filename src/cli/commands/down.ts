@@ -1,10 +1,10 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import { ALL_GROUPS, dryRunOption, groupHelp, type App, type GlobalArgs } from '../app.js';
+import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
 const options = {
-  steps: { type: 'number', describe: 'how many migrations to revert (default 1)', conflicts: ['to', 'all'] },
-  to: { type: 'number', describe: 'keep version V and revert every applied version above it (--to 0 keeps a version 0 applied; --all reverts everything)', conflicts: 'all' },
+  steps: { ...numberOption('steps', 'steps', 'how many migrations to revert (default 1)'), conflicts: ['to', 'all'] },
+  to: { ...numberOption('to', 'version', 'keep version V and revert every applied version above it (--to 0 keeps a version 0 applied; --all reverts everything)'), conflicts: 'all' },
   all: { type: 'boolean', describe: 'revert every applied migration' },
   ...dryRunOption,
 } as const;

@@ -1,9 +1,9 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
-import { ALL_GROUPS, dryRunOption, groupHelp, type App, type GlobalArgs } from '../app.js';
+import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
 const options = {
-  to: { type: 'number', describe: 'stop after this version' },
+  to: numberOption('to', 'version', 'stop after this version'),
   migration: { type: 'string', describe: 'apply only this file, even out of order' },
   'single-transaction': { type: 'boolean', describe: 'apply all pending migrations in one transaction: all or nothing' },
   ...dryRunOption,

@@ -1,0 +1,150 @@
+/**
+ * Where a connection goes, worked out completely before the driver sees it. postgres.js fills every field
+ * it is not given from process.env by itself (PGHOST, PGDATABASE, PGPASSWORD, PGSSL...), which would let a
+ * stray variable change the target field by field; so every field is resolved here, with libpq's
+ * defaults, and passed explicitly. The URL is parsed here too, so a malformed one never reaches the driver.
+ */
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { PgshiftError } from '../core/errors.js';
+import type { ConnectionSettings } from './session.js';
+
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+export interface Endpoint {
+  /** A host name, an IP address, or the directory of a Unix socket. */
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** The name TLS verifies and .pgpass matches: the host, or PGHOST when PGHOSTADDR gives the address. */
+  readonly hostName: string;
+  readonly sslmode?: SslMode;
+  readonly sslrootcert?: string;
+  /** A password written in the URL (`user:password@` or `?password=`), else the settings' (PGPASSWORD). */
+  readonly password?: string;
+  readonly connectTimeoutSeconds?: number;
+  /** The URL's other query parameters, sent to the server as session settings. */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/** Query parameters of a URL that are libpq's own, not server settings. */
+const CLIENT_PARAMETERS = new Set(['sslmode', 'sslrootcert', 'password', 'connect_timeout', 'host', 'port', 'user', 'dbname']);
+
+export function resolveEndpoint(settings: ConnectionSettings): Endpoint {
+  const url = settings.url === undefined ? undefined : urlFields(settings.url);
+  const port = url?.port ?? settings.port ?? 5432;
+  const user = url?.user ?? settings.user ?? userInfo().username;
+  const named = url?.host ?? settings.host;
+  const host = url?.host ?? settings.hostaddr ?? settings.host ?? defaultHost(port);
+  const sslmode = url?.sslmode ?? settings.sslmode;
+  const sslrootcert = url?.sslrootcert ?? settings.sslrootcert;
+  const password = url?.password ?? settings.password;
+  const connectTimeoutSeconds = settings.connectTimeoutSeconds ?? url?.connectTimeoutSeconds;
+  return {
+    host,
+    port,
+    user,
+    database: url?.database ?? settings.database ?? user,
+    hostName: named ?? host,
+    ...(sslmode === undefined ? {} : { sslmode }),
+    ...(sslrootcert === undefined ? {} : { sslrootcert }),
+    ...(password === undefined ? {} : { password }),
+    ...(connectTimeoutSeconds === undefined ? {} : { connectTimeoutSeconds }),
+    parameters: url?.parameters ?? {},
+  };
+}
+
+/** user@host:port/database: everything about the target except its secret. */
+export function describeEndpoint(endpoint: Endpoint): string {
+  return `${endpoint.user}@${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+
+/** A host that is a directory is a Unix socket: TLS does not apply there, as in libpq. */
+export function isSocket(host: string): boolean {
+  return host.startsWith('/');
+}
+
+/** libpq without a host: its Unix socket directory when a server listens there, else localhost. */
+function defaultHost(port: number): string {
+  return ['/var/run/postgresql', '/tmp'].find((dir) => existsSync(`${dir}/.s.PGSQL.${port}`)) ?? 'localhost';
+}
+
+/** What a URL says, in the settings' own terms; its query parameters that are not libpq's go to the server. */
+type UrlFields = Pick<ConnectionSettings, 'host' | 'port' | 'user' | 'password' | 'database' | 'sslmode' | 'sslrootcert' | 'connectTimeoutSeconds'> & {
+  readonly parameters: Record<string, string>;
+};
+
+function urlFields(href: string): UrlFields {
+  const url = parseConnectionUrl(href);
+  const query = (key: string): string | undefined => url.searchParams.get(key) ?? undefined;
+  const decode = (part: string, what: string): string | undefined => (part === '' ? undefined : decodePart(part, what, href));
+  const sslmode = query('sslmode');
+  if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
+    throw new PgshiftError('CONFIG_INVALID', `sslmode=${sslmode} in the database URL is not one of ${SSL_MODES.join(', ')}`);
+  }
+  const port = url.port === '' ? query('port') : url.port;
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) {
+    throw new PgshiftError('CONFIG_INVALID', `port ${port} in the database URL is not a port number`);
+  }
+  const timeout = query('connect_timeout');
+  const hostname = decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') ?? query('host');
+  const parameters: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) if (!CLIENT_PARAMETERS.has(key)) parameters[key] = value;
+  return {
+    ...optional('host', hostname),
+    ...optional('port', port === undefined ? undefined : Number(port)),
+    ...optional('user', decode(url.username, 'user name') ?? query('user')),
+    // libpq reads the query's password after the user info, so it wins.
+    ...optional('password', query('password') ?? decode(url.password, 'password')),
+    ...optional('database', decode(url.pathname.slice(1), 'database name') ?? query('dbname')),
+    ...optional('sslmode', sslmode as SslMode | undefined),
+    ...optional('sslrootcert', query('sslrootcert')),
+    ...optional('connectTimeoutSeconds', timeout === undefined || !(Number(timeout) > 0) ? undefined : Number(timeout)),
+    parameters,
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function decodePart(part: string, what: string, href: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new PgshiftError('CONFIG_INVALID', `the database URL's ${what} has a bad percent escape: ${redactUrl(href)}`, {
+      hint: 'a % must start an escape of two hex digits: write a literal % as %25 (and @ : / as %40 %3A %2F)',
+    });
+  }
+}
+
+/**
+ * The one place a connection URL is parsed. Node's own error for a malformed URL carries the whole input,
+ * password included, so it never escapes: the error says what is wrong with the password hidden.
+ */
+export function parseConnectionUrl(href: string): URL {
+  try {
+    return new URL(href);
+  } catch {
+    throw new PgshiftError('CONFIG_INVALID', `the database URL is malformed: ${redactUrl(href)}`, {
+      hint: 'write it as postgres://user:password@host:5432/database (an IPv6 host in brackets: [::1]; percent-encode @ : / in the password)',
+    });
+  }
+}
+
+/** A connection URL with its password replaced, safe to print or log. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (/pass|token|secret/i.test(key)) parsed.searchParams.set(key, '***');
+    }
+    return parsed.toString();
+  } catch {
+    // Up to the last @: an unencoded @ in the password must not leave part of it behind.
+    return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
+  }
+}
