@@ -40,7 +40,7 @@ export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
 
 /** The headings --help shows global options under; a global option in none of them is listed under "General". */
 const OPTION_GROUPS = {
-  connection: { title: 'Connection:', keys: ['database', 'password-command', 'wait', 'connect-timeout'] },
+  connection: { title: 'Connection:', keys: ['database', 'dotenv', 'password-command', 'wait', 'connect-timeout'] },
   ledger: { title: 'Ledger and schema:', keys: ['schema', 'table'] },
   files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir'] },
   run: { title: 'Running migrations:', keys: ['lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },

@@ -13,7 +13,7 @@ const db = await testDatabase(import.meta.url);
 // Help and completion never connect: a run that tried would exit 5, not 0.
 const unreachable = 'postgres://nobody@127.0.0.1:1/none';
 
-const CONNECTION = ['--database', '--password-command', '--wait', '--connect-timeout'];
+const CONNECTION = ['--database', '--dotenv', '--password-command', '--wait', '--connect-timeout'];
 const RUNNING = ['--lock-wait', '--lock-timeout', '--statement-timeout', '--lock-retries'];
 
 /** The headings of a --help text in order, each with the flags listed under it. */

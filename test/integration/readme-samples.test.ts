@@ -28,6 +28,8 @@ const NORMALISE: ReadonlyArray<readonly [RegExp, string]> = [
   [/\/tmp\/pgshift-project-\w+/g, '<project>'],
   [/\b(127\.0\.0\.1|localhost):\d+/g, '$1:<port>'],
   [/\bpgshift_readme_samples_[0-9a-f]+\b/g, '<database>'],
+  // Where a run connected: the README names a server of its own, the test its scratch database.
+  [/^(connected to | +database: )\S+/gm, '$1<target>'],
 ];
 
 function normalise(text: string): string {
@@ -74,6 +76,18 @@ const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
     const { project, args } = await sampleProject(ORDERS);
     const output = await onTerminal(project, args('up'));
     return output.slice(output.search(/^error: /m));
+  },
+
+  /** The info line naming the target, as the JSON log's message (a terminal shows it with the line's fields). */
+  async 'target-line'() {
+    const { project, args } = await sampleProject({});
+    const url = new URL(db.url);
+    const run = await project.run(args('status'), {
+      env: { DATABASE_URL: undefined, PGHOST: url.hostname, PGPORT: url.port, PGUSER: url.username, PGDATABASE: url.pathname.slice(1), PGPASSWORD: decodeURIComponent(url.password), PGSSLMODE: 'prefer' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string });
+    return `${lines.map((line) => line.msg).filter((msg) => msg.startsWith('connected to ')).join('\n')}\n`;
   },
 
   async status() {
