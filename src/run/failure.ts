@@ -23,6 +23,11 @@ export interface FailureContext {
 export interface FailureWording {
   readonly code: ErrorCode;
   readonly hint: string;
+  /**
+   * What is applied and recorded when the run stops here (an interrupt, a lost connection), where that is
+   * not simply "nothing from this file": a no-transaction file commits statement by statement.
+   */
+  readonly stopped?: string;
 }
 
 export async function explainFailure(
