@@ -15,8 +15,10 @@ import type { SqlFile } from '../core/types.js';
 import type { LedgerTable } from './ledger.js';
 import { progressTable } from './progress.js';
 
-/** The SQLSTATE of the error the check raises: pgshift's own, so no server error is mistaken for it. */
+/** The SQLSTATEs of the errors the check raises: pgshift's own, so no server error is mistaken for them. */
 export const LEDGER_CHANGED_STATE = 'PGL01';
+/** The ledger table itself is gone (dropped or renamed), which is reported as before its row is written. */
+export const LEDGER_DROPPED_STATE = 'PGL02';
 
 /** PL/pgSQL that sets `key` to the digest of both tables (a missing table counts as such) salted with `version`. */
 function digestBody(ledger: LedgerTable, version: number): string {
@@ -33,5 +35,6 @@ export function ledgerSnapshotSql(ledger: LedgerTable, version: number): string 
 /** After the file: the same digest must still be held, or the file changed the tables. */
 export function ledgerUnchangedSql(ledger: LedgerTable, file: SqlFile): string {
   const message = `${file.path} changed the rows of pgshift's ledger table ${ledger.display} or of ${progressTable(ledger).display}`;
-  return `DO $pgshift$ ${digestBody(ledger, file.version)} IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END $pgshift$;\n`;
+  const dropped = `${file.path} dropped or altered pgshift's ledger table ${ledger.display}, so its ledger row could not be written`;
+  return `DO $pgshift$ ${digestBody(ledger, file.version)} IF to_regclass(${quoteLiteral(ledger.sql)}) IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END $pgshift$;\n`;
 }

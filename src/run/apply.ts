@@ -98,7 +98,7 @@ export async function applyNoTransaction(context: RunContext, run: NoTransaction
     if (await settleCreatedIndex(context, run, progress.createdIndex, statements[done])) done++;
   }
 
-  await withSession(context, timeoutsSql(run.timeouts, 'SESSION'), async () => {
+  await withSessionSettings(context, timeoutsSql(run.timeouts, 'SESSION'), async () => {
     for (; done < statements.length; done++) await applyStatement(context, run, done);
   });
   const durationMs = Math.round(performance.now() - started);
@@ -219,7 +219,7 @@ export async function revert(context: RunContext, step: DownStep, timeouts: Time
     return runScript(context, revertScript(table, rollback, timeouts, partial), { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
   }
   const started = performance.now();
-  await withSession(context, noTransactionRevertStartSql(rollback, timeouts), async () => {
+  await withSessionSettings(context, noTransactionRevertStartSql(rollback, timeouts), async () => {
     for (const [index, statement] of analysis.statements.entries()) {
       const done = `statements 1-${index} of this no-transaction rollback ran and the migration is still recorded as applied`;
       await runScript(context, aloneScript(rollback, statement), {
@@ -237,7 +237,7 @@ export async function revert(context: RunContext, step: DownStep, timeouts: Time
  * Statements outside a transaction get the file's name and timeouts for the session (`opening`); the
  * session is reset to the connection's own state afterwards, however the statements ended.
  */
-async function withSession(context: RunContext, opening: string, work: () => Promise<void>): Promise<void> {
+async function withSessionSettings(context: RunContext, opening: string, work: () => Promise<void>): Promise<void> {
   await context.session.execute(opening);
   try {
     await work();

@@ -1,9 +1,9 @@
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Script } from '../db/scripts.js';
-import { LEDGER_CHANGED_STATE } from '../db/ledger-guard.js';
+import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
 import { LOCK_LOST_MESSAGE } from '../db/lock.js';
 import { ServerError } from '../db/session.js';
-import { explainFailure, type FailureContext, type FailureWording } from './failure.js';
+import { explainFailure, LEDGER_TAMPERED_HINT, type FailureContext, type FailureWording } from './failure.js';
 
 export interface RunContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
@@ -34,6 +34,7 @@ export async function runScript(
     if (signal?.aborted) throw interrupted(label, wording.stopped);
     if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(label);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error);
+    if (error instanceof ServerError && error.fields.sqlState === LEDGER_DROPPED_STATE) throw new PgshiftError('LEDGER_TAMPERED', error.message, { hint: LEDGER_TAMPERED_HINT });
     if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);
     if (isPgshiftError(error) && error.code === 'CONNECTION_LOST' && wording.stopped) {
       throw new PgshiftError(error.code, error.message, { hint: `${wording.stopped}; check the connection first`, cause: error });

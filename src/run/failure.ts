@@ -73,12 +73,14 @@ export async function explainFailure(
   });
 }
 
+export const LEDGER_TAMPERED_HINT = "a migration must not touch pgshift's ledger; its transaction was rolled back and nothing was applied";
+
 function ledgerTampered(context: FailureContext, file: SqlFile, error: ServerError): PgshiftError {
   return new PgshiftError(
     'LEDGER_TAMPERED',
     `${file.path} dropped or altered pgshift's ledger table ${context.table.display}, so its ledger row could not be written (${error.message})`,
     {
-      hint: "a migration must not touch pgshift's ledger; its transaction was rolled back and nothing was applied",
+      hint: LEDGER_TAMPERED_HINT,
       sql: describe(file.path, error.fields),
     },
   );

@@ -90,11 +90,11 @@ test('a waiting pgshift never blocks a CREATE INDEX CONCURRENTLY run by the hold
   // A waiter blocked inside the server (pg_advisory_lock) would hold a snapshot that CIC waits for, while
   // it waits for the holder: a deadlock (Flyway #1654). pgshift only polls pg_try_advisory_lock.
   await db.sql`CREATE TABLE cic_target AS SELECT g AS id FROM generate_series(1, 10000) g`;
-  await project.write('migrations/005_cic.sql', '-- pgshift:no-transaction\nSELECT pg_sleep(1.5);\nCREATE INDEX CONCURRENTLY ix_cic_target ON cic_target (id);\n');
+  await project.write('migrations/005_cic.sql', '-- pgshift:no-transaction\nSELECT pg_sleep(3);\nCREATE INDEX CONCURRENTLY ix_cic_target ON cic_target (id);\n');
   const holder = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
   const holderDone = finished(holder);
   await waitFor(async () => {
-    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/005\_cic.sql @%' AND query LIKE '%pg_sleep(1.5)%' AND state = 'active'`;
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/005\_cic.sql @%' AND query LIKE '%pg_sleep(3)%' AND state = 'active'`;
     return row?.['n'] === 1;
   });
   const waiter = await project.run(['up', '--lock-wait', '30']);
