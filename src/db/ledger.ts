@@ -190,20 +190,18 @@ export const RECORDED = { version: 'pgshift_recorded_version', ms: 'pgshift_reco
 export interface RecordedTime {
   /** A time measured by the caller (a no-transaction file spans many transactions). */
   readonly executionMs?: number | undefined;
-  /** Versions recorded earlier in the same transaction (--single-transaction), whose times come off this one's. */
-  readonly earlier?: readonly number[];
+  /** Files were recorded earlier in the same transaction (--single-transaction): their times come off this one's. */
+  readonly afterOthers?: boolean;
 }
 
 /**
- * execution_ms is, by default, the server's own clock from BEGIN to this row, less the files recorded before
- * it in the same transaction, so it costs no extra round trip. The row comes back as the statement's result.
+ * execution_ms is, by default, the server's own clock from BEGIN to this row, less the times of the rows
+ * recorded before it in the same transaction (those whose applied_at, the transaction's start, is now()),
+ * so it costs no extra round trip. The row comes back as the statement's result.
  */
 export function insertLedgerRowSql(table: LedgerTable, file: SqlFile, time: RecordedTime = {}): string {
-  const before =
-    time.earlier === undefined || time.earlier.length === 0
-      ? ''
-      : ` - (SELECT coalesce(sum(execution_ms), 0) FROM ${table.sql} WHERE version IN (${time.earlier.join(', ')}))`;
-  const ms = time.executionMs === undefined ? `(extract(epoch FROM clock_timestamp() - now()) * 1000${before})::integer` : String(time.executionMs);
+  const others = time.afterOthers ? ` - (SELECT coalesce(sum(execution_ms), 0) FROM ${table.sql} WHERE applied_at = now())` : '';
+  const ms = time.executionMs === undefined ? `(extract(epoch FROM clock_timestamp() - now()) * 1000${others})::integer` : String(time.executionMs);
   return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, ${ms}) RETURNING version AS ${RECORDED.version}, execution_ms AS ${RECORDED.ms};\n`;
 }
 

@@ -99,13 +99,11 @@ export interface ApplyStep {
  */
 export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup): Script {
   const script = new ScriptText().sql(`BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}`);
-  const earlier: number[] = [];
-  for (const { file, timeouts } of steps) {
+  for (const [index, { file, timeouts }] of steps.entries()) {
     script
       .sql(`${fileStartedSql('up', file.path)}${ledgerSnapshotSql(table, file.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
-      .sql(`${SESSION_RESET_SQL}${ledgerUnchangedSql(table, file)}${insertLedgerRowSql(table, file, { earlier })}`);
-    earlier.push(file.version);
+      .sql(`${SESSION_RESET_SQL}${ledgerUnchangedSql(table, file)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql('COMMIT;\n').done();
 }

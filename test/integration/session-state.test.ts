@@ -127,3 +127,21 @@ test('a session-level SET in a no-transaction file is refused with exit 3 and fi
   await project.write('migrations/001_index.sql', "-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS t (id int);\nSET LOCAL lock_timeout = '1s';\n");
   assert.equal((await project.run(['up'])).status, 0);
 });
+
+test("--schema's search_path and the provenance settings are startup parameters: the reset after each file keeps them", async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject(
+    {
+      'migrations/001_elsewhere.sql': "SET search_path = public;\nSELECT set_config('pgshift.version', 'forged', false);\n",
+      'migrations/002_here.sql': 'CREATE TABLE IF NOT EXISTS in_schema (id int);\n',
+    },
+    db.url,
+  );
+  const run = await project.run(['up', '--schema', 'app']);
+  assert.equal(run.status, 0, run.stderr);
+  const [{ table }] = await db.sql<[{ table: string | null }]>`SELECT to_regclass('app.in_schema')::text AS table`;
+  assert.equal(table, 'app.in_schema');
+  const rows = await db.sql<Array<{ version: string; pgshift_version: string }>>`SELECT version, pgshift_version FROM app.schema_migrations ORDER BY version`;
+  assert.equal(rows.length, 2);
+  assert.ok(rows.every((row) => row.pgshift_version !== 'forged' && row.pgshift_version !== null), JSON.stringify(rows));
+});
