@@ -150,15 +150,16 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       migrations.push(done);
       logDone(done);
     };
+    // The time logged is the one the ledger row records: one measured number.
     if (single && planned.length > 0) {
-      const durationMs = await applyTransactional(context, applyScript(context.table, planned.map(applyStep), createLedger), retry);
-      for (const { file } of planned) record(file, durationMs);
+      const recorded = await applyTransactional(context, applyScript(context.table, planned.map(applyStep), createLedger), retry);
+      for (const { file } of planned) record(file, recorded.get(file.version) ?? 0);
     } else {
       let create = createLedger;
       for (const step of planned) {
         const timeouts = timeoutsFor(step.analysis.directives, defaults);
         const durationMs = step.analysis.directives.transaction
-          ? await applyTransactional(context, applyScript(context.table, [applyStep(step)], create), retry)
+          ? ((await applyTransactional(context, applyScript(context.table, [applyStep(step)], create), retry)).get(step.file.version) ?? 0)
           : await applyNoTransaction(context, { planned: step, timeouts, createLedger: create });
         create = undefined;
         record(step.file, durationMs);

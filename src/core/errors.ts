@@ -16,6 +16,8 @@ export type ProblemCode =
   | 'TRANSACTION_CONTROL'
   | 'PSQL_ONLY'
   | 'NEEDS_NO_TRANSACTION'
+  /** A session-level SET in a no-transaction file, which a resumed run would not see. */
+  | 'SESSION_SETTING'
   | 'UNTERMINATED'
   | 'BAD_DIRECTIVE'
   /** A duration directive without a unit: held against pending files only (an applied one ran as it was). */
@@ -42,6 +44,11 @@ export type ErrorCode =
   | 'LEDGER_TAMPERED'
   /** `repair` found changes it records only with --force (beyond comments and whitespace, or not visible). */
   | 'REPAIR_REFUSED'
+  /**
+   * A migration or rollback deleted, updated, inserted or truncated rows of the ledger or its progress
+   * table; its transaction was rolled back. Hint: take those statements out of the file.
+   */
+  | 'LEDGER_CHANGED'
   | 'LOCK_TIMEOUT'
   /** The session no longer holds the migration lock (a transaction-mode pooler, or the lock was released). */
   | 'LOCK_LOST'

@@ -3,7 +3,7 @@ import { parseDirectives, type Directives } from './directives.js';
 import type { Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
 import { scanSql } from './sql-lexer.js';
-import { outsideTransactionName, transactionControlName } from './statement-kinds.js';
+import { outsideTransactionName, sessionSettingName, transactionControlName } from './statement-kinds.js';
 import type { SqlFile } from './types.js';
 
 export interface ScriptStatement {
@@ -63,6 +63,15 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
       'NEEDS_NO_TRANSACTION',
       `${outside.outsideTransaction} cannot run inside a transaction, and this file runs in one`,
       'put "-- pgshift:no-transaction" in the comment block at the top of the file (best in a file of its own: its statements then run one at a time, each recorded, and a failure resumes where it stopped)',
+    );
+  }
+  const setting = directives.transaction ? undefined : statements.find((statement) => sessionSettingName(statement.words) !== undefined);
+  if (setting) {
+    add(
+      setting.start,
+      'SESSION_SETTING',
+      `${sessionSettingName(setting.words)} changes the session, and in a no-transaction file a run that resumes at a later statement starts a new session without it`,
+      'for timeouts use a directive (-- pgshift:lock-timeout=5s, -- pgshift:statement-timeout=30min); each statement here runs in its own transaction, so SET LOCAL lasts for one statement: move statements that need the setting into a transactional file, where SET LOCAL holds for the whole file',
     );
   }
   if (scan.unterminated) {

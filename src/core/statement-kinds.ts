@@ -66,6 +66,17 @@ export function outsideTransactionName(words: readonly string[]): string | undef
   }
 }
 
+/**
+ * The statement if it changes a setting for the rest of the session (SET, SET SESSION, SET ROLE, SET
+ * SESSION AUTHORIZATION), unlike SET LOCAL, SET TRANSACTION and SET CONSTRAINTS, which end with the
+ * transaction.
+ */
+export function sessionSettingName(words: readonly string[]): string | undefined {
+  const [first, second] = words;
+  if (first !== 'set' || second === 'local' || second === 'transaction' || second === 'constraints') return undefined;
+  return second === undefined ? 'SET' : `SET ${second === 'session' ? words.slice(1, 3).join(' ').toUpperCase() : second}`;
+}
+
 /** The name a CREATE INDEX statement gives its index, if it names one (its schema is its table's). */
 export function createdIndexName(words: readonly string[]): string | undefined {
   const at = words.indexOf('index');

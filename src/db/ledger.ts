@@ -214,13 +214,25 @@ COMMENT ON TABLE ${table.sql} IS 'pgshift ledger: one row per applied migration'
 `;
 }
 
+/** What insertLedgerRowSql's result row is called, so that a run reports the time its ledger row records. */
+export const RECORDED = { version: 'pgshift_recorded_version', ms: 'pgshift_recorded_ms' } as const;
+
+export interface RecordedTime {
+  /** A time measured by the caller (a no-transaction file spans many transactions). */
+  readonly executionMs?: number | undefined;
+  /** Files were recorded earlier in the same transaction (--single-transaction): their times come off this one's. */
+  readonly afterOthers?: boolean;
+}
+
 /**
- * execution_ms is, by default, the server's own clock from BEGIN to this row, so it costs no extra round
- * trip; a no-transaction file, which spans many transactions, passes the time it measured.
+ * execution_ms is, by default, the server's own clock from BEGIN to this row, less the times of the rows
+ * recorded before it in the same transaction (those whose applied_at, the transaction's start, is now()),
+ * so it costs no extra round trip. The row comes back as the statement's result.
  */
-export function insertLedgerRowSql(table: LedgerTable, file: SqlFile, executionMs?: number): string {
-  const ms = executionMs === undefined ? '(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer' : String(executionMs);
-  return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, ${ms});\n`;
+export function insertLedgerRowSql(table: LedgerTable, file: SqlFile, time: RecordedTime = {}): string {
+  const others = time.afterOthers ? ` - (SELECT coalesce(sum(execution_ms), 0) FROM ${table.sql} WHERE applied_at = now())` : '';
+  const ms = time.executionMs === undefined ? `(extract(epoch FROM clock_timestamp() - now()) * 1000${others})::integer` : String(time.executionMs);
+  return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, ${ms}) RETURNING version AS ${RECORDED.version}, execution_ms AS ${RECORDED.ms};\n`;
 }
 
 export function deleteLedgerRowSql(table: LedgerTable, version: number): string {

@@ -69,10 +69,11 @@ export async function releaseLock(session: Session, key: LockKey): Promise<void>
   await session.query(`SELECT pg_advisory_unlock(${key.sql})`);
 }
 
+/** Who holds the lock, from pg_locks and pg_stat_activity: never its query text (see core/lock-holder.ts). */
 export async function lockHolder(session: Session, key: LockKey): Promise<LockHolder | undefined> {
   const { rows } = await session.query<LockHolder>(
-    `SELECT a.pid, a.application_name AS "applicationName", host(a.client_addr) AS "clientAddress",
-            a.usename AS "user", a.backend_start AS since, a.state, a.query
+    `SELECT l.pid, coalesce(a.application_name, '') AS "applicationName", host(a.client_addr) AS "clientAddress",
+            coalesce(a.usename, '?') AS "user", a.backend_start AS since, a.state, now() AS "serverTime"
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND l.classid = '${key.classid}'::oid AND l.objid = '${key.objid}'::oid AND l.objsubid = 1`,

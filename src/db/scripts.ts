@@ -1,7 +1,8 @@
 /**
  * The exact texts sent to the server. A transactional migration is one simple-protocol message holding the
- * transaction, its timeouts, the file and its ledger statement, so it costs one round trip and commits with
- * its ledger row or not at all. A dry run prints these same texts.
+ * transaction, its timeouts, the file, the reset of the session state it left, the check that it left the
+ * ledger alone and its ledger statement, so it costs one round trip and commits with its ledger row or not
+ * at all. A dry run prints these same texts.
  */
 import type { Directives } from '../core/directives.js';
 import type { DownStep } from '../core/planner.js';
@@ -9,8 +10,10 @@ import type { ScriptStatement } from '../core/script-checks.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';
+import { ledgerSnapshotSql, ledgerUnchangedSql } from './ledger-guard.js';
 import { lockGuardSql, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
+import { fileStartedSql, OWN_ROLE_SQL, SESSION_RESET_SQL } from './session-state.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
@@ -88,11 +91,19 @@ export interface ApplyStep {
   readonly timeouts: Timeouts;
 }
 
-/** One transaction applying one file, or with --single-transaction all of them, each with its ledger row. */
+/**
+ * One transaction applying one file, or with --single-transaction all of them, each with its ledger row.
+ * Each file runs between a snapshot of the ledger and the check against it, and hands back a session reset
+ * to the connection's own state. Its ledger row comes back as a result row: the execution time it records
+ * is the one the run reports.
+ */
 export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup): Script {
   const script = new ScriptText().sql(`BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}`);
-  for (const { file, timeouts } of steps) {
-    script.sql(timeoutsSql(timeouts, 'LOCAL')).copy(file).sql(insertLedgerRowSql(table, file));
+  for (const [index, { file, timeouts }] of steps.entries()) {
+    script
+      .sql(`${fileStartedSql('up', file.path)}${ledgerSnapshotSql(table, file.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
+      .copy(file)
+      .sql(`${SESSION_RESET_SQL}${ledgerUnchangedSql(table, file)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql('COMMIT;\n').done();
 }
@@ -100,8 +111,9 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
 export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean): Script {
   return new ScriptText()
-    .sql(`BEGIN;\n${guard(table)}${timeoutsSql(timeouts, 'LOCAL')}`)
+    .sql(`BEGIN;\n${guard(table)}${fileStartedSql('down', rollback.path)}${ledgerSnapshotSql(table, rollback.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
+    .sql(`${SESSION_RESET_SQL}${ledgerUnchangedSql(table, rollback)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
     .sql('COMMIT;\n')
     .done();
@@ -115,9 +127,9 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
 export function statementScript(table: LedgerTable, file: SqlFile, statement: ScriptStatement): Script {
   if (statement.outsideTransaction) return aloneScript(file, statement);
   return new ScriptText()
-    .sql(`BEGIN;\n${guard(table)}`)
+    .sql(`BEGIN;\n${guard(table)}${ledgerSnapshotSql(table, file.version)}`)
     .copy(file, statement.start, statement.end, true)
-    .sql(`${statementDoneSql(table, file, statement)}COMMIT;\n`)
+    .sql(`${OWN_ROLE_SQL}${ledgerUnchangedSql(table, file)}${statementDoneSql(table, file, statement)}COMMIT;\n`)
     .done();
 }
 
@@ -129,15 +141,13 @@ export function aloneScript(file: SqlFile, statement: ScriptStatement): Script {
 /** Opens a no-transaction file's run: the ledger if needed, the progress table, and the file's progress row. */
 export function noTransactionStartSql(table: LedgerTable, file: SqlFile, statementCount: number, createLedger?: LedgerSetup): string {
   // client_min_messages: CREATE TABLE IF NOT EXISTS would otherwise log a NOTICE on every resume.
-  return `BEGIN;\n${guard(table)}SET LOCAL client_min_messages = warning;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${fileStartedSql('up', file.path)}SET LOCAL client_min_messages = warning;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
 }
 
 /** Closes a no-transaction file's run: its ledger row replaces its progress row, atomically. */
 export function noTransactionFinishSql(table: LedgerTable, file: SqlFile, executionMs?: number): string {
-  return `BEGIN;\n${guard(table)}${insertLedgerRowSql(table, file, executionMs)}${clearProgressSql(table, file.version)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${insertLedgerRowSql(table, file, { executionMs })}${clearProgressSql(table, file.version)}COMMIT;\n`;
 }
-
-export const RESET_TIMEOUTS_SQL = 'RESET lock_timeout;\nRESET statement_timeout;\n';
 
 /**
  * Everything a no-transaction file sends when nothing fails, in order, from statement `from` on: what a
@@ -160,8 +170,13 @@ export function noTransactionScript(
       pieces.push(statementScript(table, file, statement).text);
     }
   }
-  pieces.push(RESET_TIMEOUTS_SQL, noTransactionFinishSql(table, file));
+  pieces.push(SESSION_RESET_SQL, noTransactionFinishSql(table, file));
   return pieces.join('');
+}
+
+/** Opens a no-transaction rollback: the session named after it, with its timeouts. */
+export function noTransactionRevertStartSql(rollback: SqlFile, timeouts: Timeouts): string {
+  return `${fileStartedSql('down', rollback.path)}${timeoutsSql(timeouts, 'SESSION')}`;
 }
 
 /** The end of a revert outside a transaction: the ledger row, or the progress row of a partial migration, goes. */
@@ -174,16 +189,16 @@ export function revertText(table: LedgerTable, step: DownStep, timeouts: Timeout
   const { rollback, analysis, partial } = step;
   if (analysis.directives.transaction) return revertScript(table, rollback, timeouts, partial).text;
   return [
-    timeoutsSql(timeouts, 'SESSION'),
+    noTransactionRevertStartSql(rollback, timeouts),
     ...analysis.statements.map((statement) => aloneScript(rollback, statement).text),
-    RESET_TIMEOUTS_SQL,
+    SESSION_RESET_SQL,
     revertRowSql(table, step.version, partial),
   ].join('');
 }
 
 /** `baseline`: ledger rows for migrations that are already in the database, in one transaction. */
 export function baselineSql(table: LedgerTable, files: readonly SqlFile[], createLedger?: LedgerSetup): string {
-  return `BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}${files.map((file) => insertLedgerRowSql(table, file, 0)).join('')}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}${files.map((file) => insertLedgerRowSql(table, file, { executionMs: 0 })).join('')}COMMIT;\n`;
 }
 
 /** A whole file on its own: a multi-statement message is one implicit transaction, all or nothing. */

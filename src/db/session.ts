@@ -216,7 +216,7 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
     if (error instanceof postgres.PostgresError || lost || CONNECTION_CODES.has((error as { code?: string }).code ?? '')) {
       lost = true;
       return new PgshiftError('CONNECTION_LOST', `the connection to the database was lost: ${(error as Error).message}`, {
-        hint: 'nothing is half-applied: the transaction that was running was rolled back by the server; run the command again',
+        hint: 'the transaction that was running was rolled back by the server (a no-transaction file keeps the statements it finished: status shows them); run the command again',
         cause: error,
       });
     }

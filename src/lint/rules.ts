@@ -112,6 +112,12 @@ export const RULES = [
     safe: 'text (with a CHECK on length if a limit matters)',
   },
   {
+    id: 'role-or-database-setting',
+    catches: 'ALTER ROLE ... SET or ALTER DATABASE ... SET',
+    why: 'it changes the default for connections opened later: neither this run nor the migrations after it see the setting, whatever the file order suggests',
+    safe: 'SET LOCAL in each migration that needs the setting; keep ALTER ROLE/DATABASE ... SET for the defaults of later connections (the application\'s)',
+  },
+  {
     id: 'empty-file',
     catches: 'a file with no statements',
     why: 'it is recorded as applied while doing nothing, which is usually a mistake',
@@ -320,6 +326,13 @@ export function checkStatements(statements: readonly StatementNode[], facts: Fil
             if (validated) notNullChecks.add(validated);
           }
         }
+        break;
+      }
+      case 'AlterRoleSetStmt':
+      case 'AlterDatabaseSetStmt': {
+        const setting = str(obj(stmt['setstmt'])['name']) ?? 'ALL';
+        const target = kind === 'AlterRoleSetStmt' ? `ROLE ${str(obj(stmt['role'])['rolename']) ?? 'ALL'}` : `DATABASE ${str(stmt['dbname']) ?? ''}`;
+        add('role-or-database-setting', index, `ALTER ${target} ... ${setting} applies only to connections opened later, not to this run`);
         break;
       }
       default:

@@ -10,12 +10,13 @@ import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
 import type { ScriptStatement } from '../core/script-checks.js';
 import { lockGuardSql, lockKey } from '../db/lock.js';
+import { RECORDED } from '../db/ledger.js';
 import { failedSql, runningSql, statementDoneSql } from '../db/progress.js';
 import {
   aloneScript,
   noTransactionFinishSql,
+  noTransactionRevertStartSql,
   noTransactionStartSql,
-  RESET_TIMEOUTS_SQL,
   revertRowSql,
   revertScript,
   statementScript,
@@ -24,6 +25,7 @@ import {
   type Script,
   type Timeouts,
 } from '../db/scripts.js';
+import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { describeLockHolders } from './contention.js';
 import { interrupted, runScript, type RunContext } from './execute.js';
 
@@ -36,11 +38,19 @@ export interface RetryPolicy {
   readonly firstDelayMs: number;
 }
 
-/** Runs a transactional script; a lock timeout rolls it back whole, so it is simply sent again. */
-export async function applyTransactional(context: RunContext, script: Script, retry: RetryPolicy): Promise<number> {
+/**
+ * Runs a transactional script; a lock timeout rolls it back whole, so it is simply sent again. Returns each
+ * applied version's execution time as its ledger row records it.
+ */
+export async function applyTransactional(context: RunContext, script: Script, retry: RetryPolicy): Promise<ReadonlyMap<number, number>> {
   for (let attempt = 0; ; attempt++) {
+    const recorded = new Map<number, number>();
+    const onRow = (row: Readonly<Record<string, unknown>>): void => {
+      if (row[RECORDED.version] !== undefined) recorded.set(Number(row[RECORDED.version]), Number(row[RECORDED.ms]));
+    };
     try {
-      return await runScript(context, script, { code: 'MIGRATION_FAILED', hint: APPLY_HINT });
+      await runScript(context, script, { code: 'MIGRATION_FAILED', hint: APPLY_HINT }, onRow);
+      return recorded;
     } catch (error) {
       if (!isPgshiftError(error) || error.sql?.sqlState !== '55P03') throw error;
       if (attempt >= retry.retries) {
@@ -88,7 +98,7 @@ export async function applyNoTransaction(context: RunContext, run: NoTransaction
     if (await settleCreatedIndex(context, run, progress.createdIndex, statements[done])) done++;
   }
 
-  await withSessionTimeouts(context, run.timeouts, async () => {
+  await withSessionSettings(context, timeoutsSql(run.timeouts, 'SESSION'), async () => {
     for (; done < statements.length; done++) await applyStatement(context, run, done);
   });
   const durationMs = Math.round(performance.now() - started);
@@ -100,20 +110,21 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
   const { session, table } = context;
   const { file, analysis } = run.planned;
   const statement = analysis.statements[index] as ScriptStatement;
-  const total = analysis.statements.length;
+  const stopped = stoppedHint(file.path, index, analysis.statements.length, statement.outsideTransaction !== undefined);
   const createdIndex = statement.outsideTransaction ? await untakenIndexName(context, statement) : undefined;
   if (statement.outsideTransaction) {
     await runScript(context, { text: `${lockGuardSql(lockKey(table))}${runningSql(table, file.version, index, createdIndex)}`, parts: [], transaction: false }, {
       code: 'MIGRATION_FAILED',
       hint: 'nothing was run',
+      stopped: stoppedHint(file.path, index, analysis.statements.length, false),
     });
   }
 
-  const resumeHint = `statements 1-${index} of ${total} ran and are recorded (status shows the file as partial); fix statement ${index + 1} and run up again: pgshift resumes there`;
   try {
     await runScript(context, statementScript(table, file, statement), {
       code: 'MIGRATION_FAILED',
-      hint: index === 0 ? `nothing from this file was applied; fix statement 1 and run up again` : resumeHint,
+      hint: index === 0 ? `nothing from this file was applied; fix statement 1 and run up again` : `${recordedPart(index, analysis.statements.length)}; fix statement ${index + 1} and run up again: pgshift resumes there`,
+      stopped,
     });
   } catch (error) {
     if (!isPgshiftError(error)) throw error;
@@ -121,12 +132,26 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
     await session.execute(failedSql(table, file.version, error.message, left !== undefined)).catch(() => undefined);
     if (!left) throw error;
     throw new PgshiftError(error.code, error.message, {
-      hint: `${error.hint ?? resumeHint}. It left the INVALID index ${left} behind, which pgshift drops before running the statement again (or: DROP INDEX CONCURRENTLY ${left};)`,
+      hint: `${error.hint ?? stopped}. It left the INVALID index ${left} behind, which pgshift drops before running the statement again (or: DROP INDEX CONCURRENTLY ${left};)`,
       ...(error.sql ? { sql: error.sql } : {}),
       cause: error,
     });
   }
   if (statement.outsideTransaction) await session.execute(statementDoneSql(table, file, statement));
+}
+
+function recordedPart(done: number, total: number): string {
+  return done === 0
+    ? 'no statement of this no-transaction file is applied yet'
+    : `statements 1-${done} of ${total} ran and are recorded (status shows the file as partial (${done}/${total}))`;
+}
+
+/** Where a no-transaction file stands when the run stops during statement `index` (0-based), and where up resumes. */
+function stoppedHint(path: string, index: number, total: number, outside: boolean): string {
+  const running = outside
+    ? `statement ${index + 1} was stopped outside a transaction, so it may have done part of its work; up checks what it left (an INVALID index is dropped) and`
+    : `statement ${index + 1} was cancelled with its transaction and recorded nothing; up`;
+  return `${recordedPart(index, total)}; ${running} resumes ${path} at statement ${index + 1} when run again`;
 }
 
 /**
@@ -194,11 +219,13 @@ export async function revert(context: RunContext, step: DownStep, timeouts: Time
     return runScript(context, revertScript(table, rollback, timeouts, partial), { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
   }
   const started = performance.now();
-  await withSessionTimeouts(context, timeouts, async () => {
+  await withSessionSettings(context, noTransactionRevertStartSql(rollback, timeouts), async () => {
     for (const [index, statement] of analysis.statements.entries()) {
+      const done = `statements 1-${index} of this no-transaction rollback ran and the migration is still recorded as applied`;
       await runScript(context, aloneScript(rollback, statement), {
         code: 'ROLLBACK_FAILED',
-        hint: `statements 1-${index} of this no-transaction rollback ran and the migration is still recorded as applied; make its statements safe to run twice (IF EXISTS) and run down again`,
+        hint: `${done}; make its statements safe to run twice (IF EXISTS) and run down again`,
+        stopped: `${done}; run down again (its statements must be safe to run twice: IF EXISTS)`,
       });
     }
   });
@@ -206,12 +233,15 @@ export async function revert(context: RunContext, step: DownStep, timeouts: Time
   return Math.round(performance.now() - started);
 }
 
-/** Statements outside a transaction get the file's timeouts for the session, reset afterwards. */
-async function withSessionTimeouts(context: RunContext, timeouts: Timeouts, work: () => Promise<void>): Promise<void> {
-  await context.session.execute(timeoutsSql(timeouts, 'SESSION'));
+/**
+ * Statements outside a transaction get the file's name and timeouts for the session (`opening`); the
+ * session is reset to the connection's own state afterwards, however the statements ended.
+ */
+async function withSessionSettings(context: RunContext, opening: string, work: () => Promise<void>): Promise<void> {
+  await context.session.execute(opening);
   try {
     await work();
   } finally {
-    await context.session.execute(RESET_TIMEOUTS_SQL).catch(() => undefined);
+    await context.session.execute(SESSION_RESET_SQL).catch(() => undefined);
   }
 }

@@ -1,7 +1,10 @@
 /**
  * Who holds the locks a migration timed out on. Run after the failed transaction is rolled back, so the
- * only sessions listed are others: the long transactions a lock timeout most often waits behind.
+ * only sessions listed are others: the long transactions a lock timeout most often waits behind. Their
+ * query text is never shown (it is theirs: it may hold a password or a customer's data); a pgshift run is
+ * named by the application_name it sets.
  */
+import { describeRunning } from '../core/lock-holder.js';
 import type { Session } from '../db/session.js';
 
 interface Holder {
@@ -9,28 +12,30 @@ interface Holder {
   readonly application_name: string;
   readonly usename: string;
   readonly state: string | null;
-  readonly seconds: number;
-  readonly query: string | null;
+  readonly seconds: number | null;
   readonly relations: string;
+  readonly server_time: Date;
 }
 
 export async function describeLockHolders(session: Session): Promise<string> {
   const { rows } = await session.query<Holder>(
-    `SELECT a.pid, a.application_name, a.usename, a.state,
-            extract(epoch FROM now() - a.xact_start)::integer AS seconds, left(a.query, 120) AS query,
-            string_agg(DISTINCT l.relation::regclass::text, ', ') AS relations
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL
+    `SELECT l.pid, coalesce(a.application_name, '') AS application_name, coalesce(a.usename, '?') AS usename, a.state,
+            extract(epoch FROM now() - a.xact_start)::integer AS seconds,
+            string_agg(DISTINCT l.relation::regclass::text, ', ') AS relations, now() AS server_time
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      GROUP BY a.pid, a.application_name, a.usename, a.state, a.xact_start, a.query
-      ORDER BY a.xact_start LIMIT 3`,
+      GROUP BY l.pid, a.application_name, a.usename, a.state, a.xact_start
+      ORDER BY a.xact_start NULLS LAST LIMIT 3`,
   );
   if (rows.length === 0) return 'no other transaction holds a table lock now; the one that did has ended, so running up again may succeed';
-  const holders = rows.map(
-    (row) =>
-      `pid ${row.pid} (${row.application_name || 'no application name'}, user ${row.usename}, ${row.state ?? 'unknown state'} for ${row.seconds} s, holding ${row.relations}${
-        row.query ? `; last query: ${row.query.replace(/\s+/g, ' ')}` : ''
-      })`,
-  );
-  return `transactions holding table locks now: ${holders.join('; ')}. A long or idle-in-transaction session is the usual cause: end it (pg_terminate_backend(pid)) or wait for it, or raise --lock-timeout`;
+  const hidden = rows.some((row) => row.state === null);
+  const holders = rows.map((row) => {
+    const name = describeRunning(row.application_name, row.server_time) ?? (row.application_name || 'no application name');
+    const state = row.state === null ? 'state hidden' : `${row.state} for ${row.seconds ?? '?'} s`;
+    return `pid ${row.pid} (${name}, user ${row.usename}, ${state}, holding ${row.relations})`;
+  });
+  return `transactions holding table locks now: ${holders.join('; ')}. A long or idle-in-transaction session is the usual cause: end it (pg_terminate_backend(pid)) or wait for it, or raise --lock-timeout${
+    hidden ? '. Another role\'s state and timings are hidden from this one: a member of pg_monitor sees them' : ''
+  }`;
 }

@@ -1,8 +1,9 @@
-import { PgshiftError } from '../core/errors.js';
+import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Script } from '../db/scripts.js';
+import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
 import { LOCK_LOST_MESSAGE } from '../db/lock.js';
 import { ServerError } from '../db/session.js';
-import { explainFailure, type FailureContext, type FailureWording } from './failure.js';
+import { explainFailure, LEDGER_TAMPERED_HINT, type FailureContext, type FailureWording } from './failure.js';
 
 export interface RunContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
@@ -11,23 +12,33 @@ export interface RunContext extends FailureContext {
 /**
  * Sends one script and waits for it. On failure the open transaction is rolled back before anything else is
  * said, so no error path can leave a migration half-applied. An abort cancels the running statement on the
- * server (the same cancel request psql sends on Ctrl-C).
+ * server (the same cancel request psql sends on Ctrl-C). Rows the script returns go to `onRow`.
  */
-export async function runScript(context: RunContext, script: Script, wording: FailureWording): Promise<number> {
+export async function runScript(
+  context: RunContext,
+  script: Script,
+  wording: FailureWording,
+  onRow?: (row: Readonly<Record<string, unknown>>) => void,
+): Promise<number> {
   const { session, signal } = context;
   const label = script.parts[0]?.file.path;
-  if (signal?.aborted) throw interrupted(label);
+  if (signal?.aborted) throw interrupted(label, wording.stopped);
   const cancel = (): void => void session.cancel().catch(() => undefined);
   signal?.addEventListener('abort', cancel, { once: true });
   const started = performance.now();
   try {
-    await session.execute(script.text);
+    await session.execute(script.text, onRow);
     return Math.round(performance.now() - started);
   } catch (error) {
     if (error instanceof ServerError && script.transaction) await session.rollback();
-    if (signal?.aborted) throw interrupted(label);
+    if (signal?.aborted) throw interrupted(label, wording.stopped);
     if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(label);
+    if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error);
+    if (error instanceof ServerError && error.fields.sqlState === LEDGER_DROPPED_STATE) throw new PgshiftError('LEDGER_TAMPERED', error.message, { hint: LEDGER_TAMPERED_HINT });
     if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);
+    if (isPgshiftError(error) && error.code === 'CONNECTION_LOST' && wording.stopped) {
+      throw new PgshiftError(error.code, error.message, { hint: `${wording.stopped}; check the connection first`, cause: error });
+    }
     throw error;
   } finally {
     signal?.removeEventListener('abort', cancel);
@@ -37,6 +48,12 @@ export async function runScript(context: RunContext, script: Script, wording: Fa
 function lockLost(path: string | undefined): PgshiftError {
   return new PgshiftError('LOCK_LOST', `the migration lock was lost before ${path ?? 'the next migration'}: this database session no longer holds it`, {
     hint: 'nothing from that file was applied. A transaction-mode pooler (PgBouncer pool_mode=transaction, some cloud proxies) sends each transaction to any backend, so a session lock cannot work through it: connect pgshift directly to the server or to a session-mode pool. A migration that ran pg_advisory_unlock_all() does the same',
+  });
+}
+
+function ledgerChanged(error: ServerError): PgshiftError {
+  return new PgshiftError('LEDGER_CHANGED', error.message, {
+    hint: "only pgshift may write its ledger rows, as it applies and reverts files: the transaction that changed them was rolled back, so the ledger is as it was and that file's work is not recorded. Take the statements that write those tables out of the file and run the command again",
   });
 }
 

@@ -23,6 +23,11 @@ export interface FailureContext {
 export interface FailureWording {
   readonly code: ErrorCode;
   readonly hint: string;
+  /**
+   * What is applied and recorded when the run stops here (an interrupt, a lost connection), where that is
+   * not simply "nothing from this file": a no-transaction file commits statement by statement.
+   */
+  readonly stopped?: string;
 }
 
 export async function explainFailure(
@@ -68,12 +73,14 @@ export async function explainFailure(
   });
 }
 
+export const LEDGER_TAMPERED_HINT = "a migration must not touch pgshift's ledger; its transaction was rolled back and nothing was applied";
+
 function ledgerTampered(context: FailureContext, file: SqlFile, error: ServerError): PgshiftError {
   return new PgshiftError(
     'LEDGER_TAMPERED',
     `${file.path} dropped or altered pgshift's ledger table ${context.table.display}, so its ledger row could not be written (${error.message})`,
     {
-      hint: "a migration must not touch pgshift's ledger; its transaction was rolled back and nothing was applied",
+      hint: LEDGER_TAMPERED_HINT,
       sql: describe(file.path, error.fields),
     },
   );

@@ -61,18 +61,28 @@ test('a lock held elsewhere makes up wait, then exit 4 naming the holder, with n
   assert.match(after.stderr, /applied migrations\/003_blocked\.sql/);
 });
 
-test('a second pgshift names the first as the holder (pid, application, what it runs) and exits 4', async () => {
-  await project.write('migrations/004_long.sql', 'SELECT pg_sleep(4);\n');
+test('a second pgshift names the first by the file it runs and for how long, never by its SQL, and exits 4', async () => {
+  // The running file's text holds a secret: the waiting run must not repeat it.
+  await project.write('migrations/004_long.sql', "SELECT 'hunter2-secret' AS token, pg_sleep(8);\n");
   const first = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
   const firstDone = finished(first);
   await waitFor(async () => {
-    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND application_name = 'pgshift' AND state = 'active'`;
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE application_name LIKE 'pgshift up: migrations/004\_long.sql @%' AND state = 'active'`;
     return row?.['n'] === 1;
   });
-  const second = await project.run(['up', '--lock-wait', '1']);
+  const second = await project.run(['up', '--lock-wait', '1', '--log-level', 'debug']);
   assert.equal(second.status, 4, second.stderr);
   const error = errorLine(second.stderr);
-  assert.match(String(error?.['msg']), /still held after 1 s by pid \d+ \(pgshift, user postgres, from 127\.0\.0\.1 since \S+, running: BEGIN;/);
+  assert.match(
+    String(error?.['msg']),
+    /still held after 1 s by pid \d+ \(pgshift up: migrations\/004_long\.sql, running \d s, user postgres, from 127\.0\.0\.1 since \S+, active\)$/,
+  );
+  assert.match(second.stderr, /waiting for the migration lock by pid \d+ \(pgshift up: migrations\/004_long\.sql, running \d s/);
+  assert.doesNotMatch(second.stderr, /hunter2|pg_sleep|\$pgshift\$/, "the holder's query text is never shown");
+  const status = await project.run(['status']);
+  assert.match(status.stdout, /migration lock: held by pid \d+ \(pgshift up: migrations\/004_long\.sql, running \d s/);
+  assert.doesNotMatch(status.stdout + status.stderr, /hunter2/);
   assert.equal((await firstDone).status, 0);
 });
 
@@ -80,11 +90,11 @@ test('a waiting pgshift never blocks a CREATE INDEX CONCURRENTLY run by the hold
   // A waiter blocked inside the server (pg_advisory_lock) would hold a snapshot that CIC waits for, while
   // it waits for the holder: a deadlock (Flyway #1654). pgshift only polls pg_try_advisory_lock.
   await db.sql`CREATE TABLE cic_target AS SELECT g AS id FROM generate_series(1, 10000) g`;
-  await project.write('migrations/005_cic.sql', '-- pgshift:no-transaction\nSELECT pg_sleep(1.5);\nCREATE INDEX CONCURRENTLY ix_cic_target ON cic_target (id);\n');
+  await project.write('migrations/005_cic.sql', '-- pgshift:no-transaction\nSELECT pg_sleep(3);\nCREATE INDEX CONCURRENTLY ix_cic_target ON cic_target (id);\n');
   const holder = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
   const holderDone = finished(holder);
   await waitFor(async () => {
-    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND application_name = 'pgshift'`;
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/005\_cic.sql @%' AND query LIKE '%pg_sleep(3)%' AND state = 'active'`;
     return row?.['n'] === 1;
   });
   const waiter = await project.run(['up', '--lock-wait', '30']);
@@ -95,3 +105,28 @@ test('a waiting pgshift never blocks a CREATE INDEX CONCURRENTLY run by the hold
   assert.equal(index?.['indisvalid'], true);
 });
 
+test('a role that may not read other sessions still sees which pgshift file holds the lock, and is told pg_monitor shows more', async () => {
+  const watcher = `pgshift_watcher_${process.pid}`;
+  await db.sql.unsafe(`CREATE ROLE ${watcher} LOGIN PASSWORD 'watcher-pw'`);
+  try {
+    await project.write('migrations/006_hold.sql', 'SELECT pg_sleep(8);\n');
+    const first = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
+    const firstDone = finished(first);
+    await waitFor(async () => {
+      const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/006\_hold.sql @%'`;
+      return row?.['n'] === 1;
+    });
+    const url = new URL(db.url);
+    url.username = watcher;
+    url.password = 'watcher-pw';
+    const second = await project.run(['up', '--lock-wait', '1'], { env: { DATABASE_URL: url.toString() } });
+    assert.equal(second.status, 4, second.stderr);
+    assert.match(
+      String(errorLine(second.stderr)['msg']),
+      /by pid \d+ \(pgshift up: migrations\/006_hold\.sql, running \d s, user postgres; its address and state are hidden from this role: a member of pg_monitor sees them\)/,
+    );
+    assert.equal((await firstDone).status, 0);
+  } finally {
+    await db.sql.unsafe(`DROP ROLE IF EXISTS ${watcher}`);
+  }
+});

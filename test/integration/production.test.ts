@@ -21,7 +21,7 @@ test('status shows who holds the migration lock', async () => {
     const [{ pid }] = await reserved<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
     const run = await project.run(['status']);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`\\nmigration lock: held by pid ${pid} \\(deploy-42, user postgres, from 127\\.0\\.0\\.1 since \\S+\\)\\n$`));
+    assert.match(run.stdout, new RegExp(`\\nmigration lock: held by pid ${pid} \\(deploy-42, user postgres, from 127\\.0\\.0\\.1 since \\S+, idle\\)\\n$`));
   } finally {
     reserved.release();
     await holder.end();

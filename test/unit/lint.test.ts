@@ -41,6 +41,7 @@ const cases: Array<[RuleId, string, string]> = [
   ['timestamp-without-time-zone', "CREATE TABLE IF NOT EXISTS ev (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamp);\nCOMMENT ON TABLE ev IS 'x';", "CREATE TABLE IF NOT EXISTS ev (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz);\nCOMMENT ON TABLE ev IS 'x';"],
   ['serial-or-int-key', "CREATE TABLE IF NOT EXISTS ev (id serial PRIMARY KEY);\nCOMMENT ON TABLE ev IS 'x';", "CREATE TABLE IF NOT EXISTS ev (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);\nCOMMENT ON TABLE ev IS 'x';"],
   ['varchar-length', "CREATE TABLE IF NOT EXISTS ev (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, code varchar(20));\nCOMMENT ON TABLE ev IS 'x';", "CREATE TABLE IF NOT EXISTS ev (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, code text);\nCOMMENT ON TABLE ev IS 'x';"],
+  ['role-or-database-setting', 'ALTER ROLE app SET search_path = app, public;', 'SET LOCAL search_path = app, public;'],
   ['empty-file', '-- nothing here yet\n', 'SELECT 1;'],
 ];
 
@@ -53,6 +54,13 @@ describe('each rule has a failing and a passing example', () => {
       assert.ok(!(await rulesFound(passing)).includes(rule), `${rule} should not fire on:\n${passing}`);
     });
   }
+});
+
+test('role-or-database-setting: every form that sets a default for later connections', async () => {
+  for (const text of ["ALTER DATABASE app SET timezone = 'UTC';", "ALTER ROLE app IN DATABASE app SET work_mem = '64MB';", 'ALTER USER app RESET ALL;', 'ALTER ROLE ALL SET lock_timeout TO DEFAULT;']) {
+    assert.deepEqual(await rulesFound(text), ['role-or-database-setting'], text);
+  }
+  assert.deepEqual(await rulesFound("ALTER ROLE app WITH LOGIN;\nALTER DATABASE app RENAME TO app2;"), []);
 });
 
 test('the boilerplate itself is clean', async () => {

@@ -116,3 +116,31 @@ describe('where a problem is', () => {
 test('a clean migration has no problems', () => {
   assert.deepEqual(codesOf("-- create the orders table\nCREATE TABLE orders (id bigint PRIMARY KEY, note text DEFAULT 'a;b');\n"), []);
 });
+
+describe('SESSION_SETTING', () => {
+  const noTransaction = (statement: string): string => `-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS orders (id int);\n${statement}\n`;
+  for (const [statement, name] of [
+    ['SET search_path = app;', 'SET search_path'],
+    ["set statement_timeout to '1min';", 'SET statement_timeout'],
+    ['SET SESSION lock_timeout = 0;', 'SET SESSION LOCK_TIMEOUT'],
+    ['SET ROLE deployer;', 'SET role'],
+    ['SET SESSION AUTHORIZATION deployer;', 'SET SESSION AUTHORIZATION'],
+  ] as const) {
+    test(`${statement} in a no-transaction file is refused at its line`, () => {
+      const [problem, ...rest] = problemsOf(noTransaction(statement));
+      assert.deepEqual(rest, []);
+      assert.equal(problem?.code, 'SESSION_SETTING');
+      assert.equal(problem?.line, 3);
+      assert.ok(problem?.message.startsWith(`${PATH}:3:1: ${name} changes the session`), problem?.message);
+      assert.match(problem?.hint ?? '', /pgshift:lock-timeout=5s/);
+    });
+  }
+  test('SET LOCAL, SET TRANSACTION and SET CONSTRAINTS end with their transaction: allowed', () => {
+    for (const statement of ["SET LOCAL lock_timeout = '1s';", 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;', 'SET CONSTRAINTS ALL DEFERRED;']) {
+      assert.deepEqual(codesOf(noTransaction(statement)), [], statement);
+    }
+  });
+  test('a transactional file may SET: pgshift resets the session after it', () => {
+    assert.deepEqual(codesOf('SET search_path = app;\nCREATE TABLE IF NOT EXISTS orders (id int);\n'), []);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * A migration must not change pgshift's ledger or its progress table. Found by effect, not by reading the
+ * file (EXECUTE format(...), quoted or qualified names and TRUNCATE all reach the tables): before the file,
+ * in its transaction, pgshift notes a digest of both tables; after it, the digest must be the same, or the
+ * transaction fails and is rolled back.
+ *
+ * The digest covers each row's version (ctid and xmin), which every INSERT, UPDATE, DELETE and TRUNCATE
+ * changes, and it is order-free: no sort, no text of the rows, so a 10,000-row ledger costs about 2 ms.
+ * It is kept as a transaction-level advisory lock keyed on it (and on the file's version), because a lock
+ * is transaction state that a migration cannot reset: RESET ALL clears a setting, DISCARD TEMP a temporary
+ * table, and pg_advisory_unlock_all() only releases session locks.
+ */
+import { quoteLiteral } from '../core/sql-quote.js';
+import type { SqlFile } from '../core/types.js';
+import type { LedgerTable } from './ledger.js';
+import { progressTable } from './progress.js';
+
+/** The SQLSTATEs of the errors the check raises: pgshift's own, so no server error is mistaken for them. */
+export const LEDGER_CHANGED_STATE = 'PGL01';
+/** The ledger table itself is gone (dropped or renamed), which is reported as before its row is written. */
+export const LEDGER_DROPPED_STATE = 'PGL02';
+
+/** PL/pgSQL that sets `key` to the digest of both tables (a missing table counts as such) salted with `version`. */
+function digestBody(ledger: LedgerTable, version: number): string {
+  const tables = [ledger, progressTable(ledger)].map((table) => quoteLiteral(table.sql)).join(', ');
+  const rows = quoteLiteral("SELECT count(*) || ':' || coalesce(sum(hashtextextended(ctid::text || xmin::text, 0)), 0) FROM ");
+  return `DECLARE t text; d text := '${version}'; p text; key bigint; BEGIN FOREACH t IN ARRAY ARRAY[${tables}] LOOP IF to_regclass(t) IS NULL THEN p := '-'; ELSE EXECUTE ${rows} || t INTO p; END IF; d := d || ' ' || p; END LOOP; key := hashtextextended(d, 0);`;
+}
+
+/** Before the file: the tables' digest, held as a lock until the transaction ends. */
+export function ledgerSnapshotSql(ledger: LedgerTable, version: number): string {
+  return `DO $pgshift$ ${digestBody(ledger, version)} PERFORM pg_try_advisory_xact_lock(key); END $pgshift$;\n`;
+}
+
+/** After the file: the same digest must still be held, or the file changed the tables. */
+export function ledgerUnchangedSql(ledger: LedgerTable, file: SqlFile): string {
+  const message = `${file.path} changed the rows of pgshift's ledger table ${ledger.display} or of ${progressTable(ledger).display}`;
+  const dropped = `${file.path} dropped or altered pgshift's ledger table ${ledger.display}, so its ledger row could not be written`;
+  return `DO $pgshift$ ${digestBody(ledger, file.version)} IF to_regclass(${quoteLiteral(ledger.sql)}) IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END $pgshift$;\n`;
+}

@@ -1,0 +1,40 @@
+/**
+ * Every file starts in the session state the connection opened with, whatever the files before it did, so
+ * that a schema never depends on how files were batched into runs. The reset rides in the file's own
+ * message, after the file and before pgshift's ledger statements, which therefore run as the connection's
+ * own role with its own settings.
+ *
+ * Not DISCARD ALL: it cannot run in a transaction and it releases the migration lock. Its parts that can
+ * are here instead. RESET ALL returns every setting to its value at connection start (startup parameters
+ * such as --schema's search_path, the pgshift.* provenance and application_name included), but leaves
+ * the role and session authorization alone: they have RESETs of their own.
+ */
+import { runningNamePrefix } from '../core/lock-holder.js';
+import { quoteLiteral } from '../core/sql-quote.js';
+
+/**
+ * RESET ALL comes first: it ends a `SET statement_timeout = '1ms'` before the statements after it, which
+ * then run under the connection's own timeouts.
+ */
+export const SESSION_RESET_SQL = `RESET ALL;
+RESET SESSION AUTHORIZATION;
+RESET ROLE;
+CLOSE ALL;
+DEALLOCATE ALL;
+UNLISTEN *;
+DISCARD TEMP;
+DISCARD SEQUENCES;
+`;
+
+/** Back to the connection's own role, for a progress record written after one statement of a no-transaction file. */
+export const OWN_ROLE_SQL = 'RESET SESSION AUTHORIZATION;\nRESET ROLE;\n';
+
+/**
+ * Names the session after the file it runs and when that file started (the server's clock, in epoch
+ * seconds), so that a run waiting for the migration lock can say who holds it without reading its query.
+ * The reset after the file returns the name to the connection's own.
+ */
+export function fileStartedSql(command: 'up' | 'down', path: string): string {
+  const prefix = quoteLiteral(runningNamePrefix(command, path));
+  return `DO $pgshift$ BEGIN PERFORM set_config('application_name', ${prefix} || floor(extract(epoch FROM clock_timestamp()))::bigint, false); END $pgshift$;\n`;
+}

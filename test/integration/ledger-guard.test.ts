@@ -1,0 +1,98 @@
+/**
+ * A migration or rollback that writes pgshift's ledger or its progress table, by whatever route, fails with
+ * LEDGER_CHANGED (exit 1) and its transaction rolled back: the ledger stays as it was.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { testDatabase } from '../support/database.js';
+import { tableExists } from '../support/inspect.js';
+import { errorLine, makeProject } from '../support/project.js';
+
+const db = await testDatabase(import.meta.url);
+const { sql } = db;
+const project = await makeProject(
+  {
+    'migrations/001_base.sql': 'CREATE TABLE base (id int);\n',
+    // Leaves the progress table in place (empty), so that writes to it can be tried too.
+    'migrations/002_index.sql': '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ix_base ON base (id);\n',
+    'rollbacks/002_index.sql': 'DROP INDEX IF EXISTS ix_base;\n',
+  },
+  db.url,
+);
+
+type LedgerRow = { version: string; checksum: string; execution_ms: number };
+const ledger = (): Promise<LedgerRow[]> => sql<LedgerRow[]>`SELECT version, checksum, execution_ms FROM schema_migrations ORDER BY version`;
+
+test('setup', async () => {
+  const run = await project.run(['up']);
+  assert.equal(run.status, 0, run.stderr);
+});
+
+const ROUTES: ReadonlyArray<readonly [string, string]> = [
+  ['DELETE', 'DELETE FROM schema_migrations WHERE version = 1;'],
+  ['UPDATE, quoted and qualified', `UPDATE "public"."schema_migrations" SET checksum = repeat('0', 64);`],
+  ['TRUNCATE', 'TRUNCATE schema_migrations;'],
+  ['EXECUTE format(...)', "DO $$ BEGIN EXECUTE format('DELETE FROM %I.%I', 'public', 'schema_' || 'migrations'); END $$;"],
+  ['an INSERT into the progress table', "INSERT INTO schema_migrations_progress (version, name, checksum, statement_count) VALUES (99, 'x', 'y', 1);"],
+  ['a DELETE that a savepoint does not undo', 'SAVEPOINT s;\nDELETE FROM schema_migrations;\nRELEASE SAVEPOINT s;'],
+];
+
+for (const [route, statement] of ROUTES) {
+  test(`a migration that writes the ledger (${route}) fails, rolled back, with exit 1`, async () => {
+    const before = await ledger();
+    await project.write('migrations/003_rewrite.sql', `CREATE TABLE rewritten (id int);\n${statement}\n`);
+    const run = await project.run(['up']);
+    assert.equal(run.status, 1, run.stderr);
+    const error = errorLine(run.stderr);
+    assert.equal(error['code'], 'LEDGER_CHANGED');
+    assert.match(String(error['msg']), /^migrations\/003_rewrite\.sql changed the rows of pgshift's ledger table public\.schema_migrations or of public\.schema_migrations_progress$/);
+    assert.match(String(error['hint']), /rolled back/);
+    assert.deepEqual(await ledger(), before, 'the ledger is as it was');
+    assert.equal(await tableExists(sql, 'rewritten'), false, "the file's own work was rolled back too");
+    const [{ progress }] = await sql<[{ progress: number }]>`SELECT count(*)::int AS progress FROM schema_migrations_progress`;
+    assert.equal(progress, 0);
+  });
+}
+
+test('--single-transaction: a file that deletes the row of a file applied earlier in the same transaction is caught', async () => {
+  await project.write('migrations/003_rewrite.sql', 'CREATE TABLE first_of_two (id int);\n');
+  await project.write('migrations/004_rewrite.sql', 'DELETE FROM schema_migrations WHERE version = 3;\n');
+  const run = await project.run(['up', '--single-transaction']);
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(String(errorLine(run.stderr)['msg']), /^migrations\/004_rewrite\.sql changed the rows/);
+  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2']);
+  await project.remove('migrations/004_rewrite.sql');
+});
+
+test('a rollback that writes the ledger fails too, and the migration stays applied', async () => {
+  assert.equal((await project.run(['up'])).status, 0);
+  await project.write('rollbacks/003_rewrite.sql', 'DROP TABLE IF EXISTS first_of_two;\nDELETE FROM schema_migrations WHERE version = 1;\n');
+  const run = await project.run(['down']);
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(String(errorLine(run.stderr)['msg']), /^rollbacks\/003_rewrite\.sql changed the rows/);
+  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3']);
+  assert.equal(await tableExists(sql, 'first_of_two'), true);
+});
+
+test('reading the ledger, resetting the session or discarding temporary tables is not a change', async () => {
+  await project.write(
+    'migrations/004_reader.sql',
+    'CREATE TABLE IF NOT EXISTS seen AS SELECT count(*) AS n FROM schema_migrations;\nRESET ALL;\nDISCARD TEMP;\n',
+  );
+  const run = await project.run(['up']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3', '4']);
+});
+
+test('a statement of a no-transaction file that writes the ledger fails, its own transaction rolled back; fixed, up resumes', async () => {
+  await project.write('migrations/005_rewrite.sql', '-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS nt (id int);\nDELETE FROM schema_migrations WHERE version = 1;\n');
+  const run = await project.run(['up']);
+  assert.equal(run.status, 1, run.stderr);
+  assert.equal(errorLine(run.stderr)['code'], 'LEDGER_CHANGED');
+  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3', '4']);
+  await project.write('migrations/005_rewrite.sql', '-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS nt (id int);\nSELECT count(*) FROM schema_migrations;\n');
+  const fixed = await project.run(['up']);
+  assert.equal(fixed.status, 0, fixed.stderr);
+  assert.match(fixed.stderr, /resuming migrations\/005_rewrite\.sql at statement 2 of 2/);
+  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3', '4', '5']);
+});
