@@ -150,6 +150,6 @@ export interface Migrator {
   verify(options?: VerifyOptions): Promise<readonly VerifyResult[]>;
   /** Lint findings for files (by default the pending migrations and all rollbacks); throws for syntax errors and bad suppressions. */
   lint(options?: LintOptions): Promise<LintResult>;
-  /** Writes the next migration and its rollback from the template; needs no database. */
-  create(name: string): Promise<{ readonly migration: string; readonly rollback: string }>;
+  /** Writes the next migration and its rollback from the template; needs no database. `createdFolders`: the folders it had to create. */
+  create(name: string): Promise<{ readonly migration: string; readonly rollback: string; readonly createdFolders: readonly string[] }>;
 }

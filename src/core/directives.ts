@@ -11,18 +11,24 @@ export interface Directives {
   /** A PostgreSQL duration such as `5s`, `250ms` or `0` (no limit) for this file's statements. */
   readonly lockTimeout?: string;
   readonly statementTimeout?: string;
+  /** `-- pgshift:unwritten`: the file is still `pgshift new`'s template, so it must not run. */
+  readonly unwritten?: boolean;
+  /** The reason given by `-- pgshift:allow parse-error REASON`: syntax newer than pgshift's parser. */
+  readonly allowParseError?: string;
 }
 
 export const DEFAULT_DIRECTIVES: Directives = { transaction: true };
 
 const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$|^\s*pgshift:(allow)\b/;
+/** The one `allow` that is a directive, not a lint suppression: the file need not parse. */
+const ALLOW_PARSE_ERROR = /^\s*pgshift:allow[ \t]+parse-error\b[ \t]*(.*?)\s*$/;
 /** PostgreSQL's units for time settings; a bare number is milliseconds. */
 export const DURATION = /^\d+(?:us|ms|s|min|h|d)?$/;
 export const DURATION_HINT = 'write a number with an optional unit: 0 (no limit), 500ms, 10s, 2min, 1h';
 
 export function parseDirectives(file: SqlFile, leadingComments: readonly string[]): { directives: Directives; problems: Problem[] } {
   const problems: Problem[] = [];
-  const found: { transaction: boolean; lockTimeout?: string; statementTimeout?: string } = { transaction: true };
+  const found: { -readonly [K in keyof Directives]: Directives[K] } = { transaction: true };
   const problem = (message: string, hint: string): void => {
     problems.push({ code: 'BAD_DIRECTIVE', file: file.path, version: file.version, message: `${file.path}: ${message}`, hint });
   };
@@ -30,8 +36,14 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
     if (!/^\s*pgshift:/.test(line)) continue;
     const match = DIRECTIVE.exec(line);
     const [name, value] = match ? [(match[1] ?? match[3])?.toLowerCase(), match[2]] : [undefined, undefined];
-    if (name === 'allow') {
+    const allowParseError = ALLOW_PARSE_ERROR.exec(line);
+    if (allowParseError) {
+      if (allowParseError[1]) found.allowParseError = allowParseError[1];
+      else problem('pgshift:allow parse-error gives no reason', 'say why the file is right although PostgreSQL 17\'s parser refuses it: -- pgshift:allow parse-error uses PostgreSQL 18 syntax (the server is 18)');
+    } else if (name === 'allow') {
       continue; // a lint suppression for the first statement: lint reads it
+    } else if (name === 'unwritten' && value === undefined) {
+      found.unwritten = true;
     } else if (name === 'no-transaction' && value === undefined) {
       found.transaction = false;
     } else if ((name === 'lock-timeout' || name === 'statement-timeout') && value !== undefined) {
@@ -44,7 +56,7 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
     } else {
       problem(
         `unknown directive "${line.trim()}"`,
-        'the directives are pgshift:no-transaction, pgshift:lock-timeout=DURATION and pgshift:statement-timeout=DURATION',
+        'the directives are pgshift:no-transaction, pgshift:lock-timeout=DURATION, pgshift:statement-timeout=DURATION, pgshift:unwritten and pgshift:allow parse-error REASON',
       );
     }
   }

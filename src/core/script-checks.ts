@@ -30,10 +30,7 @@ export interface ScriptAnalysis {
 export function analyzeScript(file: SqlFile): ScriptAnalysis {
   const scan = scanSql(file.text);
   const { directives, problems } = parseDirectives(file, scan.leadingComments);
-  const add = (at: number, code: Problem['code'], message: string, hint: string): void => {
-    const { line, column } = lineColumnAt(file.text, at);
-    problems.push({ code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint });
-  };
+  const add = (at: number, code: Problem['code'], message: string, hint: string): void => void problems.push(problemAt(file, at, code, message, hint));
 
   const statements = scan.statements.map((statement): ScriptStatement => {
     const outside = outsideTransactionName(statement.words);
@@ -65,6 +62,13 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
       'put "-- pgshift:no-transaction" in the comment block at the top of the file (best in a file of its own: its statements then run one at a time, each recorded, and a failure resumes where it stopped)',
     );
   }
+  const nul = file.text.indexOf('\0');
+  if (nul !== -1) {
+    add(nul, 'INVALID_ENCODING', 'a NUL byte, which PostgreSQL cannot take in SQL text', 'remove it (a file saved as UTF-16 is full of them: save it as UTF-8)');
+  }
+  if (directives.unwritten && file.kind === 'migration') {
+    add(0, 'UNWRITTEN', 'still unwritten: it carries -- pgshift:unwritten from pgshift new', 'write the migration, then delete the -- pgshift:unwritten line');
+  }
   if (scan.unterminated) {
     add(scan.unterminated.at, 'UNTERMINATED', `this ${scan.unterminated.kind} is never closed`, 'close it; everything after it was read as part of it');
   }
@@ -93,4 +97,10 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
  */
 export function statementHash(file: SqlFile, statement: ScriptStatement): string {
   return checksumOf(file.text.slice(statement.start, statement.end));
+}
+
+/** A problem at a place in a file, its message headed by file:line:column. */
+export function problemAt(file: SqlFile, at: number, code: Problem['code'], message: string, hint: string): Problem {
+  const { line, column } = lineColumnAt(file.text, at);
+  return { code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint };
 }
