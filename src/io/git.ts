@@ -34,7 +34,8 @@ const NO_GIT: FolderCommits = { head: undefined, changed: new Map(), untrackedFo
 export async function folderCommits(dir: string): Promise<FolderCommits> {
   const [prefix, status] = await Promise.all([
     git(dir, ['rev-parse', '--show-prefix']),
-    git(dir, ['-c', 'status.relativePaths=false', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching', '--', '.']),
+    // --no-optional-locks: status must not write the index, which runs side by side would contend for.
+    git(dir, ['--no-optional-locks', '-c', 'status.relativePaths=false', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching', '--', '.']),
   ]);
   if (prefix === undefined || status === undefined) return NO_GIT;
   return parseStatus(status, prefix.trim());

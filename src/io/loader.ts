@@ -31,7 +31,8 @@ export async function loadSingleFile(dirs: Directories, path: string, kind: File
   try {
     return await readRaw({ kind, absolute, path: displayPath(dirs.cwd, absolute) });
   } catch (error) {
-    throw new PgshiftError('USAGE', `cannot read ${path}: ${(error as Error).message}`, {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : readError(error);
+    throw new PgshiftError('UNREADABLE_FILE', `${path} ${why}`, {
       hint: 'pass the path of a migration file, for example migrations/002_add_orders.sql',
       cause: error,
     });

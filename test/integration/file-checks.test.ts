@@ -145,6 +145,7 @@ test('--migration outside the migrations folder is refused with a hint naming --
   assert.equal(await tableExists(sql, 'outside_t'), false);
   await refused(project, ['verify', '--migration', 'scripts/migrations/001_a.sql'], /not in the migrations folder/);
   assert.equal(errorLine(run.stderr)['code'], 'OUTSIDE_MIGRATIONS');
+  await refused(project, ['up', '--migration', 'migrations/002_absent.sql'], /migrations\/002_absent\.sql does not exist/);
 
   const dirs = ['--migrations-dir', 'scripts/migrations', '--rollbacks-dir', 'scripts/rollbacks'];
   const inside = await project.run(['up', '--migration', 'scripts/migrations/001_a.sql', ...dirs]);
