@@ -10,11 +10,10 @@ import type {
   UpOptions,
 } from './api.js';
 import { buildCatalog, type Catalog } from './core/catalog.js';
-import { failValidation, isPgshiftError, PgshiftError } from './core/errors.js';
+import { failValidation, isPgshiftError, PgshiftError, type Problem } from './core/errors.js';
 import { silentLogger } from './core/logger.js';
 import { DURATION, DURATION_HINT } from './core/directives.js';
 import { scaffold } from './core/scaffold.js';
-import type { Problem } from './core/errors.js';
 import { quoteIdentifier } from './core/sql-quote.js';
 import { analyzeScript, type ScriptAnalysis } from './core/script-checks.js';
 import { readLintConfig } from './lint/config.js';
