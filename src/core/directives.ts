@@ -12,6 +12,10 @@ export interface Directives {
   /** A PostgreSQL duration such as `5s`, `250ms` or `0` (no limit) for this file's statements. */
   readonly lockTimeout?: string;
   readonly statementTimeout?: string;
+  /** `-- pgshift:unwritten`: the file is still `pgshift new`'s template, so it must not run. */
+  readonly unwritten?: boolean;
+  /** The reason given by `-- pgshift:allow parse-error REASON`: syntax newer than pgshift's parser. */
+  readonly allowParseError?: string;
 }
 
 export const DEFAULT_DIRECTIVES: Directives = { transaction: true };
@@ -22,6 +26,9 @@ const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$|^\s*pgshift:(al
  * unit, milliseconds, while pgshift's other flags count seconds: so a unit is required, and only 0 (no
  * limit) stands alone.
  */
+/** The one `allow` that is a directive, not a lint suppression: the file need not parse. */
+const ALLOW_PARSE_ERROR = /^\s*pgshift:allow[ \t]+parse-error\b[ \t]*(.*?)\s*$/;
+
 const DURATION = /^(?:0|\d+(?:us|ms|s|min|h|d))$/;
 const DURATION_HINT = 'write a number with a unit: 500ms, 10s, 2min, 1h (units: us, ms, s, min, h, d), or 0 for no limit';
 
@@ -40,7 +47,7 @@ export function durationProblem(name: string, value: string): { code: 'DURATION_
 
 export function parseDirectives(file: SqlFile, leadingComments: readonly string[]): { directives: Directives; problems: Problem[] } {
   const problems: Problem[] = [];
-  const found: { transaction: boolean; lockTimeout?: string; statementTimeout?: string } = { transaction: true };
+  const found: { -readonly [K in keyof Directives]: Directives[K] } = { transaction: true };
   const problem = (line: string, message: string, hint: string, code: Problem['code'] = 'BAD_DIRECTIVE'): void => {
     const at = lineColumnAt(file.text, Math.max(0, file.text.indexOf(line.trim())));
     problems.push({ code, file: file.path, version: file.version, line: at.line, message: `${file.path}:${at.line}:${at.column}: ${message}`, hint });
@@ -49,8 +56,14 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
     if (!/^\s*pgshift:/.test(line)) continue;
     const match = DIRECTIVE.exec(line);
     const [name, value] = match ? [(match[1] ?? match[3])?.toLowerCase(), match[2]] : [undefined, undefined];
-    if (name === 'allow') {
+    const allowParseError = ALLOW_PARSE_ERROR.exec(line);
+    if (allowParseError) {
+      if (allowParseError[1]) found.allowParseError = allowParseError[1];
+      else problem(line, 'pgshift:allow parse-error gives no reason', 'say why the file is right although PostgreSQL 17\'s parser refuses it: -- pgshift:allow parse-error uses PostgreSQL 18 syntax (the server is 18)');
+    } else if (name === 'allow') {
       continue; // a lint suppression for the first statement: lint reads it
+    } else if (name === 'unwritten' && value === undefined) {
+      found.unwritten = true;
     } else if (name === 'no-transaction' && value === undefined) {
       found.transaction = false;
     } else if ((name === 'lock-timeout' || name === 'statement-timeout') && value !== undefined) {
@@ -65,7 +78,7 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
       problem(
         line,
         `unknown directive "${line.trim()}"`,
-        'the directives are pgshift:no-transaction, pgshift:lock-timeout=DURATION and pgshift:statement-timeout=DURATION',
+        'the directives are pgshift:no-transaction, pgshift:lock-timeout=DURATION, pgshift:statement-timeout=DURATION, pgshift:unwritten and pgshift:allow parse-error REASON',
       );
     }
   }

@@ -9,6 +9,12 @@ export type ProblemCode =
   | 'DUPLICATE_VERSION'
   | 'ORPHAN_ROLLBACK'
   | 'INVALID_ENCODING'
+  /** A migration or rollback file, or their folder, that cannot be read (a dangling link, a folder named *.sql). */
+  | 'UNREADABLE_FILE'
+  /** `--migration PATH` outside the migrations folder: its ledger row would name a file no later run can find. */
+  | 'OUTSIDE_MIGRATIONS'
+  /** A file still carrying `-- pgshift:unwritten`, or a rollback with no statements. */
+  | 'UNWRITTEN'
   | 'CHECKSUM_MISMATCH'
   | 'MIGRATION_MISSING'
   | 'OUT_OF_ORDER'

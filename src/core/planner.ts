@@ -22,6 +22,8 @@ export interface UpOptions {
   readonly only?: SqlFile;
   /** All pending files in one transaction: refused when one of them cannot run in a transaction. */
   readonly singleTransaction?: boolean;
+  /** Leave out pending files still marked -- pgshift:unwritten instead of refusing them (lint: nothing to check yet). */
+  readonly skipUnwritten?: boolean;
 }
 
 export interface PlannedMigration {
@@ -150,11 +152,12 @@ export function planUp(catalog: Catalog, history: History, options: UpOptions = 
     pending = catalog.migrations.filter((file) => !applied.has(file.version) && (to === undefined || file.version <= to));
   }
 
-  const planned = pending.map((file): PlannedMigration => {
+  const planned = pending.flatMap((file): PlannedMigration[] => {
     const analysis = analyzeScript(file);
+    if (options.skipUnwritten && analysis.directives.unwritten) return [];
     const progress = partial.get(file.version);
     problems.push(...analysis.problems, ...(progress ? resumeProblems(file, analysis, progress) : []));
-    return { file, analysis, ...(progress ? { progress } : {}) };
+    return [{ file, analysis, ...(progress ? { progress } : {}) }];
   });
   if (problems.length > 0) failValidation(problems);
   const outside = options.singleTransaction ? planned.find((step) => !step.analysis.directives.transaction) : undefined;
@@ -229,7 +232,7 @@ export function planDown(catalog: Catalog, history: History, options: DownOption
     if (rollback) {
       const analysis = analyzeScript(rollback);
       steps.push({ version: applied.version, name: applied.name, rollback, analysis, partial: partial.has(applied.version) });
-      problems.push(...analysis.problems);
+      problems.push(...analysis.problems, ...unwrittenRollback(rollback, analysis));
     } else {
       problems.push({
         code: 'ROLLBACK_MISSING',
@@ -243,6 +246,26 @@ export function planDown(catalog: Catalog, history: History, options: DownOption
   }
   if (problems.length > 0) failValidation(problems);
   return steps;
+}
+
+/**
+ * A rollback that would revert nothing: `pgshift new`'s template (still marked), or a file of comments only.
+ * Running it would delete the ledger row and report "reverted" while the migration's changes stay.
+ */
+export function unwrittenRollback(rollback: SqlFile, analysis: ScriptAnalysis): Problem[] {
+  const marked = analysis.directives.unwritten === true;
+  if (!marked && analysis.statements.length > 0) return [];
+  return [
+    {
+      code: 'UNWRITTEN',
+      file: rollback.path,
+      version: rollback.version,
+      message: `${rollback.path} ${marked ? 'is still unwritten (it carries -- pgshift:unwritten)' : 'has no statements'}, so nothing was reverted`,
+      hint: marked
+        ? `write the statements that undo version ${rollback.version}, then delete the -- pgshift:unwritten line`
+        : `write the statements that undo version ${rollback.version}; a rollback that runs nothing would drop the ledger row and leave the changes`,
+    },
+  ];
 }
 
 export function statusOf(catalog: Catalog, { ledger, progress }: History): StatusEntry[] {

@@ -14,7 +14,15 @@ export interface Scaffold {
   readonly rollback: string;
 }
 
+/** The marker `new` puts in both files: validation refuses to run either until it is deleted. */
+export const UNWRITTEN_MARKER = '-- pgshift:unwritten';
+
 export function scaffold(catalog: Catalog, name: string): Scaffold {
+  if (/^\d/.test(name)) {
+    throw new PgshiftError('USAGE', `new ${JSON.stringify(name)}: the name starts with a number`, {
+      hint: `pgshift numbers the file itself: pgshift new ${name.replace(/^[\d_-]+/, '') || 'add_orders'}`,
+    });
+  }
   const newest = catalog.migrations.at(-1);
   const version = newest ? newest.version + 1 : 1;
   // Keep the width already in use, so that names keep sorting the same way in a file listing.
@@ -33,6 +41,7 @@ export function scaffold(catalog: Catalog, name: string): Scaffold {
     });
   }
   const title = name.replace(/[_-]+/g, ' ');
+  // The examples are commented out; uncommented, they pass pgshift lint as they stand.
   return {
     version,
     fileName,
@@ -41,7 +50,11 @@ export function scaffold(catalog: Catalog, name: string): Scaffold {
 -- Rollback: rollbacks/${fileName}
 --
 -- Runs in one transaction with its ledger row: do not write BEGIN/COMMIT.
--- For CREATE INDEX CONCURRENTLY, put it in a file of its own that starts with: -- pgshift:no-transaction
+-- For CREATE INDEX CONCURRENTLY on an existing table, put it in a file of its own that starts with:
+-- -- pgshift:no-transaction
+--
+-- up refuses this file until the marker below is deleted: delete it once the migration is written.
+${UNWRITTEN_MARKER}
 
 -- Add columns
 -- ALTER TABLE table_name
@@ -60,10 +73,14 @@ export function scaffold(catalog: Catalog, name: string): Scaffold {
 
 -- Add comments
 -- COMMENT ON COLUMN table_name.new_column IS 'Description of column';
+-- COMMENT ON TABLE child IS 'Description of table';
 `,
     rollback: `-- Rollback of migration ${String(version).padStart(width, '0')}: ${title}
 -- Undo every change of migrations/${fileName}, newest first, with IF EXISTS.
 -- Check it with: pgshift verify --migration migrations/${fileName}
+--
+-- down refuses this file until the marker below is deleted: delete it once the rollback is written.
+${UNWRITTEN_MARKER}
 
 -- DROP TABLE IF EXISTS child;
 -- ALTER TABLE table_name DROP COLUMN IF EXISTS new_column;

@@ -30,10 +30,7 @@ export interface ScriptAnalysis {
 export function analyzeScript(file: SqlFile): ScriptAnalysis {
   const scan = scanSql(file.text);
   const { directives, problems } = parseDirectives(file, scan.leadingComments);
-  const add = (at: number, code: Problem['code'], message: string, hint: string): void => {
-    const { line, column } = lineColumnAt(file.text, at);
-    problems.push({ code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint });
-  };
+  const add = (at: number, code: Problem['code'], message: string, hint: string): void => void problems.push(problemAt(file, at, code, message, hint));
 
   const statements = scan.statements.map((statement): ScriptStatement => {
     const outside = outsideTransactionName(statement.words);
@@ -74,6 +71,13 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
       'for timeouts use a directive (-- pgshift:lock-timeout=5s, -- pgshift:statement-timeout=30min); each statement here runs in its own transaction, so SET LOCAL lasts for one statement: move statements that need the setting into a transactional file, where SET LOCAL holds for the whole file',
     );
   }
+  const nul = file.text.indexOf('\0');
+  if (nul !== -1) {
+    add(nul, 'INVALID_ENCODING', 'a NUL byte, which PostgreSQL cannot take in SQL text', 'remove it (a file saved as UTF-16 is full of them: save it as UTF-8)');
+  }
+  if (directives.unwritten && file.kind === 'migration') {
+    add(Math.max(0, file.text.search(/^[ \t]*--[ \t]*pgshift:unwritten/m)), 'UNWRITTEN', 'still unwritten: it carries -- pgshift:unwritten from pgshift new', 'write the migration, then delete the -- pgshift:unwritten line');
+  }
   if (scan.unterminated) {
     add(scan.unterminated.at, 'UNTERMINATED', `this ${scan.unterminated.kind} is never closed`, 'close it; everything after it was read as part of it');
   }
@@ -102,4 +106,10 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
  */
 export function statementHash(file: SqlFile, statement: ScriptStatement): string {
   return checksumOf(file.text.slice(statement.start, statement.end));
+}
+
+/** A problem at a place in a file, its message headed by file:line:column. */
+export function problemAt(file: SqlFile, at: number, code: Problem['code'], message: string, hint: string): Problem {
+  const { line, column } = lineColumnAt(file.text, at);
+  return { code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint };
 }

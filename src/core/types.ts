@@ -8,8 +8,8 @@ export interface RawFile {
   readonly baseName: string;
   /** The path shown to people: relative to the working directory where possible. */
   readonly path: string;
-  /** The decoded text, or the 1-based line holding the first byte that is not valid UTF-8. */
-  readonly content: { readonly text: string } | { readonly invalidUtf8AtLine: number };
+  /** The decoded text, the 1-based line holding the first byte that is not valid UTF-8, or why it could not be read. */
+  readonly content: { readonly text: string } | { readonly invalidUtf8AtLine: number } | { readonly unreadable: string };
 }
 
 /** A well-named, readable migration or rollback. */
@@ -21,6 +21,8 @@ export interface SqlFile {
   /** Normalised text (no BOM, LF line ends): what is hashed and what is sent to the server. */
   readonly text: string;
   readonly checksum: string;
+  /** For a migration about to be recorded: the commit its ledger row names (`<sha>` or `<sha>+dirty`). */
+  readonly gitCommit?: string;
 }
 
 export interface LedgerRow {

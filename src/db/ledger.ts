@@ -34,8 +34,11 @@ export type LedgerState =
 /** What the first write of a run must do to the ledger first: create it, or add the provenance columns. */
 export type LedgerSetup = { readonly schemaExists: boolean } | { readonly addProvenance: true };
 
-/** Session settings the provenance columns take their defaults from (set as connection parameters). */
-export const PROVENANCE_SETTINGS = { version: 'pgshift.version', commit: 'pgshift.git_commit' } as const;
+/**
+ * The session setting pgshift_version takes its default from (set as a connection parameter). git_commit is
+ * written by each insert instead: it belongs to the file, not to the run.
+ */
+export const PROVENANCE_SETTINGS = { version: 'pgshift.version' } as const;
 
 /**
  * `--table` follows SQL's rules for names: `name` or `schema.name`, each part either bare (folded to lower
@@ -187,19 +190,19 @@ async function foreignLedger(session: Session, table: LedgerTable): Promise<neve
 
 /**
  * The ledger's DDL, run inside the first migration's transaction so that it commits with that migration.
- * The provenance columns default to session settings pgshift sets when it connects, so that every way of
- * writing a row (a migration, a no-transaction file's finish, a baseline) records them alike.
+ * pgshift_version defaults to a session setting pgshift sets when it connects, so that every way of writing
+ * a row (a migration, a no-transaction file's finish, a baseline) records it alike.
  */
 export function createLedgerSql(table: LedgerTable, setup: LedgerSetup): string {
   const setting = (name: string): string => `nullif(current_setting('${name}', true), '')`;
   if ('addProvenance' in setup) {
     // Defaults set after the columns are added, so that rows written before keep NULL, not today's values.
     return `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS pgshift_version text, ADD COLUMN IF NOT EXISTS git_commit text;
-ALTER TABLE ${table.sql} ALTER COLUMN pgshift_version SET DEFAULT ${setting(PROVENANCE_SETTINGS.version)}, ALTER COLUMN git_commit SET DEFAULT ${setting(PROVENANCE_SETTINGS.commit)};
+ALTER TABLE ${table.sql} ALTER COLUMN pgshift_version SET DEFAULT ${setting(PROVENANCE_SETTINGS.version)};
 `;
   }
   const provenance = `pgshift_version text DEFAULT ${setting(PROVENANCE_SETTINGS.version)},
-  git_commit text DEFAULT ${setting(PROVENANCE_SETTINGS.commit)}`;
+  git_commit text`;
   const schema = setup.schemaExists ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.schema)};\n`;
   return `${schema}CREATE TABLE ${table.sql} (
   version bigint PRIMARY KEY,
@@ -232,7 +235,8 @@ export interface RecordedTime {
 export function insertLedgerRowSql(table: LedgerTable, file: SqlFile, time: RecordedTime = {}): string {
   const others = time.afterOthers ? ` - (SELECT coalesce(sum(execution_ms), 0) FROM ${table.sql} WHERE applied_at = now())` : '';
   const ms = time.executionMs === undefined ? `(extract(epoch FROM clock_timestamp() - now()) * 1000${others})::integer` : String(time.executionMs);
-  return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, ${ms}) RETURNING version AS ${RECORDED.version}, execution_ms AS ${RECORDED.ms};\n`;
+  const commit = file.gitCommit === undefined ? 'NULL' : quoteLiteral(file.gitCommit);
+  return `INSERT INTO ${table.sql} (version, name, checksum, execution_ms, git_commit) VALUES (${file.version}, ${quoteLiteral(file.name)}, ${quoteLiteral(file.checksum)}, ${ms}, ${commit}) RETURNING version AS ${RECORDED.version}, execution_ms AS ${RECORDED.ms};\n`;
 }
 
 export function deleteLedgerRowSql(table: LedgerTable, version: number): string {

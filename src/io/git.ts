@@ -1,11 +1,87 @@
 import { execFile } from 'node:child_process';
 
-/** The commit checked out where the migrations live, or undefined outside a git checkout (or without git). */
-export function gitCommit(dir: string): Promise<string | undefined> {
+/**
+ * What the ledger records as the commit each migration file was applied from: `<commit>` when the file is
+ * committed and unchanged in HEAD, `<commit>+dirty` when it differs from HEAD (modified, staged or not),
+ * nothing when HEAD does not have it (untracked, ignored, only staged) or there is no git. Keyed by the
+ * file's name in the folder; a name not in the map is committed and unchanged.
+ */
+export interface FolderCommits {
+  readonly head: string | undefined;
+  /** Files that differ from HEAD: true when HEAD has the path (modified), false when it does not. */
+  readonly changed: ReadonlyMap<string, boolean>;
+  /** Folders (with a trailing slash, relative to the migrations folder) that git does not track at all. */
+  readonly untrackedFolders: readonly string[];
+}
+
+export const DIRTY_SUFFIX = '+dirty';
+
+/** The commit to record for one file of the folder, as described on FolderCommits. */
+export function commitOf(commits: FolderCommits, fileName: string): string | undefined {
+  if (commits.head === undefined || commits.untrackedFolders.some((folder) => folder === '' || fileName.startsWith(folder))) return undefined;
+  const inHead = commits.changed.get(fileName);
+  if (inHead === undefined) return commits.head;
+  return inHead ? `${commits.head}${DIRTY_SUFFIX}` : undefined;
+}
+
+const NO_GIT: FolderCommits = { head: undefined, changed: new Map(), untrackedFolders: [] };
+
+/**
+ * Two git processes for the whole folder, run side by side, however many files it holds: the folder's place
+ * in the repository (status prints paths from the top) and one `git status` of the folder, whose header
+ * carries HEAD's commit.
+ */
+export async function folderCommits(dir: string): Promise<FolderCommits> {
+  const [prefix, status] = await Promise.all([
+    git(dir, ['rev-parse', '--show-prefix']),
+    // --no-optional-locks: status must not write the index, which runs side by side would contend for.
+    git(dir, ['--no-optional-locks', '-c', 'status.relativePaths=false', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching', '--', '.']),
+  ]);
+  if (prefix === undefined || status === undefined) return NO_GIT;
+  return parseStatus(status, prefix.trim());
+}
+
+/** Reads `git status --porcelain=v2 --branch -z`, whose paths start at the top of the repository. */
+export function parseStatus(output: string, prefix: string): FolderCommits {
+  const changed = new Map<string, boolean>();
+  const untrackedFolders: string[] = [];
+  let head: string | undefined;
+  const fields = output.split('\0');
+  const inFolder = (path: string): string | undefined => (path.startsWith(prefix) ? path.slice(prefix.length) : undefined);
+  for (let i = 0; i < fields.length; i++) {
+    const entry = fields[i] as string;
+    const kind = entry[0];
+    if (entry.startsWith('# branch.oid ')) {
+      const oid = entry.slice('# branch.oid '.length);
+      head = /^[0-9a-f]{40,64}$/.test(oid) ? oid : undefined; // "(initial)" before the first commit
+    } else if (kind === '?' || kind === '!') {
+      const path = entry.slice(2);
+      if (path.endsWith('/') && prefix.startsWith(path)) untrackedFolders.push('');
+      const name = inFolder(path);
+      if (name === undefined) continue;
+      if (name.endsWith('/') || name === '') untrackedFolders.push(name);
+      else changed.set(name, false);
+    } else if (kind === '1' || kind === '2' || kind === 'u') {
+      // 1: XY sub mH mI mW hH hI path; 2: ... X<score> path, then the original path; u: ... h1 h2 h3 path.
+      const parts = entry.split(' ');
+      const path = parts.slice({ 1: 8, 2: 9, u: 10 }[kind]).join(' ');
+      const name = inFolder(path);
+      // X is the index against HEAD: A (added) and R/C (renamed or copied to this path) mean HEAD lacks the path.
+      if (name !== undefined) changed.set(name, !/^[ARC]/.test(parts[1] ?? ''));
+      if (kind === '2') i++;
+    }
+  }
+  return { head, changed, untrackedFolders };
+}
+
+/** A git command's stdout, or undefined when git is missing, fails, or the folder is not one git can enter. */
+function git(cwd: string, args: readonly string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('git', ['rev-parse', 'HEAD'], { cwd: dir, timeout: 5000 }, (error, stdout) => {
-      const commit = stdout.trim();
-      resolve(!error && /^[0-9a-f]{40,64}$/.test(commit) ? commit : undefined);
-    });
+    try {
+      execFile('git', args, { cwd, timeout: 5000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => resolve(error ? undefined : stdout));
+    } catch {
+      // A cwd that is not a folder throws at spawn; the loader reports that folder with a proper message.
+      resolve(undefined);
+    }
   });
 }

@@ -16,9 +16,10 @@ export interface Directories {
 
 const READ_BATCH = 500;
 
-export async function loadCatalog(dirs: Directories): Promise<Catalog> {
+/** `absentOk`: a missing migrations folder reads as empty (for `new`, which creates it). */
+export async function loadCatalog(dirs: Directories, { absentOk = false }: { readonly absentOk?: boolean } = {}): Promise<Catalog> {
   const [migrations, rollbacks] = await Promise.all([
-    listSqlFiles(dirs, dirs.migrationsDir, 'migration', true),
+    listSqlFiles(dirs, dirs.migrationsDir, 'migration', !absentOk),
     listSqlFiles(dirs, dirs.rollbacksDir, 'rollback', false),
   ]);
   return buildCatalog(await readAll([...migrations, ...rollbacks]));
@@ -30,7 +31,8 @@ export async function loadSingleFile(dirs: Directories, path: string, kind: File
   try {
     return await readRaw({ kind, absolute, path: displayPath(dirs.cwd, absolute) });
   } catch (error) {
-    throw new PgshiftError('USAGE', `cannot read ${path}: ${(error as Error).message}`, {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : readError(error);
+    throw new PgshiftError('UNREADABLE_FILE', `${path} ${why}`, {
       hint: 'pass the path of a migration file, for example migrations/002_add_orders.sql',
       cause: error,
     });
@@ -49,9 +51,11 @@ async function listSqlFiles(dirs: Directories, dir: string, kind: FileKind, requ
   try {
     names = await readdir(absoluteDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return [];
-    throw new PgshiftError('CONFIG_INVALID', `cannot read the ${kind}s directory ${dir}: ${(error as Error).message}`, {
-      hint: `run pgshift from the project root, or pass --${kind}s-dir`,
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) return [];
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : readError(error);
+    throw new PgshiftError('UNREADABLE_FILE', `the ${kind}s folder ${displayPath(dirs.cwd, absoluteDir)} ${why}`, {
+      hint: `run pgshift from the project root, or pass --${kind}s-dir with the folder that holds the ${kind}s (pgshift new creates it)`,
       cause: error,
     });
   }
@@ -69,9 +73,35 @@ async function readAll(files: readonly Listed[]): Promise<RawFile[]> {
   const out: RawFile[] = [];
   for (let start = 0; start < files.length; start += READ_BATCH) {
     if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (const file of files.slice(start, start + READ_BATCH)) out.push(rawFile(file, readFileSync(file.absolute)));
+    for (const file of files.slice(start, start + READ_BATCH)) out.push(readListed(file));
   }
   return out;
+}
+
+/** A file that cannot be read (a dangling link, a folder named like a migration) is a problem to list, not a crash. */
+function readListed(file: Listed): RawFile {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file.absolute);
+  } catch (error) {
+    return { kind: file.kind, baseName: basename(file.absolute), path: file.path, content: { unreadable: readError(error) } };
+  }
+  return rawFile(file, bytes);
+}
+
+/** Why a path cannot be read, in words rather than a Node error code. */
+function readError(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'cannot be read: it is a link to a file that does not exist';
+    case 'EISDIR':
+      return 'is a folder, not a file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot be read: permission denied';
+    default:
+      return `cannot be read (${(error as Error).message})`;
+  }
 }
 
 async function readRaw(file: Listed): Promise<RawFile> {
@@ -102,20 +132,33 @@ function displayPath(cwd: string, absolute: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? absolute : rel;
 }
 
-/** Writes a new migration and its rollback; refuses to overwrite either. Returns their display paths. */
-export async function writeNewFiles(dirs: Directories, fileName: string, migration: string, rollback: string): Promise<{ migration: string; rollback: string }> {
+/**
+ * Writes a new migration and its rollback, creating their folders where missing; refuses to overwrite
+ * either file. Returns their display paths and the folders it created.
+ */
+export async function writeNewFiles(
+  dirs: Directories,
+  fileName: string,
+  migration: string,
+  rollback: string,
+): Promise<{ migration: string; rollback: string; createdFolders: string[] }> {
   const targets = [
     { absolute: resolve(dirs.cwd, dirs.migrationsDir, fileName), text: migration },
     { absolute: resolve(dirs.cwd, dirs.rollbacksDir, fileName), text: rollback },
   ];
-  try {
-    for (const { absolute, text } of targets) {
-      await mkdir(dirname(absolute), { recursive: true });
+  const createdFolders: string[] = [];
+  for (const { absolute, text } of targets) {
+    try {
+      if ((await mkdir(dirname(absolute), { recursive: true })) !== undefined) createdFolders.push(`${displayPath(dirs.cwd, dirname(absolute))}/`);
       await writeFile(absolute, text, { flag: 'wx' });
+    } catch (error) {
+      const exists = (error as NodeJS.ErrnoException).code === 'EEXIST';
+      throw new PgshiftError('UNREADABLE_FILE', `cannot create ${displayPath(dirs.cwd, absolute)}: ${exists ? 'it already exists' : readError(error)}`, {
+        hint: exists ? 'a file of that name is in the way: rename or remove it' : 'check that the folder is writable and is a folder',
+        cause: error,
+      });
     }
-  } catch (error) {
-    throw new PgshiftError('USAGE', `cannot create ${fileName}: ${(error as Error).message}`, { cause: error });
   }
   const [first, second] = targets.map((target) => displayPath(dirs.cwd, target.absolute));
-  return { migration: first as string, rollback: second as string };
+  return { migration: first as string, rollback: second as string, createdFolders };
 }

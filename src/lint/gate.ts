@@ -4,10 +4,9 @@
  */
 import { failValidation, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ScriptAnalysis } from '../core/script-checks.js';
-import type { SqlFile } from '../core/types.js';
 import { readLintConfig } from './config.js';
 import { lintFiles, type LintFinding } from './lint.js';
+import type { CheckedFile } from './syntax.js';
 
 export interface GateOptions {
   readonly cwd: string;
@@ -15,15 +14,15 @@ export interface GateOptions {
   readonly strict: boolean;
 }
 
-export async function lintBeforeRun(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, options: GateOptions): Promise<readonly LintFinding[]> {
+export async function lintBeforeRun(files: readonly CheckedFile[], options: GateOptions): Promise<readonly LintFinding[]> {
   const { logger, strict } = options;
   if (files.length === 0) return [];
   const { findings, problems } = await lintFiles(files, await readLintConfig(options.cwd));
-  // A file lint could not read must not stop a run: the parser is PostgreSQL 17's and the server may know
-  // newer syntax, and a bulk load can be too large for it. `pgshift lint` reports both as errors.
+  // Validation has already refused every parse error except those a file allows (-- pgshift:allow
+  // parse-error: syntax newer than the parser), and bulk loads are not parsed: neither stops a run here.
   const unread = problems.filter((p) => p.code === 'SYNTAX_ERROR' || p.code === 'LINT_SKIPPED');
   for (const problem of unread) {
-    const hint = problem.code === 'SYNTAX_ERROR' ? 'if the server accepts it, this is newer syntax than the lint parser knows' : problem.hint;
+    const hint = problem.code === 'SYNTAX_ERROR' ? 'the file allows a parse error (-- pgshift:allow parse-error): only the server checks it' : problem.hint;
     logger.warn(`lint skipped ${problem.file ?? 'a file'}: ${problem.message}`, { hint });
   }
   const blocking = problems.filter((p) => !unread.includes(p));

@@ -4,10 +4,10 @@
  */
 import type { Problem } from '../core/errors.js';
 import { lineColumnAt } from '../core/position.js';
-import type { ScriptAnalysis } from '../core/script-checks.js';
+import { problemAt, type ScriptAnalysis } from '../core/script-checks.js';
 import { scanSql } from '../core/sql-lexer.js';
 import type { SqlFile } from '../core/types.js';
-import { parseSql } from './parse.js';
+import { parseFile, type FileParse } from './parse.js';
 import { checkStatements, RULE_IDS, RULES, type RuleId, type StatementNode } from './rules.js';
 
 export type Severity = 'off' | 'warning' | 'error';
@@ -32,24 +32,24 @@ export interface LintResult {
   readonly problems: readonly Problem[];
 }
 
-const MAX_LINT_CHARS = 16 * 1024 * 1024;
+const PARSE_ERROR = 'parse-error';
 const ALLOW = /pgshift:allow(?:[ \t]+(\S+))?(?:[ \t]+(.*?))?[ \t]*$/gm;
 
-export async function lintFiles(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, config: LintConfig = {}): Promise<LintResult> {
+/** `parsed`: the file's parse when validation already made it (each file is parsed once per run). */
+export async function lintFiles(
+  files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis; parsed?: FileParse | undefined }>,
+  config: LintConfig = {},
+): Promise<LintResult> {
   const findings: LintFinding[] = [];
   const problems: Problem[] = [];
-  for (const { file, analysis } of files) {
-    const problem = (at: number, code: Problem['code'], message: string, hint: string): void => {
-      const { line, column } = lineColumnAt(file.text, at);
-      problems.push({ code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint });
-    };
-    // The WebAssembly parser needs several times a file's size in memory and fails on bulk loads of
-    // tens of megabytes; such files are data, not schema changes worth linting.
-    if (file.text.length > MAX_LINT_CHARS) {
-      problem(0, 'LINT_SKIPPED', `not linted: ${Math.round(file.text.length / 1048576)} MB is more than the lint parser takes`, 'keep schema changes and bulk data in separate migrations');
+  for (const { file, analysis, parsed: given } of files) {
+    const problem = (at: number, code: Problem['code'], message: string, hint: string): void => void problems.push(problemAt(file, at, code, message, hint));
+    const parsed = given ?? (await parseFile(file.text));
+    if ('tooLargeMb' in parsed) {
+      // Bulk data, not schema changes worth linting; validation has already said so when it parsed.
+      if (!given) problem(0, 'LINT_SKIPPED', `not linted: ${parsed.tooLargeMb} MB is more than the lint parser takes`, 'keep schema changes and bulk data in separate migrations');
       continue;
     }
-    const parsed = await parseSql(file.text);
     if ('error' in parsed) {
       problem(parsed.at, 'SYNTAX_ERROR', parsed.error, 'fix the statement; PostgreSQL would refuse it too');
       continue;
@@ -59,6 +59,8 @@ export async function lintFiles(files: ReadonlyArray<{ file: SqlFile; analysis: 
       start: statement.from + (scanSql(file.text.slice(statement.from, statement.to)).statements[0]?.start ?? 0),
     }));
     if (statements.length === 0) {
+      // pgshift new's template: validation refuses to run it until it is written, so it is not a mistake yet.
+      if (analysis.directives.unwritten) continue;
       const empty = finding(file, 0, 'empty-file', `${file.path} has no statements`, config);
       if (empty) findings.push(empty);
       continue;
@@ -71,6 +73,7 @@ export async function lintFiles(files: ReadonlyArray<{ file: SqlFile; analysis: 
       for (const match of file.text.slice(from, statement.start).matchAll(ALLOW)) {
         const [, rule, reason] = match;
         const at = from + (match.index ?? 0);
+        if (rule === PARSE_ERROR) continue; // a directive of the file, not a lint rule
         if (!rule || !RULE_IDS.has(rule)) {
           problem(at, 'LINT_SUPPRESSION', `pgshift:allow names ${rule ? `an unknown rule "${rule}"` : 'no rule'}`, `the rules are: ${[...RULE_IDS].join(', ')}`);
         } else if (!reason) {

@@ -1,6 +1,6 @@
 /**
- * The real PostgreSQL parser (libpg-query, PostgreSQL 17's parser compiled to WebAssembly), loaded only
- * when linting: applying migrations never needs it. The only module that imports libpg-query.
+ * The real PostgreSQL parser (libpg-query, PostgreSQL 17's parser compiled to WebAssembly), loaded on first
+ * use: by validation of the files a command would run, and by lint. The only module that imports libpg-query.
  */
 import { PgshiftError } from '../core/errors.js';
 
@@ -14,12 +14,25 @@ export interface ParsedStatement {
 
 export type ParseResult = { readonly statements: readonly ParsedStatement[] } | { readonly error: string; readonly at: number };
 
+/**
+ * The WebAssembly parser needs several times a file's size in memory and fails on bulk loads of tens of
+ * megabytes; such files are data, so they are not parsed at all.
+ */
+export const MAX_PARSE_CHARS = 16 * 1024 * 1024;
+
+/** A file's parse, or its size in MB when it is over the parser's limit. */
+export type FileParse = ParseResult | { readonly tooLargeMb: number };
+
+export async function parseFile(text: string): Promise<FileParse> {
+  return text.length > MAX_PARSE_CHARS ? { tooLargeMb: Math.round(text.length / 1048576) } : parseSql(text);
+}
+
 export async function parseSql(text: string): Promise<ParseResult> {
   let parser: typeof import('libpg-query');
   try {
     parser = await import('libpg-query');
   } catch (error) {
-    throw new PgshiftError('CONFIG_INVALID', `the SQL parser for lint could not be loaded: ${(error as Error).message}`, { cause: error });
+    throw new PgshiftError('CONFIG_INVALID', `the SQL parser could not be loaded: ${(error as Error).message}`, { cause: error });
   }
   const bytes = Buffer.from(text, 'utf8');
   const charAt = charIndexer(bytes);

@@ -72,7 +72,12 @@ export async function repairLedger(context: RepairContext, catalog: Catalog, opt
     const file = files.get(row.version);
     if (file && file.checksum !== row.checksum) changes.push(await describeChange(context.cwd, file, row));
   }
-  const updates = changes.map((change) => ({ version: change.version, recorded: change.recordedChecksum, current: change.currentChecksum }));
+  const updates = changes.map((change) => ({
+    version: change.version,
+    recorded: change.recordedChecksum,
+    current: change.currentChecksum,
+    commit: files.get(change.version)?.gitCommit,
+  }));
   const sql = recordChecksumsSql(table, updates, ledger.exists && ledger.provenance);
   if (options.dryRun) {
     const key = lockKey(table);

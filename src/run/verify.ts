@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { unwrittenRollback } from '../core/planner.js';
 import { describeDifferences } from '../core/schema-diff.js';
 import { analyzeScript } from '../core/script-checks.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
@@ -16,7 +17,7 @@ import { openSession, withDatabase, type ConnectionSettings } from '../db/sessio
 import { takeSnapshot } from '../db/snapshot.js';
 import { runScript, type RunContext } from './execute.js';
 
-export type VerifyOutcome = 'pass' | 'fail' | 'no rollback' | 'not verified';
+export type VerifyOutcome = 'pass' | 'fail' | 'no rollback' | 'unwritten' | 'not verified';
 
 export interface VerifyResult {
   readonly version: number;
@@ -95,6 +96,12 @@ async function verifyEach(context: RunContext, targets: readonly VerifyTarget[])
         // Applied anyway: the migrations after it are checked on top of it.
         await execute(context, migration, 'apply');
         result('no rollback', [`${migration.path} has no rollback file; nothing to check`]);
+        continue;
+      }
+      const [unwritten] = unwrittenRollback(rollback, analyzeScript(rollback));
+      if (unwritten) {
+        await execute(context, migration, 'apply');
+        result('unwritten', [`${unwritten.message.replace(', so nothing was reverted', '')}; ${unwritten.hint}`]);
         continue;
       }
       const before = await takeSnapshot(context.session, context.table);

@@ -69,7 +69,7 @@ test('up --dry-run changes nothing, creates no ledger and takes no lock', async 
   assert.match(run.stdout, /^SELECT pg_advisory_lock\(-?\d+\);\n\n-- migrations\/000_create_user_sessions\.sql \(version 0\)\nBEGIN;\n/);
   assert.match(run.stdout, /CREATE TABLE "public"\."schema_migrations"/);
   assert.match(run.stdout, /SELECT pg_advisory_unlock\(-?\d+\);\n$/);
-  assert.match(run.stdout, /INSERT INTO "public"\."schema_migrations" \(version, name, checksum, execution_ms\) VALUES \(1, 'add_session_permissions', '[0-9a-f]{64}'/);
+  assert.match(run.stdout, /INSERT INTO "public"\."schema_migrations" \(version, name, checksum, execution_ms, git_commit\) VALUES \(1, 'add_session_permissions', '[0-9a-f]{64}'/);
   assert.match(run.stdout, /CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orders_note ON orders \(note\)\n;\n/);
 });
 

@@ -59,7 +59,11 @@ test('a file failing at its third statement is rolled back whole and named file:
 });
 
 test('a syntax error is named at its line and column, and nothing before it in the file stays', async () => {
-  const error = await failingMigration('migrations/002_syntax.sql', '-- a typo on line 3\nCREATE TABLE ok_t (id int);\n  CREATE TABEL nope (id int);\n');
+  const text = 'CREATE TABLE ok_t (id int);\n  CREATE TABEL nope (id int);\n';
+  // Validation's parser finds it first (exit 3); allowed past the parser, the server's report says the same.
+  const refused = await runWith('migrations/002_syntax.sql', `-- a typo on line 3\n${text}`, ['up'], 3);
+  assert.equal((refused['problems'] as Array<{ message: string }>)[0]?.message, 'migrations/002_syntax.sql:3:10: syntax error at or near "TABEL"');
+  const error = await failingMigration('migrations/002_syntax.sql', `-- pgshift:allow parse-error the server is the one to report it here\n${text}`);
   assert.equal(error['msg'], 'migrations/002_syntax.sql:3:10: syntax error at or near "TABEL"');
   assert.deepEqual(error['sql'], {
     file: 'migrations/002_syntax.sql',

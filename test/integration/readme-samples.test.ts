@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { testDatabase } from '../support/database.js';
-import { cleanEnv, makeProject, repoRoot, type Project } from '../support/project.js';
+import { cleanEnv, finished, logLines, makeProject, repoRoot, spawnPgshift, type Project } from '../support/project.js';
+import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
 
@@ -28,6 +29,8 @@ const NORMALISE: ReadonlyArray<readonly [RegExp, string]> = [
   [/\/tmp\/pgshift-project-\w+/g, '<project>'],
   [/\b(127\.0\.0\.1|localhost):\d+/g, '$1:<port>'],
   [/\bpgshift_readme_samples_[0-9a-f]+\b/g, '<database>'],
+  [/\bpid \d+/g, 'pid <n>'],
+  [/\brunning \d+ s\b/g, 'running <n> s'],
   // Where a run connected: the README names a server of its own, the test its scratch database.
   [/^(connected to | +database: )\S+/gm, '$1<target>'],
 ];
@@ -88,6 +91,21 @@ const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string });
     return `${lines.map((line) => line.msg).filter((msg) => msg.startsWith('connected to ')).join('\n')}\n`;
+  },
+
+  /** What a second run says while the first holds the migration lock: the holder's file, never its SQL. */
+  async 'lock-holder'() {
+    const { project, args } = await sampleProject({ 'migrations/003_x.sql': 'SELECT pg_sleep(5);\n' });
+    const holder = finished(spawnPgshift(args('up'), project.dir, cleanEnv({ DATABASE_URL: db.url })));
+    await waitFor(async () => {
+      const rows = await db.sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/003\\_x.sql @%'`;
+      return rows.length > 0;
+    }, 'the first run reaching 003_x.sql');
+    const waiter = await project.run(args('up', '--lock-wait', '1'));
+    assert.equal(waiter.status, 4, waiter.stderr);
+    assert.equal((await holder).status, 0);
+    const messages = logLines(waiter.stderr).map((line) => String(line['msg']));
+    return `${messages.filter((msg) => msg.startsWith('waiting for the migration lock')).join('\n')}\n`;
   },
 
   async status() {

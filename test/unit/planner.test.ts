@@ -277,6 +277,26 @@ describe('planDown', () => {
     );
   });
 
+  test('a rollback with no statements, or still marked unwritten, stops the whole plan like a missing one', () => {
+    const files = buildCatalog([
+      migration('001_a.sql'),
+      migration('002_b.sql'),
+      migration('003_c.sql'),
+      rollback('001_a.sql', 'DROP TABLE a;\n'),
+      rollback('002_b.sql', '-- Rollback of 002\n-- pgshift:unwritten\n\n-- DROP TABLE b;\n'),
+      rollback('003_c.sql', '-- DROP TABLE c;\n'),
+    ]);
+    const error = failureOf(() => planDown(files, appliedFrom(files, [1, 2, 3]), { steps: 3 }));
+    assert.deepEqual(
+      error.problems.map(({ code, message }) => [code, message]),
+      [
+        ['UNWRITTEN', 'rollbacks/003_c.sql has no statements, so nothing was reverted'],
+        ['UNWRITTEN', 'rollbacks/002_b.sql is still unwritten (it carries -- pgshift:unwritten), so nothing was reverted'],
+      ],
+    );
+    assert.deepEqual(versionsOf(planDown(files, appliedFrom(files, [1]))), [1]);
+  });
+
   test('a missing rollback of a version that stays applied does not matter', () => {
     const partlyReversible = catalogOf([1, 2, 3], [3]);
     assert.deepEqual(versionsOf(planDown(partlyReversible, appliedFrom(partlyReversible, [1, 2, 3]))), [3]);

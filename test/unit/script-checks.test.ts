@@ -144,3 +144,27 @@ describe('SESSION_SETTING', () => {
     assert.deepEqual(codesOf('SET search_path = app;\nCREATE TABLE IF NOT EXISTS orders (id int);\n'), []);
   });
 });
+
+describe('files pgshift must not send', () => {
+  test('a NUL byte is INVALID_ENCODING at its line and column', () => {
+    const [problem] = problemsOf('SELECT 1;\nSELECT \0 2;\n');
+    assert.equal(problem?.code, 'INVALID_ENCODING');
+    assert.equal(problem?.line, 2);
+    assert.match(problem?.message ?? '', /^migrations\/007_add_orders\.sql:2:8: a NUL byte/);
+  });
+
+  test('a migration still marked -- pgshift:unwritten is UNWRITTEN at the marker; a rollback is left to down', () => {
+    const text = '-- Migration: x\n-- pgshift:unwritten\n\n-- CREATE TABLE t (id int);\n';
+    const [problem] = problemsOf(text);
+    assert.equal(problem?.code, 'UNWRITTEN');
+    assert.match(problem?.message ?? '', /007_add_orders\.sql:2:1: still unwritten/);
+    assert.deepEqual(analyzeScript({ ...sqlFile(text), kind: 'rollback', path: 'rollbacks/007_add_orders.sql' }).problems, []);
+  });
+
+  test('-- pgshift:allow parse-error needs a reason, and is kept as one', () => {
+    assert.deepEqual(codesOf('-- pgshift:allow parse-error\nSELECT 1;\n'), ['BAD_DIRECTIVE']);
+    const analysis = analyzeScript(sqlFile('-- pgshift:allow parse-error uses PostgreSQL 18 syntax\nSELECT 1;\n'));
+    assert.deepEqual(analysis.problems, []);
+    assert.equal(analysis.directives.allowParseError, 'uses PostgreSQL 18 syntax');
+  });
+});

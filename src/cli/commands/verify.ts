@@ -23,7 +23,7 @@ export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & 
         ...(argv.scratch === undefined ? {} : { scratch: argv.scratch }),
       });
       app.write(argv.json ? asJson(results) : verifyText(results));
-      if (results.some((result) => result.outcome === 'fail' || result.outcome === 'not verified')) app.setExitStatus(EXIT_INVALID);
+      if (results.some((result) => result.outcome === 'fail' || result.outcome === 'unwritten' || result.outcome === 'not verified')) app.setExitStatus(EXIT_INVALID);
     },
   };
 }
