@@ -28,12 +28,13 @@ import { checkLedgerName, DEFAULT_TABLE, PROVENANCE_SETTINGS, readLedger, resolv
 import { acquireLock, lockHolder, lockKey, lockSql, releaseLock } from './db/lock.js';
 import { readProgress } from './db/progress.js';
 import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerSetup, type Timeouts } from './db/scripts.js';
-import { connectedTarget, openSession, type ConnectionSettings, type Session } from './db/session.js';
+import { connectedTarget, openSession, ServerError, type ConnectionSettings, type Session } from './db/session.js';
 import { commitOf, folderCommits, type FolderCommits } from './io/git.js';
 import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './io/loader.js';
 import { PGSHIFT_VERSION } from './version.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from './run/apply.js';
 import { interrupted, type RunContext } from './run/execute.js';
+import { ownStatementFailure } from './run/failure.js';
 import { repairLedger } from './run/repair.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyTarget } from './run/verify.js';
 
@@ -103,13 +104,15 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
       const session = await openSession(settings, logger, { waitSeconds: options.connectWaitSeconds ?? 0, signal, parameters });
       const connected = connectedTarget(settings, session.info);
       logger.info(connected.message, connected.fields);
+      let table: LedgerTable | undefined;
       try {
-        const table = resolveLedgerTable(options.table ?? DEFAULT_TABLE, options.schema ?? session.info.currentSchema);
+        table = resolveLedgerTable(options.table ?? DEFAULT_TABLE, options.schema ?? session.info.currentSchema);
         if (writes && options.schema !== undefined && session.info.currentSchema === null) {
           await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(options.schema)}`);
         }
         return await work(session, table, settings);
-      } catch (error) {
+      } catch (caught) {
+        const error = caught instanceof ServerError && table ? ownStatementFailure(caught, table) : caught;
         // Whatever failed from here on failed in this database: the message says which one.
         if (isPgshiftError(error)) error.target ??= connected.fields.target;
         throw error;

@@ -6,6 +6,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   ROLLBACK_FAILED: 1,
   LEDGER_TAMPERED: 1,
   LEDGER_CHANGED: 1,
+  DATABASE_ERROR: 1,
   USAGE: 2,
   CONFIG_INVALID: 2,
   EMBEDDED_REFUSED: 2,

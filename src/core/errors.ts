@@ -55,6 +55,11 @@ export type ErrorCode =
    * table; its transaction was rolled back. Hint: take those statements out of the file.
    */
   | 'LEDGER_CHANGED'
+  /**
+   * A statement pgshift itself sent (reading or writing the ledger, taking the lock, a catalog query) was
+   * refused by the server, typically for want of a privilege. Hint: what the role needs.
+   */
+  | 'DATABASE_ERROR'
   | 'LOCK_TIMEOUT'
   /** The session no longer holds the migration lock (a transaction-mode pooler, or the lock was released). */
   | 'LOCK_LOST'

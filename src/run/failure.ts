@@ -137,3 +137,17 @@ async function locateFailingStatement(
     return { part: mark.part, fileIndex: mark.start };
   }
 }
+
+/**
+ * A server error from one of pgshift's own statements, not from a migration file: said as pgshift's error,
+ * never as an unexpected crash with a stack trace.
+ */
+export function ownStatementFailure(error: ServerError, table: LedgerTable): PgshiftError {
+  const privilege = error.fields.sqlState === '42501';
+  return new PgshiftError('DATABASE_ERROR', `the database refused a statement pgshift sends itself: ${error.message} (SQLSTATE ${error.fields.sqlState})`, {
+    hint: privilege
+      ? `the role needs SELECT, INSERT, UPDATE and DELETE on the ledger ${table.display} and on ${progressTable(table).display}, and CREATE on their schema for the first run`
+      : 'nothing from the migration files ran in this statement; check the server log for more, and run the command again',
+    cause: error,
+  });
+}

@@ -202,3 +202,23 @@ test('a malformed postgres:// URL is a configuration error (exit 2), without its
   assert.equal(run.status, 2, run.stderr);
   assertNoPassword(run, 's3cret');
 });
+
+test('a role that may not read the ledger gets exit 1 naming the ledger and the privileges it needs, not a crash', async () => {
+  assert.equal((await project.run(['up'])).status, 0);
+  const reader = `pgshift_noledger_${process.pid}`;
+  await sql.unsafe(`CREATE ROLE ${reader} LOGIN PASSWORD 'reader-pw'`);
+  try {
+    const url = new URL(db.url);
+    url.username = reader;
+    url.password = 'reader-pw';
+    const run = await project.run(['status'], { env: { DATABASE_URL: url.toString() } });
+    assert.equal(run.status, 1, run.stderr);
+    const error = errorLine(run.stderr);
+    assert.equal(error['code'], 'DATABASE_ERROR');
+    assert.match(String(error['msg']), /refused a statement pgshift sends itself: permission denied for table schema_migrations \(SQLSTATE 42501\)/);
+    assert.match(String(error['hint']), /SELECT, INSERT, UPDATE and DELETE on the ledger public\.schema_migrations/);
+    assert.doesNotMatch(run.stderr, /unexpected error|\n\s+at |reader-pw/);
+  } finally {
+    await sql.unsafe(`DROP OWNED BY ${reader}; DROP ROLE IF EXISTS ${reader}`);
+  }
+});
