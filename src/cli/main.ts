@@ -124,6 +124,8 @@ function buildParser(app: App, args: readonly string[]) {
     .version(PGSHIFT_VERSION)
     .help()
     .alias('help', 'h');
+  // Middleware sees the command's own options too: a boolean flag's value is a boolean there.
+  parser.middleware((argv) => refuseBooleanValues(args, argv), true);
   return groupHelp(parser, [], ALL_GROUPS, false);
 }
 
@@ -152,6 +154,21 @@ function warnIgnored(logger: Logger, environment: MergedEnvironment): void {
     `ignored ${environment.ignored.join(', ')} from ${environment.dotenvPath ?? '.env'}: the environment already chooses the database (${environment.targetSetBy.join(', ')}), and .env never overrides it`,
     { ignored: environment.ignored, file: environment.dotenvPath },
   );
+}
+
+/**
+ * yargs reads `--dry-run=yes` as false: a typo for true would run for real what was meant as a dry run. A
+ * boolean flag takes no value, or exactly true or false.
+ */
+function refuseBooleanValues(args: readonly string[], argv: Readonly<Record<string, unknown>>): void {
+  for (const arg of args) {
+    const match = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
+    if (match && typeof argv[match[1] as string] === 'boolean' && !['true', 'false'].includes(match[2] as string)) {
+      throw new PgshiftError('USAGE', `--${match[1]} takes no value, or true or false, not ${JSON.stringify(match[2])}`, {
+        hint: `write --${match[1]} (or --no-${match[1]}, --${match[1]}=false)`,
+      });
+    }
+  }
 }
 
 function report(error: unknown, logger: Logger | undefined): number {

@@ -112,3 +112,21 @@ test('down --help says what --to 0 does, and down --to 0 does that: version 0 st
   assert.deepEqual(await ledgerVersions(db.sql), [0]);
   await db.sql`DROP TABLE base, schema_migrations`;
 });
+
+test('a boolean flag given a value other than true or false is refused before anything runs: --dry-run=yes never runs for real', async () => {
+  const project = await makeProject({ 'migrations/001_flag.sql': 'CREATE TABLE flag_t (id int);\n', 'rollbacks/001_flag.sql': 'DROP TABLE flag_t;\n' }, db.url);
+  for (const args of [['up', '--dry-run=yes'], ['up', '--dry-run=1'], ['up', '--single-transaction=yes'], ['up', '--lint=no'], ['status', '--json=on']]) {
+    const run = await project.run(args);
+    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+    const flag = (args[1] as string).split('=')[0] as string;
+    // Refused while the arguments are read, before the logger exists: a plain error line.
+    assert.match(run.stderr, new RegExp(`^error: ${flag} takes no value, or true or false, not "`, 'm'));
+  }
+  assert.deepEqual(await ledgerVersions(db.sql), [], 'nothing was applied');
+  assert.equal((await project.run(['up', '--dry-run=true'])).status, 0);
+  assert.deepEqual(await ledgerVersions(db.sql), [], 'a dry run applies nothing');
+  assert.equal((await project.run(['up'])).status, 0);
+  const down = await project.run(['down', '--dry-run=yes']);
+  assert.equal(down.status, 2, down.stderr);
+  assert.deepEqual(await ledgerVersions(db.sql), [1], 'down --dry-run=yes reverted nothing');
+});
