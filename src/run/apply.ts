@@ -56,7 +56,7 @@ export async function applyTransactional(context: RunContext, script: Script, re
       if (attempt >= retry.retries) {
         const holders = await describeLockHolders(context.session).catch(() => 'could not list the sessions holding locks');
         throw new PgshiftError(error.code, `${error.message} (gave up after ${retry.retries} ${retry.retries === 1 ? 'retry' : 'retries'})`, {
-          hint: `${APPLY_HINT}. ${holders}`,
+          hint: `the migration's transaction was rolled back: nothing from this file was applied and no ledger row was written. The file is not at fault: another session holds a lock it needs. ${holders}. Run up again once that session is done, or give the file more time with --lock-timeout or -- pgshift:lock-timeout`,
           ...(error.sql ? { sql: error.sql } : {}),
           cause: error,
         });

@@ -60,6 +60,8 @@ test('when the lock is never released, retries run out and the error names the s
     assert.match(String(error?.['msg']), /^migrations\/003_add_name\.sql:1:1: canceling statement due to lock timeout \(gave up after 1 retry\)/);
     assert.match(String(error?.['hint']), new RegExp(`pid ${lock.pid} \\(stuck-report, user postgres, idle in transaction for \\d+ s, holding accounts\\)`));
     assert.doesNotMatch(run.stderr, /report-secret-42/, "another session's query text is never shown");
+    assert.match(String(error?.['hint']), /The file is not at fault: another session holds a lock it needs/);
+    assert.doesNotMatch(String(error?.['hint']), /fix the file/);
     const [{ count }] = await sql<[{ count: number }]>`SELECT count(*)::int AS count FROM schema_migrations WHERE version = 3`;
     assert.equal(count, 0);
   } finally {
