@@ -36,13 +36,25 @@ export async function runScript(
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_DROPPED_STATE) throw new PgshiftError('LEDGER_TAMPERED', error.message, { hint: LEDGER_TAMPERED_HINT });
     if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);
-    if (isPgshiftError(error) && error.code === 'CONNECTION_LOST' && wording.stopped) {
-      throw new PgshiftError(error.code, error.message, { hint: `${wording.stopped}; check the connection first`, cause: error });
-    }
+    if (isPgshiftError(error) && error.code === 'CONNECTION_LOST') throw connectionLost(error, label, script.transaction, wording);
     throw error;
   } finally {
     signal?.removeEventListener('abort', cancel);
   }
+}
+
+/** A lost connection said with the file it was running and what that leaves applied. */
+function connectionLost(error: PgshiftError, path: string | undefined, transaction: boolean, wording: FailureWording): PgshiftError {
+  const hint =
+    wording.stopped !== undefined
+      ? `${wording.stopped}; check the connection first`
+      : transaction
+        ? `the server rolled back the transaction that was open when the connection ended: nothing from ${path ?? 'that file'} was applied and no ledger row was written; run the command again once the server is reachable`
+        : error.hint;
+  return new PgshiftError(error.code, path === undefined ? error.message : `${error.message} (while running ${path})`, {
+    ...(hint === undefined ? {} : { hint }),
+    cause: error,
+  });
 }
 
 function lockLost(path: string | undefined): PgshiftError {

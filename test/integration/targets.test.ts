@@ -187,7 +187,10 @@ for (const noTransaction of [false, true]) {
     const result = await done;
     const took = Date.now() - terminated;
     assert.equal(result.status, 5, result.stderr);
-    assert.equal(errorLine(result.stderr)['code'], 'CONNECTION_LOST');
+    const error = errorLine(result.stderr);
+    assert.equal(error['code'], 'CONNECTION_LOST');
+    assert.match(String(error['msg']), /\(while running migrations\/001_sleep\.sql\)$/, 'the error names the file');
+    if (!noTransaction) assert.match(String(error['hint']), /nothing from migrations\/001_sleep\.sql was applied and no ledger row was written/);
     // Before the fix the run ended over 5 s after the termination; the bound leaves room for a loaded machine.
     assert.ok(took < 4000, `exit came ${took} ms after the backend was terminated`);
   });
