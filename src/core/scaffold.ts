@@ -34,6 +34,12 @@ export function scaffold(catalog: Catalog, name: string): Scaffold {
       hint: 'use letters, digits, _ and -, for example: pgshift new add_orders',
     });
   }
+  // Most file systems take 255 bytes for a file name; a longer one fails only when it is written.
+  if (new TextEncoder().encode(fileName).length > 255) {
+    throw new PgshiftError('USAGE', `new: the name is too long for a file name (${fileName.length} characters with its number and .sql; at most 255 bytes)`, {
+      hint: 'use a short name that says what the change does, for example: pgshift new add_orders',
+    });
+  }
   const taken = catalog.migrations.find((file) => file.name === name);
   if (taken) {
     throw new PgshiftError('USAGE', `new ${name}: ${taken.path} already has that name`, {

@@ -156,3 +156,13 @@ test('new refuses a name that starts with a number, with a hint, and writes noth
   assert.deepEqual(await readdir(project.path('migrations')), ['001_a.sql']);
   assert.deepEqual(await readdir(project.path('rollbacks')), []);
 });
+
+test('new refuses a name too long for a file name with exit 2, and writes nothing', async () => {
+  const project = await fresh({ 'migrations/001_a.sql': 'SELECT 1;\n' });
+  const run = await project.run(['new', 'y'.repeat(260)]);
+  assert.equal(run.status, 2, run.stderr);
+  const error = errorLine(run.stderr);
+  assert.match(String(error['msg']), /new: the name is too long for a file name \(\d+ characters with its number and \.sql; at most 255 bytes\)/);
+  assert.deepEqual(await readdir(project.path('migrations')), ['001_a.sql']);
+  assert.deepEqual(await readdir(project.path('rollbacks')), []);
+});
