@@ -21,11 +21,12 @@ export async function createLogger(options: LogOptions): Promise<Logger> {
   const base = { level: options.level, redact: { paths: REDACT, censor: '***' } };
   let logger: PinoLogger;
   if (options.pretty) {
-    // Loaded only for a terminal: pino-pretty costs start-up time that JSON output does not need.
+    // Loaded only for a terminal: pino-pretty costs start-up time that JSON output does not need. The
+    // connection's fields stay in the JSON lines only: on a terminal its one line already says them in words.
     const { default: pretty } = await import('pino-pretty');
     logger = pino(
       { ...base, base: null },
-      pretty({ destination: 2, sync: true, colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' }),
+      pretty({ destination: 2, sync: true, colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,target,sslmode,tls,source' }),
     );
   } else {
     logger = pino(base, pino.destination({ fd: 2, sync: true }));

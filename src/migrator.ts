@@ -94,7 +94,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     let stopServer = async (): Promise<void> => undefined;
     if ('embedded' in target) {
       const server = await startEmbedded(target.embedded, logger);
-      settings = { ...server.settings, origin: 'no configuration: the embedded server' };
+      settings = { ...server.settings, origin: 'default (no database configured: the embedded server)' };
       stopServer = () => server.stop();
     } else {
       settings = target;
