@@ -37,6 +37,7 @@ test('up with no environment applies migrations/ to a new embedded database in .
   const run = await project.run(['up']);
   assert.equal(run.status, 0, run.stderr);
   assert.match(announcement(run), /^embedded PostgreSQL \d+ on 127\.0\.0\.1:\d+, data in \.pgshift\/data \(created in \d+ ms/);
+  assert.match(run.stderr, /"msg":"connected to postgres@127\.0\.0\.1:\d+\/postgres \([^)]*\), chosen by default \(no database configured: the embedded server\)"/);
   assert.match(run.stderr, /applied migrations\/000_create_user_sessions\.sql/);
   assert.match(run.stderr, /applied migrations\/001_add_session_permissions\.sql/);
   assert.equal(await exists('.pgshift/data/PG_VERSION'), true);
