@@ -96,6 +96,8 @@ export async function main(args: readonly string[]): Promise<number> {
 function buildParser(app: App, args: readonly string[]) {
   const parser = yargs([...args])
     .scriptName('pgshift')
+    // Flags keep their one spelling: without this an unknown --bogus-flag is reported twice (bogus-flag, bogusFlag).
+    .parserConfiguration({ 'camel-case-expansion': false })
     .usage('$0 <command> [options]\n\nPostgreSQL schema migrations from migrations/NNN_name.sql, with a checksummed ledger.')
     .options(globalOptions)
     .command(upCommand(app))

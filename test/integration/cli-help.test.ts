@@ -130,3 +130,11 @@ test('a boolean flag given a value other than true or false is refused before an
   assert.equal(down.status, 2, down.stderr);
   assert.deepEqual(await ledgerVersions(db.sql), [1], 'down --dry-run=yes reverted nothing');
 });
+
+test('an unknown flag is named once, as typed', async () => {
+  const project = await makeProject({}, unreachable);
+  const run = await project.run(['up', '--bogus-flag']);
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /^error: Unknown argument: bogus-flag$/m);
+  assert.doesNotMatch(run.stderr, /bogusFlag/);
+});
