@@ -141,6 +141,9 @@ test('--lock-timeout and --statement-timeout need a unit; a bare 0 means no limi
   assert.match(String(errorLine(bare.stderr)['hint']), /write 5s for seconds or 5ms for milliseconds/);
   assertUsage(await project.run(['up', '--statement-timeout', '30']), /--statement-timeout 30 has no unit/);
   assertUsage(await project.run(['up', '--lock-timeout', '5sec']), /--lock-timeout 5sec is not a duration/);
+  // A negative value: read as the flag's value (and refused naming it), not as the short flags -5 and -s.
+  assertUsage(await project.run(['up', '--lock-timeout', '-5s']), /--lock-timeout -5s is not a duration/);
+  assertUsage(await project.run(['up', '--statement-timeout', '-1min']), /--statement-timeout -1min is not a duration/);
   assert.equal(await tableExists(local.sql, 'units'), false, 'nothing ran');
   const ok = await project.run(['up', '--lock-timeout', '0', '--statement-timeout', '2min']);
   assert.equal(ok.status, 0, ok.stderr);
