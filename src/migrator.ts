@@ -24,7 +24,7 @@ import { checkSyntax, type CheckedFile } from './lint/syntax.js';
 import { checkNumbers, planBaseline, planDown, planUp, statusOf, validationProblems, type DownStep, type History, type PlannedMigration } from './core/planner.js';
 import type { MigrationResult, SqlFile } from './core/types.js';
 import { startEmbedded } from './db/embedded.js';
-import { checkLedgerName, DEFAULT_TABLE, PROVENANCE_SETTINGS, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
+import { checkLedgerName, checkSchemaName, DEFAULT_TABLE, PROVENANCE_SETTINGS, readLedger, resolveLedgerTable, type LedgerState, type LedgerTable } from './db/ledger.js';
 import { acquireLock, lockHolder, lockKey, lockSql, releaseLock } from './db/lock.js';
 import { readProgress } from './db/progress.js';
 import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerSetup, type Timeouts } from './db/scripts.js';
@@ -57,6 +57,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
   const retry: RetryPolicy = { retries: options.lockRetries ?? 3, firstDelayMs: options.lockRetryDelayMs ?? 1000 };
   const target = options.database ?? { embedded: { dir: join(cwd, '.pgshift') } };
   checkLedgerName(options.table ?? DEFAULT_TABLE);
+  if (options.schema !== undefined) checkSchemaName(options.schema);
 
   /** The settings ledger rows take their pgshift version from. */
   async function provenance(): Promise<Record<string, string>> {

@@ -23,8 +23,10 @@ export const globalOptions = {
   'migrations-dir': { type: 'string', default: 'migrations', describe: 'folder of NNN_name.sql migrations' },
   'rollbacks-dir': { type: 'string', default: 'rollbacks', describe: 'folder of NNN_name.sql rollbacks' },
   'lock-wait': { ...numberOption('lock-wait', 'seconds', "seconds to wait for another run's migration lock"), default: 60 },
-  'lock-timeout': { type: 'string', default: '10s', describe: 'lock_timeout for migration statements, with a unit: 500ms, 10s, 2min (0: none); a file may set its own' },
-  'statement-timeout': { type: 'string', describe: "statement_timeout for migration statements, with a unit: 30s, 5min (default: the server's)" },
+  // nargs: 1 takes a value that starts with a dash (-5s) as the value, to be refused by its check naming the
+  // flag, instead of yargs reading it as the short flags -5 and -s.
+  'lock-timeout': { type: 'string', nargs: 1, default: '10s', describe: 'lock_timeout for migration statements, with a unit: 500ms, 10s, 2min (0: none); a file may set its own' },
+  'statement-timeout': { type: 'string', nargs: 1, describe: "statement_timeout for migration statements, with a unit: 30s, 5min (default: the server's)" },
   'lock-retries': { ...numberOption('lock-retries', 'count', 'times a migration stopped by its lock timeout is tried again'), default: 3 },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'pino log level (default: PGSHIFT_LOG_LEVEL or info)' },
   dotenv: { type: 'string', describe: 'read this file instead of ./.env (default: PGSHIFT_ENV_FILE)' },

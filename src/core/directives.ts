@@ -21,28 +21,43 @@ export interface Directives {
 export const DEFAULT_DIRECTIVES: Directives = { transaction: true };
 
 const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$|^\s*pgshift:(allow)\b/;
+/** The one `allow` that is a directive, not a lint suppression: the file need not parse. */
+const ALLOW_PARSE_ERROR = /^\s*pgshift:allow[ \t]+parse-error\b[ \t]*(.*?)\s*$/;
+
 /**
  * A duration in PostgreSQL's units for time settings. A bare number would be read in the setting's own
  * unit, milliseconds, while pgshift's other flags count seconds: so a unit is required, and only 0 (no
  * limit) stands alone.
  */
-/** The one `allow` that is a directive, not a lint suppression: the file need not parse. */
-const ALLOW_PARSE_ERROR = /^\s*pgshift:allow[ \t]+parse-error\b[ \t]*(.*?)\s*$/;
+const DURATION = /^(?:0|(\d+)(us|ms|s|min|h|d))$/;
+const MILLISECONDS_PER = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** lock_timeout and statement_timeout are ints of milliseconds: the server refuses anything longer. */
+export const LONGEST_TIMEOUT_MS = 2_147_483_647;
 
-const DURATION = /^(?:0|\d+(?:us|ms|s|min|h|d))$/;
 const DURATION_HINT = 'write a number with a unit: 500ms, 10s, 2min, 1h (units: us, ms, s, min, h, d), or 0 for no limit';
 
-/** Why `value` (given as `name`) is not a duration, or undefined when it is one. */
+/** Why `value` (given as `name`) is not a duration PostgreSQL accepts for a timeout, or undefined when it is one. */
 export function durationProblem(name: string, value: string): { code: 'DURATION_UNIT' | 'BAD_DIRECTIVE'; message: string; hint: string } | undefined {
-  if (DURATION.test(value)) return undefined;
+  const given = `${name}${name.startsWith('--') ? ' ' : '='}${value}`;
+  const duration = DURATION.exec(value);
+  if (duration) {
+    const [, amount, unit] = duration;
+    if (amount === undefined || unit === undefined) return undefined;
+    if (Math.round(Number(amount) * MILLISECONDS_PER[unit as keyof typeof MILLISECONDS_PER]) <= LONGEST_TIMEOUT_MS) return undefined;
+    return {
+      code: 'BAD_DIRECTIVE',
+      message: `${given} is longer than PostgreSQL allows for a timeout`,
+      hint: `the longest is ${LONGEST_TIMEOUT_MS}ms (596h, about 24.8 days); write a shorter duration, or 0 for no limit`,
+    };
+  }
   if (/^\d+$/.test(value)) {
     return {
       code: 'DURATION_UNIT',
-      message: `${name}${name.startsWith('--') ? ' ' : '='}${value} has no unit`,
+      message: `${given} has no unit`,
       hint: `write ${value}s for seconds or ${value}ms for milliseconds (0: no limit); a bare number would be milliseconds`,
     };
   }
-  return { code: 'BAD_DIRECTIVE', message: `${name}${name.startsWith('--') ? ' ' : '='}${value} is not a duration`, hint: DURATION_HINT };
+  return { code: 'BAD_DIRECTIVE', message: `${given} is not a duration`, hint: DURATION_HINT };
 }
 
 export function parseDirectives(file: SqlFile, leadingComments: readonly string[]): { directives: Directives; problems: Problem[] } {

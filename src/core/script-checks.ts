@@ -62,8 +62,9 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
       'put "-- pgshift:no-transaction" in the comment block at the top of the file (best in a file of its own: its statements then run one at a time, each recorded, and a failure resumes where it stopped)',
     );
   }
-  const setting = directives.transaction ? undefined : statements.find((statement) => sessionSettingName(statement.words) !== undefined);
-  if (setting) {
+  // Each one: a file that drops the first SET must not then pass with the second still in it unseen.
+  const settings = directives.transaction ? [] : statements.filter((statement) => sessionSettingName(statement.words) !== undefined);
+  for (const setting of settings) {
     add(
       setting.start,
       'SESSION_SETTING',

@@ -17,6 +17,7 @@ export const DERIVED_TABLE_SUFFIXES = { progress: '_progress' } as const;
 
 /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated, in bytes, not characters. */
 const MAX_IDENTIFIER_BYTES = 63;
+const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 export interface LedgerTable {
   readonly schema: string;
@@ -70,10 +71,10 @@ export function tableNamed(schema: string, name: string): LedgerTable {
  */
 export function checkLedgerName(option: string): string[] {
   const parts = parseQualifiedName(option);
+  for (const part of parts) refuseControlCharacters('--table', option, part);
   const name = parts.at(-1) as string;
   const suffixes = Object.values(DERIVED_TABLE_SUFFIXES);
   const derived = suffixes.map((suffix) => `${name}${suffix}`);
-  const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
   const tooLong = [...parts, ...derived].find((identifier) => bytes(identifier) > MAX_IDENTIFIER_BYTES);
   if (tooLong !== undefined) {
     const room = MAX_IDENTIFIER_BYTES - Math.max(...suffixes.map(bytes));
@@ -82,6 +83,28 @@ export function checkLedgerName(option: string): string[] {
     });
   }
   return parts;
+}
+
+/**
+ * `--schema` names the schema as written (no folding, no quotes), and is refused before connecting when
+ * the server would truncate it to another name or it holds a control character.
+ */
+export function checkSchemaName(schema: string): void {
+  if (schema === '') throw new PgshiftError('USAGE', '--schema is empty', { hint: 'name a schema, for example --schema app, or leave --schema out' });
+  refuseControlCharacters('--schema', schema, schema);
+  if (bytes(schema) > MAX_IDENTIFIER_BYTES) {
+    throw new PgshiftError('USAGE', `--schema ${JSON.stringify(schema)} is ${bytes(schema)} bytes, over PostgreSQL's limit of ${MAX_IDENTIFIER_BYTES}`, {
+      hint: `PostgreSQL would cut it to its first ${MAX_IDENTIFIER_BYTES} bytes, another schema: use a name of at most ${MAX_IDENTIFIER_BYTES} bytes`,
+    });
+  }
+}
+
+/** A newline or other control character in a name is a pasting accident, and unreadable in every listing. */
+function refuseControlCharacters(flag: '--table' | '--schema', option: string, identifier: string): void {
+  if (!/\p{Cc}/u.test(identifier)) return;
+  throw new PgshiftError('USAGE', `${flag} ${JSON.stringify(option)} holds a control character (a newline, tab or the like)`, {
+    hint: `write the name without control characters: ${flag} takes printable characters only`,
+  });
 }
 
 const BARE = /^[\p{L}_][\p{L}\p{N}_$]*/u;

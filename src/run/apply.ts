@@ -125,6 +125,7 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
       code: 'MIGRATION_FAILED',
       hint: index === 0 ? `nothing from this file was applied; fix statement 1 and run up again` : `${recordedPart(index, analysis.statements.length)}; fix statement ${index + 1} and run up again: pgshift resumes there`,
       stopped,
+      ledgerChanged: `${recordedPart(index, analysis.statements.length)}; statement ${index + 1} is not applied, and up resumes ${file.path} there`,
     });
   } catch (error) {
     if (!isPgshiftError(error)) throw error;

@@ -33,7 +33,7 @@ export async function runScript(
     if (error instanceof ServerError && script.transaction) await session.rollback();
     if (signal?.aborted) throw interrupted(label, wording.stopped);
     if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(label);
-    if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error);
+    if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error, wording.ledgerChanged);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_DROPPED_STATE) throw new PgshiftError('LEDGER_TAMPERED', error.message, { hint: LEDGER_TAMPERED_HINT });
     if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);
     if (isPgshiftError(error) && error.code === 'CONNECTION_LOST') throw connectionLost(error, label, script.transaction, wording);
@@ -63,9 +63,9 @@ function lockLost(path: string | undefined): PgshiftError {
   });
 }
 
-function ledgerChanged(error: ServerError): PgshiftError {
+function ledgerChanged(error: ServerError, where = "the ledger is as it was and that file's work is not recorded"): PgshiftError {
   return new PgshiftError('LEDGER_CHANGED', error.message, {
-    hint: "only pgshift may write its ledger rows, as it applies and reverts files: the transaction that changed them was rolled back, so the ledger is as it was and that file's work is not recorded. Take the statements that write those tables out of the file and run the command again",
+    hint: `only pgshift may write its ledger rows, as it applies and reverts files: the transaction that changed them was rolled back: ${where}. Take the statements that write those tables out of the file and run the command again`,
   });
 }
 

@@ -28,6 +28,11 @@ export interface FailureWording {
    * not simply "nothing from this file": a no-transaction file commits statement by statement.
    */
   readonly stopped?: string;
+  /**
+   * What is applied and recorded, and where up resumes, when this script changed pgshift's ledger and its
+   * transaction was rolled back, where that is not simply "nothing from this file" (a no-transaction file).
+   */
+  readonly ledgerChanged?: string;
 }
 
 export async function explainFailure(

@@ -13,6 +13,7 @@ import { analyzeScript } from '../core/script-checks.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { aloneScript, fileScript } from '../db/scripts.js';
+import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { openSession, withDatabase, type ConnectionSettings } from '../db/session.js';
 import { takeSnapshot } from '../db/snapshot.js';
 import { runScript, type RunContext } from './execute.js';
@@ -124,8 +125,20 @@ async function verifyEach(context: RunContext, targets: readonly VerifyTarget[])
 
 const STEP_WORDS = { apply: 'the migration failed', revert: 'the rollback failed', reapply: 'the migration failed when applied again after its rollback' } as const;
 
-/** A transactional file is sent whole (its own implicit transaction, or part of verify's); a no-transaction one statement by statement. */
+/**
+ * A transactional file is sent whole (its own implicit transaction, or part of verify's); a no-transaction
+ * one statement by statement. Each step ends with the session reset `up` does after every file, so that a
+ * `SET ROLE` in one file never decides whether the next one, or the snapshot after it, may run.
+ */
 async function execute(context: RunContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
+  try {
+    await executeSteps(context, file, step);
+  } finally {
+    await context.session.execute(SESSION_RESET_SQL).catch(() => undefined);
+  }
+}
+
+async function executeSteps(context: RunContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
   const wording = { code: 'MIGRATION_FAILED', hint: 'verify changes nothing: fix the file and run verify again' } as const;
   const analysis = analyzeScript(file);
   try {

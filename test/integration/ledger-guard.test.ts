@@ -96,3 +96,24 @@ test('a statement of a no-transaction file that writes the ledger fails, its own
   assert.match(fixed.stderr, /resuming migrations\/005_rewrite\.sql at statement 2 of 2/);
   assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3', '4', '5']);
 });
+
+test('the LEDGER_CHANGED hint for statement 3 of a no-transaction file says statements 1-2 are applied and recorded, and where up resumes', async () => {
+  const text = (third: string): string => `-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS nt1 (id int);\nCREATE TABLE IF NOT EXISTS nt2 (id int);\n${third}\n`;
+  await project.write('migrations/006_third.sql', text('DELETE FROM schema_migrations WHERE version = 1;'));
+  const run = await project.run(['up']);
+  assert.equal(run.status, 1, run.stderr);
+  const error = errorLine(run.stderr);
+  assert.equal(error['code'], 'LEDGER_CHANGED');
+  assert.equal(
+    error['hint'],
+    'only pgshift may write its ledger rows, as it applies and reverts files: the transaction that changed them was rolled back: statements 1-2 of 3 ran and are recorded (status shows the file as partial (2/3)); statement 3 is not applied, and up resumes migrations/006_third.sql there. Take the statements that write those tables out of the file and run the command again',
+  );
+  const status = await project.run(['status', '--json']);
+  const states = (JSON.parse(status.stdout) as Array<{ version: number; state: string }>).map((entry) => [entry.version, entry.state]);
+  assert.deepEqual(states.at(-1), [6, 'partial']);
+  assert.equal(await tableExists(sql, 'nt2'), true);
+  await project.write('migrations/006_third.sql', text('SELECT 1;'));
+  const fixed = await project.run(['up']);
+  assert.equal(fixed.status, 0, fixed.stderr);
+  assert.match(fixed.stderr, /resuming migrations\/006_third\.sql at statement 3 of 3/);
+});

@@ -49,3 +49,41 @@ test('the limit counts every derived suffix, in bytes', () => {
   // 'ß' is one character and two bytes: a name that fits 63 characters does not fit 63 bytes.
   assert.throws(() => checkLedgerName('ß'.repeat(30)), { code: 'USAGE' });
 });
+
+test('a --schema over 63 bytes is refused with exit 2 before connecting, counting bytes, not characters', async () => {
+  const project = await makeProject(files, unreachable);
+  // 32 two-byte characters: 32 characters, 64 bytes.
+  for (const [schema, size] of [['s'.repeat(70), 70], ['é'.repeat(32), 64]] as const) {
+    for (const command of ['up', 'status']) {
+      const run = await project.run([command, '--schema', schema]);
+      assert.equal(run.status, 2, run.stderr);
+      const error = errorLine(run.stderr);
+      assert.equal(error['msg'], `--schema "${schema}" is ${size} bytes, over PostgreSQL's limit of 63`);
+      assert.match(String(error['hint']), /PostgreSQL would cut it to its first 63 bytes/);
+    }
+  }
+});
+
+test('a schema of exactly 63 bytes is used whole', async () => {
+  const schema = `${'é'.repeat(31)}s`;
+  const project = await makeProject(files, db.url);
+  const run = await project.run(['up', '--schema', schema]);
+  assert.equal(run.status, 0, run.stderr);
+  const tables = await db.sql<Array<{ relname: string }>>`SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace(${`"${schema}"`}) AND relkind = 'r' ORDER BY relname`;
+  assert.deepEqual(tables.map((row) => row.relname), ['a', 'b', 'schema_migrations', 'schema_migrations_progress']);
+});
+
+for (const [flag, value] of [
+  ['--schema', 'app\nops'],
+  ['--schema', 'app\tops'],
+  ['--table', '"led\nger"'],
+  ['--table', '"ops\r".ledger'],
+] as const) {
+  test(`${flag} ${JSON.stringify(value)}: a control character is refused with exit 2 before connecting`, async () => {
+    const project = await makeProject(files, unreachable);
+    const run = await project.run(['up', flag, value]);
+    assert.equal(run.status, 2, run.stderr);
+    const error = errorLine(run.stderr);
+    assert.equal(error['msg'], `${flag} ${JSON.stringify(value)} holds a control character (a newline, tab or the like)`);
+  });
+}

@@ -141,9 +141,33 @@ test('--lock-timeout and --statement-timeout need a unit; a bare 0 means no limi
   assert.match(String(errorLine(bare.stderr)['hint']), /write 5s for seconds or 5ms for milliseconds/);
   assertUsage(await project.run(['up', '--statement-timeout', '30']), /--statement-timeout 30 has no unit/);
   assertUsage(await project.run(['up', '--lock-timeout', '5sec']), /--lock-timeout 5sec is not a duration/);
+  // A negative value: read as the flag's value (and refused naming it), not as the short flags -5 and -s.
+  assertUsage(await project.run(['up', '--lock-timeout', '-5s']), /--lock-timeout -5s is not a duration/);
+  assertUsage(await project.run(['up', '--statement-timeout', '-1min']), /--statement-timeout -1min is not a duration/);
   assert.equal(await tableExists(local.sql, 'units'), false, 'nothing ran');
   const ok = await project.run(['up', '--lock-timeout', '0', '--statement-timeout', '2min']);
   assert.equal(ok.status, 0, ok.stderr);
+});
+
+test('a timeout longer than PostgreSQL allows is refused before connecting (flag) or as a validation problem (directive)', async () => {
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS too_long (id int);\n' }, NOWHERE);
+  for (const [flag, value] of [['--statement-timeout', '99999999999999s'], ['--lock-timeout', '3000000s'], ['--lock-timeout', '2147483648ms']] as const) {
+    const run = await project.run(['up', flag, value]);
+    assertUsage(run, new RegExp(`${flag} ${value} is longer than PostgreSQL allows for a timeout`));
+    assert.match(String(errorLine(run.stderr)['hint']), /the longest is 2147483647ms/);
+  }
+  const db = await testDatabase(import.meta.url);
+  await project.write('migrations/001_t.sql', '-- pgshift:lock-timeout=3000000s\nCREATE TABLE too_long (id int);\n');
+  for (const command of ['validate', 'up']) {
+    const run = await project.run([command, '--database', db.url]);
+    assert.equal(run.status, 3, `${command}: ${run.stdout}${run.stderr}`);
+    assert.match(run.stdout + run.stderr, /migrations\/001_t\.sql:1:4: pgshift:lock-timeout=3000000s is longer than PostgreSQL allows for a timeout/);
+  }
+  assert.equal(await tableExists(db.sql, 'too_long'), false, 'nothing ran');
+  await project.write('migrations/001_t.sql', '-- pgshift:lock-timeout=2147483647ms\nCREATE TABLE too_long (id int);\n');
+  const longest = await project.run(['up', '--database', db.url, '--statement-timeout', '596h']);
+  assert.equal(longest.status, 0, longest.stderr);
+  assert.equal(await tableExists(db.sql, 'too_long'), true);
 });
 
 test('a bare number in a pending file\'s duration directive is exit 3 at file:line; in an applied file it never blocks', async () => {

@@ -1,8 +1,9 @@
 /** verify: each rollback must undo its migration exactly; nothing changes while it checks. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { testDatabase } from '../support/database.js';
-import { copyOfRepository } from '../support/project.js';
+import { after, test } from 'node:test';
+import postgres from 'postgres';
+import { serverUrl, testDatabase, urlFor } from '../support/database.js';
+import { copyOfRepository, makeProject } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const project = await copyOfRepository(db.url);
@@ -97,3 +98,40 @@ test('a no-transaction migration is verified in a scratch database', async () =>
   const [{ index }] = await db.sql<[{ index: string | null }]>`SELECT to_regclass('ix_sessions_title')::text AS index`;
   assert.equal(index, null, 'the live database is untouched');
 });
+
+// Roles are cluster-wide: named after this process so that parallel runs on one server never share one.
+const role = `pgshift_verify_${process.pid}`;
+const roleDatabase = `${db.name}_role`;
+
+const admin = postgres(serverUrl(), { onnotice: () => undefined, max: 1 });
+await admin.unsafe(`CREATE ROLE ${role} NOLOGIN`);
+await admin.unsafe(`CREATE DATABASE ${roleDatabase}`);
+after(async () => {
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${roleDatabase} WITH (FORCE)`);
+  await admin.unsafe(`DROP ROLE IF EXISTS ${role}`);
+  await admin.end({ timeout: 5 });
+});
+
+for (const switchRole of [`SET ROLE ${role};`, `SET SESSION AUTHORIZATION ${role};`]) {
+  test(`verify resets the session after each file, as up does: a later file does not run under "${switchRole}"`, async () => {
+    const switching = await makeProject(
+      {
+        'migrations/001_switch.sql': `${switchRole}\n`,
+        'rollbacks/001_switch.sql': 'SELECT 1;\n',
+        'migrations/002_table.sql': 'CREATE TABLE made_by_002 (id int);\n',
+        'rollbacks/002_table.sql': 'DROP TABLE made_by_002;\n',
+      },
+      urlFor(roleDatabase),
+    );
+    const passed = 'PASS  migrations/001_switch.sql\nPASS  migrations/002_table.sql\n';
+    for (const args of [[], ['--scratch'], ['--all']]) {
+      const run = await switching.run(['verify', ...args]);
+      assert.equal(run.status, 0, `verify ${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      assert.equal(run.stdout, passed, `verify ${args.join(' ')}`);
+    }
+    const up = await switching.run(['up']);
+    assert.equal(up.status, 0, up.stderr);
+    const down = await switching.run(['down', '--all']);
+    assert.equal(down.status, 0, down.stderr);
+  });
+}

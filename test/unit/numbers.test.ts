@@ -85,11 +85,32 @@ describe('durations', () => {
     });
   });
 
+  for (const value of ['2147483647ms', '2147483s', '35791min', '596h', '24d', '2147483647499us']) {
+    test(`${value} is within PostgreSQL's limit for a timeout`, () => assert.equal(durationProblem('--lock-timeout', value), undefined));
+  }
+
+  for (const value of ['2147483648ms', '2147484s', '3000000s', '99999999999999s', '597h', '25d', '2147483647500us']) {
+    test(`${value} is longer than PostgreSQL allows (INT_MAX milliseconds)`, () => {
+      const wrong = durationProblem('--statement-timeout', value);
+      assert.equal(wrong?.code, 'BAD_DIRECTIVE');
+      assert.equal(wrong?.message, `--statement-timeout ${value} is longer than PostgreSQL allows for a timeout`);
+      assert.match(wrong?.hint ?? '', /the longest is 2147483647ms/);
+    });
+  }
+
   for (const value of ['5 s', '5sec', '-1s', '1.5s', 's', '']) {
     test(`${JSON.stringify(value)} is not a duration`, () => assert.equal(durationProblem('--lock-timeout', value)?.code, 'BAD_DIRECTIVE'));
   }
 
   const file = (text: string): SqlFile => ({ kind: 'migration', path: 'migrations/004_x.sql', version: 4, name: 'x', text, checksum: 'c' });
+
+  test('a directive longer than PostgreSQL allows is a problem at its file:line:column', () => {
+    const analysis = analyzeScript(file('-- pgshift:lock-timeout=3000000s\nCREATE TABLE t (id int);\n'));
+    assert.deepEqual(
+      analysis.problems.map((problem) => [problem.code, problem.message]),
+      [['BAD_DIRECTIVE', 'migrations/004_x.sql:1:4: pgshift:lock-timeout=3000000s is longer than PostgreSQL allows for a timeout']],
+    );
+  });
 
   test('a bare number in a directive is a DURATION_UNIT problem at its file:line:column', () => {
     const analysis = analyzeScript(file('-- add an index\n-- pgshift:lock-timeout=5000\nCREATE TABLE t (id int);\n'));

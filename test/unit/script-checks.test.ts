@@ -135,6 +135,17 @@ describe('SESSION_SETTING', () => {
       assert.match(problem?.hint ?? '', /pgshift:lock-timeout=5s/);
     });
   }
+  test('each session-level SET in a no-transaction file is reported, at its own line', () => {
+    const problems = problemsOf(noTransaction("SET search_path = app;\nSET LOCAL lock_timeout = '1s';\nSET ROLE deployer;\nSET statement_timeout = 0;"));
+    assert.deepEqual(
+      problems.map((problem) => [problem.code, problem.line, problem.message.slice(0, problem.message.indexOf(' changes'))]),
+      [
+        ['SESSION_SETTING', 3, `${PATH}:3:1: SET search_path`],
+        ['SESSION_SETTING', 5, `${PATH}:5:1: SET role`],
+        ['SESSION_SETTING', 6, `${PATH}:6:1: SET statement_timeout`],
+      ],
+    );
+  });
   test('SET LOCAL, SET TRANSACTION and SET CONSTRAINTS end with their transaction: allowed', () => {
     for (const statement of ["SET LOCAL lock_timeout = '1s';", 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;', 'SET CONSTRAINTS ALL DEFERRED;']) {
       assert.deepEqual(codesOf(noTransaction(statement)), [], statement);
