@@ -12,19 +12,47 @@ import pgPass from 'pgpass';
 import { PgshiftError } from '../core/errors.js';
 import type { SslMode } from './endpoint.js';
 
+export interface CommandLimits {
+  /** The connect timeout: a command still running after it is killed. */
+  readonly limitSeconds: number;
+  /** An interrupt kills the command at once. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Runs the command with a shell, as libpq users expect of such settings; its trimmed stdout is the password. */
-export function passwordFromCommand(command: string): Promise<string> {
+export function passwordFromCommand(command: string, limits: CommandLimits): Promise<string> {
+  const hint = 'run the --password-command (or PGSHIFT_PASSWORD_COMMAND) by hand to see why; it must print the password or token on stdout';
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], { timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    let timedOut = false;
+    // Its own process group, so killing it also kills what the shell started (sleep, curl...).
+    const options = { encoding: 'utf8' as const, detached: true, maxBuffer: 1 << 20 };
+    const child = execFile('/bin/sh', ['-c', command], options, (error, stdout, stderr) => {
+      clearTimeout(timer);
+      limits.signal?.removeEventListener('abort', stop);
       const password = stdout.trim();
       if (!error && password !== '') return resolve(password);
+      if (limits.signal?.aborted) {
+        return reject(new PgshiftError('INTERRUPTED', 'interrupted while the password command ran', { hint: 'the command was stopped; nothing was run on the database' }));
+      }
+      if (timedOut) {
+        return reject(new PgshiftError('CONFIG_INVALID', `the password command took longer than ${limits.limitSeconds} s (the connect timeout) and was stopped`, { hint }));
+      }
       const why = error ? `it exited with ${error.code ?? error.signal ?? 'an error'}` : 'it printed nothing';
-      reject(
-        new PgshiftError('CONFIG_INVALID', `the password command failed: ${why}${stderr.trim() ? `; its stderr: ${stderr.trim().slice(0, 2000)}` : ''}`, {
-          hint: 'run the --password-command (or PGSHIFT_PASSWORD_COMMAND) by hand to see why; it must print the password or token on stdout',
-        }),
-      );
+      reject(new PgshiftError('CONFIG_INVALID', `the password command failed: ${why}${stderr.trim() ? `; its stderr: ${stderr.trim().slice(0, 2000)}` : ''}`, { hint }));
     });
+    const stop = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // It ended meanwhile.
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, limits.limitSeconds * 1000);
+    if (limits.signal?.aborted) stop();
+    limits.signal?.addEventListener('abort', stop, { once: true });
   });
 }
 
