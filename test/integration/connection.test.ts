@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { serverUrl } from '../support/database.js';
 import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
@@ -140,8 +139,12 @@ test('up --wait keeps trying until a server appears, then applies', async () => 
   const port = 40000 + Math.floor(Math.random() * 20000);
   const url = new URL(serverUrl());
   url.port = String(port);
-  const running = project.run(['up', '--wait', '30'], { env: { DATABASE_URL: url.toString() } });
-  await sleep(1500);
+  // Listening only once pgshift has been refused at least once (a fixed delay is flaky on a loaded machine).
+  const child = spawnPgshift(['up', '--wait', '30'], project.dir, cleanEnv({ DATABASE_URL: url.toString() }));
+  let said = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (said += chunk.toString()));
+  const running = finished(child);
+  await waitFor(async () => said.includes('retrying in'), 'a first refused attempt');
   await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
   try {
     const run = await running;
