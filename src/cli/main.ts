@@ -35,7 +35,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const controller = new AbortController();
   const interrupt = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    process.stderr.write(`pgshift: ${signal}: cancelling the running statement and rolling back (send it again to exit at once)\n`);
+    process.stderr.write(`pgshift: ${signal}: stopping: a statement that is running is cancelled and its transaction rolled back (send it again to exit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', interrupt);

@@ -3,29 +3,73 @@
  * for every new connection (short-lived tokens such as Lakebase's), libpq's password file, and libpq's
  * sslmode/sslrootcert rules. A password never reaches a log line or an error message.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { checkServerIdentity as checkIdentity, type PeerCertificate } from 'node:tls';
 import pgPass from 'pgpass';
 import { PgshiftError } from '../core/errors.js';
 import type { SslMode } from './endpoint.js';
 
+export interface CommandLimits {
+  /** The connect timeout: a command still running after it is killed. */
+  readonly limitSeconds: number;
+  /** An interrupt kills the command at once. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Runs the command with a shell, as libpq users expect of such settings; its trimmed stdout is the password. */
-export function passwordFromCommand(command: string): Promise<string> {
+export function passwordFromCommand(command: string, limits: CommandLimits): Promise<string> {
+  const hint = 'run the --password-command (or PGSHIFT_PASSWORD_COMMAND) by hand to see why; it must print the password or token on stdout';
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], { timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      const password = stdout.trim();
-      if (!error && password !== '') return resolve(password);
-      const why = error ? `it exited with ${error.code ?? error.signal ?? 'an error'}` : 'it printed nothing';
-      reject(
-        new PgshiftError('CONFIG_INVALID', `the password command failed: ${why}${stderr.trim() ? `; its stderr: ${stderr.trim().slice(0, 2000)}` : ''}`, {
-          hint: 'run the --password-command (or PGSHIFT_PASSWORD_COMMAND) by hand to see why; it must print the password or token on stdout',
-        }),
-      );
-    });
+    let timedOut = false;
+    // Its own process group (execFile cannot make one), so killing it also kills what the shell started.
+    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stop = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // It ended meanwhile.
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, limits.limitSeconds * 1000);
+    if (limits.signal?.aborted) stop();
+    limits.signal?.addEventListener('abort', stop, { once: true });
+    const stdout = collect(child.stdout);
+    const stderr = collect(child.stderr);
+    const finish = (why: string | undefined): void => {
+      clearTimeout(timer);
+      limits.signal?.removeEventListener('abort', stop);
+      const password = stdout().trim();
+      if (why === undefined && password !== '') return resolve(password);
+      if (limits.signal?.aborted) {
+        return reject(new PgshiftError('INTERRUPTED', 'interrupted while the password command ran', { hint: 'the command was stopped; nothing was run on the database' }));
+      }
+      if (timedOut) {
+        return reject(new PgshiftError('CONFIG_INVALID', `the password command took longer than ${limits.limitSeconds} s (the connect timeout) and was stopped`, { hint }));
+      }
+      const said = stderr().trim();
+      reject(new PgshiftError('CONFIG_INVALID', `the password command failed: ${why ?? 'it printed nothing'}${said ? `; its stderr: ${said.slice(0, 2000)}` : ''}`, { hint }));
+    };
+    child.on('error', (error) => finish(`it could not start: ${error.message}`));
+    // After its output is closed too; the time limit also bounds a background process that holds it open.
+    child.on('close', (code, signal) => finish(code === 0 ? undefined : `it exited with ${code ?? signal ?? 'an error'}`));
   });
+}
+
+/** The text a stream has given so far, up to a megabyte. */
+function collect(stream: Readable): () => string {
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    if (text.length < 1 << 20) text += chunk;
+  });
+  return () => text;
 }
 
 export interface PasswordLookup {

@@ -25,12 +25,12 @@ export interface Endpoint {
   /** A password written in the URL (`user:password@` or `?password=`), else the settings' (PGPASSWORD). */
   readonly password?: string;
   readonly connectTimeoutSeconds?: number;
-  /** The URL's other query parameters, sent to the server as session settings. */
+  /** The URL's application_name, sent to the server as a session setting. */
   readonly parameters: Readonly<Record<string, string>>;
 }
 
-/** Query parameters of a URL that are libpq's own, not server settings. */
-const CLIENT_PARAMETERS = new Set(['sslmode', 'sslrootcert', 'password', 'connect_timeout', 'host', 'port', 'user', 'dbname']);
+/** Query parameters of a URL that pgshift honours; any other is refused rather than silently ignored. */
+const URL_PARAMETERS = ['dbname', 'host', 'port', 'user', 'password', 'sslmode', 'sslrootcert', 'connect_timeout', 'application_name'];
 
 export function resolveEndpoint(settings: ConnectionSettings): Endpoint {
   const url = settings.url === undefined ? undefined : urlFields(settings.url);
@@ -71,39 +71,48 @@ function defaultHost(port: number): string {
   return ['/var/run/postgresql', '/tmp'].find((dir) => existsSync(`${dir}/.s.PGSQL.${port}`)) ?? 'localhost';
 }
 
-/** What a URL says, in the settings' own terms; its query parameters that are not libpq's go to the server. */
+/** What a URL says, in the settings' own terms. As in libpq, a query parameter beats the URL part it repeats. */
 type UrlFields = Pick<ConnectionSettings, 'host' | 'port' | 'user' | 'password' | 'database' | 'sslmode' | 'sslrootcert' | 'connectTimeoutSeconds'> & {
   readonly parameters: Record<string, string>;
 };
 
 function urlFields(href: string): UrlFields {
   const url = parseConnectionUrl(href);
+  refuseUnknownParameters(url, href);
   const query = (key: string): string | undefined => url.searchParams.get(key) ?? undefined;
   const decode = (part: string, what: string): string | undefined => (part === '' ? undefined : decodePart(part, what, href));
   const sslmode = query('sslmode');
   if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
     throw new PgshiftError('CONFIG_INVALID', `sslmode=${sslmode} in the database URL is not one of ${SSL_MODES.join(', ')}`);
   }
-  const port = url.port === '' ? query('port') : url.port;
+  const port = query('port') ?? (url.port === '' ? undefined : url.port);
   if (port !== undefined && !/^\d{1,5}$/.test(port)) {
     throw new PgshiftError('CONFIG_INVALID', `port ${port} in the database URL is not a port number`);
   }
   const timeout = query('connect_timeout');
-  const hostname = decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') ?? query('host');
-  const parameters: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) if (!CLIENT_PARAMETERS.has(key)) parameters[key] = value;
+  const hostname = query('host') ?? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host');
+  const applicationName = query('application_name');
+  const parameters: Record<string, string> = applicationName === undefined ? {} : { application_name: applicationName };
   return {
     ...optional('host', hostname),
     ...optional('port', port === undefined ? undefined : Number(port)),
-    ...optional('user', decode(url.username, 'user name') ?? query('user')),
+    ...optional('user', query('user') ?? decode(url.username, 'user name')),
     // libpq reads the query's password after the user info, so it wins.
     ...optional('password', query('password') ?? decode(url.password, 'password')),
-    ...optional('database', decode(url.pathname.slice(1), 'database name') ?? query('dbname')),
+    ...optional('database', query('dbname') ?? decode(url.pathname.slice(1), 'database name')),
     ...optional('sslmode', sslmode as SslMode | undefined),
     ...optional('sslrootcert', query('sslrootcert')),
     ...optional('connectTimeoutSeconds', timeout === undefined || !(Number(timeout) > 0) ? undefined : Number(timeout)),
     parameters,
   };
+}
+
+function refuseUnknownParameters(url: URL, href: string): void {
+  const unknown = [...new Set(url.searchParams.keys())].filter((key) => !URL_PARAMETERS.includes(key));
+  if (unknown.length === 0) return;
+  throw new PgshiftError('CONFIG_INVALID', `the database URL has ${unknown.map((key) => `?${key}=`).join(', ')}, which pgshift does not honour: ${redactUrl(href)}`, {
+    hint: `remove it from the URL: pgshift honours only ${URL_PARAMETERS.join(', ')} (set other server settings in the migrations or with ALTER ROLE ... SET)`,
+  });
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { passwordFromCommand, passwordFromFile, tlsOption } from './credentials.js';
+import { passwordFromCommand, passwordFromFile, tlsOption, type CommandLimits } from './credentials.js';
 import { describeEndpoint, isSocket, parseConnectionUrl, resolveEndpoint, type Endpoint, type SslMode } from './endpoint.js';
 
 /**
@@ -117,6 +117,48 @@ const CONNECTION_CODES = new Set([
   'ETIMEDOUT',
   'EPIPE',
 ]);
+const DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
+
+/** Node's and postgres.js's codes for a connection that failed, in words; the code follows in parentheses. */
+const CODE_WORDS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed for now',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'timed out',
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed while writing',
+  CONNECTION_CLOSED: 'the server closed the connection',
+  CONNECTION_DESTROYED: 'the connection was destroyed',
+  CONNECTION_ENDED: 'the connection was ended',
+  CONNECT_TIMEOUT: 'timed out',
+};
+
+/** A connection error in words with its code in parentheses, e.g. "connection refused (ECONNREFUSED)". */
+function inWords(error: unknown): string {
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const limit = (error as { limitSeconds?: number }).limitSeconds;
+  const words = limit === undefined ? CODE_WORDS[code] : `timed out after ${limit} s`;
+  return words === undefined ? (error as Error).message || code : `${words} (${code})`;
+}
+
+/** A pending connect raced against pgshift's own limit and the interrupt signal. */
+function withinLimit<T>(pending: Promise<T>, limitSeconds: number, signal: AbortSignal | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${limitSeconds} s`), { code: 'CONNECT_TIMEOUT', limitSeconds })), limitSeconds * 1000);
+    onAbort = () => reject(Object.assign(new Error('interrupted'), { code: 'ABORT_ERR' }));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([pending, stop]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
+}
+
 /** SQLSTATEs that end the session itself: connection exceptions and administrator or crash shutdowns. */
 const SESSION_ENDED_STATES = /^(08|57P0)/;
 
@@ -125,7 +167,7 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connect(settings, logger, open.parameters ?? {});
+      return await connect(settings, logger, open.parameters ?? {}, open.signal);
     } catch (error) {
       const remaining = deadline - Date.now();
       if (!isPgshiftError(error) || error.code !== 'CONNECTION_FAILED' || !retryable(error.cause) || open.signal?.aborted) throw error;
@@ -149,12 +191,18 @@ function retryable(cause: unknown): boolean {
   return CONNECTION_CODES.has((cause as { code?: string } | undefined)?.code ?? '');
 }
 
-async function connect(settings: ConnectionSettings, logger: Logger, parameters: Readonly<Record<string, string>>): Promise<Session> {
+async function connect(
+  settings: ConnectionSettings,
+  logger: Logger,
+  parameters: Readonly<Record<string, string>>,
+  signal: AbortSignal | undefined,
+): Promise<Session> {
   let lost = false;
   let closing = false;
   let rollingBack = false;
   const endpoint = resolveEndpoint(settings);
-  const password = await passwordOf(settings, endpoint);
+  const limitSeconds = endpoint.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  const password = await passwordOf(settings, endpoint, { limitSeconds, signal });
   const socket = isSocket(endpoint.host);
   const sslmode = socket ? undefined : endpoint.sslmode;
   const sql = postgres({
@@ -164,14 +212,16 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
     fetch_types: false,
     prepare: false,
     // Every field the driver would otherwise take from process.env is given, so none leaks in.
-    host: endpoint.host,
+    // As one-element lists: postgres.js splits a host string on ':' (for host:port lists), which would
+    // turn an IPv6 address such as ::2 into an empty host, that is localhost.
+    host: [endpoint.host] as unknown as string,
     ...(socket ? { path: `${endpoint.host}/.s.PGSQL.${endpoint.port}` } : {}),
-    port: endpoint.port,
+    port: [endpoint.port] as unknown as number,
     user: endpoint.user,
     database: endpoint.database,
     password: () => password ?? '',
     ssl: sslmode === undefined ? false : (tlsOption(sslmode, endpoint.sslrootcert, endpoint.hostName) as boolean | object),
-    connect_timeout: endpoint.connectTimeoutSeconds ?? 30,
+    connect_timeout: limitSeconds,
     keep_alive: 60,
     connection: { application_name: settings.applicationName ?? 'pgshift', ...endpoint.parameters, ...parameters },
     onnotice: (notice) => {
@@ -187,12 +237,18 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
   try {
     // Open the connection with a first query before reserving it: postgres.js 3.4 never resolves reserve()
     // on a not-yet-open connection when fetch_types is off. With max 1 the reserved one is this same backend.
-    const [row] = await sql.unsafe<Array<Record<string, unknown>>>(
-      `SELECT pg_backend_pid() AS pid, current_schema() AS schema, current_user AS "user",
-              current_database() AS database, current_setting('server_version') AS version,
-              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls`,
+    // The limit is pgshift's own, around the whole connect: postgres.js reconnects by itself after a
+    // refused or timed-out attempt and would retry for ever.
+    const [row] = await withinLimit(
+      sql.unsafe<Array<Record<string, unknown>>>(
+        `SELECT pg_backend_pid() AS pid, current_schema() AS schema, current_user AS "user",
+                current_database() AS database, current_setting('server_version') AS version,
+                coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls`,
+      ),
+      limitSeconds,
+      signal,
     );
-    reserved = await sql.reserve();
+    reserved = await withinLimit(sql.reserve(), limitSeconds, signal);
     info = {
       pid: Number(row?.['pid']),
       currentSchema: (row?.['schema'] as string | null) ?? null,
@@ -205,6 +261,9 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
     closing = true;
     await sql.end({ timeout: 0 }).catch(() => undefined);
     if (isPgshiftError(error)) throw error;
+    if ((error as { code?: string }).code === 'ABORT_ERR') {
+      throw new PgshiftError('INTERRUPTED', `interrupted while connecting to ${describeEndpoint(endpoint)}`, { hint: 'nothing was run on the database' });
+    }
     throw connectionFailure(error, endpoint);
   }
 
@@ -215,7 +274,7 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
     }
     if (error instanceof postgres.PostgresError || lost || CONNECTION_CODES.has((error as { code?: string }).code ?? '')) {
       lost = true;
-      return new PgshiftError('CONNECTION_LOST', `the connection to the database was lost: ${(error as Error).message}`, {
+      return new PgshiftError('CONNECTION_LOST', `the connection to the database was lost: ${inWords(error)}`, {
         hint: 'the transaction that was running was rolled back by the server (a no-transaction file keeps the statements it finished: status shows them); run the command again',
         cause: error,
       });
@@ -285,8 +344,8 @@ async function connect(settings: ConnectionSettings, logger: Logger, parameters:
  * stale. It runs now, once for this connection (a token is short-lived, so it is fetched right before use).
  * Then a password given in the URL or PGPASSWORD, then libpq's password file.
  */
-async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint): Promise<string | undefined> {
-  if (settings.passwordCommand !== undefined) return passwordFromCommand(settings.passwordCommand);
+async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint, limits: CommandLimits): Promise<string | undefined> {
+  if (settings.passwordCommand !== undefined) return passwordFromCommand(settings.passwordCommand, limits);
   if (endpoint.password !== undefined) return endpoint.password;
   const { hostName: host, port, user, database } = endpoint;
   return passwordFromFile({ host, port, user, database });
@@ -340,7 +399,7 @@ function connectionFailure(error: unknown, endpoint: Endpoint): PgshiftError {
       cause: error,
     });
   }
-  return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: ${code || message}`, {
+  return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: ${inWords(error)}`, {
     hint: 'is the server running and reachable? Check --database, DATABASE_URL or PGHOST/PGPORT; --wait SECONDS waits for a server that is starting',
     cause: error,
   });
@@ -378,5 +437,6 @@ export function withDatabase(settings: ConnectionSettings, database: string): Co
   if (settings.url === undefined) return { ...settings, database };
   const url = parseConnectionUrl(settings.url);
   url.pathname = `/${encodeURIComponent(database)}`;
+  url.searchParams.delete('dbname');
   return { ...settings, url: url.toString() };
 }

@@ -3,12 +3,13 @@
  * modes against a certificate made here, and --wait for a server that is not up yet.
  */
 import assert from 'node:assert/strict';
-import { chmod, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server } from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { serverUrl } from '../support/database.js';
-import { errorLine, logLines, makeProject } from '../support/project.js';
+import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
+import { waitFor } from '../support/wait.js';
 import { PASS_PASSWORD, startTlsServer, TOKEN } from '../support/tls-server.js';
 
 const server = await startTlsServer();
@@ -138,13 +139,17 @@ test('up --wait keeps trying until a server appears, then applies', async () => 
   const port = 40000 + Math.floor(Math.random() * 20000);
   const url = new URL(serverUrl());
   url.port = String(port);
-  const running = project.run(['up', '--wait', '30'], { env: { DATABASE_URL: url.toString() } });
-  await sleep(1500);
+  // Listening only once pgshift has been refused at least once (a fixed delay is flaky on a loaded machine).
+  const child = spawnPgshift(['up', '--wait', '30'], project.dir, cleanEnv({ DATABASE_URL: url.toString() }));
+  let said = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (said += chunk.toString()));
+  const running = finished(child);
+  await waitFor(async () => said.includes('retrying in'), 'a first refused attempt');
   await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
   try {
     const run = await running;
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /ECONNREFUSED; retrying in \d+ ms \(--wait, attempt 1\)/);
+    assert.match(run.stderr, /connection refused \(ECONNREFUSED\); retrying in \d+ ms \(--wait, attempt 1\)/);
   } finally {
     proxy.close();
   }
@@ -167,9 +172,100 @@ test('--connect-timeout bounds each attempt on a server that accepts but never a
     const started = Date.now();
     const run = await project.run(['status', '--connect-timeout', '1', '--database', `postgres://postgres@127.0.0.1:${port}/x`]);
     assert.equal(run.status, 5, run.stderr);
-    assert.match(String(errorLine(run.stderr)['msg']), /CONNECT_TIMEOUT/);
+    assert.match(String(errorLine(run.stderr)['msg']), /timed out after 1 s/);
     assert.ok(Date.now() - started < 8000, 'gave up after about a second, not the default 30');
   } finally {
     silent.close();
   }
 });
+
+/** A local server that accepts connections and never answers; it counts the connections it got. */
+async function silentServer(host: string): Promise<{ server: Server; port: number; accepted: () => number }> {
+  let accepted = 0;
+  const server = createServer(() => void accepted++);
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : 0, accepted: () => accepted };
+}
+
+test('an IPv6 host ([::1] in the URL, or PGHOST=::1) is the address connected to, never 127.0.0.1', async () => {
+  // Listening on ::1 only: a connection that went to 127.0.0.1 instead would be refused, not counted.
+  const silent = await silentServer('::1');
+  try {
+    const viaUrl = await project.run(['status', '--connect-timeout', '1', '--database', `postgres://postgres@[::1]:${silent.port}/x`]);
+    assert.equal(viaUrl.status, 5, viaUrl.stderr);
+    assert.match(String(errorLine(viaUrl.stderr)['msg']), new RegExp(`^could not connect to postgres@\\[::1\\]:${silent.port}/x: timed out after 1 s`));
+    const viaEnv = await project.run(['status', '--connect-timeout', '1'], { env: { PGHOST: '::1', PGPORT: String(silent.port), PGUSER: 'postgres', PGDATABASE: 'x' } });
+    assert.equal(viaEnv.status, 5, viaEnv.stderr);
+    assert.match(String(errorLine(viaEnv.stderr)['msg']), /postgres@\[::1\]:\d+\/x: timed out/);
+    assert.ok(silent.accepted() >= 2, 'both runs reached the server on ::1');
+    assert.doesNotMatch(`${viaUrl.stderr}${viaEnv.stderr}`, /RangeError|ERR_SOCKET_BAD_PORT|at .*\.js:\d+/);
+  } finally {
+    silent.server.close();
+  }
+});
+
+test('a server that accepts but never answers fails after --connect-timeout, without reconnecting in a loop', async () => {
+  const silent = await silentServer('127.0.0.1');
+  try {
+    const started = Date.now();
+    const run = await project.run(['status', '--connect-timeout', '2', '--database', `postgres://postgres@127.0.0.1:${silent.port}/x`]);
+    const elapsed = Date.now() - started;
+    assert.equal(run.status, 5, run.stderr);
+    assert.match(String(errorLine(run.stderr)['msg']), new RegExp(`postgres@127\\.0\\.0\\.1:${silent.port}/x: timed out after 2 s`));
+    assert.ok(elapsed >= 1900 && elapsed < 8000, `gave up after about 2 s (took ${elapsed} ms)`);
+    assert.ok(silent.accepted() <= 3, `no reconnect loop (${silent.accepted()} connections)`);
+  } finally {
+    silent.server.close();
+  }
+});
+
+test('SIGINT while connecting stops at once with exit 130, without claiming a statement was cancelled', async () => {
+  const silent = await silentServer('127.0.0.1');
+  try {
+    const child = spawnPgshift(['status', '--connect-timeout', '60', '--database', `postgres://postgres@127.0.0.1:${silent.port}/x`], project.dir, cleanEnv());
+    await waitFor(async () => silent.accepted() > 0, 'pgshift connecting');
+    const started = Date.now();
+    child.kill('SIGINT');
+    const run = await finished(child);
+    assert.equal(run.status, 130, run.stderr);
+    assert.ok(Date.now() - started < 5000, 'stopped at once');
+    assert.match(run.stderr, /interrupted while connecting to postgres@127\.0\.0\.1/);
+    assert.doesNotMatch(run.stderr, /cancelling the running statement/);
+  } finally {
+    silent.server.close();
+  }
+});
+
+test('a password command that hangs is stopped after the connect timeout (exit 2), and killed on SIGTERM', async () => {
+  const hanging = (pidFile: string): string => `sleep 100 & echo $! > ${pidFile}; wait`;
+  const pidFile = `${project.dir}/sleeper.pid`;
+  const started = Date.now();
+  const run = await project.run(['status', '--connect-timeout', '1', '--password-command', hanging(pidFile)], { env: { DATABASE_URL: server.url('tokenuser') } });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(String(errorLine(run.stderr)['msg']), /the password command took longer than 1 s/);
+  assert.ok(Date.now() - started < 8000, 'did not wait for the command');
+  const first = Number(await readFile(pidFile, 'utf8'));
+  await waitFor(async () => !alive(first), 'the command and what it started gone');
+
+  const secondPidFile = `${project.dir}/sleeper-2.pid`;
+  const child = spawnPgshift(['status', '--password-command', hanging(secondPidFile)], project.dir, cleanEnv({ DATABASE_URL: server.url('tokenuser') }));
+  const sleeper = async (): Promise<number> => Number(await readFile(secondPidFile, 'utf8').catch(() => ''));
+  await waitFor(async () => (await sleeper()) > 0, 'the password command started');
+  const started2 = Date.now();
+  child.kill('SIGTERM');
+  const stopped = await finished(child);
+  assert.equal(stopped.status, 130, stopped.stderr);
+  assert.ok(Date.now() - started2 < 5000, 'stopped at once');
+  const pid = await sleeper();
+  await waitFor(async () => !alive(pid), 'the command killed with pgshift');
+});
+
+/** Whether the process still runs: a killed one whose parent is gone may stay a zombie (state Z) a while. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

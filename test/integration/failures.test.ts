@@ -149,7 +149,7 @@ test('a refused connection exits 5 and the password appears nowhere, even in tra
     await project.run(['status', '--log-level', 'trace'], { env: { DATABASE_URL: url } }),
   ]) {
     assert.equal(run.status, 5, run.stderr);
-    assert.match(String(errorLine(run.stderr)['msg']), /^could not connect to postgres@127\.0\.0\.1:1\/x: ECONNREFUSED/);
+    assert.match(String(errorLine(run.stderr)['msg']), /^could not connect to postgres@127\.0\.0\.1:1\/x: connection refused \(ECONNREFUSED\)/);
     assertNoPassword(run, 's3cret');
   }
 });

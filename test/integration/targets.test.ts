@@ -13,6 +13,7 @@ import { waitFor } from '../support/wait.js';
 
 const prod = await testDatabase(import.meta.url);
 const local = await testDatabase(import.meta.url);
+const named = await testDatabase(import.meta.url);
 const NOWHERE = 'postgres://postgres@127.0.0.1:1/nowhere';
 
 /** The libpq variables that reach `url`'s database. */
@@ -111,6 +112,22 @@ test('a bad percent escape in the URL is exit 2 with the password hidden, not a 
   ]) {
     assertUsage(run, /the database URL's password has a bad percent escape: postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db/);
     assert.ok(!run.stderr.includes('%zz') && !run.stderr.includes('s3cr'), run.stderr);
+  }
+});
+
+test('URL parameters: ?dbname= is honoured as psql honours it; one pgshift does not honour is exit 2 naming it', async () => {
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE url_param_t (id int);\n' });
+  const elsewhere = new URL(local.url);
+  elsewhere.pathname = '/no_such_database_here';
+  elsewhere.searchParams.set('dbname', named.name);
+  const run = await project.run(['up', '--database', elsewhere.toString()]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(await tableExists(named.sql, 'url_param_t'), 'migrated the database ?dbname= names');
+  assert.equal(connectedLines(run)[0]?.['target'], targetOf(named.url));
+  for (const name of ['options', 'foo']) {
+    const refused = new URL(named.url);
+    refused.searchParams.set(name, 'x');
+    assertUsage(await project.run(['status', '--database', refused.toString()]), new RegExp(`\\?${name}=, which pgshift does not honour`));
   }
 });
 

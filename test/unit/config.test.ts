@@ -281,7 +281,7 @@ describe('mergeEnvironment: a .env file never changes the target the real enviro
 
 describe('resolveEndpoint: every field decided by pgshift, with libpq defaults', () => {
   test('a URL gives every field; ?password= is used as libpq uses it, and wins over the user info', () => {
-    const endpoint = resolveEndpoint({ url: 'postgres://app%40corp:url-pw@db.example:6432/my%20db?password=query-pw&sslmode=require&search_path=s' });
+    const endpoint = resolveEndpoint({ url: 'postgres://app%40corp:url-pw@db.example:6432/my%20db?password=query-pw&sslmode=require&application_name=a' });
     assert.deepEqual(endpoint, {
       host: 'db.example',
       port: 6432,
@@ -290,8 +290,32 @@ describe('resolveEndpoint: every field decided by pgshift, with libpq defaults',
       hostName: 'db.example',
       sslmode: 'require',
       password: 'query-pw',
-      parameters: { search_path: 's' },
+      parameters: { application_name: 'a' },
     });
+  });
+
+  test('?dbname= ?host= ?port= ?user= win over the URL parts they repeat, as in libpq', () => {
+    const endpoint = resolveEndpoint({ url: 'postgres://u@h:5432/db?dbname=other&host=h2&port=6543&user=u2' });
+    assert.deepEqual([endpoint.database, endpoint.host, endpoint.port, endpoint.user], ['other', 'h2', 6543, 'u2']);
+  });
+
+  test('a URL parameter pgshift does not honour is CONFIG_INVALID naming it, never ignored', () => {
+    for (const [query, name] of [['?options=-csearch_path%3Dx', 'options'], ['?foo=bar', 'foo'], ['?sslmode=require&search_path=s', 'search_path']]) {
+      try {
+        resolveEndpoint({ url: `postgres://u:pw@h/db${query}` });
+        assert.fail(`accepted ${query}`);
+      } catch (error) {
+        assert.ok(isPgshiftError(error), String(error));
+        assert.equal(error.code, 'CONFIG_INVALID');
+        assert.match(error.message, new RegExp(`has \\?${name}=, which pgshift does not honour`));
+        assert.ok(!error.message.includes(':pw@'), error.message);
+      }
+    }
+  });
+
+  test('an IPv6 host keeps its whole address (postgres.js would split it on ":")', () => {
+    assert.equal(resolveEndpoint({ url: 'postgres://u@[2001:db8::1]:5433/d' }).host, '2001:db8::1');
+    assert.equal(describeTarget({ url: 'postgres://u@[::1]:5433/d' }), 'u@[::1]:5433/d');
   });
 
   test('a URL password beats PGPASSWORD (passed as the settings\' password); PGPASSWORD serves a URL without one', () => {
