@@ -74,11 +74,18 @@ export function parseStatus(output: string, prefix: string): FolderCommits {
   return { head, changed, untrackedFolders };
 }
 
+export interface GitLimits {
+  readonly timeoutMs: number;
+  readonly maxBuffer: number;
+}
+
+const STATUS_LIMITS: GitLimits = { timeoutMs: 5000, maxBuffer: 64 * 1024 * 1024 };
+
 /** A git command's stdout, or undefined when git is missing, fails, or the folder is not one git can enter. */
-function git(cwd: string, args: readonly string[]): Promise<string | undefined> {
+export function git(cwd: string, args: readonly string[], limits: GitLimits = STATUS_LIMITS): Promise<string | undefined> {
   return new Promise((resolve) => {
     try {
-      execFile('git', args, { cwd, timeout: 5000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => resolve(error ? undefined : stdout));
+      execFile('git', args, { cwd, timeout: limits.timeoutMs, maxBuffer: limits.maxBuffer }, (error, stdout) => resolve(error ? undefined : stdout));
     } catch {
       // A cwd that is not a folder throws at spawn; the loader reports that folder with a proper message.
       resolve(undefined);
