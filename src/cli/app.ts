@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
 import { LOG_LEVELS } from '../log.js';
 import type { Migrator } from '../api.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * A numeric flag read as the text typed, so that its check (before connecting) can echo it: yargs' own
@@ -17,17 +18,17 @@ export const globalOptions = {
   database: { type: 'string', describe: 'postgres:// URL (default: DATABASE_URL, then PGHOST..., then the embedded server)' },
   'password-command': { type: 'string', describe: 'run this for each connection and use its output as the password (default: PGSHIFT_PASSWORD_COMMAND)' },
   wait: numberOption('wait', 'seconds', 'keep trying to connect for up to this many seconds while the server is not up (default: PGSHIFT_WAIT, else 0)'),
-  'connect-timeout': numberOption('connect-timeout', 'positive-seconds', 'seconds for each connection attempt (default: PGCONNECT_TIMEOUT, else 30)'),
+  'connect-timeout': numberOption('connect-timeout', 'positive-seconds', `seconds for each connection attempt (default: PGCONNECT_TIMEOUT, else ${DEFAULTS.connectTimeoutSeconds})`),
   schema: { type: 'string', describe: 'schema to run migrations in (search_path; created by up if missing)' },
-  table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: 'schema_migrations' },
-  'migrations-dir': { type: 'string', default: 'migrations', describe: 'folder of NNN_name.sql migrations' },
-  'rollbacks-dir': { type: 'string', default: 'rollbacks', describe: 'folder of NNN_name.sql rollbacks' },
-  'lock-wait': { ...numberOption('lock-wait', 'seconds', "seconds to wait for another run's migration lock"), default: 60 },
+  table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: DEFAULTS.table },
+  'migrations-dir': { type: 'string', default: DEFAULTS.migrationsDir, describe: 'folder of NNN_name.sql migrations' },
+  'rollbacks-dir': { type: 'string', default: DEFAULTS.rollbacksDir, describe: 'folder of NNN_name.sql rollbacks' },
+  'lock-wait': { ...numberOption('lock-wait', 'seconds', "seconds to wait for another run's migration lock"), default: DEFAULTS.lockWaitSeconds },
   // nargs: 1 takes a value that starts with a dash (-5s) as the value, to be refused by its check naming the
   // flag, instead of yargs reading it as the short flags -5 and -s.
-  'lock-timeout': { type: 'string', nargs: 1, default: '10s', describe: 'lock_timeout for migration statements, with a unit: 500ms, 10s, 2min (0: none); a file may set its own' },
+  'lock-timeout': { type: 'string', nargs: 1, default: DEFAULTS.lockTimeout, describe: 'lock_timeout for migration statements, with a unit: 500ms, 10s, 2min (0: none); a file may set its own' },
   'statement-timeout': { type: 'string', nargs: 1, describe: "statement_timeout for migration statements, with a unit: 30s, 5min (default: the server's)" },
-  'lock-retries': { ...numberOption('lock-retries', 'count', 'times a migration stopped by its lock timeout is tried again'), default: 3 },
+  'lock-retries': { ...numberOption('lock-retries', 'count', 'times a migration stopped by its lock timeout is tried again'), default: DEFAULTS.lockRetries },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'pino log level (default: PGSHIFT_LOG_LEVEL or info)' },
   dotenv: { type: 'string', describe: 'read this file instead of ./.env (default: PGSHIFT_ENV_FILE)' },
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },

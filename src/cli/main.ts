@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import dotenv from 'dotenv';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { mergeEnvironment, resolveDatabase, type DotenvFile, type MergedEnvironment } from '../config.js';
+import { mergeEnvironment, resolveDatabase, type DotenvFile, type MergedEnvironment } from '../config/environment.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import { parseNumber } from '../core/numbers.js';
 import type { Logger } from '../core/logger.js';

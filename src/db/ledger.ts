@@ -5,9 +5,10 @@
 import { PgshiftError, failValidation } from '../core/errors.js';
 import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import type { LedgerRow, SqlFile } from '../core/types.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { ServerError, type Session } from './session.js';
 
-export const DEFAULT_TABLE = 'schema_migrations';
+export const DEFAULT_TABLE = DEFAULTS.table;
 
 /**
  * Tables pgshift keeps beside the ledger, named after it (`<ledger>_progress`). Every name built from one of

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
+import { DEFAULTS } from '../config/defaults.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { passwordFromCommand, passwordFromFile, tlsOption, type CommandLimits } from './credentials.js';
@@ -117,7 +118,7 @@ const CONNECTION_CODES = new Set([
   'ETIMEDOUT',
   'EPIPE',
 ]);
-const DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
+const DEFAULT_CONNECT_TIMEOUT_SECONDS = DEFAULTS.connectTimeoutSeconds;
 
 /** Node's and postgres.js's codes for a connection that failed, in words; the code follows in parentheses. */
 const CODE_WORDS: Readonly<Record<string, string>> = {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config.js';
+import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config/environment.js';
 import { isPgshiftError } from '../../src/core/errors.js';
 import { createLedgerSql, resolveLedgerTable } from '../../src/db/ledger.js';
 import { parseConnectionUrl, redactUrl, resolveEndpoint } from '../../src/db/endpoint.js';

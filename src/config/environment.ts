@@ -4,11 +4,11 @@
  * reads the environment.
  */
 import { join } from 'node:path';
-import { PgshiftError } from './core/errors.js';
-import type { DatabaseTarget } from './api.js';
-import { parseNumber } from './core/numbers.js';
-import { parseConnectionUrl, SSL_MODES, type SslMode } from './db/endpoint.js';
-import type { ConnectionSettings } from './db/session.js';
+import { PgshiftError } from '../core/errors.js';
+import type { DatabaseTarget } from '../api.js';
+import { parseNumber } from '../core/numbers.js';
+import { parseConnectionUrl, SSL_MODES, type SslMode } from '../db/endpoint.js';
+import type { ConnectionSettings } from '../db/session.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 

@@ -1,0 +1,20 @@
+/**
+ * Every default pgshift falls back on, in one table: the CLI's help shows these and the API applies them,
+ * so the two can never disagree.
+ */
+export const DEFAULTS = {
+  migrationsDir: 'migrations',
+  rollbacksDir: 'rollbacks',
+  table: 'schema_migrations',
+  /** Data folder of the embedded server, under the working directory. */
+  embeddedDir: '.pgshift',
+  lockWaitSeconds: 60,
+  connectWaitSeconds: 0,
+  connectTimeoutSeconds: 30,
+  /** A migration waiting on a lock queues every other query on that table behind it. */
+  lockTimeout: '10s',
+  lockRetries: 3,
+  lockRetryDelayMs: 1000,
+  logLevel: 'info',
+  envFile: '.env',
+} as const;
