@@ -4,6 +4,7 @@
  * block comments, parentheses, and CREATE FUNCTION ... BEGIN ATOMIC ... END bodies do not end a statement.
  * It reads text only; it never decides what a statement means beyond its leading words.
  */
+import { defined } from './defined.js';
 
 export interface ScannedStatement {
   /** Index of the statement's first character (after whitespace and comments). */
@@ -36,134 +37,132 @@ const NUMBER = /[0-9][0-9A-Za-z_.]*/y;
 const MAX_WORDS = 8;
 
 export function scanSql(text: string): ScanResult {
-  const statements: ScannedStatement[] = [];
-  const leadingComments: string[] = [];
-  let metaCommandAt: number | undefined;
-  let unterminated: ScanResult['unterminated'];
+  return new StatementScanner(text).scan();
+}
 
-  let start = -1;
-  let end = -1;
-  let words: string[] = [];
-  let parenDepth = 0;
+/** What step() returns when a COPY ... FROM STDIN ends the scan: what follows is data, not SQL. */
+const COPY_STOP = -1;
+
+/** One pass over a script; the fields describe the statement being read, reset by finish(). */
+class StatementScanner {
+  private readonly statements: ScannedStatement[] = [];
+  private readonly leadingComments: string[] = [];
+  private metaCommandAt: number | undefined;
+  private copyFromStdinAt: number | undefined;
+  private unterminated: ScanResult['unterminated'];
+  private start = -1;
+  private end = -1;
+  private words: string[] = [];
+  private parenDepth = 0;
   // psql's heuristic: inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN (and CASE within it) opens a
   // block that END closes, and semicolons inside that block belong to the function body.
-  let beginDepth = 0;
-  let wordCount = 0;
-  let functionShape = '';
+  private beginDepth = 0;
+  private wordCount = 0;
+  private functionShape = '';
   // E'...' is the one string form where a backslash escapes the next character.
-  let lastWordStart = -1;
-  let lastWordEnd = -1;
+  private lastWordStart = -1;
+  private lastWordEnd = -1;
 
-  const touch = (at: number, to: number): void => {
-    if (start === -1) start = at;
-    end = to;
-  };
-  const finish = (): ScannedStatement | undefined => {
-    if (start === -1) return undefined;
-    const statement = { start, end, words };
-    statements.push(statement);
-    start = -1;
-    words = [];
-    parenDepth = 0;
-    beginDepth = 0;
-    wordCount = 0;
-    functionShape = '';
-    return statement;
-  };
+  constructor(private readonly text: string) {}
 
-  let i = 0;
-  while (i < text.length) {
+  scan(): ScanResult {
+    let i = 0;
+    while (i < this.text.length && i !== COPY_STOP) i = this.step(i);
+    if (i !== COPY_STOP) {
+      const last = this.finish();
+      if (last && isCopyFromStdin(last.words)) this.copyFromStdinAt = last.start;
+    }
+    const { statements, leadingComments, metaCommandAt, copyFromStdinAt, unterminated } = this;
+    return { statements, leadingComments, ...defined({ metaCommandAt, copyFromStdinAt, unterminated }) };
+  }
+
+  /** Reads the construct at `i`; returns where the next one starts (the text's end once something is left open). */
+  private step(i: number): number {
+    const text = this.text;
     const c = text[i] as string;
     const next = text[i + 1];
-
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v') {
-      i++;
-    } else if (c === '-' && next === '-') {
-      const newline = text.indexOf('\n', i);
-      const stop = newline === -1 ? text.length : newline;
-      if (start === -1 && statements.length === 0) leadingComments.push(text.slice(i + 2, stop));
-      i = stop;
-    } else if (c === '/' && next === '*') {
-      const stop = skipBlockComment(text, i);
-      if (stop === -1) {
-        unterminated = { kind: 'block comment', at: i };
-        break;
-      }
-      if (start === -1 && statements.length === 0) leadingComments.push(text.slice(i + 2, stop - 2));
-      i = stop;
-    } else if (c === "'") {
-      const escapes = lastWordEnd === i && lastWordStart === i - 1 && (text[i - 1] === 'e' || text[i - 1] === 'E');
-      const stop = skipString(text, i, escapes);
-      if (stop === -1) {
-        unterminated = { kind: 'string', at: i };
-        break;
-      }
-      touch(i, stop);
-      i = stop;
-    } else if (c === '"') {
-      const stop = skipQuoted(text, i, '"');
-      if (stop === -1) {
-        unterminated = { kind: 'quoted identifier', at: i };
-        break;
-      }
-      touch(i, stop);
-      i = stop;
-    } else if (c === '$' && (DOLLAR_TAG.lastIndex = i, DOLLAR_TAG.test(text))) {
-      const tag = text.slice(i, DOLLAR_TAG.lastIndex);
-      const close = text.indexOf(tag, DOLLAR_TAG.lastIndex);
-      if (close === -1) {
-        unterminated = { kind: 'dollar-quoted string', at: i };
-        break;
-      }
-      touch(i, close + tag.length);
-      i = close + tag.length;
-    } else if (WORD_START.test(c)) {
-      let stop = i + 1;
-      while (stop < text.length && WORD_PART.test(text[stop] as string)) stop++;
-      const word = text.slice(i, stop).toLowerCase();
-      touch(i, stop);
-      lastWordStart = i;
-      lastWordEnd = stop;
-      if (parenDepth === 0 && words.length < MAX_WORDS) words.push(word);
-      if (wordCount < 4) functionShape += FUNCTION_SHAPE_LETTERS[word] ?? '-';
-      wordCount++;
-      if (parenDepth === 0 && DEFINES_ROUTINE.test(functionShape)) {
-        if (word === 'begin') beginDepth++;
-        else if (word === 'case' && beginDepth > 0) beginDepth++;
-        else if (word === 'end' && beginDepth > 0) beginDepth--;
-      }
-      i = stop;
-    } else if (c >= '0' && c <= '9') {
-      NUMBER.lastIndex = i;
-      NUMBER.test(text);
-      touch(i, NUMBER.lastIndex);
-      i = NUMBER.lastIndex;
-    } else if (c === ';' && parenDepth === 0 && beginDepth === 0) {
-      const statement = finish();
-      i++;
-      if (statement && isCopyFromStdin(statement.words)) {
-        return { statements, leadingComments, copyFromStdinAt: statement.start, ...optional(metaCommandAt) };
-      }
-    } else if (c === '\\') {
-      if (metaCommandAt === undefined) metaCommandAt = i;
-      const newline = text.indexOf('\n', i);
-      i = newline === -1 ? text.length : newline;
-    } else {
-      if (c === '(') parenDepth++;
-      else if (c === ')' && parenDepth > 0) parenDepth--;
-      touch(i, i + 1);
-      i++;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v') return i + 1;
+    if (c === '-' && next === '-') return this.comment(i, orEnd(text, text.indexOf('\n', i)), 0);
+    if (c === '/' && next === '*') return this.enclosed(i, 'block comment', skipBlockComment(text, i));
+    if (c === "'") {
+      const escapes = this.lastWordEnd === i && this.lastWordStart === i - 1 && (text[i - 1] === 'e' || text[i - 1] === 'E');
+      return this.enclosed(i, 'string', skipString(text, i, escapes));
     }
+    if (c === '"') return this.enclosed(i, 'quoted identifier', skipQuoted(text, i, '"'));
+    if (c === '$') {
+      const stop = skipDollarQuoted(text, i);
+      if (stop !== undefined) return this.enclosed(i, 'dollar-quoted string', stop);
+    }
+    if (WORD_START.test(c)) return this.word(i);
+    if (c >= '0' && c <= '9') return this.touch(i, numberEnd(text, i));
+    if (c === ';' && this.parenDepth === 0 && this.beginDepth === 0) {
+      const statement = this.finish();
+      if (statement && isCopyFromStdin(statement.words)) {
+        this.copyFromStdinAt = statement.start;
+        return COPY_STOP;
+      }
+      return i + 1;
+    }
+    if (c === '\\') {
+      this.metaCommandAt ??= i;
+      return orEnd(text, text.indexOf('\n', i));
+    }
+    if (c === '(') this.parenDepth++;
+    else if (c === ')' && this.parenDepth > 0) this.parenDepth--;
+    return this.touch(i, i + 1);
   }
-  const last = finish();
-  const copyFromStdinAt = last && isCopyFromStdin(last.words) ? last.start : undefined;
-  return {
-    statements,
-    leadingComments,
-    ...optional(metaCommandAt),
-    ...(copyFromStdinAt === undefined ? {} : { copyFromStdinAt }),
-    ...(unterminated === undefined ? {} : { unterminated }),
-  };
+
+  /** A comment is kept as a leading comment only before the first statement: the place for directives. */
+  private comment(at: number, stop: number, closerLength: number): number {
+    if (this.start === -1 && this.statements.length === 0) this.leadingComments.push(this.text.slice(at + 2, stop - closerLength));
+    return stop;
+  }
+
+  private enclosed(at: number, kind: Unterminated, stop: number): number {
+    if (stop === -1) {
+      this.unterminated = { kind, at };
+      return this.text.length;
+    }
+    return kind === 'block comment' ? this.comment(at, stop, 2) : this.touch(at, stop);
+  }
+
+  private word(at: number): number {
+    const text = this.text;
+    let stop = at + 1;
+    while (stop < text.length && WORD_PART.test(text[stop] as string)) stop++;
+    const word = text.slice(at, stop).toLowerCase();
+    this.lastWordStart = at;
+    this.lastWordEnd = stop;
+    if (this.parenDepth === 0 && this.words.length < MAX_WORDS) this.words.push(word);
+    if (this.wordCount < 4) this.functionShape += FUNCTION_SHAPE_LETTERS[word] ?? '-';
+    this.wordCount++;
+    if (this.parenDepth === 0 && DEFINES_ROUTINE.test(this.functionShape)) {
+      if (word === 'begin') this.beginDepth++;
+      else if (word === 'case' && this.beginDepth > 0) this.beginDepth++;
+      else if (word === 'end' && this.beginDepth > 0) this.beginDepth--;
+    }
+    return this.touch(at, stop);
+  }
+
+  /** Extends the current statement (starting one if none is open) to `to`, which it returns. */
+  private touch(at: number, to: number): number {
+    if (this.start === -1) this.start = at;
+    this.end = to;
+    return to;
+  }
+
+  private finish(): ScannedStatement | undefined {
+    if (this.start === -1) return undefined;
+    const statement = { start: this.start, end: this.end, words: this.words };
+    this.statements.push(statement);
+    this.start = -1;
+    this.words = [];
+    this.parenDepth = 0;
+    this.beginDepth = 0;
+    this.wordCount = 0;
+    this.functionShape = '';
+    return statement;
+  }
 }
 
 /**
@@ -193,23 +192,14 @@ const OPERATOR = /[+\-*/<>=~!@#%^&|`?]/;
 function tokenEnd(text: string, i: number, previous: string | undefined): number {
   const c = text[i] as string;
   const next = text[i + 1];
-  const orEnd = (stop: number): number => (stop === -1 ? text.length : stop);
   if (/\s/.test(c)) return -(i + 1);
-  if (c === '-' && next === '-') return -orEnd(text.indexOf('\n', i));
-  if (c === '/' && next === '*') return -orEnd(skipBlockComment(text, i));
-  if (c === "'") return orEnd(skipString(text, i, (previous === 'e' || previous === 'E') && text[i - 1] === previous));
-  if (c === '"') return orEnd(skipQuoted(text, i, '"'));
-  DOLLAR_TAG.lastIndex = i;
-  if (c === '$' && DOLLAR_TAG.test(text)) {
-    const tag = text.slice(i, DOLLAR_TAG.lastIndex);
-    const close = text.indexOf(tag, DOLLAR_TAG.lastIndex);
-    return close === -1 ? text.length : close + tag.length;
-  }
-  if (c >= '0' && c <= '9') {
-    NUMBER.lastIndex = i;
-    NUMBER.test(text);
-    return NUMBER.lastIndex;
-  }
+  if (c === '-' && next === '-') return -orEnd(text, text.indexOf('\n', i));
+  if (c === '/' && next === '*') return -orEnd(text, skipBlockComment(text, i));
+  if (c === "'") return orEnd(text, skipString(text, i, (previous === 'e' || previous === 'E') && text[i - 1] === previous));
+  if (c === '"') return orEnd(text, skipQuoted(text, i, '"'));
+  const dollarQuoted = c === '$' ? skipDollarQuoted(text, i) : undefined;
+  if (dollarQuoted !== undefined) return orEnd(text, dollarQuoted);
+  if (c >= '0' && c <= '9') return numberEnd(text, i);
   let stop = i + 1;
   if (WORD_START.test(c)) {
     while (stop < text.length && WORD_PART.test(text[stop] as string)) stop++;
@@ -230,8 +220,24 @@ const FUNCTION_SHAPE_LETTERS: Readonly<Record<string, string>> = {
 };
 const DEFINES_ROUTINE = /^c(?:[fp]|or[fp])/;
 
-function optional(metaCommandAt: number | undefined): { metaCommandAt?: number } {
-  return metaCommandAt === undefined ? {} : { metaCommandAt };
+/** `stop`, or the text's end when the construct runs to it (-1). */
+function orEnd(text: string, stop: number): number {
+  return stop === -1 ? text.length : stop;
+}
+
+function numberEnd(text: string, at: number): number {
+  NUMBER.lastIndex = at;
+  NUMBER.test(text);
+  return NUMBER.lastIndex;
+}
+
+/** Undefined when no $tag$ starts at `open`; -1 when it is never closed; else the index after the closing tag. */
+function skipDollarQuoted(text: string, open: number): number | undefined {
+  DOLLAR_TAG.lastIndex = open;
+  if (!DOLLAR_TAG.test(text)) return undefined;
+  const tag = text.slice(open, DOLLAR_TAG.lastIndex);
+  const close = text.indexOf(tag, DOLLAR_TAG.lastIndex);
+  return close === -1 ? -1 : close + tag.length;
 }
 
 function isCopyFromStdin(words: readonly string[]): boolean {
