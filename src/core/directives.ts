@@ -18,8 +18,6 @@ export interface Directives {
   readonly allowParseError?: string;
 }
 
-export const DEFAULT_DIRECTIVES: Directives = { transaction: true };
-
 const DIRECTIVE = /^\s*pgshift:([A-Za-z-]+)(?:\s*=\s*(\S*))?\s*$|^\s*pgshift:(allow)\b/;
 /** The one `allow` that is a directive, not a lint suppression: the file need not parse. */
 const ALLOW_PARSE_ERROR = /^\s*pgshift:allow[ \t]+parse-error\b[ \t]*(.*?)\s*$/;

@@ -1,6 +1,6 @@
 /** Differences between two schema snapshots, worded for a person: which object, and what about it. */
 
-export type SnapshotMap = ReadonlyMap<string, string>;
+type SnapshotMap = ReadonlyMap<string, string>;
 
 const WORDS = {
   rollback: { extra: 'still exists after rollback', missing: 'is missing after rollback (the rollback removes too much)', when: 'after rollback' },

@@ -11,8 +11,6 @@ import { progressTable } from '../db/progress.js';
 import type { Script, ScriptPart } from '../db/scripts.js';
 import { ServerError, type Session } from '../db/session.js';
 
-export type Direction = 'up' | 'down';
-
 export interface FailureContext {
   readonly session: Session;
   readonly table: LedgerTable;
