@@ -30,7 +30,7 @@ const ALLOW_PARSE_ERROR = /^\s*pgshift:allow[ \t]+parse-error\b[ \t]*(.*?)\s*$/;
 const DURATION = /^(?:0|(\d+)(us|ms|s|min|h|d))$/;
 const MILLISECONDS_PER = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** lock_timeout and statement_timeout are ints of milliseconds: the server refuses anything longer. */
-export const LONGEST_TIMEOUT_MS = 2_147_483_647;
+const LONGEST_TIMEOUT_MS = 2_147_483_647;
 
 const DURATION_HINT = 'write a number with a unit: 500ms, 10s, 2min, 1h (units: us, ms, s, min, h, d), or 0 for no limit';
 

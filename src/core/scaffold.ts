@@ -15,7 +15,7 @@ export interface Scaffold {
 }
 
 /** The marker `new` puts in both files: validation refuses to run either until it is deleted. */
-export const UNWRITTEN_MARKER = '-- pgshift:unwritten';
+const UNWRITTEN_MARKER = '-- pgshift:unwritten';
 
 export function scaffold(catalog: Catalog, name: string): Scaffold {
   if (/^\d/.test(name)) {

@@ -14,7 +14,7 @@ export interface FolderCommits {
   readonly untrackedFolders: readonly string[];
 }
 
-export const DIRTY_SUFFIX = '+dirty';
+const DIRTY_SUFFIX = '+dirty';
 
 /** The commit to record for one file of the folder, as described on FolderCommits. */
 export function commitOf(commits: FolderCommits, fileName: string): string | undefined {
