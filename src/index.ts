@@ -20,8 +20,8 @@ export type {
 export type { VerifyOutcome, VerifyResult } from './run/verify.js';
 export type { RepairChange, RepairKind, RepairResult } from './run/repair.js';
 export type { LintConfig, LintFinding, LintResult, Severity } from './lint/lint.js';
-export { RULES } from './lint/rules.js';
-export type { RuleId, RuleInfo } from './lint/rules.js';
+export { RULES } from './lint/rules/index.js';
+export type { RuleId, RuleInfo } from './lint/rules/index.js';
 export { PgshiftError, isPgshiftError } from './core/errors.js';
 export type { ErrorCode, Problem, ProblemCode, SqlFailure } from './core/errors.js';
 export type { Logger, LogFields } from './core/logger.js';

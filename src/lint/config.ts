@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failValidation } from '../core/errors.js';
 import type { LintConfig, Severity } from './lint.js';
-import { RULE_IDS } from './rules.js';
+import { RULE_IDS } from './rules/index.js';
 
 const SEVERITIES: readonly Severity[] = ['off', 'warning', 'error'];
 

@@ -8,9 +8,11 @@ import { problemAt, type ScriptAnalysis } from '../core/script-checks.js';
 import { scanSql } from '../core/sql-lexer.js';
 import type { SqlFile } from '../core/types.js';
 import { parseFile, type FileParse } from './parse.js';
-import { checkStatements, RULE_IDS, RULES, type RuleId, type StatementNode } from './rules.js';
+import type { Severity } from './rule.js';
+import { RULE_BY_ID, RULE_IDS, type RuleId } from './rules/index.js';
+import { checkStatements, type StatementNode } from './walk.js';
 
-export type Severity = 'off' | 'warning' | 'error';
+export type { Severity } from './rule.js';
 
 /** The project's choices, from package.json `"pgshift": { "lint": { "rules": { "rule-id": "off" } } }`. */
 export type LintConfig = Readonly<Partial<Record<RuleId, Severity>>>;
@@ -58,13 +60,8 @@ export async function lintFiles(
       node: statement.node,
       start: statement.from + (scanSql(file.text.slice(statement.from, statement.to)).statements[0]?.start ?? 0),
     }));
-    if (statements.length === 0) {
-      // pgshift new's template: validation refuses to run it until it is written, so it is not a mistake yet.
-      if (analysis.directives.unwritten) continue;
-      const empty = finding(file, 0, 'empty-file', `${file.path} has no statements`, config);
-      if (empty) findings.push(empty);
-      continue;
-    }
+    // pgshift new's template: validation refuses to run it until it is written, so it is not empty-file yet.
+    if (statements.length === 0 && analysis.directives.unwritten) continue;
 
     // Suppressions sit in the comments before the statement they allow.
     const allowed = statements.map((statement, index) => {
@@ -85,7 +82,7 @@ export async function lintFiles(
       return rules;
     });
 
-    for (const raw of checkStatements(statements, { kind: file.kind, transaction: analysis.directives.transaction })) {
+    for (const raw of checkStatements(statements, { path: file.path, kind: file.kind, transaction: analysis.directives.transaction })) {
       if (allowed[raw.statement]?.has(raw.rule)) continue;
       const result = finding(file, statements[raw.statement]?.start ?? 0, raw.rule, raw.message, config);
       if (result) findings.push(result);
@@ -96,9 +93,9 @@ export async function lintFiles(
 
 /** A finding as configured, or undefined when the project turned its rule off. */
 function finding(file: SqlFile, at: number, rule: RuleId, message: string, config: LintConfig): LintFinding | undefined {
-  const severity = config[rule] ?? 'warning';
+  const info = RULE_BY_ID[rule];
+  const severity = config[rule] ?? info.severity;
   if (severity === 'off') return undefined;
-  const info = RULES.find((candidate) => candidate.id === rule);
   const { line, column } = lineColumnAt(file.text, at);
   return {
     rule,
@@ -107,6 +104,6 @@ function finding(file: SqlFile, at: number, rule: RuleId, message: string, confi
     line,
     column,
     message,
-    hint: info ? `${info.why}; instead: ${info.safe}` : '',
+    hint: `${info.why}; instead: ${info.safe}`,
   };
 }

@@ -8,7 +8,7 @@ import type { SqlFile } from '../../src/core/types.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { lintBeforeRun } from '../../src/lint/gate.js';
 import { lintFiles, type LintConfig } from '../../src/lint/lint.js';
-import { RULES, type RuleId } from '../../src/lint/rules.js';
+import { RULES, type RuleId } from '../../src/lint/rules/index.js';
 
 function file(text: string, kind: SqlFile['kind'] = 'migration'): SqlFile {
   return { kind, version: 7, name: 'change', path: `${kind}s/007_change.sql`, text, checksum: checksumOf(text) };
