@@ -7,7 +7,7 @@ import type { LockHolder } from './core/lock-holder.js';
 import type { Logger } from './core/logger.js';
 import type { MigrationResult, StatusEntry } from './core/types.js';
 import type { EmbeddedOptions } from './db/embedded.js';
-import type { ConnectionSettings } from './db/session.js';
+import type { ConnectionSettings } from './db/settings.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
 import type { RepairOptions as RepairRunOptions, RepairResult } from './run/repair.js';
 import type { VerifyResult } from './run/verify.js';

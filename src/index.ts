@@ -26,7 +26,6 @@ export { PgshiftError, isPgshiftError } from './core/errors.js';
 export type { ErrorCode, Problem, ProblemCode, SqlFailure } from './core/errors.js';
 export type { Logger, LogFields } from './core/logger.js';
 export type { LedgerRow, MigrationResult, MigrationState, StatusEntry } from './core/types.js';
-export type { ConnectionSettings } from './db/session.js';
-export type { SslMode } from './db/endpoint.js';
+export type { ConnectionSettings, SslMode } from './db/settings.js';
 export type { EmbeddedOptions } from './db/embedded.js';
 export type { LockHolder } from './core/lock-holder.js';

@@ -28,7 +28,11 @@ import { checkLedgerName, checkSchemaName, DEFAULT_TABLE, PROVENANCE_SETTINGS, r
 import { acquireLock, lockHolder, lockKey, lockSql, releaseLock } from './db/lock.js';
 import { readProgress } from './db/progress.js';
 import { applyScript, baselineSql, noTransactionScript, revertText, timeoutsFor, type LedgerSetup, type Timeouts } from './db/scripts.js';
-import { connectedTarget, openSession, ServerError, type ConnectionSettings, type Session } from './db/session.js';
+import { openSession } from './db/connect.js';
+import { ServerError } from './db/server-error.js';
+import type { Session } from './db/session.js';
+import type { ConnectionSettings } from './db/settings.js';
+import { connectedTarget } from './db/target.js';
 import { commitOf, folderCommits, type FolderCommits } from './io/git.js';
 import { loadCatalog, loadSingleFile, writeNewFiles, type Directories } from './io/loader.js';
 import { PGSHIFT_VERSION } from './version.js';

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { PgshiftError } from '../core/errors.js';
 import type { DatabaseTarget } from '../api.js';
 import { parseNumber } from '../core/numbers.js';
-import { parseConnectionUrl, SSL_MODES, type SslMode } from '../db/endpoint.js';
-import type { ConnectionSettings } from '../db/session.js';
+import { parseConnectionUrl } from '../db/endpoint.js';
+import { SSL_MODES, type ConnectionSettings, type SslMode } from '../db/settings.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 

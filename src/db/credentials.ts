@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { checkServerIdentity as checkIdentity, type PeerCertificate } from 'node:tls';
 import pgPass from 'pgpass';
 import { PgshiftError } from '../core/errors.js';
-import type { SslMode } from './endpoint.js';
+import type { SslMode } from './settings.js';
 
 export interface CommandLimits {
   /** The connect timeout: a command still running after it is killed. */

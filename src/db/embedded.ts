@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ConnectionSettings } from './session.js';
+import type { ConnectionSettings } from './settings.js';
 
 export interface EmbeddedOptions {
   /** The folder that holds data/, postgres.log and the generated password. */

@@ -7,10 +7,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { PgshiftError } from '../core/errors.js';
-import type { ConnectionSettings } from './session.js';
-
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+import { SSL_MODES, type ConnectionSettings, type SslMode } from './settings.js';
 
 export interface Endpoint {
   /** A host name, an IP address, or the directory of a Unix socket. */
@@ -59,6 +56,15 @@ export function resolveEndpoint(settings: ConnectionSettings): Endpoint {
 /** user@host:port/database: everything about the target except its secret. */
 export function describeEndpoint(endpoint: Endpoint): string {
   return `${endpoint.user}@${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+
+/** The same server and credentials, another database (for verify's scratch database). */
+export function withDatabase(settings: ConnectionSettings, database: string): ConnectionSettings {
+  if (settings.url === undefined) return { ...settings, database };
+  const url = parseConnectionUrl(settings.url);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  url.searchParams.delete('dbname');
+  return { ...settings, url: url.toString() };
 }
 
 /** A host that is a directory is a Unix socket: TLS does not apply there, as in libpq. */

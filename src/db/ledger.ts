@@ -6,7 +6,8 @@ import { PgshiftError, failValidation } from '../core/errors.js';
 import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import type { LedgerRow, SqlFile } from '../core/types.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { ServerError, type Session } from './session.js';
+import { ServerError } from './server-error.js';
+import type { Session } from './session.js';
 
 export const DEFAULT_TABLE = DEFAULTS.table;
 

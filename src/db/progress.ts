@@ -7,7 +7,8 @@ import { statementHash, type ScriptStatement } from '../core/script-checks.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { ProgressRow, SqlFile } from '../core/types.js';
 import { DERIVED_TABLE_SUFFIXES, tableNamed, type LedgerTable } from './ledger.js';
-import { ServerError, type Session } from './session.js';
+import { ServerError } from './server-error.js';
+import type { Session } from './session.js';
 
 export function progressTable(ledger: LedgerTable): LedgerTable {
   return tableNamed(ledger.schema, `${ledger.name}${DERIVED_TABLE_SUFFIXES.progress}`);

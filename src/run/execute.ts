@@ -2,7 +2,7 @@ import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Script } from '../db/scripts.js';
 import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
 import { LOCK_LOST_MESSAGE } from '../db/lock.js';
-import { ServerError } from '../db/session.js';
+import { ServerError } from '../db/server-error.js';
 import { explainFailure, LEDGER_TAMPERED_HINT, type FailureContext, type FailureWording } from './failure.js';
 
 export interface RunContext extends FailureContext {

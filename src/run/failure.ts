@@ -9,7 +9,8 @@ import type { SqlFile } from '../core/types.js';
 import type { LedgerTable } from '../db/ledger.js';
 import { progressTable } from '../db/progress.js';
 import type { Script, ScriptPart } from '../db/scripts.js';
-import { ServerError, type Session } from '../db/session.js';
+import { ServerError } from '../db/server-error.js';
+import type { Session } from '../db/session.js';
 
 export interface FailureContext {
   readonly session: Session;

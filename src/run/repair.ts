@@ -15,7 +15,8 @@ import type { LedgerRow, SqlFile } from '../core/types.js';
 import { recordChecksumsSql } from '../db/ledger-repair.js';
 import { readLedger, type LedgerTable } from '../db/ledger.js';
 import { lockKey, lockSql } from '../db/lock.js';
-import { ServerError, type Session } from '../db/session.js';
+import { ServerError } from '../db/server-error.js';
+import type { Session } from '../db/session.js';
 import { diffSinceCommit, fileAtCommit } from '../io/git-history.js';
 
 export interface RepairOptions {

@@ -14,7 +14,9 @@ import { quoteIdentifier } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { aloneScript, fileScript } from '../db/scripts.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
-import { openSession, withDatabase, type ConnectionSettings } from '../db/session.js';
+import { openSession } from '../db/connect.js';
+import { withDatabase } from '../db/endpoint.js';
+import type { ConnectionSettings } from '../db/settings.js';
 import { takeSnapshot } from '../db/snapshot.js';
 import { runScript, type RunContext } from './execute.js';
 

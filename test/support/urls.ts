@@ -1,4 +1,4 @@
-import type { ConnectionSettings } from '../../src/db/session.js';
+import type { ConnectionSettings } from '../../src/db/settings.js';
 
 /** A postgres:// URL for connection settings, for handing to child processes through the environment. */
 export function databaseUrl(settings: ConnectionSettings, database = settings.database ?? 'postgres'): string {

@@ -6,8 +6,7 @@ import { describe, test } from 'node:test';
 import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type Environment } from '../../src/config/environment.js';
 import { isPgshiftError } from '../../src/core/errors.js';
 import { createLedgerSql, resolveLedgerTable } from '../../src/db/ledger.js';
-import { parseConnectionUrl, redactUrl, resolveEndpoint } from '../../src/db/endpoint.js';
-import { describeTarget } from '../../src/db/session.js';
+import { describeEndpoint, parseConnectionUrl, redactUrl, resolveEndpoint } from '../../src/db/endpoint.js';
 
 const CWD = '/srv/app';
 const FLAG_URL = 'postgres://flag@db.example/app';
@@ -315,7 +314,7 @@ describe('resolveEndpoint: every field decided by pgshift, with libpq defaults',
 
   test('an IPv6 host keeps its whole address (postgres.js would split it on ":")', () => {
     assert.equal(resolveEndpoint({ url: 'postgres://u@[2001:db8::1]:5433/d' }).host, '2001:db8::1');
-    assert.equal(describeTarget({ url: 'postgres://u@[::1]:5433/d' }), 'u@[::1]:5433/d');
+    assert.equal(describeEndpoint(resolveEndpoint({ url: 'postgres://u@[::1]:5433/d' })), 'u@[::1]:5433/d');
   });
 
   test('a URL password beats PGPASSWORD (passed as the settings\' password); PGPASSWORD serves a URL without one', () => {
@@ -349,7 +348,7 @@ describe('resolveEndpoint: every field decided by pgshift, with libpq defaults',
   });
 
   test('the target as named in logs and errors never holds the password', () => {
-    assert.equal(describeTarget({ url: 'postgres://app:s3cret@db.example/app?password=other' }), 'app@db.example:5432/app');
-    assert.equal(describeTarget({ host: '::1', port: 5433, user: 'u', password: 'pw', database: 'd' }), 'u@[::1]:5433/d');
+    assert.equal(describeEndpoint(resolveEndpoint({ url: 'postgres://app:s3cret@db.example/app?password=other' })), 'app@db.example:5432/app');
+    assert.equal(describeEndpoint(resolveEndpoint({ host: '::1', port: 5433, user: 'u', password: 'pw', database: 'd' })), 'u@[::1]:5433/d');
   });
 });

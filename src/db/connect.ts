@@ -1,0 +1,102 @@
+/**
+ * Opening a session: the password looked up right before each attempt, pgshift's own time limit and the
+ * interrupt around the driver, and --wait's retries while the server is not up yet.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULTS } from '../config/defaults.js';
+import { defined } from '../core/defined.js';
+import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { passwordFromCommand, passwordFromFile, type CommandLimits } from './credentials.js';
+import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js';
+import { connectionFailure, retryable } from './server-error.js';
+import { startSession, type Session } from './session.js';
+import type { ConnectionSettings } from './settings.js';
+
+export interface OpenOptions {
+  /** Session settings sent when connecting (custom `pgshift.*` settings cost no round trip this way). */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** Keep trying to connect for this long while the server is not up yet (refused, starting up, no DNS yet). */
+  readonly waitSeconds?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export async function openSession(settings: ConnectionSettings, logger: Logger, open: OpenOptions = {}): Promise<Session> {
+  const deadline = Date.now() + (open.waitSeconds ?? 0) * 1000;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect(settings, logger, open.parameters ?? {}, open.signal);
+    } catch (error) {
+      const remaining = deadline - Date.now();
+      if (!isPgshiftError(error) || error.code !== 'CONNECTION_FAILED' || !retryable(error.cause) || open.signal?.aborted) throw error;
+      if (remaining <= 0) {
+        if (attempt === 1) throw error;
+        throw new PgshiftError(error.code, `${error.message} (gave up after ${attempt} attempts in ${open.waitSeconds} s of --wait)`, {
+          ...defined({ hint: error.hint }),
+          cause: error.cause,
+        });
+      }
+      logger.info(`${error.message}; retrying in ${Math.min(delay, remaining)} ms (--wait, attempt ${attempt})`);
+      await sleep(Math.min(delay, remaining));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
+async function connect(
+  settings: ConnectionSettings,
+  logger: Logger,
+  parameters: Readonly<Record<string, string>>,
+  signal: AbortSignal | undefined,
+): Promise<Session> {
+  const endpoint = resolveEndpoint(settings);
+  const limitSeconds = endpoint.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds;
+  const password = await passwordOf(settings, endpoint, { limitSeconds, signal });
+  try {
+    return await startSession({
+      endpoint,
+      password,
+      limitSeconds,
+      parameters: { application_name: settings.applicationName ?? 'pgshift', ...endpoint.parameters, ...parameters },
+      logger,
+      // The limit is pgshift's own, around the whole connect: postgres.js reconnects by itself after a
+      // refused or timed-out attempt and would retry for ever.
+      within: (pending) => withinLimit(pending, limitSeconds, signal),
+    });
+  } catch (error) {
+    if (isPgshiftError(error)) throw error;
+    if ((error as { code?: string }).code === 'ABORT_ERR') {
+      throw new PgshiftError('INTERRUPTED', `interrupted while connecting to ${describeEndpoint(endpoint)}`, { hint: 'nothing was run on the database' });
+    }
+    throw connectionFailure(error, endpoint);
+  }
+}
+
+/** A pending connect raced against pgshift's own limit and the interrupt signal. */
+function withinLimit<T>(pending: Promise<T>, limitSeconds: number, signal: AbortSignal | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${limitSeconds} s`), { code: 'CONNECT_TIMEOUT', limitSeconds })), limitSeconds * 1000);
+    onAbort = () => reject(Object.assign(new Error('interrupted'), { code: 'ABORT_ERR' }));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([pending, stop]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
+}
+
+/**
+ * A password command wins: it was asked for explicitly, and a token in the environment or the URL may be
+ * stale. It runs now, once for this connection (a token is short-lived, so it is fetched right before use).
+ * Then a password given in the URL or PGPASSWORD, then libpq's password file.
+ */
+async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint, limits: CommandLimits): Promise<string | undefined> {
+  if (settings.passwordCommand !== undefined) return passwordFromCommand(settings.passwordCommand, limits);
+  if (endpoint.password !== undefined) return endpoint.password;
+  const { hostName: host, port, user, database } = endpoint;
+  return passwordFromFile({ host, port, user, database });
+}
