@@ -5,7 +5,7 @@
  * includes a no-transaction file (or asks for it) uses a scratch database that is dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { unwrittenRollback } from '../core/planner.js';
 import { describeDifferences } from '../core/schema-diff.js';
@@ -146,7 +146,7 @@ async function executeSteps(context: RunContext, file: SqlFile, step: keyof type
     else for (const statement of analysis.statements) await runScript(context, aloneScript(file, statement), wording);
   } catch (error) {
     if (isPgshiftError(error) && error.code === 'MIGRATION_FAILED') {
-      throw new PgshiftError('MIGRATION_FAILED', `${STEP_WORDS[step]}: ${error.message}`, { cause: error });
+      throw rewrap(error, 'MIGRATION_FAILED', `${STEP_WORDS[step]}: ${error.message}`);
     }
     throw error;
   }

@@ -166,7 +166,7 @@ describe('planUp', () => {
   test('a pending file below the highest applied version is OUT_OF_ORDER and nothing is planned', () => {
     const catalog = catalogOf([1, 2, 3, 4]);
     const error = failureOf(() => planUp(catalog, appliedFrom(catalog, [1, 3])));
-    assert.equal(error.code, 'OUT_OF_ORDER');
+    assert.equal(error.code, 'VALIDATION_FAILED');
     assert.deepEqual(
       error.problems.map(({ code, file }) => ({ code, file })),
       [{ code: 'OUT_OF_ORDER', file: 'migrations/002_m2.sql' }],
@@ -199,7 +199,8 @@ describe('planUp', () => {
   test('an applied file whose text changed stops up with CHECKSUM_MISMATCH', () => {
     const catalog = catalogOf([1, 2]);
     const error = failureOf(() => planUp(catalog, ledgerOf(row(1, checksumOf('the text it was applied with')))));
-    assert.equal(error.code, 'CHECKSUM_MISMATCH');
+    assert.equal(error.code, 'VALIDATION_FAILED');
+    assert.equal(error.problems[0]?.code, 'CHECKSUM_MISMATCH');
     assert.equal(error.problems[0]?.file, 'migrations/001_m1.sql');
   });
 
@@ -207,6 +208,15 @@ describe('planUp', () => {
     const catalog = catalogOf([1, 2]);
     const history = ledgerOf(...appliedFrom(catalog, [1, 2]).ledger, row(5, 'ab'.repeat(32)));
     assert.deepEqual(problemCodesOf(() => planUp(catalog, history)), ['MIGRATION_MISSING']);
+  });
+
+  test('one problem is VALIDATION_FAILED too, with its own message and hint', () => {
+    const catalog = catalogOf([1, 2]);
+    const error = failureOf(() => planUp(catalog, appliedFrom(catalog, [2])));
+    assert.equal(error.code, 'VALIDATION_FAILED');
+    assert.equal(error.problems.length, 1);
+    assert.equal(error.message, error.problems[0]?.message);
+    assert.equal(error.hint, error.problems[0]?.hint);
   });
 
   test('several problems are reported together as VALIDATION_FAILED', () => {
