@@ -5,7 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPgshiftError, rewrap } from '../core/errors.js';
-import type { DownStep, PlannedMigration } from '../core/planner.js';
+import type { DownStep } from '../core/plan-down.js';
+import type { PlannedMigration } from '../core/plan-up.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
 import type { ScriptStatement } from '../core/script-checks.js';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { unwrittenRollback } from '../core/planner.js';
+import { unwrittenRollback } from '../core/plan-down.js';
 import { describeDifferences } from '../core/schema-diff.js';
 import { analyzeScript } from '../core/script-checks.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
