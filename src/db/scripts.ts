@@ -5,7 +5,7 @@
  * at all. A dry run prints these same texts.
  */
 import type { Directives } from '../core/directives.js';
-import type { DownStep } from '../core/planner.js';
+import type { DownStep } from '../core/plan-down.js';
 import type { ScriptStatement } from '../core/script-checks.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';

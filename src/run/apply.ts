@@ -4,8 +4,9 @@
  * progress recorded, so a failure or a crash resumes at the statement that did not finish.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPgshiftError, PgshiftError } from '../core/errors.js';
-import type { DownStep, PlannedMigration } from '../core/planner.js';
+import { isPgshiftError, rewrap } from '../core/errors.js';
+import type { DownStep } from '../core/plan-down.js';
+import type { PlannedMigration } from '../core/plan-up.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
 import type { ScriptStatement } from '../core/script-checks.js';
@@ -55,10 +56,8 @@ export async function applyTransactional(context: RunContext, script: Script, re
       if (!isPgshiftError(error) || error.sql?.sqlState !== '55P03') throw error;
       if (attempt >= retry.retries) {
         const holders = await describeLockHolders(context.session).catch(() => 'could not list the sessions holding locks');
-        throw new PgshiftError(error.code, `${error.message} (gave up after ${retry.retries} ${retry.retries === 1 ? 'retry' : 'retries'})`, {
+        throw rewrap(error, error.code, `${error.message} (gave up after ${retry.retries} ${retry.retries === 1 ? 'retry' : 'retries'})`, {
           hint: `the migration's transaction was rolled back: nothing from this file was applied and no ledger row was written. The file is not at fault: another session holds a lock it needs. ${holders}. Run up again once that session is done, or give the file more time with --lock-timeout or -- pgshift:lock-timeout`,
-          ...(error.sql ? { sql: error.sql } : {}),
-          cause: error,
         });
       }
       const delay = retry.firstDelayMs * 2 ** attempt;
@@ -132,10 +131,8 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
     const left = createdIndex ? await invalidIndex(context, createdIndex) : undefined;
     await session.execute(failedSql(table, file.version, error.message, left !== undefined)).catch(() => undefined);
     if (!left) throw error;
-    throw new PgshiftError(error.code, error.message, {
+    throw rewrap(error, error.code, error.message, {
       hint: `${error.hint ?? stopped}. It left the INVALID index ${left} behind, which pgshift drops before running the statement again (or: DROP INDEX CONCURRENTLY ${left};)`,
-      ...(error.sql ? { sql: error.sql } : {}),
-      cause: error,
     });
   }
   if (statement.outsideTransaction) await session.execute(statementDoneSql(table, file, statement));

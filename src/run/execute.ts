@@ -1,4 +1,5 @@
-import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import { defined } from '../core/defined.js';
+import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Script } from '../db/scripts.js';
 import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
 import { LOCK_LOST_MESSAGE } from '../db/lock.js';
@@ -51,10 +52,7 @@ function connectionLost(error: PgshiftError, path: string | undefined, transacti
       : transaction
         ? `the server rolled back the transaction that was open when the connection ended: nothing from ${path ?? 'that file'} was applied and no ledger row was written; run the command again once the server is reachable`
         : error.hint;
-  return new PgshiftError(error.code, path === undefined ? error.message : `${error.message} (while running ${path})`, {
-    ...(hint === undefined ? {} : { hint }),
-    cause: error,
-  });
+  return rewrap(error, error.code, path === undefined ? error.message : `${error.message} (while running ${path})`, defined({ hint }));
 }
 
 function lockLost(path: string | undefined): PgshiftError {

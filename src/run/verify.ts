@@ -5,9 +5,9 @@
  * includes a no-transaction file (or asks for it) uses a scratch database that is dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { isPgshiftError, PgshiftError } from '../core/errors.js';
+import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { unwrittenRollback } from '../core/planner.js';
+import { unwrittenRollback } from '../core/plan-down.js';
 import { describeDifferences } from '../core/schema-diff.js';
 import { analyzeScript } from '../core/script-checks.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
@@ -148,7 +148,7 @@ async function executeSteps(context: RunContext, file: SqlFile, step: keyof type
     else for (const statement of analysis.statements) await runScript(context, aloneScript(file, statement), wording);
   } catch (error) {
     if (isPgshiftError(error) && error.code === 'MIGRATION_FAILED') {
-      throw new PgshiftError('MIGRATION_FAILED', `${STEP_WORDS[step]}: ${error.message}`, { cause: error });
+      throw rewrap(error, 'MIGRATION_FAILED', `${STEP_WORDS[step]}: ${error.message}`);
     }
     throw error;
   }

@@ -202,7 +202,8 @@ test('the ROLLBACK_MISSING hint for version 0 says why it has none and how to re
   const all = await run('down', '--all');
   assert.equal(all.status, 3);
   const error = errorLine(all.stderr);
-  assert.equal(error['code'], 'ROLLBACK_MISSING');
+  assert.equal(error['code'], 'VALIDATION_FAILED');
+  assert.deepEqual((error['problems'] as Array<{ code: string }>).map((problem) => problem.code), ['ROLLBACK_MISSING']);
   assert.equal(
     error['hint'],
     'version 0 has no rollback on purpose: it creates what existed before pgshift, and reverting must never drop that. Revert everything above it with pgshift down --to 0',

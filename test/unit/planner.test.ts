@@ -4,7 +4,12 @@ import { describe, test } from 'node:test';
 import { buildCatalog, type Catalog } from '../../src/core/catalog.js';
 import { checksumOf } from '../../src/core/checksum.js';
 import { isPgshiftError, type PgshiftError } from '../../src/core/errors.js';
-import { planDown, planUp, statusOf, type History } from '../../src/core/planner.js';
+import { planDown, planUp } from '../../src/config/planning.js';
+import type { History } from '../../src/core/ledger-problems.js';
+import { planDown as planDownIn } from '../../src/core/plan-down.js';
+import { planUp as planUpIn } from '../../src/core/plan-up.js';
+import { statusOf } from '../../src/core/status.js';
+import type { Wording } from '../../src/core/wording.js';
 import type { FileKind, LedgerRow, RawFile, SqlFile } from '../../src/core/types.js';
 
 function raw(kind: FileKind, baseName: string, text = `SELECT '${baseName}';\n`): RawFile {
@@ -166,7 +171,7 @@ describe('planUp', () => {
   test('a pending file below the highest applied version is OUT_OF_ORDER and nothing is planned', () => {
     const catalog = catalogOf([1, 2, 3, 4]);
     const error = failureOf(() => planUp(catalog, appliedFrom(catalog, [1, 3])));
-    assert.equal(error.code, 'OUT_OF_ORDER');
+    assert.equal(error.code, 'VALIDATION_FAILED');
     assert.deepEqual(
       error.problems.map(({ code, file }) => ({ code, file })),
       [{ code: 'OUT_OF_ORDER', file: 'migrations/002_m2.sql' }],
@@ -199,7 +204,8 @@ describe('planUp', () => {
   test('an applied file whose text changed stops up with CHECKSUM_MISMATCH', () => {
     const catalog = catalogOf([1, 2]);
     const error = failureOf(() => planUp(catalog, ledgerOf(row(1, checksumOf('the text it was applied with')))));
-    assert.equal(error.code, 'CHECKSUM_MISMATCH');
+    assert.equal(error.code, 'VALIDATION_FAILED');
+    assert.equal(error.problems[0]?.code, 'CHECKSUM_MISMATCH');
     assert.equal(error.problems[0]?.file, 'migrations/001_m1.sql');
   });
 
@@ -207,6 +213,15 @@ describe('planUp', () => {
     const catalog = catalogOf([1, 2]);
     const history = ledgerOf(...appliedFrom(catalog, [1, 2]).ledger, row(5, 'ab'.repeat(32)));
     assert.deepEqual(problemCodesOf(() => planUp(catalog, history)), ['MIGRATION_MISSING']);
+  });
+
+  test('one problem is VALIDATION_FAILED too, with its own message and hint', () => {
+    const catalog = catalogOf([1, 2]);
+    const error = failureOf(() => planUp(catalog, appliedFrom(catalog, [2])));
+    assert.equal(error.code, 'VALIDATION_FAILED');
+    assert.equal(error.problems.length, 1);
+    assert.equal(error.message, error.problems[0]?.message);
+    assert.equal(error.hint, error.problems[0]?.hint);
   });
 
   test('several problems are reported together as VALIDATION_FAILED', () => {
@@ -334,5 +349,47 @@ describe('statusOf', () => {
         { version: 9, appliedAt: missing.appliedAt, executionMs: 90, checksum: missing.checksum },
       ],
     );
+  });
+});
+
+describe("hints in the caller's words and folders", () => {
+  const inFolders = (migrations: string, rollbacks: string): Catalog =>
+    buildCatalog([
+      { kind: 'migration', baseName: '001_m1.sql', path: `${migrations}/001_m1.sql`, content: { text: 'SELECT 1;\n' } },
+      { kind: 'rollback', baseName: '001_m1.sql', path: `${rollbacks}/001_m1.sql`, content: { text: 'SELECT 1;\n' } },
+    ]);
+  const hintsOf = (run: () => unknown): string[] => failureOf(run).problems.map((problem) => problem.hint);
+
+  test('a missing migration is to be restored in the folder the migrations were read from', () => {
+    const catalog = inFolders('db/m', 'db/r');
+    const history = ledgerOf(...appliedFrom(catalog, [1]).ledger, row(5, 'ab'.repeat(32)));
+    assert.deepEqual(hintsOf(() => planUp(catalog, history)), [
+      "restore db/m/005_m5.sql from version control; pgshift will not run against history it cannot see",
+    ]);
+  });
+
+  test('a missing rollback is to be written in the folder the rollbacks were read from', () => {
+    const catalog = buildCatalog([...[1, 2].map((version) => migration(`00${version}_m${version}.sql`)), { kind: 'rollback', baseName: '001_m1.sql', path: 'db/r/001_m1.sql', content: { text: 'SELECT 1;\n' } }]);
+    assert.deepEqual(hintsOf(() => planDown(catalog, appliedFrom(catalog, [1, 2]))), ['write db/r/002_m2.sql that undoes it']);
+  });
+
+  test('with no file of that kind to show the folder, the folder the caller names', () => {
+    const history = ledgerOf(row(5, 'ab'.repeat(32)));
+    assert.deepEqual(hintsOf(() => planUp(buildCatalog([]), history, { folders: { migrations: 'db/m', rollbacks: 'db/r' } })), [
+      "restore db/m/005_m5.sql from version control; pgshift will not run against history it cannot see",
+    ]);
+  });
+
+  test('options and commands are named as the caller names them', () => {
+    const wording: Wording = { option: (name) => `option ${name}`, command: (name) => `migrator.${name}()` };
+    const words = { wording, folders: { migrations: 'm', rollbacks: 'r' } };
+    const catalog = catalogOf([1, 2, 3]);
+    assert.deepEqual(hintsOf(() => planUpIn(catalog, appliedFrom(catalog, [1, 3]), words)), [
+      'renumber it above 3, or apply it on purpose with: migrator.up() option migration migrations/002_m2.sql',
+    ]);
+    const usage = failureOf(() => planDownIn(catalog, appliedFrom(catalog, [1]), { ...words, to: 2 }));
+    assert.equal(usage.message, 'option to 2: version 2 is not applied');
+    assert.equal(usage.hint, 'pass an applied version to keep (migrator.status() lists them); option to 0 reverts every version above 0, option all reverts everything');
+    assert.equal(failureOf(() => planDownIn(catalog, ledgerOf(), { ...words, steps: 0 })).message, 'option steps 0 is not a whole number, 1 or more');
   });
 });

@@ -1,0 +1,119 @@
+/**
+ * What is wrong with the files and the ledger taken together: drift, missing files, order, and partly
+ * applied files edited since. Pure: no I/O, no clock, no driver.
+ */
+import type { Catalog } from './catalog.js';
+import { defined } from './defined.js';
+import type { Problem } from './errors.js';
+import { lineColumnAt } from './position.js';
+import { analyzeScript, statementHash, type ScriptAnalysis } from './script-checks.js';
+import type { LedgerRow, ProgressRow, SqlFile } from './types.js';
+import { missingFilePath, type PlanWords } from './wording.js';
+
+/** What the database says has been done: finished migrations, and no-transaction files stopped partway. */
+export interface History {
+  readonly ledger: readonly LedgerRow[];
+  readonly progress: readonly ProgressRow[];
+}
+
+/** Problems of the files themselves and of the ledger against them: drift, missing files, order. */
+export function ledgerProblems(
+  catalog: Catalog,
+  { ledger, progress }: History,
+  words: PlanWords & { readonly checkOrder?: boolean },
+): Problem[] {
+  const { wording } = words;
+  const problems = [...catalog.problems];
+  const files = new Map(catalog.migrations.map((file) => [file.version, file]));
+  const missing = (row: { version: number; name: string }): string => missingFilePath('migration', row.version, row.name, catalog.migrations, words);
+  for (const row of progress) {
+    if (!files.has(row.version)) {
+      problems.push({
+        code: 'MIGRATION_MISSING',
+        version: row.version,
+        message: `version ${row.version} (${row.name}) is partly applied (${row.statementHashes.length} of ${row.statementCount} statements) but no migration file has that version`,
+        hint: `restore ${missing(row)} to finish it with up, or revert what it did with down`,
+      });
+    }
+  }
+  let highestApplied: LedgerRow | undefined;
+  for (const row of ledger) {
+    if (!highestApplied || row.version > highestApplied.version) highestApplied = row;
+    const file = files.get(row.version);
+    if (!file) {
+      problems.push({
+        code: 'MIGRATION_MISSING',
+        version: row.version,
+        message: `version ${row.version} (${row.name}) is applied but no migration file has that version`,
+        hint: `restore ${missing(row)} from version control; pgshift will not run against history it cannot see`,
+      });
+    } else if (file.checksum !== row.checksum) {
+      problems.push({
+        code: 'CHECKSUM_MISMATCH',
+        file: file.path,
+        version: row.version,
+        message: `${file.path} was applied with checksum ${row.checksum.slice(0, 12)}… but now hashes to ${file.checksum.slice(0, 12)}…`,
+        hint: `an applied migration must not change: restore it (git checkout) and put the change in a new migration; if only comments or whitespace changed, record the file as it is with ${wording.command('repair')}`,
+      });
+    }
+  }
+  if ((words.checkOrder ?? true) && highestApplied) {
+    const applied = new Set(ledger.map((row) => row.version));
+    for (const file of catalog.migrations) {
+      if (file.version < highestApplied.version && !applied.has(file.version)) {
+        problems.push({
+          code: 'OUT_OF_ORDER',
+          file: file.path,
+          version: file.version,
+          message: `${file.path} is pending but version ${highestApplied.version} (${highestApplied.name}) is already applied`,
+          hint: `renumber it above ${highestApplied.version}, or apply it on purpose with: ${wording.command('up')} ${wording.option('migration')} ${file.path}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Everything `validate` reports: ledger problems plus script problems in every file. */
+export function validationProblems(catalog: Catalog, history: History, words: PlanWords): Problem[] {
+  const partial = new Map(history.progress.map((row) => [row.version, row]));
+  const applied = new Set(history.ledger.map((row) => row.version));
+  return [
+    ...ledgerProblems(catalog, history, words),
+    ...catalog.migrations.flatMap((file) => {
+      const analysis = analyzeScript(file);
+      const progress = partial.get(file.version);
+      // An applied file ran as it was and never runs again: only pending files need units on their durations.
+      const held = applied.has(file.version) ? analysis.problems.filter((problem) => problem.code !== 'DURATION_UNIT') : analysis.problems;
+      return [...held, ...(progress ? resumeProblems(file, analysis, progress, words) : [])];
+    }),
+    ...[...catalog.rollbacks.values()].flatMap((file) => analyzeScript(file).problems),
+  ];
+}
+
+/**
+ * A partly applied file may be fixed from the failed statement on, but what already ran must not change:
+ * resuming would otherwise record statements that never ran.
+ */
+export function resumeProblems(file: SqlFile, analysis: ScriptAnalysis, progress: ProgressRow, { wording }: PlanWords): Problem[] {
+  const done = progress.statementHashes.length;
+  const problem = (message: string, line?: number): Problem => ({
+    code: 'PARTIAL_CHANGED',
+    file: file.path,
+    version: file.version,
+    ...defined({ line }),
+    message: `${file.path}${line === undefined ? '' : `:${line}`}: ${message}`,
+    hint: `statements 1-${done} have already run and must stay as they were; put changes in the failed statement or later ones, or revert with ${wording.command('down')} and start over`,
+  });
+  if (analysis.directives.transaction) {
+    return [problem(`the file was partly applied as a no-transaction file (${done} of ${progress.statementCount} statements) but has lost its -- pgshift:no-transaction directive`)];
+  }
+  const changed = progress.statementHashes.findIndex((hash, index) => {
+    const statement = analysis.statements[index];
+    return !statement || statementHash(file, statement) !== hash;
+  });
+  if (changed === -1) return [];
+  const statement = analysis.statements[changed];
+  const line = statement ? lineColumnAt(file.text, statement.start).line : undefined;
+  return [problem(`statement ${changed + 1} has already run (${done} of ${progress.statementCount} statements are done) but was edited or removed since`, line)];
+}

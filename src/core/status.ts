@@ -1,0 +1,62 @@
+/** What `status` shows: every migration file and every ledger or progress row, one entry per version. */
+import type { Catalog } from './catalog.js';
+import { defined } from './defined.js';
+import type { History } from './ledger-problems.js';
+import type { ProgressRow, StatusEntry } from './types.js';
+
+export function statusOf(catalog: Catalog, { ledger, progress }: History): StatusEntry[] {
+  const rows = new Map(ledger.map((row) => [row.version, row]));
+  const partial = new Map(progress.map((row) => [row.version, row]));
+  const entries: StatusEntry[] = catalog.migrations.map((file) => {
+    const row = rows.get(file.version);
+    const started = partial.get(file.version);
+    rows.delete(file.version);
+    partial.delete(file.version);
+    return {
+      version: file.version,
+      name: file.name,
+      state: row ? (row.checksum === file.checksum ? 'applied' : 'changed') : started ? 'partial' : 'pending',
+      path: file.path,
+      appliedAt: row?.appliedAt,
+      executionMs: row?.executionMs,
+      checksum: row?.checksum ?? file.checksum,
+      hasRollback: catalog.rollbacks.has(file.version),
+      pgshiftVersion: row?.pgshiftVersion,
+      gitCommit: row?.gitCommit,
+      ...defined({ progress: started && !row ? progressOf(started) : undefined }),
+    };
+  });
+  for (const started of partial.values()) {
+    if (rows.has(started.version)) continue;
+    entries.push({
+      version: started.version,
+      name: started.name,
+      state: 'missing',
+      path: undefined,
+      appliedAt: undefined,
+      executionMs: undefined,
+      checksum: '',
+      hasRollback: catalog.rollbacks.has(started.version),
+      progress: progressOf(started),
+    });
+  }
+  for (const row of rows.values()) {
+    entries.push({
+      version: row.version,
+      name: row.name,
+      state: 'missing',
+      path: undefined,
+      appliedAt: row.appliedAt,
+      executionMs: row.executionMs,
+      checksum: row.checksum,
+      hasRollback: catalog.rollbacks.has(row.version),
+      pgshiftVersion: row.pgshiftVersion,
+      gitCommit: row.gitCommit,
+    });
+  }
+  return entries.sort((a, b) => a.version - b.version);
+}
+
+function progressOf(row: ProgressRow): NonNullable<StatusEntry['progress']> {
+  return { done: row.statementHashes.length, total: row.statementCount, error: row.lastError };
+}
