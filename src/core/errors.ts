@@ -2,6 +2,7 @@
  * The one error class pgshift throws. Every failure carries a stable `code`; the CLI maps codes to
  * exit statuses in one table (cli/exit-status.ts) and nothing else in the code base decides them.
  */
+import type { MigrationResult } from './types.js';
 
 /** Codes of problems found by validation. Each one makes `up`, `down` and `validate` stop with nothing run. */
 export type ProblemCode =
@@ -106,6 +107,11 @@ export class PgshiftError extends Error {
   readonly sql: SqlFailure | undefined;
   /** The database the failure happened in (user@host:port/database), added once a connection was made. */
   target: string | undefined;
+  /**
+   * The migrations the failed call completed before it failed (`up`, `down`, `redo`): applied or reverted,
+   * and recorded so. Empty when it completed none. Set by the operation as the error passes through it.
+   */
+  applied: readonly MigrationResult[];
 
   constructor(code: ErrorCode, message: string, options: PgshiftErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -115,6 +121,7 @@ export class PgshiftError extends Error {
     this.problems = options.problems ?? [];
     this.sql = options.sql;
     this.target = undefined;
+    this.applied = [];
   }
 }
 

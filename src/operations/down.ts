@@ -13,6 +13,6 @@ export async function down(context: ResolvedOptions, call: DownOptions): Promise
   const catalog = await loadCatalog(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
     const steps = revertSteps(run.table, await prepareDown(run, catalog, call), context.defaults);
-    return { migrations: await collect((done) => sendDown(run, steps, done)) };
+    return { migrations: await collect(run, (done) => sendDown(run, steps, done)) };
   });
 }

@@ -16,7 +16,7 @@ export async function redo(context: ResolvedOptions, call: CallOptions): Promise
     if (!step) throw new PgshiftError('USAGE', 'redo: no migration is applied', { hint: 'run up first' });
     const reverts = revertSteps(run.table, steps, context.defaults);
     const reapply = upSteps(run.table, [redoMigration(catalog, step)], undefined, false, context.defaults);
-    const migrations = await collect(async (done) => {
+    const migrations = await collect(run, async (done) => {
       await sendDown(run, reverts, done);
       await sendUp(run, reapply, context.retry, done);
     });

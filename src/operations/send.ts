@@ -1,14 +1,24 @@
 /** The executor: sends the steps of steps.ts in order and reports each migration done. */
+import { isPgshiftError } from '../core/errors.js';
 import type { MigrationResult, SqlFile } from '../core/types.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from '../run/apply.js';
-import type { Run } from './run.js';
+import { asPgshiftError, type Run } from './run.js';
 import type { RevertStep, UpStep } from './steps.js';
 
-/** Runs `work`, which adds each migration it completes to `done`, and returns them. */
-export async function collect(work: (done: MigrationResult[]) => Promise<void>): Promise<MigrationResult[]> {
+/**
+ * Runs `work`, which adds each migration it completes to `done`, and returns them. A failure is thrown
+ * carrying those it completed before it (PgshiftError.applied): they stay applied, or reverted.
+ */
+export async function collect(run: Run, work: (done: MigrationResult[]) => Promise<void>): Promise<MigrationResult[]> {
   const done: MigrationResult[] = [];
-  await work(done);
-  return done;
+  try {
+    await work(done);
+    return done;
+  } catch (caught) {
+    const error = asPgshiftError(caught, run.table);
+    if (isPgshiftError(error)) error.applied = [...done];
+    throw error;
+  }
 }
 
 export async function sendUp(run: Run, steps: readonly UpStep[], retry: RetryPolicy, done: MigrationResult[]): Promise<void> {

@@ -14,6 +14,6 @@ export async function up(context: ResolvedOptions, call: UpOptions): Promise<Run
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
     const { planned, createLedger } = await checkedUp(context, run, catalog, call, commits);
     const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults);
-    return { migrations: await collect((done) => sendUp(run, steps, context.retry, done)) };
+    return { migrations: await collect(run, (done) => sendUp(run, steps, context.retry, done)) };
   });
 }
