@@ -3,6 +3,7 @@ import type { VerifyOptions } from '../api.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { failValidation } from '../core/errors.js';
+import { defined } from '../core/defined.js';
 import { planUp, type History } from '../core/planner.js';
 import type { SqlFile } from '../core/types.js';
 import { loadCatalog } from '../io/loader.js';
@@ -33,7 +34,7 @@ function verifyPlan(catalog: Catalog, history: History, call: VerifyOptions, onl
     // Already applied here: rebuilt up to just before it in a scratch database.
     return { plan: { base: catalog.migrations.filter((file) => file.version < only.version), targets: [target(only)] }, scratch: true };
   }
-  const planned = planUp(catalog, history, only ? { only } : {});
+  const planned = planUp(catalog, history, defined({ only }));
   const base = catalog.migrations.filter((file) => applied.has(file.version));
   return { plan: { base, targets: planned.map((step) => target(step.file)) }, scratch: call.scratch === true };
 }

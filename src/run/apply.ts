@@ -4,6 +4,7 @@
  * progress recorded, so a failure or a crash resumes at the statement that did not finish.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { DownStep, PlannedMigration } from '../core/planner.js';
 import { quoteLiteral } from '../core/sql-quote.js';
@@ -56,7 +57,7 @@ export async function applyTransactional(context: RunContext, script: Script, re
         const holders = await describeLockHolders(context.session).catch(() => 'could not list the sessions holding locks');
         throw new PgshiftError(error.code, `${error.message} (gave up after ${retry.retries} ${retry.retries === 1 ? 'retry' : 'retries'})`, {
           hint: `the migration's transaction was rolled back: nothing from this file was applied and no ledger row was written. The file is not at fault: another session holds a lock it needs. ${holders}. Run up again once that session is done, or give the file more time with --lock-timeout or -- pgshift:lock-timeout`,
-          ...(error.sql ? { sql: error.sql } : {}),
+          ...defined({ sql: error.sql }),
           cause: error,
         });
       }
@@ -66,7 +67,7 @@ export async function applyTransactional(context: RunContext, script: Script, re
         attempt: attempt + 1,
       });
       try {
-        await sleep(delay, undefined, context.signal ? { signal: context.signal } : {});
+        await sleep(delay, undefined, defined({ signal: context.signal }));
       } catch {
         throw interrupted(error.sql?.file);
       }
@@ -133,7 +134,7 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
     if (!left) throw error;
     throw new PgshiftError(error.code, error.message, {
       hint: `${error.hint ?? stopped}. It left the INVALID index ${left} behind, which pgshift drops before running the statement again (or: DROP INDEX CONCURRENTLY ${left};)`,
-      ...(error.sql ? { sql: error.sql } : {}),
+      ...defined({ sql: error.sql }),
       cause: error,
     });
   }
