@@ -1,6 +1,6 @@
 /**
  * The programmatic API's types: what createMigrator takes, what each method takes and returns. Plain data;
- * the implementation is in migrator.ts.
+ * the implementation is in operations/, wired up by migrator.ts.
  */
 import type { Problem } from './core/errors.js';
 import type { LockHolder } from './core/lock-holder.js';
@@ -78,6 +78,10 @@ export interface DownOptions extends CallOptions {
   readonly all?: boolean;
 }
 
+/**
+ * What `up`, `down`, `redo` and `baseline` did. A call that fails partway rejects with a PgshiftError whose
+ * `applied` lists, in this same shape, the migrations it completed (and recorded) before the failure.
+ */
 export interface RunResult {
   readonly migrations: readonly MigrationResult[];
 }

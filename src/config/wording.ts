@@ -7,8 +7,7 @@ export const CLI_WORDING: Wording = {
   command: (name) => `pgshift ${name}`,
 };
 
-/** What a plan is told when its caller says nothing: the command line's words and default folders. */
-export const CLI_PLAN_WORDS: PlanWords = {
-  wording: CLI_WORDING,
-  folders: { migrations: DEFAULTS.migrationsDir, rollbacks: DEFAULTS.rollbacksDir },
-};
+/** What the planner is told: the command line's words, and the folders the files are read from. */
+export function cliPlanWords(folders: PlanWords['folders'] = { migrations: DEFAULTS.migrationsDir, rollbacks: DEFAULTS.rollbacksDir }): PlanWords {
+  return { wording: CLI_WORDING, folders };
+}

@@ -3,6 +3,7 @@
  * exit statuses in one table (cli/exit-status.ts) and nothing else in the code base decides them.
  * The codes are arrays as well as types so that a test can hold the README's table of codes against them.
  */
+import type { MigrationResult } from './types.js';
 
 import { defined } from './defined.js';
 
@@ -153,6 +154,11 @@ export class PgshiftError extends Error {
   readonly sql: SqlFailure | undefined;
   /** The database the failure happened in (user@host:port/database), added once a connection was made. */
   target: string | undefined;
+  /**
+   * The migrations the failed call completed before it failed (`up`, `down`, `redo`): applied or reverted,
+   * and recorded so. Empty when it completed none. Set by the operation as the error passes through it.
+   */
+  applied: readonly MigrationResult[];
 
   constructor(code: ErrorCode, message: string, options: PgshiftErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -162,6 +168,7 @@ export class PgshiftError extends Error {
     this.problems = options.problems ?? [];
     this.sql = options.sql;
     this.target = undefined;
+    this.applied = [];
   }
 }
 

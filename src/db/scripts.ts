@@ -184,10 +184,9 @@ export function revertRowSql(table: LedgerTable, version: number, partial: boole
   return `BEGIN;\n${guard(table)}${partial ? clearProgressSql(table, version) : deleteLedgerRowSql(table, version)}COMMIT;\n`;
 }
 
-/** Everything reverting one migration sends when nothing fails: what a dry run of down prints. */
-export function revertText(table: LedgerTable, step: DownStep, timeouts: Timeouts): string {
+/** Everything a no-transaction rollback sends when nothing fails: what a dry run of down prints for it. */
+export function noTransactionRevertScript(table: LedgerTable, step: DownStep, timeouts: Timeouts): string {
   const { rollback, analysis, partial } = step;
-  if (analysis.directives.transaction) return revertScript(table, rollback, timeouts, partial).text;
   return [
     noTransactionRevertStartSql(rollback, timeouts),
     ...analysis.statements.map((statement) => aloneScript(rollback, statement).text),

@@ -4,6 +4,7 @@
  * progress recorded, so a failure or a crash resumes at the statement that did not finish.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defined } from '../core/defined.js';
 import { isPgshiftError, rewrap } from '../core/errors.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
@@ -19,7 +20,6 @@ import {
   noTransactionRevertStartSql,
   noTransactionStartSql,
   revertRowSql,
-  revertScript,
   statementScript,
   timeoutsSql,
   type LedgerSetup,
@@ -66,7 +66,7 @@ export async function applyTransactional(context: RunContext, script: Script, re
         attempt: attempt + 1,
       });
       try {
-        await sleep(delay, undefined, context.signal ? { signal: context.signal } : {});
+        await sleep(delay, undefined, defined({ signal: context.signal }));
       } catch {
         throw interrupted(error.sql?.file);
       }
@@ -206,16 +206,21 @@ async function settleCreatedIndex(
 const REVERT_HINT =
   "the rollback's transaction was rolled back: the migration is still applied and its ledger row kept; fix the rollback and run down again";
 
+export interface RevertRun {
+  readonly step: DownStep;
+  readonly timeouts: Timeouts;
+  /** The whole revert for a transactional rollback; none for a no-transaction one, sent statement by statement. */
+  readonly script: Script | undefined;
+}
+
 /**
  * Reverts one migration. A transactional rollback commits with the deletion of the migration's ledger (or
  * progress) row; a no-transaction rollback runs its statements one at a time and deletes the row last.
  */
-export async function revert(context: RunContext, step: DownStep, timeouts: Timeouts): Promise<number> {
+export async function revert(context: RunContext, { step, timeouts, script }: RevertRun): Promise<number> {
   const { session, table } = context;
   const { rollback, analysis, partial } = step;
-  if (analysis.directives.transaction) {
-    return runScript(context, revertScript(table, rollback, timeouts, partial), { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
-  }
+  if (script) return runScript(context, script, { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
   const started = performance.now();
   await withSessionSettings(context, noTransactionRevertStartSql(rollback, timeouts), async () => {
     for (const [index, statement] of analysis.statements.entries()) {

@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import type { Catalog } from '../core/catalog.js';
 import { checksumOf, normalizeText } from '../core/checksum.js';
+import { defined } from '../core/defined.js';
 import { failValidation, PgshiftError, type Problem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { sqlTokens } from '../core/sql-lexer.js';
@@ -125,7 +126,7 @@ async function describeChange(cwd: string, file: SqlFile, row: LedgerRow): Promi
     ...base,
     kind: same ? 'comments and whitespace' : 'statements',
     appliedCommit: commit,
-    ...(diff === undefined ? {} : { diff }),
+    ...defined({ diff }),
     needsForce: !same,
   };
 }

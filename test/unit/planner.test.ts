@@ -4,17 +4,21 @@ import { describe, test } from 'node:test';
 import { buildCatalog, type Catalog } from '../../src/core/catalog.js';
 import { checksumOf } from '../../src/core/checksum.js';
 import { isPgshiftError, type PgshiftError } from '../../src/core/errors.js';
-import { planDown, planUp } from '../../src/config/planning.js';
+import { cliPlanWords } from '../../src/config/wording.js';
 import type { History } from '../../src/core/ledger-problems.js';
 import { planDown as planDownIn } from '../../src/core/plan-down.js';
 import { planUp as planUpIn } from '../../src/core/plan-up.js';
 import { statusOf } from '../../src/core/status.js';
-import type { Wording } from '../../src/core/wording.js';
+import type { PlanWords, Wording } from '../../src/core/wording.js';
 import type { FileKind, LedgerRow, RawFile, SqlFile } from '../../src/core/types.js';
 
 function raw(kind: FileKind, baseName: string, text = `SELECT '${baseName}';\n`): RawFile {
   return { kind, baseName, path: `${kind === 'migration' ? 'migrations' : 'rollbacks'}/${baseName}`, content: { text } };
 }
+
+type Worded<T> = Omit<T, 'wording' | 'folders'> & Partial<Pick<PlanWords, 'folders'>>;
+const planUp = (catalog: Catalog, history: History, options: Worded<Parameters<typeof planUpIn>[2]> = {}) => planUpIn(catalog, history, { ...cliPlanWords(), ...options });
+const planDown = (catalog: Catalog, history: History, options: Worded<Parameters<typeof planDownIn>[2]> = {}) => planDownIn(catalog, history, { ...cliPlanWords(), ...options });
 
 const migration = (baseName: string, text?: string): RawFile => raw('migration', baseName, text);
 const rollback = (baseName: string, text?: string): RawFile => raw('rollback', baseName, text);

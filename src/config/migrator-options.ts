@@ -1,0 +1,68 @@
+/**
+ * createMigrator's options, checked and given their defaults once, when the migrator is made: a wrong
+ * value fails there, before any call connects, and every operation reads the same resolved values.
+ */
+import { join, resolve } from 'node:path';
+import type { DatabaseTarget, MigratorOptions } from '../api.js';
+import { defined } from '../core/defined.js';
+import { durationProblem } from '../core/directives.js';
+import { PgshiftError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { checkNumber } from '../core/numbers.js';
+import { checkLedgerName, checkSchemaName } from '../db/ledger.js';
+import type { Timeouts } from '../db/scripts.js';
+import type { PlanWords } from '../core/wording.js';
+import type { Directories } from '../io/loader.js';
+import type { RetryPolicy } from '../run/apply.js';
+import { DEFAULTS } from './defaults.js';
+import { cliPlanWords } from './wording.js';
+
+export interface ResolvedOptions {
+  /** Absolute: where relative paths are resolved. */
+  readonly cwd: string;
+  readonly dirs: Directories;
+  readonly logger: Logger;
+  readonly target: DatabaseTarget;
+  /** The ledger table as given, optionally schema-qualified; its schema is settled once connected. */
+  readonly table: string;
+  readonly schema: string | undefined;
+  readonly lockWaitMs: number;
+  readonly connectWaitSeconds: number;
+  /** Timeouts of a file whose directives set none. */
+  readonly defaults: Timeouts;
+  readonly retry: RetryPolicy;
+  /** What the planner's hints call options, commands and folders. */
+  readonly words: PlanWords;
+}
+
+export function resolveOptions(options: MigratorOptions): ResolvedOptions {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  checkNumber('lockWaitSeconds', options.lockWaitSeconds, 'seconds');
+  checkNumber('connectWaitSeconds', options.connectWaitSeconds, 'seconds');
+  checkNumber('lockRetries', options.lockRetries, 'count');
+  const lockTimeout = duration('--lock-timeout', options.lockTimeout ?? DEFAULTS.lockTimeout);
+  const statementTimeout = options.statementTimeout === undefined ? undefined : duration('--statement-timeout', options.statementTimeout);
+  const table = options.table ?? DEFAULTS.table;
+  checkLedgerName(table);
+  if (options.schema !== undefined) checkSchemaName(options.schema);
+  const dirs = { cwd, migrationsDir: options.migrationsDir ?? DEFAULTS.migrationsDir, rollbacksDir: options.rollbacksDir ?? DEFAULTS.rollbacksDir };
+  return {
+    cwd,
+    dirs,
+    logger: options.logger ?? silentLogger,
+    target: options.database ?? { embedded: { dir: join(cwd, DEFAULTS.embeddedDir) } },
+    table,
+    schema: options.schema,
+    lockWaitMs: (options.lockWaitSeconds ?? DEFAULTS.lockWaitSeconds) * 1000,
+    connectWaitSeconds: options.connectWaitSeconds ?? DEFAULTS.connectWaitSeconds,
+    defaults: { lockTimeout, ...defined({ statementTimeout }) },
+    retry: { retries: options.lockRetries ?? DEFAULTS.lockRetries, firstDelayMs: options.lockRetryDelayMs ?? DEFAULTS.lockRetryDelayMs },
+    words: cliPlanWords({ migrations: dirs.migrationsDir, rollbacks: dirs.rollbacksDir }),
+  };
+}
+
+function duration(flag: string, value: string): string {
+  const wrong = durationProblem(flag, value);
+  if (wrong) throw new PgshiftError('USAGE', wrong.message, { hint: wrong.hint });
+  return value;
+}

@@ -1,0 +1,18 @@
+/** `down`: reverts applied migrations newest first, under the lock. */
+import type { DownOptions, RunResult } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import { checkNumbers } from '../config/call-options.js';
+import { loadCatalog } from '../io/loader.js';
+import { prepareDown } from './history.js';
+import { withRun } from './run.js';
+import { collect, sendDown } from './send.js';
+import { revertSteps } from './steps.js';
+
+export async function down(context: ResolvedOptions, call: DownOptions): Promise<RunResult> {
+  checkNumbers(call);
+  const catalog = await loadCatalog(context.dirs);
+  return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
+    const steps = revertSteps(run.table, await prepareDown(context, run, catalog, call), context.defaults);
+    return { migrations: await collect(run, (done) => sendDown(run, steps, done)) };
+  });
+}

@@ -1,0 +1,49 @@
+/** The migration files an operation works on: read, checked, and for a run that writes, with their commits. */
+import { basename, dirname, relative, resolve } from 'node:path';
+import { buildCatalog, type Catalog } from '../core/catalog.js';
+import { failValidation, PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ScriptAnalysis } from '../core/script-checks.js';
+import type { SqlFile } from '../core/types.js';
+import { commitOf, folderCommits, type FolderCommits } from '../io/git.js';
+import { loadCatalog, loadSingleFile, type Directories } from '../io/loader.js';
+import { checkSyntax, type CheckedFile } from '../lint/syntax.js';
+
+/**
+ * The files of a run that may record migrations, each carrying the commit its ledger row will name; git
+ * runs while the files are read.
+ */
+export async function loadForWrite(dirs: Directories): Promise<{ catalog: Catalog; commits: FolderCommits }> {
+  const [catalog, commits] = await Promise.all([loadCatalog(dirs), folderCommits(resolve(dirs.cwd, dirs.migrationsDir))]);
+  return { catalog: { ...catalog, migrations: catalog.migrations.map((file) => withCommit(file, commits)) }, commits };
+}
+
+/** The commit a migration's ledger row will name, from the folder's git status. */
+export function withCommit(file: SqlFile, commits: FolderCommits): SqlFile {
+  const commit = commitOf(commits, basename(file.path));
+  return commit === undefined ? file : { ...file, gitCommit: commit };
+}
+
+/** Parses the files a command would run; a parse error stops it with nothing run. */
+export async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, logger: Logger): Promise<CheckedFile[]> {
+  const { checked, problems } = await checkSyntax(files, logger);
+  if (problems.length > 0) failValidation(problems);
+  return checked;
+}
+
+/**
+ * `--migration PATH` must name a file in the migrations folder: the ledger records only its version and
+ * name, and every later run looks for that file there (MIGRATION_MISSING otherwise, with no way out).
+ */
+export async function loadOnly(dirs: Directories, path: string): Promise<SqlFile> {
+  const folder = resolve(dirs.cwd, dirs.migrationsDir);
+  const inFolder = dirname(resolve(dirs.cwd, path));
+  if (inFolder !== folder) {
+    throw new PgshiftError('OUTSIDE_MIGRATIONS', `--migration ${path}: the file is not in the migrations folder ${dirs.migrationsDir}`, {
+      hint: `move it into ${dirs.migrationsDir}/, or if ${relative(dirs.cwd, inFolder) || '.'} is where your migrations live, pass --migrations-dir ${relative(dirs.cwd, inFolder) || '.'} (and --rollbacks-dir for their rollbacks) to every command`,
+    });
+  }
+  const catalog: Catalog = buildCatalog([await loadSingleFile(dirs, path, 'migration')]);
+  if (catalog.problems.length > 0) failValidation(catalog.problems);
+  return catalog.migrations[0] as SqlFile;
+}

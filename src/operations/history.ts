@@ -1,0 +1,79 @@
+/** What the database has recorded, and the plans made from it and the files. */
+import type { DownOptions, UpOptions } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import type { Catalog } from '../core/catalog.js';
+import { defined } from '../core/defined.js';
+import type { LintFinding } from '../lint/lint.js';
+import type { History } from '../core/ledger-problems.js';
+import { planDown, type DownStep } from '../core/plan-down.js';
+import { planUp, type PlannedMigration } from '../core/plan-up.js';
+import { analyzeScript } from '../core/script-checks.js';
+import type { SqlFile } from '../core/types.js';
+import { readLedger, type LedgerSetup, type LedgerState, type LedgerTable } from '../db/ledger.js';
+import { readProgress } from '../db/progress.js';
+import type { Session } from '../db/session.js';
+import type { FolderCommits } from '../io/git.js';
+import { lintBeforeRun } from '../lint/gate.js';
+import { loadOnly, parsedOrFail, withCommit } from './files.js';
+import type { Run } from './run.js';
+
+/** The ledger and the progress of unfinished no-transaction files. */
+export async function readHistory(session: Session, table: LedgerTable): Promise<{ ledger: LedgerState; rows: History }> {
+  const ledger = await readLedger(session, table);
+  const progress = ledger.exists ? await readProgress(session, table) : [];
+  return { ledger, rows: { ledger: ledger.exists ? ledger.rows : [], progress } };
+}
+
+/** What the run's first write must do to the ledger: nothing, create it, or add the provenance columns. */
+export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
+  if (!ledger.exists) return { schemaExists: ledger.schemaExists };
+  return ledger.provenance ? undefined : { addProvenance: true };
+}
+
+export interface UpPlan {
+  readonly planned: PlannedMigration[];
+  readonly createLedger: LedgerSetup | undefined;
+}
+
+export async function prepareUp(
+  context: ResolvedOptions,
+  run: Run,
+  catalog: Catalog,
+  call: UpOptions & { skipUnwritten?: boolean },
+  commits?: FolderCommits,
+): Promise<UpPlan> {
+  const loaded = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
+  const only = loaded && commits ? withCommit(loaded, commits) : loaded;
+  const history = await readHistory(run.session, run.table);
+  const { to, singleTransaction, skipUnwritten } = call;
+  const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ to, only, singleTransaction, skipUnwritten }) });
+  return { planned, createLedger: ledgerSetup(history.ledger) };
+}
+
+/** prepareUp, then the parse every file to run must pass, then lint on the same parse (unless turned off). */
+export async function checkedUp(
+  context: ResolvedOptions,
+  run: Run,
+  catalog: Catalog,
+  call: UpOptions,
+  commits?: FolderCommits,
+): Promise<UpPlan & { findings: readonly LintFinding[] }> {
+  const { planned, createLedger } = await prepareUp(context, run, catalog, call, commits);
+  const checked = await parsedOrFail(planned, context.logger);
+  const findings = call.lint === false ? [] : await lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict: call.strict === true });
+  return { planned, createLedger, findings };
+}
+
+export async function prepareDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: DownOptions): Promise<DownStep[]> {
+  const history = await readHistory(run.session, run.table);
+  const { steps: count, to, all } = call;
+  const steps = planDown(catalog, history.rows, { ...context.words, ...defined({ steps: count, to, all }) });
+  await parsedOrFail(steps.map((step) => ({ file: step.rollback, analysis: step.analysis })), run.logger);
+  return steps;
+}
+
+/** The migration a redo applies again: the one its first step reverted (a missing file stops planDown first). */
+export function redoMigration(catalog: Catalog, step: DownStep): PlannedMigration {
+  const file = catalog.migrations.find((migration) => migration.version === step.version) as SqlFile;
+  return { file, analysis: analyzeScript(file) };
+}

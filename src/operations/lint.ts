@@ -1,0 +1,36 @@
+/** `lint`: named files on their own, or the pending migrations and every rollback (which needs the ledger). */
+import { resolve } from 'node:path';
+import type { LintOptions } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import { buildCatalog } from '../core/catalog.js';
+import { failValidation } from '../core/errors.js';
+import { analyzeScript } from '../core/script-checks.js';
+import { loadCatalog, loadSingleFile } from '../io/loader.js';
+import { readLintConfig } from '../lint/config.js';
+import { lintFiles, type LintConfig, type LintResult } from '../lint/lint.js';
+import { prepareUp } from './history.js';
+import { withRun } from './run.js';
+
+export async function lint(context: ResolvedOptions, call: LintOptions): Promise<LintResult> {
+  const config = await readLintConfig(context.cwd);
+  if (call.paths && call.paths.length > 0) return lintPaths(context, call.paths, config);
+  const catalog = await loadCatalog(context.dirs);
+  return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
+    const { planned } = await prepareUp(context, run, catalog, { skipUnwritten: true });
+    const rollbacks = [...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
+    return lintFiles([...planned, ...rollbacks], config);
+  });
+}
+
+async function lintPaths({ cwd, dirs }: ResolvedOptions, paths: readonly string[], config: LintConfig): Promise<LintResult> {
+  const rollbacks = resolve(cwd, dirs.rollbacksDir);
+  const raw = await Promise.all(
+    paths.map((path) => loadSingleFile(dirs, path, resolve(cwd, path).startsWith(`${rollbacks}/`) ? 'rollback' : 'migration')),
+  );
+  const catalog = buildCatalog(raw);
+  // Files named one by one need not come in pairs.
+  const problems = catalog.problems.filter((problem) => problem.code !== 'ORPHAN_ROLLBACK');
+  if (problems.length > 0) failValidation(problems);
+  const files = [...catalog.migrations, ...catalog.rollbacks.values()];
+  return lintFiles(files.map((file) => ({ file, analysis: analyzeScript(file) })), config);
+}

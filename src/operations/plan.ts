@@ -1,0 +1,50 @@
+/**
+ * The dry run of up, down and redo: the steps the run would send (steps.ts), as data and as one psql
+ * script. Reads the ledger; changes nothing and takes no lock.
+ */
+import type { Plan, PlannedStep, PlanOptions } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import type { Catalog } from '../core/catalog.js';
+import { defined } from '../core/defined.js';
+import { checkNumbers } from '../config/call-options.js';
+import type { DownStep } from '../core/plan-down.js';
+import type { PlannedMigration } from '../core/plan-up.js';
+import { loadForWrite } from './files.js';
+import { checkedUp, prepareDown, redoMigration } from './history.js';
+import { withRun, type Run } from './run.js';
+import { lockedText, revertSteps, revertText, upSteps, upText } from './steps.js';
+
+export async function plan(context: ResolvedOptions, call: PlanOptions): Promise<Plan> {
+  if (call.direction !== 'redo') checkNumbers(call);
+  const { catalog, commits } = await loadForWrite(context.dirs);
+  return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
+    if (call.direction === 'up') {
+      const { planned, createLedger, findings } = await checkedUp(context, run, catalog, call, commits);
+      const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults);
+      return { direction: 'up', findings, steps: planned.map(applied), sql: lockedText(run.table, upText(run.table, steps)) };
+    }
+    return call.direction === 'down' ? planDown(context, run, catalog, call) : planRedo(context, run, catalog);
+  });
+}
+
+async function planDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: PlanOptions & { direction: 'down' }): Promise<Plan> {
+  const steps = await prepareDown(context, run, catalog, call);
+  const sql = revertText(run.table, revertSteps(run.table, steps, context.defaults));
+  return { direction: 'down', steps: steps.map(reverted), findings: [], sql: lockedText(run.table, sql) };
+}
+
+async function planRedo(context: ResolvedOptions, run: Run, catalog: Catalog): Promise<Plan> {
+  const steps = await prepareDown(context, run, catalog, { steps: 1 });
+  const reapply = steps.map((step) => redoMigration(catalog, step));
+  const sql = `${revertText(run.table, revertSteps(run.table, steps, context.defaults))}\n${upText(run.table, upSteps(run.table, reapply, undefined, false, context.defaults))}`;
+  return { direction: 'redo', findings: [], steps: [...steps.map(reverted), ...reapply.map(applied)], sql: lockedText(run.table, sql) };
+}
+
+function applied({ file, analysis, progress }: PlannedMigration): PlannedStep {
+  const resumeAt = progress ? progress.statementHashes.length + 1 : undefined;
+  return { version: file.version, name: file.name, path: file.path, transaction: analysis.directives.transaction, ...defined({ resumeAt }) };
+}
+
+function reverted(step: DownStep): PlannedStep {
+  return { version: step.version, name: step.name, path: step.rollback.path, transaction: step.analysis.directives.transaction };
+}

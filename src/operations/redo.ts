@@ -1,0 +1,25 @@
+/** `redo`: reverts the newest applied migration and applies it again, under one lock. */
+import type { CallOptions, RunResult } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import { PgshiftError } from '../core/errors.js';
+import { loadForWrite } from './files.js';
+import { prepareDown, redoMigration } from './history.js';
+import { withRun } from './run.js';
+import { collect, sendDown, sendUp } from './send.js';
+import { revertSteps, upSteps } from './steps.js';
+
+export async function redo(context: ResolvedOptions, call: CallOptions): Promise<RunResult> {
+  const { catalog } = await loadForWrite(context.dirs);
+  return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
+    const steps = await prepareDown(context, run, catalog, { steps: 1 });
+    const [step] = steps;
+    if (!step) throw new PgshiftError('USAGE', 'redo: no migration is applied', { hint: 'run up first' });
+    const reverts = revertSteps(run.table, steps, context.defaults);
+    const reapply = upSteps(run.table, [redoMigration(catalog, step)], undefined, false, context.defaults);
+    const migrations = await collect(run, async (done) => {
+      await sendDown(run, reverts, done);
+      await sendUp(run, reapply, context.retry, done);
+    });
+    return { migrations };
+  });
+}

@@ -1,0 +1,15 @@
+/** `repair`: records the current checksums of changed applied files (run/repair.ts decides which). */
+import type { RepairOptions } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import { repairLedger, type RepairResult } from '../run/repair.js';
+import { loadForWrite } from './files.js';
+import { withRun } from './run.js';
+
+export async function repair(context: ResolvedOptions, call: RepairOptions): Promise<RepairResult> {
+  const { catalog } = await loadForWrite(context.dirs);
+  // Like the other dry runs, a dry repair only reads: no lock, no provenance to record.
+  const writes = !call.dryRun;
+  return withRun(context, { lock: writes, writes, signal: call.signal }, ({ session, table, logger }) =>
+    repairLedger({ session, table, logger, cwd: context.cwd }, catalog, call),
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * The one way an operation reaches the database: `withRun` opens what the operation needs, hands it a
+ * `Run`, and closes everything again however the work ended.
+ */
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import { defined } from '../core/defined.js';
+import { isPgshiftError } from '../core/errors.js';
+import { quoteIdentifier } from '../core/sql-quote.js';
+import { startEmbedded } from '../db/embedded.js';
+import { PROVENANCE_SETTINGS, resolveLedgerTable, type LedgerTable } from '../db/ledger.js';
+import { acquireLock, lockKey, releaseLock } from '../db/lock.js';
+import { openSession } from '../db/connect.js';
+import { ServerError } from '../db/server-error.js';
+import type { Session } from '../db/session.js';
+import type { ConnectionSettings } from '../db/settings.js';
+import { connectedTarget } from '../db/target.js';
+import { interrupted, type RunContext } from '../run/execute.js';
+import { ownStatementFailure } from '../run/failure.js';
+import { PGSHIFT_VERSION } from '../version.js';
+
+/**
+ * An open session on the target database with the ledger it works on. Guarantees, for the whole of the work:
+ * the session is connected (the embedded server started if it is the target); with `writes`, the session
+ * carries the provenance its ledger rows record and the schema of the `schema` option exists; with `lock`,
+ * this session holds the migration lock of `table`.
+ */
+export interface Run extends RunContext {
+  readonly session: Session;
+  readonly table: LedgerTable;
+  readonly signal: AbortSignal | undefined;
+  /** What the session connected with: a scratch database is opened on the same server with these. */
+  readonly settings: ConnectionSettings;
+}
+
+export interface RunNeeds {
+  /** Take the migration lock for the work, and release it after. */
+  readonly lock: boolean;
+  /** The work may write ledger rows. */
+  readonly writes: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs `work` in a Run and closes it after: the lock released, the session closed, the embedded server
+ * stopped, whether the work returned or threw. An error it lets out is a PgshiftError wherever the failure
+ * was one of pgshift's own statements, and once connected it names the database it happened in (`target`).
+ */
+export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work: (run: Run) => Promise<T>): Promise<T> {
+  const { logger, schema, target } = context;
+  const parameters: Record<string, string> = {
+    ...(needs.writes ? { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION } : {}),
+    // A startup parameter: the session starts in the schema, at no extra round trip.
+    ...defined({ search_path: schema === undefined ? undefined : quoteIdentifier(schema) }),
+  };
+  let settings: ConnectionSettings;
+  let stopServer = async (): Promise<void> => undefined;
+  if ('embedded' in target) {
+    const server = await startEmbedded(target.embedded, logger);
+    settings = { ...server.settings, origin: 'default (no database configured: the embedded server)' };
+    stopServer = () => server.stop();
+  } else {
+    settings = target;
+  }
+  try {
+    const { signal } = needs;
+    if (signal?.aborted) throw interrupted();
+    const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters });
+    const connected = connectedTarget(settings, session.info);
+    logger.info(connected.message, connected.fields);
+    let table: LedgerTable | undefined;
+    try {
+      table = resolveLedgerTable(context.table, schema ?? session.info.currentSchema);
+      if (needs.writes && schema !== undefined && session.info.currentSchema === null) {
+        await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+      }
+      const run: Run = { session, table, logger, signal, settings };
+      return await (needs.lock ? locked(context, run, work) : work(run));
+    } catch (caught) {
+      const error = table ? asPgshiftError(caught, table) : caught;
+      // Whatever failed from here on failed in this database: the message says which one.
+      if (isPgshiftError(error)) error.target ??= connected.fields.target;
+      throw error;
+    } finally {
+      await session.close().catch(() => undefined);
+    }
+  } finally {
+    await stopServer();
+  }
+}
+
+async function locked<T>(context: ResolvedOptions, run: Run, work: (run: Run) => Promise<T>): Promise<T> {
+  const key = lockKey(run.table);
+  await acquireLock(run.session, key, { waitMs: context.lockWaitMs, logger: run.logger, signal: run.signal });
+  run.logger.debug('migration lock acquired', { table: run.table.display, pid: run.session.info.pid });
+  try {
+    return await work(run);
+  } finally {
+    await releaseLock(run.session, key).catch(() => undefined);
+  }
+}
+
+/** A server error from one of pgshift's own statements said as pgshift's error; anything else as it is. */
+export function asPgshiftError(error: unknown, table: LedgerTable): unknown {
+  return error instanceof ServerError ? ownStatementFailure(error, table) : error;
+}

@@ -1,0 +1,18 @@
+/** `status`: each version's state from the files and the ledger, and who holds the lock now. */
+import type { CallOptions, StatusResult } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import { defined } from '../core/defined.js';
+import { statusOf } from '../core/status.js';
+import { lockHolder as heldBy, lockKey } from '../db/lock.js';
+import { loadCatalog } from '../io/loader.js';
+import { readHistory } from './history.js';
+import { withRun } from './run.js';
+
+export async function status(context: ResolvedOptions, call: CallOptions): Promise<StatusResult> {
+  const catalog = await loadCatalog(context.dirs);
+  return withRun(context, { lock: false, writes: false, signal: call.signal }, async ({ session, table }) => {
+    const history = await readHistory(session, table);
+    const lockHolder = await heldBy(session, lockKey(table));
+    return { entries: statusOf(catalog, history.rows), problems: catalog.problems, ...defined({ lockHolder }) };
+  });
+}

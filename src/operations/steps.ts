@@ -1,0 +1,75 @@
+/**
+ * What a run sends, step by step, built once: the executor sends these steps, and a dry run prints the same
+ * steps, so the dry run is what the run sends by construction. Each step is headed by a comment naming its
+ * file for the dry run; the executor never sends the header.
+ */
+import type { DownStep } from '../core/plan-down.js';
+import type { PlannedMigration } from '../core/plan-up.js';
+import { lockKey, lockSql } from '../db/lock.js';
+import type { LedgerTable } from '../db/ledger.js';
+import { applyScript, noTransactionRevertScript, noTransactionScript, revertScript, timeoutsFor, type LedgerSetup, type Script, type Timeouts } from '../db/scripts.js';
+import type { NoTransactionRun, RevertRun } from '../run/apply.js';
+
+/** A transaction applying one file, or with --single-transaction all of them; or one no-transaction file. */
+export type UpStep =
+  | { readonly header: string; readonly migrations: readonly PlannedMigration[]; readonly script: Script }
+  | { readonly header: string; readonly noTransaction: NoTransactionRun };
+
+/** One rollback: a transaction (`script`), or a no-transaction rollback sent statement by statement. */
+export interface RevertStep extends RevertRun {
+  readonly header: string;
+}
+
+/** Only the first step creates or upgrades the ledger (`createLedger`): the steps after it find it ready. */
+export function upSteps(
+  table: LedgerTable,
+  planned: readonly PlannedMigration[],
+  createLedger: LedgerSetup | undefined,
+  single: boolean,
+  defaults: Timeouts,
+): UpStep[] {
+  const applyStep = ({ file, analysis }: PlannedMigration) => ({ file, timeouts: timeoutsFor(analysis.directives, defaults) });
+  if (single && planned.length > 0) {
+    return [{ header: planned.map(header).join(''), migrations: planned, script: applyScript(table, planned.map(applyStep), createLedger) }];
+  }
+  return planned.map((step, index) => {
+    const create = index === 0 ? createLedger : undefined;
+    if (step.analysis.directives.transaction) return { header: header(step), migrations: [step], script: applyScript(table, [applyStep(step)], create) };
+    return { header: header(step), noTransaction: { planned: step, timeouts: timeoutsFor(step.analysis.directives, defaults), createLedger: create } };
+  });
+}
+
+export function revertSteps(table: LedgerTable, steps: readonly DownStep[], defaults: Timeouts): RevertStep[] {
+  return steps.map((step) => {
+    const timeouts = timeoutsFor(step.analysis.directives, defaults);
+    return {
+      header: `-- ${step.rollback.path} (reverts version ${step.version})\n`,
+      step,
+      timeouts,
+      script: step.analysis.directives.transaction ? revertScript(table, step.rollback, timeouts, step.partial) : undefined,
+    };
+  });
+}
+
+/** The dry run's text of up steps: each step's header and everything it sends when nothing fails. */
+export function upText(table: LedgerTable, steps: readonly UpStep[]): string {
+  return steps.map((step) => `${step.header}${'script' in step ? step.script.text : noTransactionText(table, step.noTransaction)}`).join('\n');
+}
+
+export function revertText(table: LedgerTable, steps: readonly RevertStep[]): string {
+  return steps.map(({ header, step, timeouts, script }) => `${header}${script ? script.text : noTransactionRevertScript(table, step, timeouts)}`).join('\n');
+}
+
+/** A dry run takes the migration lock the way the run does, so that psql passes the scripts' lock guards. */
+export function lockedText(table: LedgerTable, sql: string): string {
+  const key = lockKey(table);
+  return sql === '' ? '' : `${lockSql(key, true)}\n${sql}\n${lockSql(key, false)}`;
+}
+
+function header(step: PlannedMigration): string {
+  return `-- ${step.file.path} (version ${step.file.version})\n`;
+}
+
+function noTransactionText(table: LedgerTable, { planned, timeouts, createLedger }: NoTransactionRun): string {
+  return noTransactionScript(table, planned.file, planned.analysis.statements, planned.progress?.statementHashes.length ?? 0, timeouts, createLedger);
+}

@@ -1,0 +1,41 @@
+/** `verify`: does each rollback undo its migration? Changes nothing (run/verify.ts does the checking). */
+import type { VerifyOptions } from '../api.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import type { Catalog } from '../core/catalog.js';
+import { failValidation } from '../core/errors.js';
+import { defined } from '../core/defined.js';
+import type { History } from '../core/ledger-problems.js';
+import { planUp } from '../core/plan-up.js';
+import type { SqlFile } from '../core/types.js';
+import { loadCatalog } from '../io/loader.js';
+import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../run/verify.js';
+import { loadOnly } from './files.js';
+import { readHistory } from './history.js';
+import { withRun } from './run.js';
+
+export async function verify(context: ResolvedOptions, call: VerifyOptions): Promise<readonly VerifyResult[]> {
+  const catalog = await loadCatalog(context.dirs);
+  if (catalog.problems.length > 0) failValidation(catalog.problems);
+  const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
+  return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
+    const { plan, scratch } = verifyPlan(context, catalog, (await readHistory(run.session, run.table)).rows, call, only);
+    const results =
+      scratch || needsScratch(plan.targets) ? await verifyInScratch(run, run.settings, plan, run.logger) : await verifyInTransaction(run, plan.targets);
+    for (const result of results) run.logger.info(`verify ${result.path}: ${result.outcome}`, { version: result.version, problems: result.problems });
+    return results;
+  });
+}
+
+/** Which migrations to check on top of which, and whether that needs a scratch database. */
+function verifyPlan(context: ResolvedOptions, catalog: Catalog, history: History, call: VerifyOptions, only: SqlFile | undefined): { plan: VerifyPlan; scratch: boolean } {
+  const applied = new Set(history.ledger.map((row) => row.version));
+  const target = (migration: SqlFile): VerifyTarget => ({ migration, rollback: catalog.rollbacks.get(migration.version) });
+  if (call.all) return { plan: { base: [], targets: catalog.migrations.map(target) }, scratch: true };
+  if (only && applied.has(only.version)) {
+    // Already applied here: rebuilt up to just before it in a scratch database.
+    return { plan: { base: catalog.migrations.filter((file) => file.version < only.version), targets: [target(only)] }, scratch: true };
+  }
+  const planned = planUp(catalog, history, { ...context.words, ...defined({ only }) });
+  const base = catalog.migrations.filter((file) => applied.has(file.version));
+  return { plan: { base, targets: planned.map((step) => target(step.file)) }, scratch: call.scratch === true };
+}
