@@ -12,13 +12,13 @@ export type {
   PlannedStep,
   PlanOptions,
   RepairOptions,
-  RunResult,
+  MigrationsResult,
   StatusResult,
   UpOptions,
   VerifyOptions,
-} from './api.js';
-export type { VerifyOutcome, VerifyResult } from './run/verify.js';
-export type { RepairChange, RepairKind, RepairResult } from './run/repair.js';
+} from './migrator-types.js';
+export type { VerifyOutcome, VerifyResult } from './executor/verify.js';
+export type { RepairChange, RepairKind, RepairResult } from './executor/repair.js';
 export type { LintConfig, LintFinding, LintResult, Severity } from './lint/lint.js';
 export { RULES } from './lint/rules/index.js';
 export type { RuleId, RuleInfo } from './lint/rules/index.js';

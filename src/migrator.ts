@@ -2,7 +2,7 @@
  * The programmatic API: createMigrator checks its options once and hands each method to its operation in
  * operations/. The CLI is a thin layer over this; nothing here prints, exits or reads the environment.
  */
-import type { Migrator, MigratorOptions } from './api.js';
+import type { Migrator, MigratorOptions } from './migrator-types.js';
 import { resolveOptions } from './config/migrator-options.js';
 import { baseline } from './operations/baseline.js';
 import { down } from './operations/down.js';

@@ -2,7 +2,7 @@ import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
 import { LOG_LEVELS } from '../log.js';
-import type { Migrator } from '../api.js';
+import type { Migrator } from '../migrator-types.js';
 import { DEFAULTS } from '../config/defaults.js';
 
 /**

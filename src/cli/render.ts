@@ -5,9 +5,7 @@
 import type { PgshiftError, Problem } from '../core/errors.js';
 import type { StatusEntry } from '../core/types.js';
 import type { LintResult } from '../lint/lint.js';
-import type { Plan } from '../api.js';
-import type { RepairResult } from '../run/repair.js';
-import type { VerifyResult } from '../run/verify.js';
+import type { Plan, RepairResult, VerifyResult } from '../migrator-types.js';
 
 export function statusTable(entries: readonly StatusEntry[]): string {
   if (entries.length === 0) return 'no migrations found\n';

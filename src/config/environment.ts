@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { PgshiftError } from '../core/errors.js';
-import type { DatabaseTarget } from '../api.js';
+import type { DatabaseTarget } from '../migrator-types.js';
 import { parseNumber } from '../core/numbers.js';
 import { parseConnectionUrl } from '../db/endpoint.js';
 import { SSL_MODES, type ConnectionSettings, type SslMode } from '../db/settings.js';

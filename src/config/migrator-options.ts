@@ -3,17 +3,17 @@
  * value fails there, before any call connects, and every operation reads the same resolved values.
  */
 import { join, resolve } from 'node:path';
-import type { DatabaseTarget, MigratorOptions } from '../api.js';
+import type { DatabaseTarget, MigratorOptions } from '../migrator-types.js';
 import { defined } from '../core/defined.js';
 import { durationProblem } from '../core/directives.js';
 import { PgshiftError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { checkNumber } from '../core/numbers.js';
 import { checkLedgerName, checkSchemaName } from '../db/ledger.js';
-import type { Timeouts } from '../db/scripts.js';
+import type { Timeouts } from '../db/wire-sql.js';
 import type { PlanWords } from '../core/wording.js';
 import type { Directories } from '../io/loader.js';
-import type { RetryPolicy } from '../run/apply.js';
+import type { RetryPolicy } from '../executor/apply.js';
 import { DEFAULTS } from './defaults.js';
 import { cliPlanWords } from './wording.js';
 

@@ -6,7 +6,7 @@ import type { Catalog } from './catalog.js';
 import { defined } from './defined.js';
 import type { Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
-import { analyzeScript, statementHash, type ScriptAnalysis } from './script-checks.js';
+import { analyzeScript, statementHash, type ScriptAnalysis } from './file-analysis.js';
 import type { LedgerRow, ProgressRow, SqlFile } from './types.js';
 import { missingFilePath, type PlanWords } from './wording.js';
 

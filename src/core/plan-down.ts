@@ -2,7 +2,7 @@
 import type { Catalog } from './catalog.js';
 import { failValidation, PgshiftError, type Problem } from './errors.js';
 import { ledgerProblems, type History } from './ledger-problems.js';
-import { analyzeScript, type ScriptAnalysis } from './script-checks.js';
+import { analyzeScript, type ScriptAnalysis } from './file-analysis.js';
 import type { SqlFile } from './types.js';
 import { checkPlanNumbers, missingFilePath, type PlanWords } from './wording.js';
 

@@ -3,7 +3,7 @@ import type { Catalog } from './catalog.js';
 import { defined } from './defined.js';
 import { failValidation, PgshiftError } from './errors.js';
 import { ledgerProblems, resumeProblems, type History } from './ledger-problems.js';
-import { analyzeScript, type ScriptAnalysis } from './script-checks.js';
+import { analyzeScript, type ScriptAnalysis } from './file-analysis.js';
 import type { ProgressRow, SqlFile } from './types.js';
 import { checkPlanNumbers, type PlanWords } from './wording.js';
 

@@ -3,7 +3,7 @@
  * started and not finished, holding the hashes of the statements it has completed. A finished migration
  * moves to the ledger in the same transaction that deletes its progress row.
  */
-import { statementHash, type ScriptStatement } from '../core/script-checks.js';
+import { statementHash, type ScriptStatement } from '../core/file-analysis.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { ProgressRow, SqlFile } from '../core/types.js';
 import { DERIVED_TABLE_SUFFIXES, tableNamed, type LedgerTable } from './ledger.js';

@@ -4,7 +4,7 @@
  */
 import type { Problem } from '../core/errors.js';
 import { lineColumnAt } from '../core/position.js';
-import { problemAt, type ScriptAnalysis } from '../core/script-checks.js';
+import { problemAt, type ScriptAnalysis } from '../core/file-analysis.js';
 import { scanSql } from '../core/sql-lexer.js';
 import type { SqlFile } from '../core/types.js';
 import { parseFile, type FileParse } from './parse.js';

@@ -5,7 +5,7 @@
  */
 import type { Problem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { problemAt, type ScriptAnalysis } from '../core/script-checks.js';
+import { problemAt, type ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import { parseFile, type FileParse } from './parse.js';
 

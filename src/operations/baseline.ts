@@ -1,13 +1,13 @@
 /** `baseline`: records migrations up to a version as applied without running them, under the lock. */
-import type { BaselineOptions, RunResult } from '../api.js';
+import type { BaselineOptions, MigrationsResult } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { planBaseline } from '../core/baseline.js';
-import { baselineSql } from '../db/scripts.js';
+import { baselineSql } from '../db/wire-sql.js';
 import { loadForWrite } from './files.js';
 import { ledgerSetup, readHistory } from './history.js';
 import { withRun } from './run.js';
 
-export async function baseline(context: ResolvedOptions, call: BaselineOptions): Promise<RunResult> {
+export async function baseline(context: ResolvedOptions, call: BaselineOptions): Promise<MigrationsResult> {
   const { catalog } = await loadForWrite(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async ({ session, table, logger }) => {
     const history = await readHistory(session, table);

@@ -1,5 +1,5 @@
 /** `down`: reverts applied migrations newest first, under the lock. */
-import type { DownOptions, RunResult } from '../api.js';
+import type { DownOptions, MigrationsResult } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
 import { loadCatalog } from '../io/loader.js';
@@ -8,7 +8,7 @@ import { withRun } from './run.js';
 import { collect, sendDown } from './send.js';
 import { revertSteps } from './steps.js';
 
-export async function down(context: ResolvedOptions, call: DownOptions): Promise<RunResult> {
+export async function down(context: ResolvedOptions, call: DownOptions): Promise<MigrationsResult> {
   checkNumbers(call);
   const catalog = await loadCatalog(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {

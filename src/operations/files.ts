@@ -3,7 +3,7 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { buildCatalog, type Catalog } from '../core/catalog.js';
 import { failValidation, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ScriptAnalysis } from '../core/script-checks.js';
+import type { ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import { commitOf, folderCommits, type FolderCommits } from '../io/git.js';
 import { loadCatalog, loadSingleFile, type Directories } from '../io/loader.js';

@@ -1,5 +1,5 @@
 /** What the database has recorded, and the plans made from it and the files. */
-import type { DownOptions, UpOptions } from '../api.js';
+import type { DownOptions, UpOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';
@@ -7,7 +7,7 @@ import type { LintFinding } from '../lint/lint.js';
 import type { History } from '../core/ledger-problems.js';
 import { planDown, type DownStep } from '../core/plan-down.js';
 import { planUp, type PlannedMigration } from '../core/plan-up.js';
-import { analyzeScript } from '../core/script-checks.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import { readLedger, type LedgerSetup, type LedgerState, type LedgerTable } from '../db/ledger.js';
 import { readProgress } from '../db/progress.js';

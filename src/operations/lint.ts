@@ -1,10 +1,10 @@
 /** `lint`: named files on their own, or the pending migrations and every rollback (which needs the ledger). */
 import { resolve } from 'node:path';
-import type { LintOptions } from '../api.js';
+import type { LintOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { buildCatalog } from '../core/catalog.js';
 import { failValidation } from '../core/errors.js';
-import { analyzeScript } from '../core/script-checks.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import { loadCatalog, loadSingleFile } from '../io/loader.js';
 import { readLintConfig } from '../lint/config.js';
 import { lintFiles, type LintConfig, type LintResult } from '../lint/lint.js';

@@ -1,5 +1,5 @@
 /** `new` (Migrator.create): writes the next migration and its rollback from the template; no database. */
-import type { Migrator } from '../api.js';
+import type { Migrator } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { scaffold } from '../core/scaffold.js';
 import { loadCatalog, writeNewFiles } from '../io/loader.js';

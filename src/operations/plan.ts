@@ -2,7 +2,7 @@
  * The dry run of up, down and redo: the steps the run would send (steps.ts), as data and as one psql
  * script. Reads the ledger; changes nothing and takes no lock.
  */
-import type { Plan, PlannedStep, PlanOptions } from '../api.js';
+import type { Plan, PlannedStep, PlanOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';

@@ -1,5 +1,5 @@
 /** `redo`: reverts the newest applied migration and applies it again, under one lock. */
-import type { CallOptions, RunResult } from '../api.js';
+import type { CallOptions, MigrationsResult } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { PgshiftError } from '../core/errors.js';
 import { loadForWrite } from './files.js';
@@ -8,7 +8,7 @@ import { withRun } from './run.js';
 import { collect, sendDown, sendUp } from './send.js';
 import { revertSteps, upSteps } from './steps.js';
 
-export async function redo(context: ResolvedOptions, call: CallOptions): Promise<RunResult> {
+export async function redo(context: ResolvedOptions, call: CallOptions): Promise<MigrationsResult> {
   const { catalog } = await loadForWrite(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
     const steps = await prepareDown(context, run, catalog, { steps: 1 });

@@ -1,7 +1,7 @@
-/** `repair`: records the current checksums of changed applied files (run/repair.ts decides which). */
-import type { RepairOptions } from '../api.js';
+/** `repair`: records the current checksums of changed applied files (executor/repair.ts decides which). */
+import type { RepairOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
-import { repairLedger, type RepairResult } from '../run/repair.js';
+import { repairLedger, type RepairResult } from '../executor/repair.js';
 import { loadForWrite } from './files.js';
 import { withRun } from './run.js';
 

@@ -14,8 +14,8 @@ import { ServerError } from '../db/server-error.js';
 import type { Session } from '../db/session.js';
 import type { ConnectionSettings } from '../db/settings.js';
 import { connectedTarget } from '../db/target.js';
-import { interrupted, type RunContext } from '../run/execute.js';
-import { ownStatementFailure } from '../run/failure.js';
+import { interrupted, type ScriptContext } from '../executor/send-script.js';
+import { ownStatementFailure } from '../executor/failure.js';
 import { PGSHIFT_VERSION } from '../version.js';
 
 /**
@@ -24,7 +24,7 @@ import { PGSHIFT_VERSION } from '../version.js';
  * carries the provenance its ledger rows record and the schema of the `schema` option exists; with `lock`,
  * this session holds the migration lock of `table`.
  */
-export interface Run extends RunContext {
+export interface Run extends ScriptContext {
   readonly session: Session;
   readonly table: LedgerTable;
   readonly signal: AbortSignal | undefined;

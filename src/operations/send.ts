@@ -1,7 +1,7 @@
 /** The executor: sends the steps of steps.ts in order and reports each migration done. */
 import { isPgshiftError } from '../core/errors.js';
 import type { MigrationResult, SqlFile } from '../core/types.js';
-import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from '../run/apply.js';
+import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from '../executor/apply.js';
 import { asPgshiftError, type Run } from './run.js';
 import type { RevertStep, UpStep } from './steps.js';
 

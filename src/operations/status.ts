@@ -1,5 +1,5 @@
 /** `status`: each version's state from the files and the ledger, and who holds the lock now. */
-import type { CallOptions, StatusResult } from '../api.js';
+import type { CallOptions, StatusResult } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
 import { statusOf } from '../core/status.js';

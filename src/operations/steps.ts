@@ -7,8 +7,8 @@ import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
 import { lockKey, lockSql } from '../db/lock.js';
 import type { LedgerTable } from '../db/ledger.js';
-import { applyScript, noTransactionRevertScript, noTransactionScript, revertScript, timeoutsFor, type LedgerSetup, type Script, type Timeouts } from '../db/scripts.js';
-import type { NoTransactionRun, RevertRun } from '../run/apply.js';
+import { applyScript, noTransactionRevertScript, noTransactionScript, revertScript, timeoutsFor, type LedgerSetup, type Script, type Timeouts } from '../db/wire-sql.js';
+import type { NoTransactionRun, RevertRun } from '../executor/apply.js';
 
 /** A transaction applying one file, or with --single-transaction all of them; or one no-transaction file. */
 export type UpStep =

@@ -1,5 +1,5 @@
 /** `up`: applies the pending migrations in order, under the lock. */
-import type { RunResult, UpOptions } from '../api.js';
+import type { MigrationsResult, UpOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
 import { loadForWrite } from './files.js';
@@ -8,7 +8,7 @@ import { withRun } from './run.js';
 import { collect, sendUp } from './send.js';
 import { upSteps } from './steps.js';
 
-export async function up(context: ResolvedOptions, call: UpOptions): Promise<RunResult> {
+export async function up(context: ResolvedOptions, call: UpOptions): Promise<MigrationsResult> {
   checkNumbers(call);
   const { catalog, commits } = await loadForWrite(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {

@@ -1,11 +1,11 @@
 /** `validate`: every problem up would stop for, and script problems in every file, as data. */
-import type { CallOptions } from '../api.js';
+import type { CallOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type Problem } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { validationProblems, type History } from '../core/ledger-problems.js';
-import { analyzeScript } from '../core/script-checks.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import { loadCatalog } from '../io/loader.js';
 import { checkSyntax } from '../lint/syntax.js';
 import { readHistory } from './history.js';

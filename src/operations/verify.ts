@@ -1,5 +1,5 @@
-/** `verify`: does each rollback undo its migration? Changes nothing (run/verify.ts does the checking). */
-import type { VerifyOptions } from '../api.js';
+/** `verify`: does each rollback undo its migration? Changes nothing (executor/verify.ts does the checking). */
+import type { VerifyOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { failValidation } from '../core/errors.js';
@@ -8,7 +8,7 @@ import type { History } from '../core/ledger-problems.js';
 import { planUp } from '../core/plan-up.js';
 import type { SqlFile } from '../core/types.js';
 import { loadCatalog } from '../io/loader.js';
-import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../run/verify.js';
+import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../executor/verify.js';
 import { loadOnly } from './files.js';
 import { readHistory } from './history.js';
 import { withRun } from './run.js';

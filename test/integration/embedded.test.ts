@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { copyOfRepository, errorLine, logLines, type RunResult } from '../support/project.js';
+import { copyOfRepository, errorLine, logLines, type CliResult } from '../support/project.js';
 
 const project = await copyOfRepository();
 
-function announcement(run: RunResult): string {
+function announcement(run: CliResult): string {
   const lines = logLines(run.stderr).map((line) => String(line['msg']));
   const found = lines.filter((line) => line.startsWith('embedded PostgreSQL'));
   assert.equal(found.length, 1, `one announcement line, got: ${run.stderr}`);

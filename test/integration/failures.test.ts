@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions, tableExists } from '../support/inspect.js';
-import { errorLine, makeProject, type RunResult } from '../support/project.js';
+import { errorLine, makeProject, type CliResult } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
@@ -138,7 +138,7 @@ test('a failing rollback exits 1, keeps the ledger row and undoes what the rollb
   assert.equal(await tableExists(sql, 'base'), true, 'the DROP TABLE before the failure was rolled back');
 });
 
-function assertNoPassword(run: RunResult, password: string): void {
+function assertNoPassword(run: CliResult, password: string): void {
   assert.ok(!run.stdout.includes(password) && !run.stderr.includes(password), `the password shows:\n${run.stdout}${run.stderr}`);
 }
 

@@ -8,7 +8,7 @@ import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions, tableExists } from '../support/inspect.js';
-import { errorLine, logLines, makeProject, type Project, type RunResult } from '../support/project.js';
+import { errorLine, logLines, makeProject, type Project, type CliResult } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
@@ -19,7 +19,7 @@ async function fresh(files: Readonly<Record<string, string>>): Promise<Project> 
 }
 
 /** Every message of a run's error, its problems included, one per line; validate prints its list on stdout. */
-function messages(run: RunResult): string {
+function messages(run: CliResult): string {
   if (!logLines(run.stderr).some((line) => line['level'] === 50)) return run.stdout;
   const error = errorLine(run.stderr);
   const problems = (error['problems'] ?? []) as Array<{ message: string; hint: string }>;
@@ -27,7 +27,7 @@ function messages(run: RunResult): string {
 }
 
 /** Exit 3 with a pgshift error matching every pattern, no stack trace or Node error code, and an untouched ledger. */
-async function refused(project: Project, args: readonly string[], ...patterns: RegExp[]): Promise<RunResult> {
+async function refused(project: Project, args: readonly string[], ...patterns: RegExp[]): Promise<CliResult> {
   const before = await ledgerVersions(sql);
   const run = await project.run(args);
   assert.equal(run.status, 3, `pgshift ${args.join(' ')}: ${run.stderr}`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions, tableExists } from '../support/inspect.js';
-import { errorLine, logLines, makeProject, repoRoot, type Project, type RunResult } from '../support/project.js';
+import { errorLine, logLines, makeProject, repoRoot, type Project, type CliResult } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
@@ -18,7 +18,7 @@ async function fresh(files: Readonly<Record<string, string>> = {}): Promise<Proj
   return makeProject(files, db.url);
 }
 
-async function ok(project: Project, args: readonly string[]): Promise<RunResult> {
+async function ok(project: Project, args: readonly string[]): Promise<CliResult> {
   const run = await project.run(args);
   assert.equal(run.status, 0, `pgshift ${args.join(' ')}: ${run.stderr}`);
   return run;

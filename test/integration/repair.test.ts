@@ -12,7 +12,7 @@ import { lockKey } from '../../src/db/lock.js';
 import { createMigrator, isPgshiftError } from '../../src/index.js';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions } from '../support/inspect.js';
-import { errorLine, makeProject, type Project, type RunResult } from '../support/project.js';
+import { errorLine, makeProject, type Project, type CliResult } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 const { sql } = db;
@@ -30,7 +30,7 @@ const git = (dir: string, ...args: string[]): Promise<{ stdout: string }> =>
 interface Fixture {
   readonly project: Project;
   readonly schema: string;
-  run(...args: string[]): Promise<RunResult>;
+  run(...args: string[]): Promise<CliResult>;
   checksum(version: number): Promise<string>;
   commit(version: number): Promise<string | null>;
 }
@@ -46,7 +46,7 @@ async function applied(inGit = true): Promise<Fixture> {
     await git(project.dir, 'add', '.');
     await git(project.dir, 'commit', '-qm', 'migrations');
   }
-  const run = (...args: string[]): Promise<RunResult> => project.run([...args, '--schema', schema]);
+  const run = (...args: string[]): Promise<CliResult> => project.run([...args, '--schema', schema]);
   const up = await run('up');
   assert.equal(up.status, 0, up.stderr);
   const row = async (version: number) =>

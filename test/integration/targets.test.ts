@@ -8,7 +8,7 @@ import { userInfo } from 'node:os';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions, tableExists } from '../support/inspect.js';
-import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift, type RunResult } from '../support/project.js';
+import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift, type CliResult } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
 
 const prod = await testDatabase(import.meta.url);
@@ -33,11 +33,11 @@ function targetOf(url: string): string {
   return `${decodeURIComponent(parsed.username)}@${parsed.hostname}:${parsed.port || '5432'}/${parsed.pathname.slice(1)}`;
 }
 
-function connectedLines(run: RunResult): Array<Record<string, unknown>> {
+function connectedLines(run: CliResult): Array<Record<string, unknown>> {
   return logLines(run.stderr).filter((line) => String(line['msg']).startsWith('connected to '));
 }
 
-function assertUsage(run: RunResult, message: RegExp): void {
+function assertUsage(run: CliResult, message: RegExp): void {
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stderr, message);
   assert.doesNotMatch(run.stderr, /URIError|unexpected error|\n\s+at /, 'no Node error and no stack trace');

@@ -13,7 +13,7 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 // The bin package.json names: the bundled CLI, as users run it.
 const binary = join(repoRoot, 'dist', 'pgshift.mjs');
 
-export interface RunResult {
+export interface CliResult {
   readonly status: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -25,7 +25,7 @@ export interface Project {
   read(path: string): Promise<string>;
   remove(path: string): Promise<void>;
   /** Runs `pgshift ...args` in the project against `database` (a URL), or with no database configured. */
-  run(args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  run(args: readonly string[], options?: RunOptions): Promise<CliResult>;
   /** The absolute path of a file in the project. */
   path(relative: string): string;
 }
@@ -81,7 +81,7 @@ export async function copyOfRepository(database?: string): Promise<Project> {
   return project;
 }
 
-export function runPgshift(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+export function runPgshift(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [binary, ...args], { cwd, env, timeout: 120_000 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') reject(error);

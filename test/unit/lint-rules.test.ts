@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { checksumOf } from '../../src/core/checksum.js';
-import { analyzeScript } from '../../src/core/script-checks.js';
+import { analyzeScript } from '../../src/core/file-analysis.js';
 import type { SqlFile } from '../../src/core/types.js';
 import { lintFiles } from '../../src/lint/lint.js';
 import type { LintRule, RuleExample } from '../../src/lint/rule.js';

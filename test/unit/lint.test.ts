@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
-import { analyzeScript } from '../../src/core/script-checks.js';
+import { analyzeScript } from '../../src/core/file-analysis.js';
 import { checksumOf } from '../../src/core/checksum.js';
 import type { SqlFile } from '../../src/core/types.js';
 import { silentLogger } from '../../src/core/logger.js';

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { durationProblem, parseDirectives } from '../../src/core/directives.js';
 import { isPgshiftError } from '../../src/core/errors.js';
 import { checkNumber, parseNumber, type NumberKind } from '../../src/core/numbers.js';
-import { analyzeScript } from '../../src/core/script-checks.js';
+import { analyzeScript } from '../../src/core/file-analysis.js';
 import type { SqlFile } from '../../src/core/types.js';
 
 function usageMessage(run: () => unknown): string {

@@ -8,7 +8,7 @@ import { scanSql } from '../core/sql-lexer.js';
 import type { SqlFile } from '../core/types.js';
 import type { LedgerTable } from '../db/ledger.js';
 import { progressTable } from '../db/progress.js';
-import type { Script, ScriptPart } from '../db/scripts.js';
+import type { Script, ScriptPart } from '../db/wire-sql.js';
 import { ServerError } from '../db/server-error.js';
 import type { Session } from '../db/session.js';
 

@@ -1,12 +1,12 @@
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
-import type { Script } from '../db/scripts.js';
+import type { Script } from '../db/wire-sql.js';
 import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
 import { LOCK_LOST_MESSAGE } from '../db/lock.js';
 import { ServerError } from '../db/server-error.js';
 import { explainFailure, LEDGER_TAMPERED_HINT, type FailureContext, type FailureWording } from './failure.js';
 
-export interface RunContext extends FailureContext {
+export interface ScriptContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -15,8 +15,8 @@ export interface RunContext extends FailureContext {
  * said, so no error path can leave a migration half-applied. An abort cancels the running statement on the
  * server (the same cancel request psql sends on Ctrl-C). Rows the script returns go to `onRow`.
  */
-export async function runScript(
-  context: RunContext,
+export async function sendScript(
+  context: ScriptContext,
   script: Script,
   wording: FailureWording,
   onRow?: (row: Readonly<Record<string, unknown>>) => void,

@@ -10,7 +10,7 @@ import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
-import type { ScriptStatement } from '../core/script-checks.js';
+import type { ScriptStatement } from '../core/file-analysis.js';
 import { lockGuardSql, lockKey } from '../db/lock.js';
 import { RECORDED } from '../db/ledger.js';
 import { failedSql, runningSql, statementDoneSql } from '../db/progress.js';
@@ -25,10 +25,10 @@ import {
   type LedgerSetup,
   type Script,
   type Timeouts,
-} from '../db/scripts.js';
+} from '../db/wire-sql.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { describeLockHolders } from './contention.js';
-import { interrupted, runScript, type RunContext } from './execute.js';
+import { interrupted, sendScript, type ScriptContext } from './send-script.js';
 
 const APPLY_HINT =
   "the migration's transaction was rolled back: nothing from this file was applied and no ledger row was written; fix the file and run up again";
@@ -43,14 +43,14 @@ export interface RetryPolicy {
  * Runs a transactional script; a lock timeout rolls it back whole, so it is simply sent again. Returns each
  * applied version's execution time as its ledger row records it.
  */
-export async function applyTransactional(context: RunContext, script: Script, retry: RetryPolicy): Promise<ReadonlyMap<number, number>> {
+export async function applyTransactional(context: ScriptContext, script: Script, retry: RetryPolicy): Promise<ReadonlyMap<number, number>> {
   for (let attempt = 0; ; attempt++) {
     const recorded = new Map<number, number>();
     const onRow = (row: Readonly<Record<string, unknown>>): void => {
       if (row[RECORDED.version] !== undefined) recorded.set(Number(row[RECORDED.version]), Number(row[RECORDED.ms]));
     };
     try {
-      await runScript(context, script, { code: 'MIGRATION_FAILED', hint: APPLY_HINT }, onRow);
+      await sendScript(context, script, { code: 'MIGRATION_FAILED', hint: APPLY_HINT }, onRow);
       return recorded;
     } catch (error) {
       if (!isPgshiftError(error) || error.sql?.sqlState !== '55P03') throw error;
@@ -85,7 +85,7 @@ export interface NoTransactionRun {
  * with the record that it ran; each that may not is marked as running first and recorded once it completed.
  * The ledger row replaces the progress row when the last statement is done.
  */
-export async function applyNoTransaction(context: RunContext, run: NoTransactionRun): Promise<number> {
+export async function applyNoTransaction(context: ScriptContext, run: NoTransactionRun): Promise<number> {
   const { session, table, logger } = context;
   const { file, analysis, progress } = run.planned;
   const statements = analysis.statements;
@@ -105,14 +105,14 @@ export async function applyNoTransaction(context: RunContext, run: NoTransaction
   return durationMs;
 }
 
-async function applyStatement(context: RunContext, run: NoTransactionRun, index: number): Promise<void> {
+async function applyStatement(context: ScriptContext, run: NoTransactionRun, index: number): Promise<void> {
   const { session, table } = context;
   const { file, analysis } = run.planned;
   const statement = analysis.statements[index] as ScriptStatement;
   const stopped = stoppedHint(file.path, index, analysis.statements.length, statement.outsideTransaction !== undefined);
   const createdIndex = statement.outsideTransaction ? await untakenIndexName(context, statement) : undefined;
   if (statement.outsideTransaction) {
-    await runScript(context, { text: `${lockGuardSql(lockKey(table))}${runningSql(table, file.version, index, createdIndex)}`, parts: [], transaction: false }, {
+    await sendScript(context, { text: `${lockGuardSql(lockKey(table))}${runningSql(table, file.version, index, createdIndex)}`, parts: [], transaction: false }, {
       code: 'MIGRATION_FAILED',
       hint: 'nothing was run',
       stopped: stoppedHint(file.path, index, analysis.statements.length, false),
@@ -120,7 +120,7 @@ async function applyStatement(context: RunContext, run: NoTransactionRun, index:
   }
 
   try {
-    await runScript(context, statementScript(table, file, statement), {
+    await sendScript(context, statementScript(table, file, statement), {
       code: 'MIGRATION_FAILED',
       hint: index === 0 ? `nothing from this file was applied; fix statement 1 and run up again` : `${recordedPart(index, analysis.statements.length)}; fix statement ${index + 1} and run up again: pgshift resumes there`,
       stopped,
@@ -156,14 +156,14 @@ function stoppedHint(path: string, index: number, total: number, outside: boolea
  * The index a CREATE INDEX statement is about to create, if no index of that name exists yet anywhere in
  * the database: an invalid index of that name found later is then provably this statement's.
  */
-async function untakenIndexName(context: RunContext, statement: ScriptStatement): Promise<string | undefined> {
+async function untakenIndexName(context: ScriptContext, statement: ScriptStatement): Promise<string | undefined> {
   const name = createdIndexName(statement.words);
   if (name === undefined) return undefined;
   return (await indexesNamed(context, name)).length === 0 ? name : undefined;
 }
 
 /** Indexes called `name` in any schema, with their quoted qualified names (ready for SQL) and validity. */
-async function indexesNamed(context: RunContext, name: string): Promise<ReadonlyArray<{ qualified: string; valid: boolean }>> {
+async function indexesNamed(context: ScriptContext, name: string): Promise<ReadonlyArray<{ qualified: string; valid: boolean }>> {
   const { rows } = await context.session.query<{ qualified: string; valid: boolean }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS qualified, i.indisvalid AS valid
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_index i ON i.indexrelid = c.oid
@@ -172,7 +172,7 @@ async function indexesNamed(context: RunContext, name: string): Promise<Readonly
   return rows;
 }
 
-async function invalidIndex(context: RunContext, name: string): Promise<string | undefined> {
+async function invalidIndex(context: ScriptContext, name: string): Promise<string | undefined> {
   const found = await indexesNamed(context, name);
   const only = found[0];
   return found.length === 1 && only && !only.valid ? only.qualified : undefined;
@@ -184,7 +184,7 @@ async function invalidIndex(context: RunContext, name: string): Promise<string |
  * run again. Returns whether the statement counts as done.
  */
 async function settleCreatedIndex(
-  context: RunContext,
+  context: ScriptContext,
   run: NoTransactionRun,
   name: string,
   statement: ScriptStatement | undefined,
@@ -217,15 +217,15 @@ export interface RevertRun {
  * Reverts one migration. A transactional rollback commits with the deletion of the migration's ledger (or
  * progress) row; a no-transaction rollback runs its statements one at a time and deletes the row last.
  */
-export async function revert(context: RunContext, { step, timeouts, script }: RevertRun): Promise<number> {
+export async function revert(context: ScriptContext, { step, timeouts, script }: RevertRun): Promise<number> {
   const { session, table } = context;
   const { rollback, analysis, partial } = step;
-  if (script) return runScript(context, script, { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
+  if (script) return sendScript(context, script, { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
   const started = performance.now();
   await withSessionSettings(context, noTransactionRevertStartSql(rollback, timeouts), async () => {
     for (const [index, statement] of analysis.statements.entries()) {
       const done = `statements 1-${index} of this no-transaction rollback ran and the migration is still recorded as applied`;
-      await runScript(context, aloneScript(rollback, statement), {
+      await sendScript(context, aloneScript(rollback, statement), {
         code: 'ROLLBACK_FAILED',
         hint: `${done}; make its statements safe to run twice (IF EXISTS) and run down again`,
         stopped: `${done}; run down again (its statements must be safe to run twice: IF EXISTS)`,
@@ -240,7 +240,7 @@ export async function revert(context: RunContext, { step, timeouts, script }: Re
  * Statements outside a transaction get the file's name and timeouts for the session (`opening`); the
  * session is reset to the connection's own state afterwards, however the statements ended.
  */
-async function withSessionSettings(context: RunContext, opening: string, work: () => Promise<void>): Promise<void> {
+async function withSessionSettings(context: ScriptContext, opening: string, work: () => Promise<void>): Promise<void> {
   await context.session.execute(opening);
   try {
     await work();

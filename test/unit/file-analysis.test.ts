@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checksumOf } from '../../src/core/checksum.js';
 import type { Problem } from '../../src/core/errors.js';
-import { analyzeScript } from '../../src/core/script-checks.js';
+import { analyzeScript } from '../../src/core/file-analysis.js';
 import type { SqlFile } from '../../src/core/types.js';
 
 const PATH = 'migrations/007_add_orders.sql';

@@ -6,7 +6,7 @@
  */
 import type { Directives } from '../core/directives.js';
 import type { DownStep } from '../core/plan-down.js';
-import type { ScriptStatement } from '../core/script-checks.js';
+import type { ScriptStatement } from '../core/file-analysis.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';

@@ -9,8 +9,10 @@ import type { MigrationResult, StatusEntry } from './core/types.js';
 import type { EmbeddedOptions } from './db/embedded.js';
 import type { ConnectionSettings } from './db/settings.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
-import type { RepairOptions as RepairRunOptions, RepairResult } from './run/repair.js';
-import type { VerifyResult } from './run/verify.js';
+import type { RepairOptions as RepairRunOptions, RepairResult } from './executor/repair.js';
+import type { VerifyResult } from './executor/verify.js';
+
+export type { RepairResult, VerifyResult };
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
 export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
@@ -82,7 +84,7 @@ export interface DownOptions extends CallOptions {
  * What `up`, `down`, `redo` and `baseline` did. A call that fails partway rejects with a PgshiftError whose
  * `applied` lists, in this same shape, the migrations it completed (and recorded) before the failure.
  */
-export interface RunResult {
+export interface MigrationsResult {
   readonly migrations: readonly MigrationResult[];
 }
 
@@ -139,18 +141,18 @@ export interface StatusResult {
 
 export interface Migrator {
   /** Applies pending migrations in order, each with its ledger row in one transaction, under the lock. */
-  up(options?: UpOptions): Promise<RunResult>;
+  up(options?: UpOptions): Promise<MigrationsResult>;
   /** Reverts applied migrations newest first, each rollback with its ledger row's deletion in one transaction. */
-  down(options?: DownOptions): Promise<RunResult>;
+  down(options?: DownOptions): Promise<MigrationsResult>;
   status(options?: CallOptions): Promise<StatusResult>;
   /** Every problem `up` would stop for, and more (script problems in all files). Empty when all is well. */
   validate(options?: CallOptions): Promise<readonly Problem[]>;
   /** What up or down would run, as data and as SQL; connects to read the ledger, changes nothing, takes no lock. */
   plan(options: PlanOptions): Promise<Plan>;
   /** Reverts the newest applied migration and applies it again (for development). */
-  redo(options?: CallOptions): Promise<RunResult>;
+  redo(options?: CallOptions): Promise<MigrationsResult>;
   /** Records migrations up to a version as applied without running them, on a ledger with no rows. */
-  baseline(options: BaselineOptions): Promise<RunResult>;
+  baseline(options: BaselineOptions): Promise<MigrationsResult>;
   /**
    * Checks that each rollback undoes its migration (pending ones by default), comparing schema snapshots;
    * changes nothing. Returns one result per migration; `fail` results list the differences.

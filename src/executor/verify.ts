@@ -9,16 +9,16 @@ import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { unwrittenRollback } from '../core/plan-down.js';
 import { describeDifferences } from '../core/schema-diff.js';
-import { analyzeScript } from '../core/script-checks.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
-import { aloneScript, fileScript } from '../db/scripts.js';
+import { aloneScript, fileScript } from '../db/wire-sql.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { openSession } from '../db/connect.js';
 import { withDatabase } from '../db/endpoint.js';
 import type { ConnectionSettings } from '../db/settings.js';
 import { takeSnapshot } from '../db/snapshot.js';
-import { runScript, type RunContext } from './execute.js';
+import { sendScript, type ScriptContext } from './send-script.js';
 
 export type VerifyOutcome = 'pass' | 'fail' | 'no rollback' | 'unwritten' | 'not verified';
 
@@ -43,7 +43,7 @@ export interface VerifyPlan {
 }
 
 /** Inside one transaction on the live database, rolled back at the end. */
-export async function verifyInTransaction(context: RunContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
+export async function verifyInTransaction(context: ScriptContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
   await context.session.execute('BEGIN');
   try {
     return await verifyEach(context, targets);
@@ -54,7 +54,7 @@ export async function verifyInTransaction(context: RunContext, targets: readonly
 
 /** In a scratch database on the same server, created for the run and dropped after it. */
 export async function verifyInScratch(
-  context: RunContext,
+  context: ScriptContext,
   settings: ConnectionSettings,
   plan: VerifyPlan,
   logger: Logger,
@@ -71,7 +71,7 @@ export async function verifyInScratch(
   logger.info(`verify: scratch database ${name} created`);
   try {
     const scratch = await openSession(withDatabase(settings, name), logger);
-    const scratchContext: RunContext = { ...context, session: scratch };
+    const scratchContext: ScriptContext = { ...context, session: scratch };
     try {
       for (const file of plan.base) await execute(scratchContext, file, 'apply');
       return await verifyEach(scratchContext, plan.targets);
@@ -84,7 +84,7 @@ export async function verifyInScratch(
   }
 }
 
-async function verifyEach(context: RunContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
+async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   let stopped: string | undefined;
   for (const { migration, rollback } of targets) {
@@ -132,20 +132,20 @@ const STEP_WORDS = { apply: 'the migration failed', revert: 'the rollback failed
  * one statement by statement. Each step ends with the session reset `up` does after every file, so that a
  * `SET ROLE` in one file never decides whether the next one, or the snapshot after it, may run.
  */
-async function execute(context: RunContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
+async function execute(context: ScriptContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
   try {
-    await executeSteps(context, file, step);
+    await sendFile(context, file, step);
   } finally {
     await context.session.execute(SESSION_RESET_SQL).catch(() => undefined);
   }
 }
 
-async function executeSteps(context: RunContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
+async function sendFile(context: ScriptContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
   const wording = { code: 'MIGRATION_FAILED', hint: 'verify changes nothing: fix the file and run verify again' } as const;
   const analysis = analyzeScript(file);
   try {
-    if (analysis.directives.transaction) await runScript(context, fileScript(file), wording);
-    else for (const statement of analysis.statements) await runScript(context, aloneScript(file, statement), wording);
+    if (analysis.directives.transaction) await sendScript(context, fileScript(file), wording);
+    else for (const statement of analysis.statements) await sendScript(context, aloneScript(file, statement), wording);
   } catch (error) {
     if (isPgshiftError(error) && error.code === 'MIGRATION_FAILED') {
       throw rewrap(error, 'MIGRATION_FAILED', `${STEP_WORDS[step]}: ${error.message}`);
