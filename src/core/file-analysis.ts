@@ -1,4 +1,5 @@
 import { checksumOf } from './checksum.js';
+import { defined } from './defined.js';
 import { parseDirectives, type Directives } from './directives.js';
 import type { Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
@@ -38,7 +39,7 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
       start: statement.start,
       end: statement.end,
       words: statement.words,
-      ...(outside === undefined ? {} : { outsideTransaction: outside }),
+      ...defined({ outsideTransaction: outside }),
     };
   });
 

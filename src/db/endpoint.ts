@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
 import { SSL_MODES, type ConnectionSettings, type SslMode } from './settings.js';
 
@@ -45,10 +46,7 @@ export function resolveEndpoint(settings: ConnectionSettings): Endpoint {
     user,
     database: url?.database ?? settings.database ?? user,
     hostName: named ?? host,
-    ...(sslmode === undefined ? {} : { sslmode }),
-    ...(sslrootcert === undefined ? {} : { sslrootcert }),
-    ...(password === undefined ? {} : { password }),
-    ...(connectTimeoutSeconds === undefined ? {} : { connectTimeoutSeconds }),
+    ...defined({ sslmode, sslrootcert, password, connectTimeoutSeconds }),
     parameters: url?.parameters ?? {},
   };
 }
@@ -98,18 +96,19 @@ function urlFields(href: string): UrlFields {
   const timeout = query('connect_timeout');
   const hostname = query('host') ?? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host');
   const applicationName = query('application_name');
-  const parameters: Record<string, string> = applicationName === undefined ? {} : { application_name: applicationName };
   return {
-    ...optional('host', hostname),
-    ...optional('port', port === undefined ? undefined : Number(port)),
-    ...optional('user', query('user') ?? decode(url.username, 'user name')),
-    // libpq reads the query's password after the user info, so it wins.
-    ...optional('password', query('password') ?? decode(url.password, 'password')),
-    ...optional('database', query('dbname') ?? decode(url.pathname.slice(1), 'database name')),
-    ...optional('sslmode', sslmode as SslMode | undefined),
-    ...optional('sslrootcert', query('sslrootcert')),
-    ...optional('connectTimeoutSeconds', timeout === undefined || !(Number(timeout) > 0) ? undefined : Number(timeout)),
-    parameters,
+    ...defined({
+      host: hostname,
+      port: port === undefined ? undefined : Number(port),
+      user: query('user') ?? decode(url.username, 'user name'),
+      // libpq reads the query's password after the user info, so it wins.
+      password: query('password') ?? decode(url.password, 'password'),
+      database: query('dbname') ?? decode(url.pathname.slice(1), 'database name'),
+      sslmode: sslmode as SslMode | undefined,
+      sslrootcert: query('sslrootcert'),
+      connectTimeoutSeconds: timeout === undefined || !(Number(timeout) > 0) ? undefined : Number(timeout),
+    }),
+    parameters: defined({ application_name: applicationName }),
   };
 }
 
@@ -119,10 +118,6 @@ function refuseUnknownParameters(url: URL, href: string): void {
   throw new PgshiftError('CONFIG_INVALID', `the database URL has ${unknown.map((key) => `?${key}=`).join(', ')}, which pgshift does not honour: ${redactUrl(href)}`, {
     hint: `remove it from the URL: pgshift honours only ${URL_PARAMETERS.join(', ')} (set other server settings in the migrations or with ALTER ROLE ... SET)`,
   });
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function decodePart(part: string, what: string, href: string): string {

@@ -1,6 +1,7 @@
 /**
  * Turns what the server said about a failed script into an error that names the file, line and column.
  */
+import { defined } from '../core/defined.js';
 import { PgshiftError, type ErrorCode, type SqlFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { caretSnippet, indexOfServerPosition, lineColumnAt } from '../core/position.js';
@@ -94,9 +95,7 @@ function describe(path: string, fields: ServerError['fields']): SqlFailure {
   return {
     file: path,
     sqlState: fields.sqlState,
-    ...(fields.detail === undefined ? {} : { detail: fields.detail }),
-    ...(fields.hint === undefined ? {} : { serverHint: fields.hint }),
-    ...(fields.where === undefined ? {} : { where: fields.where }),
+    ...defined({ detail: fields.detail, serverHint: fields.hint, where: fields.where }),
   };
 }
 
