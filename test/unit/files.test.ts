@@ -1,4 +1,4 @@
-/** File naming, checksums and positions: the per-file rules of SPEC.md "Files" and error reporting. */
+/** File naming, checksums and positions: the per-file rules of README.md "Writing migrations" and error reporting. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checksumOf, normalizeText } from '../../src/core/checksum.js';
