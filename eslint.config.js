@@ -29,7 +29,7 @@ const LAYERS = {
   config: ['core', 'db', 'io', 'executor', 'migrator-types.ts'],
   operations: ['core', 'config', 'db', 'io', 'lint', 'executor', 'migrator-types.ts', 'version.ts'],
   cli: ['core', 'config', 'lint', 'migrator.ts', 'migrator-types.ts', 'log.ts', 'version.ts'],
-  'log.ts': ['core'],
+  'log.ts': ['core', 'config/defaults'],
   'migrator-types.ts': ['core', 'db', 'lint', 'executor'],
   'migrator.ts': ['core', 'config', 'operations', 'migrator-types.ts'],
 };

@@ -5,7 +5,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['dist/cli/main.js'],
+  entryPoints: ['dist/cli/bin.js'],
   outfile: 'dist/pgshift.mjs',
   bundle: true,
   platform: 'node',

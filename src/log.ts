@@ -3,10 +3,8 @@
  * The only module that imports pino.
  */
 import { pino, type Logger as PinoLogger } from 'pino';
+import type { LogLevel } from './config/defaults.js';
 import type { LogFields, Logger } from './core/logger.js';
-
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LogOptions {
   readonly level: LogLevel;

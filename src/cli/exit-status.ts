@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../core/errors.js';
 
-/** SPEC's exit statuses, in one table. `Record` makes the compiler refuse a code without one. */
+/** The exit statuses README.md documents, in one table. `Record` makes the compiler refuse a code without one. */
 const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   MIGRATION_FAILED: 1,
   ROLLBACK_FAILED: 1,

@@ -1,18 +1,14 @@
-#!/usr/bin/env node
 /**
- * The pgshift command. Parses arguments, loads .env, builds the migrator, turns errors into exit statuses.
- * The only module that imports yargs and dotenv, and the only one that exits the process.
+ * The pgshift command as a function: parses arguments, builds the migrator from what src/config resolves,
+ * turns errors into exit statuses. bin.ts runs it as the process: it owns the signals and the exit, so
+ * main() can also run inside another process (a test) without touching that process's state.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import dotenv from 'dotenv';
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { mergeEnvironment, resolveDatabase, type DotenvFile, type MergedEnvironment } from '../config/environment.js';
+import { loadCliEnvironment, resolveCliTarget } from '../config/cli-environment.js';
+import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
-import { parseNumber } from '../core/numbers.js';
 import type { Logger } from '../core/logger.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import { createLogger } from '../log.js';
 import { createMigrator } from '../migrator.js';
 import { PGSHIFT_VERSION } from '../version.js';
 import { ALL_GROUPS, globalOptions, groupHelp, type App, type GlobalArgs } from './app.js';
@@ -26,69 +22,64 @@ import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
-import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, exitStatusOf } from './exit-status.js';
+import { EXIT_OK, EXIT_UNEXPECTED, exitStatusOf } from './exit-status.js';
 import { errorFields, errorText } from './render.js';
 
-const pretty = process.stderr.isTTY === true;
+interface Output {
+  write(text: string): unknown;
+}
 
-export async function main(args: readonly string[]): Promise<number> {
-  const controller = new AbortController();
-  const interrupt = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    process.stderr.write(`pgshift: ${signal}: stopping: a statement that is running is cancelled and its transaction rolled back (send it again to exit at once)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
+/** Where a run writes, and what stops it. The log itself always goes to file descriptor 2 (see log.ts). */
+export interface CliIo {
+  readonly stdout: Output;
+  /** Error text goes here; a terminal (isTTY) gets readable log lines instead of JSON. */
+  readonly stderr: Output & { readonly isTTY?: boolean };
+  /** Aborting it stops the run: bin.ts aborts it on SIGINT and SIGTERM. */
+  readonly signal?: AbortSignal;
+}
 
+const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+/** Runs one pgshift command line (without the node and script arguments) and returns its exit status. */
+export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
+  const pretty = io.stderr.isTTY === true;
   let exitStatus = EXIT_OK;
   let logger: Logger | undefined;
   const app: App = {
-    signal: controller.signal,
-    write: (text) => void process.stdout.write(text),
+    signal: io.signal ?? new AbortController().signal,
+    write: (text) => void io.stdout.write(text),
     setExitStatus: (status) => void (exitStatus = status),
     async open(argv: GlobalArgs, needs = { database: true }) {
-      const environment = mergeEnvironment(process.env, readDotenv(argv.dotenv));
-      const { env } = environment;
-      const level = (argv['log-level'] ?? env['PGSHIFT_LOG_LEVEL'] ?? 'info') as LogLevel;
-      if (!LOG_LEVELS.includes(level)) {
-        throw new PgshiftError('USAGE', `log level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
-      }
-      logger = await createLogger({ level, pretty });
-      warnIgnored(logger, environment);
+      const loaded = loadCliEnvironment({ dotenv: argv.dotenv, logLevel: argv['log-level'] });
+      logger = await createLogger({ level: loaded.logLevel, pretty });
+      for (const warning of loaded.warnings) logger.warn(warning.message, warning.fields);
       const cwd = process.cwd();
-      const choice = needs.database
-        ? resolveDatabase(argv.database, environment, cwd, {
-            passwordCommand: argv['password-command'],
-            connectTimeoutSeconds: argv['connect-timeout'],
-          })
-        : undefined;
-      const wait = argv.wait ?? (env['PGSHIFT_WAIT'] ? parseNumber('PGSHIFT_WAIT', env['PGSHIFT_WAIT'], 'seconds') : undefined);
+      const flags = { database: argv.database, passwordCommand: argv['password-command'], connectTimeoutSeconds: argv['connect-timeout'], waitSeconds: argv.wait };
+      const target = resolveCliTarget(loaded, flags, cwd, needs.database);
       const migrator = createMigrator({
-        ...(choice ? { database: choice.target } : {}),
+        ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }),
         cwd,
         migrationsDir: argv['migrations-dir'],
         rollbacksDir: argv['rollbacks-dir'],
         lockWaitSeconds: argv['lock-wait'],
-        ...(wait === undefined ? {} : { connectWaitSeconds: wait }),
         lockTimeout: argv['lock-timeout'],
         lockRetries: argv['lock-retries'],
-        ...(argv['statement-timeout'] === undefined ? {} : { statementTimeout: argv['statement-timeout'] }),
         logger,
-        ...(argv.table === undefined ? {} : { table: argv.table }),
-        ...(argv.schema === undefined ? {} : { schema: argv.schema }),
+        ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema }),
       });
       return { migrator, logger };
     },
   };
 
+  // With a parse callback yargs hands over what it would print (help, version, completion) instead of
+  // writing it to the process's console itself.
+  const printed = (_error: unknown, _argv: unknown, output: string): void => {
+    if (output !== '') io.stdout.write(`${output}\n`);
+  };
   try {
-    await buildParser(app, args).parseAsync();
+    await buildParser(app, args).parseAsync([...args], printed);
   } catch (error) {
-    return report(error, logger);
-  } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    return report(error, logger, io, pretty);
   }
   return exitStatus;
 }
@@ -132,33 +123,6 @@ function buildParser(app: App, args: readonly string[]) {
 }
 
 /**
- * The .env file's variables, read into a map of their own: process.env is never changed, so the driver
- * cannot pick a variable up behind pgshift's back. Only a missing default ./.env is not an error.
- */
-function readDotenv(flag: string | undefined): DotenvFile | undefined {
-  const given = flag ?? (process.env['PGSHIFT_ENV_FILE'] || undefined);
-  const path = resolve(given ?? '.env');
-  try {
-    return { path, values: dotenv.parse(readFileSync(path)) };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (given === undefined && code === 'ENOENT') return undefined;
-    const named = given === undefined ? '.env' : flag === undefined ? 'PGSHIFT_ENV_FILE' : '--dotenv';
-    throw new PgshiftError('USAGE', `cannot read the ${named} file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, {
-      hint: 'point --dotenv (or PGSHIFT_ENV_FILE) at a readable file of NAME=value lines',
-    });
-  }
-}
-
-function warnIgnored(logger: Logger, environment: MergedEnvironment): void {
-  if (environment.ignored.length === 0) return;
-  logger.warn(
-    `ignored ${environment.ignored.join(', ')} from ${environment.dotenvPath ?? '.env'}: the environment already chooses the database (${environment.targetSetBy.join(', ')}), and .env never overrides it`,
-    { ignored: environment.ignored, file: environment.dotenvPath },
-  );
-}
-
-/**
  * yargs reads `--dry-run=yes` as false: a typo for true would run for real what was meant as a dry run. A
  * boolean flag takes no value, or exactly true or false.
  */
@@ -173,18 +137,14 @@ function refuseBooleanValues(args: readonly string[], argv: Readonly<Record<stri
   }
 }
 
-function report(error: unknown, logger: Logger | undefined): number {
+function report(error: unknown, logger: Logger | undefined, io: CliIo, pretty: boolean): number {
   if (!isPgshiftError(error)) {
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`pgshift: unexpected error (please report it): ${text}\n`);
+    io.stderr.write(`pgshift: unexpected error (please report it): ${text}\n`);
     return EXIT_UNEXPECTED;
   }
   const status = exitStatusOf(error.code);
-  if (pretty || !logger) process.stderr.write(errorText(error));
+  if (pretty || !logger) io.stderr.write(errorText(error));
   else logger.error(error.message, errorFields(error, status));
   return status;
 }
-
-const status = await main(hideBin(process.argv));
-// Pipes may be asynchronous (macOS): let stdout drain before the process ends.
-process.stdout.write('', () => process.exit(status));

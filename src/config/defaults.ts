@@ -2,6 +2,10 @@
  * Every default pgshift falls back on, in one table: the CLI's help shows these and the API applies them,
  * so the two can never disagree.
  */
+/** pino's levels, which --log-level and PGSHIFT_LOG_LEVEL choose from. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export const DEFAULTS = {
   migrationsDir: 'migrations',
   rollbacksDir: 'rollbacks',

@@ -1,14 +1,16 @@
 /**
- * Where the CLI's database comes from, in SPEC order: --database, DATABASE_URL, the libpq PG* variables,
- * then the embedded server; and how a .env file is merged into the environment. The only module that
- * reads the environment.
+ * Where the CLI's database comes from, in this order: --database, DATABASE_URL, the libpq PG* variables,
+ * then the embedded server; and how a .env file is merged into the environment. It is given the
+ * environment as a map: cli-environment.ts reads process.env and the .env file.
  */
 import { join } from 'node:path';
+import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
 import type { DatabaseTarget } from '../migrator-types.js';
 import { parseNumber } from '../core/numbers.js';
 import { parseConnectionUrl } from '../db/endpoint.js';
 import { SSL_MODES, type ConnectionSettings, type SslMode } from '../db/settings.js';
+import { DEFAULTS } from './defaults.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -67,7 +69,7 @@ export function mergeEnvironment(real: Environment, dotenv: DotenvFile | undefin
     env[name] = value;
     fromDotenv.add(name);
   }
-  return { env, fromDotenv, ignored, targetSetBy, ...(dotenv === undefined ? {} : { dotenvPath: dotenv.path }) };
+  return { env, fromDotenv, ignored, targetSetBy, ...defined({ dotenvPath: dotenv?.path }) };
 }
 
 export function resolveDatabase(
@@ -91,11 +93,11 @@ export function resolveDatabase(
     // As libpq does, PGPASSWORD serves a URL that has no password of its own.
     const password = nonEmpty(env['PGPASSWORD']);
     const settings = commonSettings(env, flags, origin);
-    return { target: { url, ...settings, ...(password === undefined ? {} : { password }) }, source };
+    return { target: { url, ...settings, ...defined({ password }) }, source };
   }
-  const defined = LIBPQ_TARGET.filter((name) => nonEmpty(env[name]) !== undefined);
-  if (defined.length > 0) {
-    const origin = `${defined.join(', ')} from ${originOf(merged, defined)}`;
+  const setVariables = LIBPQ_TARGET.filter((name) => nonEmpty(env[name]) !== undefined);
+  if (setVariables.length > 0) {
+    const origin = `${setVariables.join(', ')} from ${originOf(merged, setVariables)}`;
     return { target: { ...libpqSettings(env), ...commonSettings(env, flags, origin) }, source: 'PG variables' };
   }
   const refusedBy = truthy(env['CI']) ? 'CI is set' : env['NODE_ENV'] === 'production' ? 'NODE_ENV=production' : undefined;
@@ -104,7 +106,7 @@ export function resolveDatabase(
       hint: 'set DATABASE_URL (or --database, or PGHOST and friends): a deploy must not migrate a local throwaway database by mistake',
     });
   }
-  return { target: { embedded: { dir: join(cwd, '.pgshift') } }, source: 'embedded' };
+  return { target: { embedded: { dir: join(cwd, DEFAULTS.embeddedDir) } }, source: 'embedded' };
 }
 
 function isMerged(environment: Environment | MergedEnvironment): environment is MergedEnvironment {
@@ -112,7 +114,7 @@ function isMerged(environment: Environment | MergedEnvironment): environment is 
 }
 
 function originOf(merged: MergedEnvironment, names: readonly string[]): string {
-  return names.some((name) => merged.fromDotenv.has(name)) ? (merged.dotenvPath ?? '.env') : 'the environment';
+  return names.some((name) => merged.fromDotenv.has(name)) ? (merged.dotenvPath ?? DEFAULTS.envFile) : 'the environment';
 }
 
 /** What applies to a URL and to the PG variables alike; a URL's own sslmode and sslrootcert win over these. */
@@ -128,10 +130,7 @@ function commonSettings(env: Environment, flags: ConnectionFlags, origin: string
   return {
     applicationName: nonEmpty(env['PGAPPNAME']) ?? 'pgshift',
     origin,
-    ...(sslmode === undefined ? {} : { sslmode: sslmode as SslMode }),
-    ...(rootCert === undefined ? {} : { sslrootcert: rootCert }),
-    ...(passwordCommand === undefined ? {} : { passwordCommand }),
-    ...(timeout === undefined ? {} : { connectTimeoutSeconds: timeout }),
+    ...defined({ sslmode: sslmode as SslMode | undefined, sslrootcert: rootCert, passwordCommand, connectTimeoutSeconds: timeout }),
   };
 }
 
@@ -147,16 +146,14 @@ function libpqSettings(env: Environment): ConnectionSettings {
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     throw new PgshiftError('CONFIG_INVALID', `PGPORT=${port} is not a port number`);
   }
-  const optional = <K extends keyof ConnectionSettings>(key: K, value: ConnectionSettings[K] | undefined) =>
-    value === undefined ? {} : { [key]: value };
-  return {
-    ...optional('host', nonEmpty(env['PGHOST'])),
-    ...optional('hostaddr', nonEmpty(env['PGHOSTADDR'])),
-    ...optional('port', port === undefined ? undefined : Number(port)),
-    ...optional('user', nonEmpty(env['PGUSER'])),
-    ...optional('password', env['PGPASSWORD']),
-    ...optional('database', nonEmpty(env['PGDATABASE'])),
-  };
+  return defined({
+    host: nonEmpty(env['PGHOST']),
+    hostaddr: nonEmpty(env['PGHOSTADDR']),
+    port: port === undefined ? undefined : Number(port),
+    user: nonEmpty(env['PGUSER']),
+    password: env['PGPASSWORD'],
+    database: nonEmpty(env['PGDATABASE']),
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -6,24 +6,35 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { inspect, promisify } from 'node:util';
+import type postgres from 'postgres';
 import { createMigrator, isPgshiftError, PgshiftError, type ErrorCode, type Migrator } from '../../src/index.js';
-import { testDatabase } from '../support/database.js';
+import { testDatabase, type TestDatabase } from '../support/database.js';
 import { ledgerVersions, tableExists } from '../support/inspect.js';
-import { makeProject, repoRoot } from '../support/project.js';
+import { makeProject, repoRoot, type Project } from '../support/project.js';
 
-const db = await testDatabase(import.meta.url);
-const { sql } = db;
 const accounts = 'CREATE TABLE accounts (id int PRIMARY KEY);\n';
-const project = await makeProject(
-  {
-    'migrations/001_accounts.sql': accounts,
-    'rollbacks/001_accounts.sql': 'DROP TABLE accounts;\n',
-    'migrations/002_orders.sql': 'CREATE TABLE orders (account int REFERENCES accounts);\n',
-    'rollbacks/002_orders.sql': 'DROP TABLE orders;\n',
-  },
-  db.url,
-);
-const migrator: Migrator = createMigrator({ database: { url: db.url }, cwd: project.dir });
+const FILES = {
+  'migrations/001_accounts.sql': accounts,
+  'rollbacks/001_accounts.sql': 'DROP TABLE accounts;\n',
+  'migrations/002_orders.sql': 'CREATE TABLE orders (account int REFERENCES accounts);\n',
+  'rollbacks/002_orders.sql': 'DROP TABLE orders;\n',
+};
+
+interface Setup {
+  readonly db: TestDatabase;
+  readonly sql: postgres.Sql;
+  readonly project: Project;
+  readonly migrator: Migrator;
+}
+
+/** A database and project of the test's own, with migrations up to version `to` applied (none by default). */
+async function setUp(to?: number): Promise<Setup> {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject(FILES, db.url);
+  const migrator = createMigrator({ database: { url: db.url }, cwd: project.dir });
+  if (to !== undefined) await migrator.up({ to });
+  return { db, sql: db.sql, project, migrator };
+}
 
 /** Asserts `promise` rejects with a PgshiftError of one of `codes`, and hands the error over for more checks. */
 async function rejectsWith(promise: Promise<unknown>, ...codes: ErrorCode[]): Promise<PgshiftError> {
@@ -43,8 +54,8 @@ function assertNoPassword(error: unknown, password: string): void {
   assert.ok(!shown.includes(password), shown);
 }
 
-/** Writes a file for one test and removes it after, so the next test sees the project as it was. */
-async function withFile<T>(path: string, text: string, work: () => Promise<T>): Promise<T> {
+/** Writes a file for the length of `work` and removes it after: the project is as it was for what follows. */
+async function withFile<T>(project: Project, path: string, text: string, work: () => Promise<T>): Promise<T> {
   await project.write(path, text);
   try {
     return await work();
@@ -54,6 +65,7 @@ async function withFile<T>(path: string, text: string, work: () => Promise<T>): 
 }
 
 test('up applies the pending migrations and returns them as data', async () => {
+  const { migrator, sql } = await setUp();
   const { migrations } = await migrator.up();
   assert.deepEqual(
     migrations.map((m) => [m.direction, m.version, m.name, m.path]),
@@ -69,7 +81,8 @@ test('up applies the pending migrations and returns them as data', async () => {
 });
 
 test('status returns one entry per version with its state, ledger data and rollback', async () => {
-  await withFile('migrations/003_pending.sql', 'SELECT 1;\n', async () => {
+  const { project, migrator } = await setUp(2);
+  await withFile(project, 'migrations/003_pending.sql', 'SELECT 1;\n', async () => {
     const { entries, problems } = await migrator.status();
     assert.deepEqual(problems, []);
     assert.deepEqual(
@@ -89,10 +102,11 @@ test('status returns one entry per version with its state, ledger data and rollb
 });
 
 test('validate returns an empty array when all is well and the problems as data otherwise, without throwing', async () => {
+  const { project, migrator } = await setUp(2);
   assert.deepEqual(await migrator.validate(), []);
   await project.write('migrations/001_accounts.sql', 'CREATE TABLE accounts (id bigint PRIMARY KEY);\n');
   try {
-    await withFile('migrations/oops.sql', 'SELECT 1;\n', async () => {
+    await withFile(project, 'migrations/oops.sql', 'SELECT 1;\n', async () => {
       const problems = await migrator.validate();
       assert.deepEqual(
         problems.map((p) => [p.code, p.file]).sort(),
@@ -113,7 +127,8 @@ test('validate returns an empty array when all is well and the problems as data 
 });
 
 test('a failing migration rejects with MIGRATION_FAILED carrying file, line, column and SQLSTATE', async () => {
-  await withFile('migrations/003_bad.sql', 'CREATE TABLE half (id int);\nSELECT * FROM\n  nowhere;\n', async () => {
+  const { project, migrator, sql } = await setUp(2);
+  await withFile(project, 'migrations/003_bad.sql', 'CREATE TABLE half (id int);\nSELECT * FROM\n  nowhere;\n', async () => {
     const error = await rejectsWith(migrator.up(), 'MIGRATION_FAILED');
     assert.equal(error.message, 'migrations/003_bad.sql:3:3: relation "nowhere" does not exist');
     assert.deepEqual(
@@ -126,6 +141,7 @@ test('a failing migration rejects with MIGRATION_FAILED carrying file, line, col
 });
 
 test('down returns the reverted migrations as data', async () => {
+  const { migrator, sql } = await setUp(2);
   const { migrations } = await migrator.down();
   assert.deepEqual(migrations.map((m) => [m.direction, m.version, m.name, m.path]), [['down', 2, 'orders', 'rollbacks/002_orders.sql']]);
   assert.deepEqual(await ledgerVersions(sql), [1]);
@@ -133,6 +149,7 @@ test('down returns the reverted migrations as data', async () => {
 });
 
 test('plan and verify return what they would do as data and change nothing', async () => {
+  const { migrator, sql } = await setUp(1);
   const plan = await migrator.plan({ direction: 'up' });
   assert.deepEqual(plan.steps, [{ version: 2, name: 'orders', path: 'migrations/002_orders.sql', transaction: true }]);
   assert.match(plan.sql, /CREATE TABLE orders/);
@@ -146,7 +163,7 @@ test('plan and verify return what they would do as data and change nothing', asy
  * Runs `code` with a migrator in a process of its own and returns everything that process wrote. A child
  * process, because node's test runner writes its own reports to this process's stdout while a test runs.
  */
-async function printedBy(code: string): Promise<{ stdout: string; stderr: string }> {
+async function printedBy({ db, project }: Setup, code: string): Promise<{ stdout: string; stderr: string }> {
   const script = `import { createMigrator } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src', 'index.ts')).href)};
 const migrator = createMigrator({ database: { url: process.env.URL }, cwd: process.env.PROJECT });
 ${code}`;
@@ -157,8 +174,10 @@ ${code}`;
 }
 
 test('nothing is printed on stdout or stderr, by a run that applies, reverts, reports or fails', async () => {
-  const printed = await withFile('migrations/003_bad.sql', 'SELECT 1/0;\n', () =>
-    printedBy(`
+  const setup = await setUp(1);
+  const { project, sql } = setup;
+  const printed = await withFile(project, 'migrations/003_bad.sql', 'SELECT 1/0;\n', () =>
+    printedBy(setup, `
 await migrator.status();
 await migrator.validate();
 await migrator.down();
@@ -172,17 +191,20 @@ process.stdout.write('probe done: ' + failure.code);`),
 });
 
 test('a connection failure rejects with CONNECTION_FAILED, and the error does not carry the password', async () => {
+  const project = await makeProject(FILES);
   const unreachable = createMigrator({ database: { url: 'postgres://postgres:s3cret@127.0.0.1:1/x' }, cwd: project.dir });
   assertNoPassword(await rejectsWith(unreachable.status(), 'CONNECTION_FAILED'), 's3cret');
 });
 
 test('a malformed database URL rejects as a PgshiftError, and the error does not carry the password', async () => {
+  const project = await makeProject(FILES);
   const malformed = createMigrator({ database: { url: 'postgres://postgres:s3cret@[::1:5432/x' }, cwd: project.dir });
   assertNoPassword(await rejectsWith(malformed.status(), 'USAGE', 'CONFIG_INVALID'), 's3cret');
 });
 
 test('an AbortSignal cancels the running statement, rolls it back and rejects with INTERRUPTED', async () => {
-  await withFile('migrations/003_slow.sql', 'CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n', async () => {
+  const { project, migrator, sql } = await setUp(2);
+  await withFile(project, 'migrations/003_slow.sql', 'CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 700);
     const started = Date.now();

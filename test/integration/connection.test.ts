@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { test } from 'node:test';
 import { serverUrl } from '../support/database.js';
 import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
@@ -136,7 +136,10 @@ test('up --wait keeps trying until a server appears, then applies', async () => 
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
-  const port = 40000 + Math.floor(Math.random() * 20000);
+  // A port the system hands out, let go again: connections are refused there until the proxy listens on it.
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const port = (proxy.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => proxy.close(() => resolve()));
   const url = new URL(serverUrl());
   url.port = String(port);
   // Listening only once pgshift has been refused at least once (a fixed delay is flaky on a loaded machine).

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type postgres from 'postgres';
-import { testDatabase } from '../support/database.js';
+import { testDatabase, type TestDatabase } from '../support/database.js';
 import { copyOfRepository, type Project } from '../support/project.js';
 
 const viaPgshift = await testDatabase(import.meta.url);
@@ -35,8 +35,27 @@ async function projectFor(url: string): Promise<Project> {
   return project;
 }
 
+// The first two tests share these: the first changes nothing, the second applies everything.
 const real = await projectFor(viaPgshift.url);
 const dry = await projectFor(viaPsql.url);
+
+interface Pair {
+  readonly real: Project;
+  readonly dry: Project;
+  readonly viaPgshift: TestDatabase;
+  readonly viaPsql: TestDatabase;
+}
+
+/** Two databases and projects of the test's own, both brought to the same state by `up ...upArgs`. */
+async function appliedPair(...upArgs: string[]): Promise<Pair> {
+  const pair = { viaPgshift: await testDatabase(import.meta.url), viaPsql: await testDatabase(import.meta.url) };
+  const both = { ...pair, real: await projectFor(pair.viaPgshift.url), dry: await projectFor(pair.viaPsql.url) };
+  for (const project of [both.real, both.dry]) {
+    const run = await project.run(['up', ...upArgs]);
+    assert.equal(run.status, 0, run.stderr);
+  }
+  return both;
+}
 
 async function psql(url: string, script: string): Promise<void> {
   const child = promisify(execFile)('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', '-'], { env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' } });
@@ -87,6 +106,7 @@ test('the dry run fed to psql builds the same schema and ledger as up', async ()
 });
 
 test('down --dry-run prints the rollbacks and ledger deletions; through psql it equals down', async () => {
+  const { real, dry, viaPgshift, viaPsql } = await appliedPair();
   const before = await shape(viaPsql.sql);
   const plan = await dry.run(['down', '--steps', '2', '--dry-run']);
   assert.equal(plan.status, 0, plan.stderr);
@@ -100,12 +120,14 @@ test('down --dry-run prints the rollbacks and ledger deletions; through psql it 
 });
 
 test('a dry run with nothing to do says so in a SQL comment', async () => {
+  const { dry } = await appliedPair('--to', '1');
   const run = await dry.run(['down', '--to', '1', '--dry-run']);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, '-- pgshift: nothing to revert\n');
 });
 
 test('redo --dry-run prints the rollback then the migration again', async () => {
+  const { dry } = await appliedPair('--to', '1');
   const run = await dry.run(['redo', '--dry-run']);
   assert.equal(run.status, 0, run.stderr);
   const rollbackAt = run.stdout.indexOf('-- rollbacks/001_add_session_permissions.sql (reverts version 1)');

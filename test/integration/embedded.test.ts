@@ -23,6 +23,13 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** The data directory the `up` test creates: a later test run by itself creates it here first. */
+async function initialised(): Promise<void> {
+  if (await exists('.pgshift/data/PG_VERSION')) return;
+  const run = await project.run(['up']);
+  assert.equal(run.status, 0, run.stderr);
+}
+
 test('CI=true refuses the embedded database with exit 2 and creates nothing', async () => {
   for (const env of [{ CI: 'true' }, { NODE_ENV: 'production' }]) {
     const run = await project.run(['up'], { env });
@@ -50,6 +57,7 @@ test('up with no environment applies migrations/ to a new embedded database in .
 });
 
 test('a second run starts the same data directory again and finds everything applied', async () => {
+  await initialised();
   const run = await project.run(['status', '--json']);
   assert.equal(run.status, 0, run.stderr);
   assert.match(announcement(run), /\(started in \d+ ms/);
@@ -61,6 +69,7 @@ test('a second run starts the same data directory again and finds everything app
 });
 
 test('a server that cannot start reports its FATAL line and where its log is', async () => {
+  await initialised();
   const conf = project.path('.pgshift/data/postgresql.conf');
   const original = await readFile(conf, 'utf8');
   await writeFile(conf, `${original}\nshared_buffers = 'lots'\n`);

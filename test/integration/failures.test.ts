@@ -1,6 +1,6 @@
 /**
  * Failures through the CLI: a failing file is rolled back whole and named with its line and column, the
- * ledger cannot be damaged by a migration, and each kind of failure has SPEC's exit status.
+ * ledger cannot be damaged by a migration, and each kind of failure has its documented exit status.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -33,6 +33,12 @@ async function failingMigration(path: string, text: string): Promise<Record<stri
   const rows = await sql<Array<{ id: number }>>`SELECT id FROM base`;
   assert.deepEqual(rows.map((row) => row.id), [1]);
   return error;
+}
+
+/** 001 applied: the first test applies it in its own run; a test run by itself makes sure of it here. */
+async function baseApplied(): Promise<void> {
+  const run = await project.run(['up']);
+  assert.equal(run.status, 0, run.stderr);
 }
 
 async function assertAbsent(...tables: string[]): Promise<void> {
@@ -130,6 +136,7 @@ for (const [change, statement] of [
 }
 
 test('a failing rollback exits 1, keeps the ledger row and undoes what the rollback did before failing', async () => {
+  await baseApplied();
   const error = await runWith('rollbacks/001_base.sql', 'DROP TABLE base;\nSELECT * FROM nowhere;\n', ['down'], 1);
   assert.equal(error['code'], 'ROLLBACK_FAILED');
   assert.equal(error['msg'], 'rollbacks/001_base.sql:2:15: relation "nowhere" does not exist');
@@ -167,6 +174,7 @@ test('an unknown database on a running server exits 5 with a hint to create it',
 });
 
 test('usage errors exit 2 and say what was wrong, changing nothing', async () => {
+  await baseApplied();
   // A rollback that would work: were --steps abc read as the default of one step, base would be dropped.
   await project.write('rollbacks/001_base.sql', 'DROP TABLE base;\n');
   for (const [args, said] of [

@@ -3,30 +3,49 @@
  * LEDGER_CHANGED (exit 1) and its transaction rolled back: the ledger stays as it was.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
+import type postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
 import { tableExists } from '../support/inspect.js';
-import { errorLine, makeProject } from '../support/project.js';
+import { errorLine, makeProject, type Project } from '../support/project.js';
 
-const db = await testDatabase(import.meta.url);
-const { sql } = db;
-const project = await makeProject(
-  {
-    'migrations/001_base.sql': 'CREATE TABLE base (id int);\n',
-    // Leaves the progress table in place (empty), so that writes to it can be tried too.
-    'migrations/002_index.sql': '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ix_base ON base (id);\n',
-    'rollbacks/002_index.sql': 'DROP INDEX IF EXISTS ix_base;\n',
-  },
-  db.url,
-);
+const BASE = {
+  'migrations/001_base.sql': 'CREATE TABLE base (id int);\n',
+  // Leaves the progress table in place (empty), so that writes to it can be tried too.
+  'migrations/002_index.sql': '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ix_base ON base (id);\n',
+  'rollbacks/002_index.sql': 'DROP INDEX IF EXISTS ix_base;\n',
+};
 
-type LedgerRow = { version: string; checksum: string; execution_ms: number };
-const ledger = (): Promise<LedgerRow[]> => sql<LedgerRow[]>`SELECT version, checksum, execution_ms FROM schema_migrations ORDER BY version`;
+interface Applied {
+  readonly project: Project;
+  readonly sql: postgres.Sql;
+}
 
-test('setup', async () => {
+/** A database and project of their own, holding the base files and `more`. */
+async function prepared(more: Readonly<Record<string, string>> = {}): Promise<Applied> {
+  const db = await testDatabase(import.meta.url);
+  return { project: await makeProject({ ...BASE, ...more }, db.url), sql: db.sql };
+}
+
+async function up(project: Project): Promise<void> {
   const run = await project.run(['up']);
   assert.equal(run.status, 0, run.stderr);
-});
+}
+
+/** ...with all of them applied. */
+async function applied(more: Readonly<Record<string, string>> = {}): Promise<Applied> {
+  const fresh = await prepared(more);
+  await up(fresh.project);
+  return fresh;
+}
+
+type LedgerRow = { version: string; checksum: string; execution_ms: number };
+const ledger = (sql: postgres.Sql): Promise<LedgerRow[]> => sql<LedgerRow[]>`SELECT version, checksum, execution_ms FROM schema_migrations ORDER BY version`;
+
+// Each of these leaves the ledger and the schema as they were, so they share one project. Its database
+// is made here, not in the hook: a database made in a hook is dropped when the hook ends.
+const routes = await prepared();
+before(() => up(routes.project));
 
 const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['DELETE', 'DELETE FROM schema_migrations WHERE version = 1;'],
@@ -39,7 +58,8 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
 
 for (const [route, statement] of ROUTES) {
   test(`a migration that writes the ledger (${route}) fails, rolled back, with exit 1`, async () => {
-    const before = await ledger();
+    const { project, sql } = routes;
+    const before = await ledger(sql);
     await project.write('migrations/003_rewrite.sql', `CREATE TABLE rewritten (id int);\n${statement}\n`);
     const run = await project.run(['up']);
     assert.equal(run.status, 1, run.stderr);
@@ -47,7 +67,7 @@ for (const [route, statement] of ROUTES) {
     assert.equal(error['code'], 'LEDGER_CHANGED');
     assert.match(String(error['msg']), /^migrations\/003_rewrite\.sql changed the rows of pgshift's ledger table public\.schema_migrations or of public\.schema_migrations_progress$/);
     assert.match(String(error['hint']), /rolled back/);
-    assert.deepEqual(await ledger(), before, 'the ledger is as it was');
+    assert.deepEqual(await ledger(sql), before, 'the ledger is as it was');
     assert.equal(await tableExists(sql, 'rewritten'), false, "the file's own work was rolled back too");
     const [{ progress }] = await sql<[{ progress: number }]>`SELECT count(*)::int AS progress FROM schema_migrations_progress`;
     assert.equal(progress, 0);
@@ -55,49 +75,57 @@ for (const [route, statement] of ROUTES) {
 }
 
 test('--single-transaction: a file that deletes the row of a file applied earlier in the same transaction is caught', async () => {
+  const { project, sql } = await applied();
   await project.write('migrations/003_rewrite.sql', 'CREATE TABLE first_of_two (id int);\n');
   await project.write('migrations/004_rewrite.sql', 'DELETE FROM schema_migrations WHERE version = 3;\n');
   const run = await project.run(['up', '--single-transaction']);
   assert.equal(run.status, 1, run.stderr);
   assert.match(String(errorLine(run.stderr)['msg']), /^migrations\/004_rewrite\.sql changed the rows/);
-  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2']);
-  await project.remove('migrations/004_rewrite.sql');
-});
+  assert.deepEqual((await ledger(sql)).map((row) => row.version), ['1', '2']);
+  });
 
 test('a rollback that writes the ledger fails too, and the migration stays applied', async () => {
+  const { project, sql } = await applied();
+  await project.write('migrations/003_rewrite.sql', 'CREATE TABLE first_of_two (id int);\n');
   assert.equal((await project.run(['up'])).status, 0);
   await project.write('rollbacks/003_rewrite.sql', 'DROP TABLE IF EXISTS first_of_two;\nDELETE FROM schema_migrations WHERE version = 1;\n');
   const run = await project.run(['down']);
   assert.equal(run.status, 1, run.stderr);
   assert.match(String(errorLine(run.stderr)['msg']), /^rollbacks\/003_rewrite\.sql changed the rows/);
-  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3']);
+  assert.deepEqual((await ledger(sql)).map((row) => row.version), ['1', '2', '3']);
   assert.equal(await tableExists(sql, 'first_of_two'), true);
 });
 
 test('reading the ledger, resetting the session or discarding temporary tables is not a change', async () => {
+  const { project, sql } = await applied({ 'migrations/003_rewrite.sql': 'CREATE TABLE first_of_two (id int);\n' });
   await project.write(
     'migrations/004_reader.sql',
     'CREATE TABLE IF NOT EXISTS seen AS SELECT count(*) AS n FROM schema_migrations;\nRESET ALL;\nDISCARD TEMP;\n',
   );
   const run = await project.run(['up']);
   assert.equal(run.status, 0, run.stderr);
-  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3', '4']);
+  assert.deepEqual((await ledger(sql)).map((row) => row.version), ['1', '2', '3', '4']);
 });
 
 test('a statement of a no-transaction file that writes the ledger fails, its own transaction rolled back; fixed, up resumes', async () => {
+  const { project, sql } = await applied({
+    'migrations/003_rewrite.sql': 'CREATE TABLE first_of_two (id int);\n',
+    'migrations/004_reader.sql': 'SELECT count(*) FROM schema_migrations;\n',
+  });
   await project.write('migrations/005_rewrite.sql', '-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS nt (id int);\nDELETE FROM schema_migrations WHERE version = 1;\n');
   const run = await project.run(['up']);
   assert.equal(run.status, 1, run.stderr);
   assert.equal(errorLine(run.stderr)['code'], 'LEDGER_CHANGED');
-  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3', '4']);
+  assert.deepEqual((await ledger(sql)).map((row) => row.version), ['1', '2', '3', '4']);
   await project.write('migrations/005_rewrite.sql', '-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS nt (id int);\nSELECT count(*) FROM schema_migrations;\n');
   const fixed = await project.run(['up']);
   assert.equal(fixed.status, 0, fixed.stderr);
   assert.match(fixed.stderr, /resuming migrations\/005_rewrite\.sql at statement 2 of 2/);
-  assert.deepEqual((await ledger()).map((row) => row.version), ['1', '2', '3', '4', '5']);
+  assert.deepEqual((await ledger(sql)).map((row) => row.version), ['1', '2', '3', '4', '5']);
 });
 
 test('the LEDGER_CHANGED hint for statement 3 of a no-transaction file says statements 1-2 are applied and recorded, and where up resumes', async () => {
+  const { project, sql } = await applied();
   const text = (third: string): string => `-- pgshift:no-transaction\nCREATE TABLE IF NOT EXISTS nt1 (id int);\nCREATE TABLE IF NOT EXISTS nt2 (id int);\n${third}\n`;
   await project.write('migrations/006_third.sql', text('DELETE FROM schema_migrations WHERE version = 1;'));
   const run = await project.run(['up']);

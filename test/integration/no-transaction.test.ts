@@ -4,14 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
-import { errorLine, makeProject } from '../support/project.js';
+import { errorLine, makeProject, type Project } from '../support/project.js';
 
-const db = await testDatabase(import.meta.url);
-const { sql } = db;
-const project = await makeProject(
-  {
-    'migrations/001_base.sql': `CREATE TABLE items (id int PRIMARY KEY, code text, note text);
+const BASE = {
+  'migrations/001_base.sql': `CREATE TABLE items (id int PRIMARY KEY, code text, note text);
 CREATE TABLE runs (statement int);
 INSERT INTO items SELECT g, 'c' || g, 'n' || g FROM generate_series(1, 100) g;
 `,
@@ -22,9 +20,7 @@ BEGIN ATOMIC
   SELECT count(*) FROM items;
 END;
 `,
-  },
-  db.url,
-);
+};
 
 const FIVE_STATEMENTS = (third: string): string => `-- Migration: indexes built without blocking writes
 -- pgshift:no-transaction
@@ -40,12 +36,37 @@ $$;
 INSERT INTO runs VALUES (5);
 `;
 
-async function runsRecorded(): Promise<number[]> {
+interface Setup {
+  readonly project: Project;
+  readonly sql: postgres.Sql;
+}
+
+/** A database and project of the test's own holding 001-002 and `more`, with `up` run when `applied`. */
+async function setUp(applied: boolean, more: Readonly<Record<string, string>> = {}): Promise<Setup> {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ ...BASE, ...more }, db.url);
+  if (applied) {
+    const run = await project.run(['up']);
+    assert.equal(run.status, 0, run.stderr);
+  }
+  return { project, sql: db.sql };
+}
+
+/** ...with 003 stopped at its failing statement 3: statements 1-2 ran and are recorded. */
+async function partlyApplied(): Promise<Setup> {
+  const setup = await setUp(true);
+  await setup.project.write('migrations/003_cic.sql', FIVE_STATEMENTS('CREATE INDEX CONCURRENTLY ix_items_note ON items (no_such_column);'));
+  assert.equal((await setup.project.run(['up'])).status, 1);
+  return setup;
+}
+
+async function runsRecorded(sql: postgres.Sql): Promise<number[]> {
   const rows = await sql<Array<{ statement: number }>>`SELECT statement FROM runs ORDER BY statement`;
   return rows.map((row) => row.statement);
 }
 
 test('a transactional file with a BEGIN ATOMIC body applies as one statement', async () => {
+  const { project, sql } = await setUp(false);
   const run = await project.run(['up']);
   assert.equal(run.status, 0, run.stderr);
   const [{ count }] = await sql<[{ count: string }]>`SELECT item_count() AS count`;
@@ -53,6 +74,7 @@ test('a transactional file with a BEGIN ATOMIC body applies as one statement', a
 });
 
 test('a transactional file holding CREATE INDEX CONCURRENTLY is refused before anything runs', async () => {
+  const { project, sql } = await setUp(true);
   await project.write('migrations/003_cic.sql', 'CREATE TABLE refused (id int);\nCREATE INDEX CONCURRENTLY ix_refused ON refused (id);\n');
   const run = await project.run(['up']);
   assert.equal(run.status, 3, run.stderr);
@@ -64,13 +86,14 @@ test('a transactional file holding CREATE INDEX CONCURRENTLY is refused before a
 });
 
 test('statement 3 of 5 fails: statements 1-2 stay done and recorded, status shows partial (2/5)', async () => {
+  const { project, sql } = await setUp(true);
   await project.write('migrations/003_cic.sql', FIVE_STATEMENTS('CREATE INDEX CONCURRENTLY ix_items_note ON items (no_such_column);'));
   const run = await project.run(['up']);
   assert.equal(run.status, 1, run.stderr);
   const error = errorLine(run.stderr);
   assert.match(String(error?.['msg']), /^migrations\/003_cic\.sql:5:\d+: column "no_such_column" does not exist/);
   assert.match(String(error?.['hint']), /statements 1-2 of 5 ran and are recorded .* fix statement 3 and run up again/);
-  assert.deepEqual(await runsRecorded(), [1]);
+  assert.deepEqual(await runsRecorded(sql), [1]);
   const [index] = await sql`SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('ix_items_code')`;
   assert.equal(index?.['indisvalid'], true);
 
@@ -84,21 +107,23 @@ test('statement 3 of 5 fails: statements 1-2 stay done and recorded, status show
 });
 
 test('editing a statement that already ran is refused with exit 3, naming it', async () => {
+  const { project, sql } = await partlyApplied();
   const original = await project.read('migrations/003_cic.sql');
   await project.write('migrations/003_cic.sql', original.replace('INSERT INTO runs VALUES (1);', 'INSERT INTO runs VALUES (10);'));
   const run = await project.run(['up']);
   assert.equal(run.status, 3, run.stderr);
   assert.match(run.stderr, /migrations\/003_cic\.sql:3: statement 1 has already run \(2 of 5 statements are done\) but was edited/);
   await project.write('migrations/003_cic.sql', original);
-  assert.deepEqual(await runsRecorded(), [1]);
+  assert.deepEqual(await runsRecorded(sql), [1]);
 });
 
 test('after fixing statement 3, up resumes there without running statements 1-2 again', async () => {
+  const { project, sql } = await partlyApplied();
   await project.write('migrations/003_cic.sql', FIVE_STATEMENTS('CREATE INDEX CONCURRENTLY ix_items_note ON items (note);'));
   const run = await project.run(['up']);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /resuming migrations\/003_cic\.sql at statement 3 of 5/);
-  assert.deepEqual(await runsRecorded(), [1, 5], 'statement 1 ran once, statement 5 once');
+  assert.deepEqual(await runsRecorded(sql), [1, 5], 'statement 1 ran once, statement 5 once');
   const indexes = await sql`SELECT indexrelid::regclass::text AS name, indisvalid FROM pg_index WHERE indrelid = 'items'::regclass ORDER BY 1`;
   assert.deepEqual(
     indexes.map((row) => [row['name'], row['indisvalid']]),
@@ -117,6 +142,7 @@ test('after fixing statement 3, up resumes there without running statements 1-2 
 });
 
 test('a failed CREATE UNIQUE INDEX CONCURRENTLY names its INVALID index, which the retry drops first', async () => {
+  const { project, sql } = await setUp(true);
   await sql`UPDATE items SET code = 'same' WHERE id IN (1, 2)`;
   await project.write('migrations/004_unique.sql', '-- pgshift:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY ux_items_code ON items (code);\n');
   const failed = await project.run(['up']);
@@ -135,6 +161,8 @@ test('a failed CREATE UNIQUE INDEX CONCURRENTLY names its INVALID index, which t
 });
 
 test('down of a partly applied file runs its rollback and clears its progress', async () => {
+  // Migration 4 applied, as the assertion on the newest version expects.
+  const { project, sql } = await setUp(true, { 'migrations/004_unique.sql': '-- pgshift:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY ux_items_code ON items (code);\n' });
   await project.write('migrations/005_partial.sql', '-- pgshift:no-transaction\nCREATE TABLE half (id int);\nSELECT 1/0;\n');
   await project.write('rollbacks/005_partial.sql', 'DROP TABLE IF EXISTS half;\n');
   assert.equal((await project.run(['up'])).status, 1);
@@ -151,6 +179,7 @@ test('down of a partly applied file runs its rollback and clears its progress', 
 });
 
 test('an unknown directive is refused, so a typo cannot change how a file runs', async () => {
+  const { project } = await setUp(true);
   await project.write('migrations/005_typo.sql', '-- pgshift:no-transation\nCREATE TABLE typo (id int);\n');
   const run = await project.run(['up']);
   assert.equal(run.status, 3, run.stderr);

@@ -7,15 +7,17 @@ import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
 import { logLines, makeProject, type Project } from '../support/project.js';
 
-const db = await testDatabase(import.meta.url);
-const project = await makeProject(
-  {
-    'migrations/001_slow.sql': 'SELECT pg_sleep(0.3);\n',
-    'migrations/002_quick.sql': 'SELECT pg_sleep(0.1);\n',
-    'migrations/003_steps.sql': '-- pgshift:no-transaction\nSELECT pg_sleep(0.1);\nSELECT pg_sleep(0.1);\n',
-  },
-  db.url,
-);
+const FILES = {
+  'migrations/001_slow.sql': 'SELECT pg_sleep(0.3);\n',
+  'migrations/002_quick.sql': 'SELECT pg_sleep(0.1);\n',
+  'migrations/003_steps.sql': '-- pgshift:no-transaction\nSELECT pg_sleep(0.1);\nSELECT pg_sleep(0.1);\n',
+};
+
+/** A database and project of the test's own, holding 001-003. */
+async function freshProject(): Promise<Project> {
+  const db = await testDatabase(import.meta.url);
+  return makeProject(FILES, db.url);
+}
 
 /** version → durationMs, from the "applied" lines of a run's log. */
 function logged(stderr: string): Map<number, number> {
@@ -31,6 +33,7 @@ async function recorded(target: Project): Promise<Map<number, number>> {
 }
 
 test('the logged durationMs of each migration is the ms status shows', async () => {
+  const project = await freshProject();
   const run = await project.run(['up']);
   assert.equal(run.status, 0, run.stderr);
   const times = logged(run.stderr);
@@ -41,6 +44,8 @@ test('the logged durationMs of each migration is the ms status shows', async () 
 });
 
 test('--single-transaction: each file records and logs its own time, not the time since the batch began', async () => {
+  const project = await freshProject();
+  assert.equal((await project.run(['up'])).status, 0);
   await project.write('migrations/004_first.sql', 'SELECT pg_sleep(0.4);\n');
   await project.write('migrations/005_second.sql', 'SELECT pg_sleep(0.1);\n');
   const run = await project.run(['up', '--single-transaction']);

@@ -100,8 +100,10 @@ test('one run, one file per run, --single-transaction and the dry run through ps
 });
 
 test('each probe found the connection’s own state, and every ledger row was written by the connection’s own role', async () => {
-  const [{ login, zone }] = await oneRun.sql<[{ login: string; zone: string }]>`SELECT current_user AS login, current_setting('TimeZone') AS zone`;
-  const state = (await shape(oneRun.sql)) as { tables: string[]; probes: Record<string, unknown>; ledger: Array<[number, string, string, string]> };
+  const applied = await preparedDatabase();
+  await up(applied, []);
+  const [{ login, zone }] = await applied.sql<[{ login: string; zone: string }]>`SELECT current_user AS login, current_setting('TimeZone') AS zone`;
+  const state = (await shape(applied.sql)) as { tables: string[]; probes: Record<string, unknown>; ledger: Array<[number, string, string, string]> };
   const tables = state.tables.filter((table) => !table.startsWith('public.saw_') && !table.startsWith('public.schema_migrations'));
   assert.deepEqual(tables, [`public.authored_t p ${login}`, `public.leak_t p ${login}`, `public.owned_t p ${login}`, `public.vanish_t p ${login}`]);
   assert.deepEqual(state.probes, { timeout: '0', temp: false, prepared: 1, listen: 0, replica: 'origin', zone });

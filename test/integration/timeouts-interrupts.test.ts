@@ -2,17 +2,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import postgres from 'postgres';
-import { testDatabase } from '../support/database.js';
-import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
+import { testDatabase, type TestDatabase } from '../support/database.js';
+import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift, type Project } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
 
-const db = await testDatabase(import.meta.url);
-const { sql } = db;
-const project = await makeProject({ 'migrations/001_accounts.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n' }, db.url);
+const ACCOUNTS = { 'migrations/001_accounts.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n' };
+
+interface Applied {
+  readonly project: Project;
+  readonly db: TestDatabase;
+}
+
+/** A database and project of the test's own, with 001 and `more` applied. */
+async function appliedProject(more: Readonly<Record<string, string>> = {}): Promise<Applied> {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ ...ACCOUNTS, ...more }, db.url);
+  assert.equal((await project.run(['up'])).status, 0);
+  return { project, db };
+}
 
 /** Another session holding an ACCESS EXCLUSIVE lock on accounts in an open transaction, like a stuck deploy. */
-async function holdTableLock(): Promise<{ pid: number; release: () => Promise<void> }> {
-  const other = postgres(db.url, { max: 1, connection: { application_name: 'stuck-report' } });
+async function holdTableLock(url: string): Promise<{ pid: number; release: () => Promise<void> }> {
+  const other = postgres(url, { max: 1, connection: { application_name: 'stuck-report' } });
   const reserved = await other.reserve();
   // Its last query holds a secret, which no pgshift output may repeat.
   await reserved.unsafe("BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE; SELECT 'report-secret-42' AS token;");
@@ -27,13 +38,11 @@ async function holdTableLock(): Promise<{ pid: number; release: () => Promise<vo
   };
 }
 
-test('setup', async () => {
-  assert.equal((await project.run(['up'])).status, 0);
-});
-
 test('a lock timeout is retried, and the migration applies once the lock is released', async () => {
+  const { project, db } = await appliedProject();
+  const { sql } = db;
   await project.write('migrations/002_add_email.sql', 'ALTER TABLE accounts ADD COLUMN email text;\n');
-  const lock = await holdTableLock();
+  const lock = await holdTableLock(db.url);
   const child = spawnPgshift(['up', '--lock-timeout', '300ms', '--lock-retries', '3'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
   const done = finished(child);
   // Released only once pgshift has timed out and said it will retry, so the test does not depend on timing.
@@ -51,8 +60,10 @@ test('a lock timeout is retried, and the migration applies once the lock is rele
 });
 
 test('when the lock is never released, retries run out and the error names the session holding it', async () => {
+  const { project, db } = await appliedProject();
+  const { sql } = db;
   await project.write('migrations/003_add_name.sql', 'ALTER TABLE accounts ADD COLUMN name text;\n');
-  const lock = await holdTableLock();
+  const lock = await holdTableLock(db.url);
   try {
     const run = await project.run(['up', '--lock-timeout', '200ms', '--lock-retries', '1']);
     assert.equal(run.status, 1, run.stderr);
@@ -71,6 +82,11 @@ test('when the lock is never released, retries run out and the error names the s
 });
 
 test('--single-transaction applies all pending files or none', async () => {
+  const { project, db } = await appliedProject({
+    'migrations/002_add_email.sql': 'ALTER TABLE accounts ADD COLUMN email text;\n',
+    'migrations/003_add_name.sql': 'ALTER TABLE accounts ADD COLUMN name text;\n',
+  });
+  const { sql } = db;
   await project.write('migrations/004_one.sql', 'CREATE TABLE one (id int);\n');
   await project.write('migrations/005_two.sql', 'CREATE TABLE two (id int);\nSELECT * FROM\n  missing_table;\n');
   const failed = await project.run(['up', '--single-transaction']);
@@ -86,6 +102,7 @@ test('--single-transaction applies all pending files or none', async () => {
 });
 
 test('--single-transaction refuses a no-transaction file with exit 2', async () => {
+  const { project } = await appliedProject({ 'migrations/004_one.sql': 'CREATE TABLE one (id int);\n' });
   await project.write('migrations/006_cic.sql', '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY ix_one ON one (id);\n');
   const run = await project.run(['up', '--single-transaction']);
   assert.equal(run.status, 2, run.stderr);
@@ -95,6 +112,8 @@ test('--single-transaction refuses a no-transaction file with exit 2', async () 
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} during a long statement cancels it, rolls back, releases the lock and exits 130`, async () => {
+    const { project, db } = await appliedProject();
+    const { sql } = db;
     const version = signal === 'SIGINT' ? 7 : 8;
     await project.write(`migrations/00${version}_slow.sql`, `CREATE TABLE slow_${version} (id int);\nSELECT pg_sleep(60);\n`);
     const child = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
@@ -114,6 +133,5 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
              (SELECT count(*)::int FROM schema_migrations WHERE version = ${version}) AS recorded,
              (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS locks`;
     assert.deepEqual([state?.['created'], state?.['recorded'], state?.['locks']], [null, 0, 0]);
-    await project.remove(`migrations/00${version}_slow.sql`);
   });
 }

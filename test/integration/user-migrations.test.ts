@@ -2,15 +2,45 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
+import type postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
-import { copyOfRepository, logLines, repoRoot } from '../support/project.js';
+import { copyOfRepository, logLines, repoRoot, type Project } from '../support/project.js';
 
-const db = await testDatabase(import.meta.url);
-const project = await copyOfRepository(db.url);
-const { sql } = db;
+interface Setup {
+  readonly project: Project;
+  readonly sql: postgres.Sql;
+}
+
+/** A database of its own and a copy of the repository's migrations, nothing applied. */
+async function fresh(): Promise<Setup> {
+  const db = await testDatabase(import.meta.url);
+  return { project: await copyOfRepository(db.url), sql: db.sql };
+}
+
+/** 000 applied, with two sessions in its table, as the document assumes before 001. */
+async function atVersionZero(setup: Setup): Promise<Setup> {
+  assert.equal((await setup.project.run(['up', '--to', '0'])).status, 0);
+  await setup.sql`INSERT INTO user_sessions (id, user_id, title) VALUES ('s1', 'alice', 'one'), ('s2', 'bob', 'two')`;
+  return setup;
+}
+
+/** ...then 001 applied over them. */
+async function applied(setup: Setup): Promise<Setup> {
+  await atVersionZero(setup);
+  const run = await setup.project.run(['up']);
+  assert.equal(run.status, 0, run.stderr);
+  return setup;
+}
+
+// The checks that only read share one database with both files applied (its database is made here: one
+// made in the hook would be dropped when the hook ends). A test that changes what it finds has its own.
+const shared = await fresh();
+const { project, sql } = shared;
+before(() => applied(shared));
 
 test('up --to 0 creates the sessions table the document assumes', async () => {
+  const { project, sql } = await fresh();
   const result = await project.run(['up', '--to', '0']);
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout, '', 'up answers nothing on stdout without --json');
@@ -20,6 +50,7 @@ test('up --to 0 creates the sessions table the document assumes', async () => {
 });
 
 test('up applies 001 and logs each file on stderr', async () => {
+  const { project } = await atVersionZero(await fresh());
   const result = await project.run(['up']);
   assert.equal(result.status, 0, result.stderr);
   const messages = logLines(result.stderr).map((line) => String(line['msg']));
@@ -57,6 +88,7 @@ test('001 backfills created_by from user_id and defaults visibility to private',
 });
 
 test('001 creates session_permissions with its foreign key, unique pair and indexes', async () => {
+  const { sql } = await applied(await fresh());
   const [fk] = await sql`
     SELECT confrelid::regclass::text AS target, confdeltype FROM pg_constraint
      WHERE conrelid = 'session_permissions'::regclass AND contype = 'f'`;
@@ -139,7 +171,7 @@ test('status --json gives the documented keys', async () => {
   const entries = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
   assert.deepEqual(
     entries.map((e) => Object.keys(e)),
-    // SPEC's keys, then provenance (which pgshift wrote each row, from which commit).
+    // The documented keys, then provenance (which pgshift wrote each row, from which commit).
     [0, 1].map(() => ['version', 'name', 'state', 'appliedAt', 'executionMs', 'checksum', 'hasRollback', 'pgshiftVersion', 'gitCommit']),
   );
   assert.deepEqual(entries[1], {
@@ -158,6 +190,7 @@ test('status --json gives the documented keys', async () => {
 });
 
 test('down reverts 001 through its rollback, then up applies it again', async () => {
+  const { project, sql } = await applied(await fresh());
   const down = await project.run(['down', '--json']);
   assert.equal(down.status, 0, down.stderr);
   assert.deepEqual(

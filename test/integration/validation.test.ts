@@ -1,5 +1,5 @@
 /**
- * Validation through the CLI: every problem SPEC lists stops the command with exit 3 before anything runs,
+ * Validation through the CLI: every problem the README lists stops the command with exit 3 before anything runs,
  * and what counts as the same file (line ends, BOM) or as the right order (numeric) is not a problem.
  */
 import assert from 'node:assert/strict';
@@ -176,7 +176,7 @@ for (const foreign of [
     tool: 'golang-migrate',
     ddl: 'CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)',
     row: 'INSERT INTO schema_migrations VALUES (20240101120000, false)',
-    // The global option after the command here and before it below: SPEC allows both.
+    // The global option after the command here and before it below: the README allows both.
     aside: ['up', '--table', 'pgshift.schema_migrations'],
   },
   {
@@ -211,7 +211,7 @@ test('CRLF, BOM and CR copies of an applied file are the same file: no drift, no
   const project = await freshProject({ 'migrations/001_le.sql': text.replaceAll('\n', '\r\n') });
   await runOk(project, ['up']);
   const [row] = await sql<[{ checksum: string; applied_at: Date }]>`SELECT checksum, applied_at FROM schema_migrations`;
-  // SPEC's checksum: SHA-256 of the text with LF line ends, so every copy below must hash the same.
+  // The documented checksum: SHA-256 of the text with LF line ends, so every copy below must hash the same.
   assert.equal(row.checksum, createHash('sha256').update(text).digest('hex'));
   for (const copy of [text, `\uFEFF${text}`, `\uFEFF${text.replaceAll('\n', '\r\n')}`, text.replaceAll('\n', '\r')]) {
     await project.write('migrations/001_le.sql', copy);

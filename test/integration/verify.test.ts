@@ -1,6 +1,6 @@
 /** verify: each rollback must undo its migration exactly; nothing changes while it checks. */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { serverUrl, testDatabase, urlFor } from '../support/database.js';
 import { copyOfRepository, makeProject } from '../support/project.js';
@@ -27,7 +27,9 @@ async function objectCount(): Promise<number> {
   return count;
 }
 
-test('setup: 000 applied, 001 pending', async () => {
+// Every test of the project below starts from this state, and leaves it as it found it.
+before(async () => {
+  // 000 applied, 001 pending.
   assert.equal((await project.run(['up', '--to', '0'])).status, 0);
 });
 
@@ -91,12 +93,17 @@ test('verify --all checks every migration in a scratch database, which is droppe
 test('a no-transaction migration is verified in a scratch database', async () => {
   await project.write('migrations/002_index.sql', '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY ix_sessions_title ON user_sessions (title);\n');
   await project.write('rollbacks/002_index.sql', '-- pgshift:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS ix_sessions_title;\n');
-  const run = await project.run(['verify']);
-  assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stderr, /scratch database pgshift_scratch_[0-9a-f]+ created/);
-  assert.equal(run.stdout, 'PASS  migrations/001_add_session_permissions.sql\nPASS  migrations/002_index.sql\n');
-  const [{ index }] = await db.sql<[{ index: string | null }]>`SELECT to_regclass('ix_sessions_title')::text AS index`;
-  assert.equal(index, null, 'the live database is untouched');
+  try {
+    const run = await project.run(['verify']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /scratch database pgshift_scratch_[0-9a-f]+ created/);
+    assert.equal(run.stdout, 'PASS  migrations/001_add_session_permissions.sql\nPASS  migrations/002_index.sql\n');
+    const [{ index }] = await db.sql<[{ index: string | null }]>`SELECT to_regclass('ix_sessions_title')::text AS index`;
+    assert.equal(index, null, 'the live database is untouched');
+  } finally {
+    await project.remove('migrations/002_index.sql');
+    await project.remove('rollbacks/002_index.sql');
+  }
 });
 
 // Roles are cluster-wide: named after this process so that parallel runs on one server never share one.

@@ -1,4 +1,4 @@
-/** Where the database comes from (SPEC.md "Connection"), and how --table names the ledger. */
+/** Where the database comes from (README.md "Which database"), and how --table names the ledger. */
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -207,7 +207,7 @@ describe('resolveLedgerTable', () => {
 describe('createLedgerSql', () => {
   const table = resolveLedgerTable('"Ops".schema_migrations', null);
 
-  test('creates the columns SPEC.md lists, with their types, defaults and key', () => {
+  test('creates the columns README.md lists, with their types, defaults and key', () => {
     const sql = createLedgerSql(table, { schemaExists: true });
     assert.match(sql, /^CREATE TABLE "Ops"\."schema_migrations" \(/);
     for (const column of [

@@ -10,7 +10,7 @@ export function baselineCommand(app: App): CommandModule<GlobalArgs, GlobalArgs 
   return {
     command: 'baseline',
     describe: 'record migrations up to --version as applied without running them (for databases changed by hand)',
-    // SPEC's flag is --version, which yargs otherwise keeps for printing pgshift's own version.
+    // The documented flag is --version, which yargs otherwise keeps for printing pgshift's own version.
     builder: (yargs) => groupHelp(yargs.version(false).options(options), Object.keys(options), ['connection', 'ledger', 'files', 'run']),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);

@@ -1,4 +1,5 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
+import { defined } from '../../core/defined.js';
 import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
@@ -18,9 +19,7 @@ export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
       const { migrator } = await app.open(argv);
       const options = {
         signal: app.signal,
-        ...(argv.steps === undefined ? {} : { steps: argv.steps }),
-        ...(argv.to === undefined ? {} : { to: argv.to }),
-        ...(argv.all === undefined ? {} : { all: argv.all }),
+        ...defined({ steps: argv.steps, to: argv.to, all: argv.all }),
       };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'down', ...options }), argv.json));
       const result = await migrator.down(options);

@@ -1,4 +1,5 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
+import { defined } from '../../core/defined.js';
 import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
@@ -20,10 +21,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
       const { migrator } = await app.open(argv);
       const options = {
         signal: app.signal,
-        ...(argv.to === undefined ? {} : { to: argv.to }),
-        ...(argv.migration === undefined ? {} : { migration: argv.migration }),
-        ...(argv['single-transaction'] === undefined ? {} : { singleTransaction: argv['single-transaction'] }),
-        ...(argv.strict === undefined ? {} : { strict: argv.strict }),
+        ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }),
         lint: argv.lint,
       };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'up', ...options }), argv.json));

@@ -1,4 +1,5 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
+import { defined } from '../../core/defined.js';
 import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, verifyText } from '../render.js';
@@ -18,9 +19,7 @@ export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & 
       const { migrator } = await app.open(argv);
       const results = await migrator.verify({
         signal: app.signal,
-        ...(argv.all === undefined ? {} : { all: argv.all }),
-        ...(argv.migration === undefined ? {} : { migration: argv.migration }),
-        ...(argv.scratch === undefined ? {} : { scratch: argv.scratch }),
+        ...defined({ all: argv.all, migration: argv.migration, scratch: argv.scratch }),
       });
       app.write(argv.json ? asJson(results) : verifyText(results));
       if (results.some((result) => result.outcome === 'fail' || result.outcome === 'unwritten' || result.outcome === 'not verified')) app.setExitStatus(EXIT_INVALID);

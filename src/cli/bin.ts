@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/**
+ * The `pgshift` executable: runs main() on the process's arguments and exits with its status. The first
+ * SIGINT or SIGTERM stops the run cleanly; a second one exits at once.
+ */
+import { hideBin } from 'yargs/helpers';
+import { EXIT_INTERRUPTED } from './exit-status.js';
+import { main } from './main.js';
+
+const controller = new AbortController();
+const interrupt = (signal: NodeJS.Signals): void => {
+  if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+  process.stderr.write(`pgshift: ${signal}: stopping: a statement that is running is cancelled and its transaction rolled back (send it again to exit at once)\n`);
+  controller.abort();
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
+const status = await main(hideBin(process.argv), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
+process.off('SIGINT', interrupt);
+process.off('SIGTERM', interrupt);
+// Pipes may be asynchronous (macOS): let stdout drain before the process ends. The exit is explicit: a
+// handle left open (the embedded server's exit hook) must not keep the process, or its status, from ending.
+process.stdout.write('', () => process.exit(status));

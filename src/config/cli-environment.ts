@@ -1,0 +1,96 @@
+/**
+ * What the CLI takes from its environment, read here and nowhere else in src/: process.env, the .env file
+ * (./.env, PGSHIFT_ENV_FILE or --dotenv), PGSHIFT_LOG_LEVEL and PGSHIFT_WAIT, each checked before use. The
+ * CLI gets the result in two steps because its logger comes between them: what it needs to create the
+ * logger, then (logged through that logger if it fails) the database and the connection wait.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import dotenv from 'dotenv';
+import { defined } from '../core/defined.js';
+import { PgshiftError } from '../core/errors.js';
+import type { LogFields } from '../core/logger.js';
+import { parseNumber } from '../core/numbers.js';
+import { DEFAULTS, LOG_LEVELS, type LogLevel } from './defaults.js';
+import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
+
+/** The flags that say where the environment is and how much to log. */
+export interface EnvironmentFlags {
+  readonly dotenv?: string | undefined;
+  readonly logLevel?: string | undefined;
+}
+
+export interface ConfigWarning {
+  readonly message: string;
+  readonly fields: LogFields;
+}
+
+/** What the CLI needs before it has a logger. */
+export interface CliEnvironment {
+  readonly logLevel: LogLevel;
+  readonly environment: MergedEnvironment;
+  /** To be logged once the logger exists. */
+  readonly warnings: readonly ConfigWarning[];
+}
+
+/** The flags that choose the database and how long to wait for it. */
+export interface TargetFlags {
+  readonly database?: string | undefined;
+  readonly passwordCommand?: string | undefined;
+  readonly connectTimeoutSeconds?: number | undefined;
+  readonly waitSeconds?: number | undefined;
+}
+
+export interface CliTarget {
+  /** Absent when the command said it needs no database. */
+  readonly database?: DatabaseChoice;
+  readonly connectWaitSeconds?: number;
+}
+
+export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = process.env): CliEnvironment {
+  const environment = mergeEnvironment(real, readDotenv(flags.dotenv, real));
+  const level = flags.logLevel ?? environment.env['PGSHIFT_LOG_LEVEL'] ?? DEFAULTS.logLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new PgshiftError('USAGE', `log level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment) };
+}
+
+export function resolveCliTarget(loaded: CliEnvironment, flags: TargetFlags, cwd: string, needsDatabase: boolean): CliTarget {
+  const { environment } = loaded;
+  const database = needsDatabase
+    ? resolveDatabase(flags.database, environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds })
+    : undefined;
+  const fromEnv = environment.env['PGSHIFT_WAIT'];
+  const connectWaitSeconds = flags.waitSeconds ?? (fromEnv ? parseNumber('PGSHIFT_WAIT', fromEnv, 'seconds') : undefined);
+  return defined({ database, connectWaitSeconds });
+}
+
+/**
+ * The .env file's variables, read into a map of their own: process.env is never changed, so the driver
+ * cannot pick a variable up behind pgshift's back. Only a missing default ./.env is not an error.
+ */
+function readDotenv(flag: string | undefined, real: Environment): DotenvFile | undefined {
+  const given = flag ?? (real['PGSHIFT_ENV_FILE'] || undefined);
+  const path = resolve(given ?? DEFAULTS.envFile);
+  try {
+    return { path, values: dotenv.parse(readFileSync(path)) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (given === undefined && code === 'ENOENT') return undefined;
+    const named = given === undefined ? DEFAULTS.envFile : flag === undefined ? 'PGSHIFT_ENV_FILE' : '--dotenv';
+    throw new PgshiftError('USAGE', `cannot read the ${named} file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, {
+      hint: 'point --dotenv (or PGSHIFT_ENV_FILE) at a readable file of NAME=value lines',
+    });
+  }
+}
+
+function ignoredWarnings(environment: MergedEnvironment): ConfigWarning[] {
+  if (environment.ignored.length === 0) return [];
+  return [
+    {
+      message: `ignored ${environment.ignored.join(', ')} from ${environment.dotenvPath ?? DEFAULTS.envFile}: the environment already chooses the database (${environment.targetSetBy.join(', ')}), and .env never overrides it`,
+      fields: { ignored: environment.ignored, file: environment.dotenvPath },
+    },
+  ];
+}
