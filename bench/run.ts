@@ -34,6 +34,7 @@ const BIG = Number(values.big);
 interface Measure {
   readonly ms: number;
   readonly rssKiB?: number;
+  readonly cpuMs?: number;
 }
 
 function median(values: readonly number[]): number {
@@ -42,14 +43,14 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-/** Runs a command to completion, timing it; node commands also report their peak RSS. */
+/** Runs a command to completion, timing it; node commands also report their peak RSS and CPU time. */
 async function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, input?: string): Promise<Measure> {
-  const rssFile = join(scratch, `rss-${Math.random().toString(36).slice(2)}`);
+  const usageFile = join(scratch, `usage-${Math.random().toString(36).slice(2)}`);
   const isNode = command === process.execPath;
-  const fullArgs = isNode ? ['--import', join(root, 'bench', 'max-rss.mjs'), ...args] : args;
+  const fullArgs = isNode ? ['--import', join(root, 'bench', 'process-usage.mjs'), ...args] : args;
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(command, fullArgs, { cwd, env: { ...env, PGSHIFT_RSS_FILE: rssFile }, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
+    const child = spawn(command, fullArgs, { cwd, env: { ...env, PGSHIFT_USAGE_FILE: usageFile }, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     if (input !== undefined) child.stdin?.end(input);
@@ -57,8 +58,8 @@ async function timed(command: string, args: readonly string[], env: NodeJS.Proce
   });
   const ms = performance.now() - started;
   if (!isNode) return { ms };
-  const rss = (await readFile(rssFile, 'utf8')).trim().split('\n').map(Number);
-  return { ms, rssKiB: Math.max(...rss) };
+  const usage = (await readFile(usageFile, 'utf8')).trim().split('\n').map((line) => line.split(' ').map(Number));
+  return { ms, rssKiB: Math.max(...usage.map(([rss]) => rss ?? 0)), cpuMs: usage.reduce((sum, [, cpu]) => sum + (cpu ?? 0), 0) };
 }
 
 /** N small, realistic migrations: a table referencing the previous one, an index for the key, a comment, rows. */
@@ -128,14 +129,15 @@ interface Row {
   readonly floorMs: number;
   readonly floor: string;
   readonly rssMiB: number;
+  readonly cpuMs?: number;
   readonly target: string;
 }
 const rows: Row[] = [];
 
-async function runs(count: number, once: () => Promise<Measure>): Promise<{ ms: number; rssKiB: number }> {
+async function runs(count: number, once: () => Promise<Measure>): Promise<{ ms: number; rssKiB: number; cpuMs: number }> {
   const results: Measure[] = [];
   for (let i = 0; i < count; i++) results.push(await once());
-  return { ms: median(results.map((r) => r.ms)), rssKiB: Math.max(0, ...results.map((r) => r.rssKiB ?? 0)) };
+  return { ms: median(results.map((r) => r.ms)), rssKiB: Math.max(0, ...results.map((r) => r.rssKiB ?? 0)), cpuMs: median(results.map((r) => r.cpuMs ?? 0)) };
 }
 
 try {
@@ -150,10 +152,10 @@ try {
     return pgshift(['up'], appliedUrl, project);
   });
   const aFloor = await runs(RUNS, async () => psql(await freshDatabase(), applyScript));
-  rows.push({ what: `(a) apply ${N} migrations`, pgshiftMs: a.ms, floorMs: aFloor.ms, floor: 'psql', rssMiB: a.rssKiB / 1024, target: '<= 1.05x' });
+  rows.push({ what: `(a) apply ${N} migrations`, pgshiftMs: a.ms, floorMs: aFloor.ms, floor: 'psql', rssMiB: a.rssKiB / 1024, cpuMs: a.cpuMs, target: '<= 1.05x' });
   // The same without the lint pass up makes first (about 1 ms a file on PostgreSQL's parser).
   const aNoLint = await runs(RUNS, async () => pgshift(['up', '--no-lint'], await freshDatabase(), project));
-  rows.push({ what: `(a) the same, up --no-lint`, pgshiftMs: aNoLint.ms, floorMs: aFloor.ms, floor: 'psql', rssMiB: aNoLint.rssKiB / 1024, target: '<= 1.05x' });
+  rows.push({ what: `(a) the same, up --no-lint`, pgshiftMs: aNoLint.ms, floorMs: aFloor.ms, floor: 'psql', rssMiB: aNoLint.rssKiB / 1024, cpuMs: aNoLint.cpuMs, target: '<= 1.05x' });
 
   const big = join(scratch, 'big');
   await writeProject(big, BIG);
@@ -161,9 +163,9 @@ try {
   await pgshift(['baseline', '--version', String(BIG)], bigUrl, big);
   const minimal = await runs(RUNS, () => timed(process.execPath, [join(root, 'bench', 'minimal-ledger.mjs')], { ...env, DATABASE_URL: bigUrl }, root));
   const b = await runs(RUNS, () => pgshift(['up'], bigUrl, big));
-  rows.push({ what: `(b) no-op up, ${BIG} applied`, pgshiftMs: b.ms, floorMs: minimal.ms, floor: 'postgres.js select', rssMiB: b.rssKiB / 1024, target: '<= 1.5x' });
+  rows.push({ what: `(b) no-op up, ${BIG} applied`, pgshiftMs: b.ms, floorMs: minimal.ms, floor: 'postgres.js select', rssMiB: b.rssKiB / 1024, cpuMs: b.cpuMs, target: '<= 1.5x' });
   const c = await runs(RUNS, () => pgshift(['status'], bigUrl, big));
-  rows.push({ what: `(c) status, ${BIG} applied`, pgshiftMs: c.ms, floorMs: minimal.ms, floor: 'postgres.js select', rssMiB: c.rssKiB / 1024, target: '<= 1.5x' });
+  rows.push({ what: `(c) status, ${BIG} applied`, pgshiftMs: c.ms, floorMs: minimal.ms, floor: 'postgres.js select', rssMiB: c.rssKiB / 1024, cpuMs: c.cpuMs, target: '<= 1.5x' });
 
   const revertScript = await psqlRevertScript(project, N);
   const d = await runs(RUNS, async () => {
@@ -176,7 +178,7 @@ try {
     await psql(url, applyScript);
     return psql(url, revertScript);
   });
-  rows.push({ what: `(d) down --all, ${N} applied`, pgshiftMs: d.ms, floorMs: dFloor.ms, floor: 'psql', rssMiB: d.rssKiB / 1024, target: '-' });
+  rows.push({ what: `(d) down --all, ${N} applied`, pgshiftMs: d.ms, floorMs: dFloor.ms, floor: 'psql', rssMiB: d.rssKiB / 1024, cpuMs: d.cpuMs, target: '-' });
 
   const hundred = join(scratch, 'hundred');
   await writeProject(hundred, 100);
@@ -190,15 +192,15 @@ try {
   const e = await runs(RUNS, async () => pgshift(['up'], await viaProxy(), hundred));
   const eFloor = await runs(RUNS, async () => psql(await freshDatabase(), hundredScript));
   await proxy.close();
-  rows.push({ what: '(e) apply 100, 10 ms each way', pgshiftMs: e.ms, floorMs: 100 * 20 + eFloor.ms, floor: '100 x 20 ms + psql', rssMiB: e.rssKiB / 1024, target: '<= 1.1x' });
+  rows.push({ what: '(e) apply 100, 10 ms each way', pgshiftMs: e.ms, floorMs: 100 * 20 + eFloor.ms, floor: '100 x 20 ms + psql', rssMiB: e.rssKiB / 1024, cpuMs: e.cpuMs, target: '<= 1.1x' });
 
   const fmt = (n: number): string => n.toFixed(0).padStart(8);
   process.stdout.write(
-    `\n${'scenario'.padEnd(32)}${'pgshift ms'.padStart(11)}${'floor ms'.padStart(10)}  ${'ratio'.padStart(6)}  ${'target'.padEnd(9)}${'peak RSS'.padStart(9)}  floor\n`,
+    `\n${'scenario'.padEnd(32)}${'pgshift ms'.padStart(11)}${'floor ms'.padStart(10)}  ${'ratio'.padStart(6)}  ${'target'.padEnd(9)}${'peak RSS'.padStart(9)}${'client CPU'.padStart(11)}  floor\n`,
   );
   for (const row of rows) {
     process.stdout.write(
-      `${row.what.padEnd(32)}${fmt(row.pgshiftMs).padStart(11)}${fmt(row.floorMs).padStart(10)}  ${(row.pgshiftMs / row.floorMs).toFixed(2).padStart(5)}x  ${row.target.padEnd(9)}${`${row.rssMiB.toFixed(0)} MB`.padStart(9)}  ${row.floor}\n`,
+      `${row.what.padEnd(32)}${fmt(row.pgshiftMs).padStart(11)}${fmt(row.floorMs).padStart(10)}  ${(row.pgshiftMs / row.floorMs).toFixed(2).padStart(5)}x  ${row.target.padEnd(9)}${`${row.rssMiB.toFixed(0)} MB`.padStart(9)}${(row.cpuMs === undefined ? '-' : `${row.cpuMs.toFixed(0)} ms`).padStart(11)}  ${row.floor}\n`,
     );
   }
 } finally {
