@@ -19,6 +19,8 @@ export const DEFAULTS = {
   lockTimeout: '10s',
   lockRetries: 3,
   lockRetryDelayMs: 1000,
+  /** What the server shows for pgshift's sessions (pg_stat_activity), unless PGAPPNAME or the URL says otherwise. */
+  applicationName: 'pgshift',
   logLevel: 'info',
   envFile: '.env',
 } as const;

@@ -128,7 +128,7 @@ function commonSettings(env: Environment, flags: ConnectionFlags, origin: string
   const passwordCommand = nonEmpty(flags.passwordCommand) ?? nonEmpty(env['PGSHIFT_PASSWORD_COMMAND']);
   const rootCert = nonEmpty(env['PGSSLROOTCERT']);
   return {
-    applicationName: nonEmpty(env['PGAPPNAME']) ?? 'pgshift',
+    applicationName: nonEmpty(env['PGAPPNAME']) ?? DEFAULTS.applicationName,
     origin,
     ...defined({ sslmode: sslmode as SslMode | undefined, sslrootcert: rootCert, passwordCommand, connectTimeoutSeconds: timeout }),
   };

@@ -58,7 +58,7 @@ async function connect(
       endpoint,
       password,
       limitSeconds,
-      parameters: { application_name: settings.applicationName ?? 'pgshift', ...endpoint.parameters, ...parameters },
+      parameters: { application_name: settings.applicationName ?? DEFAULTS.applicationName, ...endpoint.parameters, ...parameters },
       logger,
       // The limit is pgshift's own, around the whole connect: postgres.js reconnects by itself after a
       // refused or timed-out attempt and would retry for ever.
