@@ -93,6 +93,14 @@ test('pgshift completion prints a bash completion script that completes commands
   assert.deepEqual(await complete('pgshift', 'new', '--d'), [], 'new does not offer the database flags it ignores');
 });
 
+test('pgshift completion with an argument is a usage error alone: no script on stdout to be sourced by mistake', async () => {
+  const project = await makeProject({}, unreachable);
+  const run = await project.run(['completion', 'bash']);
+  assert.equal(run.status, 2);
+  assert.equal(run.stdout, '');
+  assert.match(run.stderr, /Unknown command: bash/);
+});
+
 test('down --help says what --to 0 does, and down --to 0 does that: version 0 stays applied', async () => {
   const project = await makeProject(
     {
