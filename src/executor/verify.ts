@@ -46,7 +46,7 @@ export interface VerifyPlan {
 export async function verifyInTransaction(context: ScriptContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
   await context.session.execute('BEGIN');
   try {
-    return await verifyEach(context, targets);
+    return await verifyEach(context, targets, true);
   } finally {
     await context.session.rollback();
   }
@@ -74,7 +74,7 @@ export async function verifyInScratch(
     const scratchContext: ScriptContext = { ...context, session: scratch };
     try {
       for (const file of plan.base) await execute(scratchContext, file, 'apply');
-      return await verifyEach(scratchContext, plan.targets);
+      return await verifyEach(scratchContext, plan.targets, false);
     } finally {
       await scratch.close().catch(() => undefined);
     }
@@ -84,7 +84,8 @@ export async function verifyInScratch(
   }
 }
 
-async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
+/** `inTransaction`: the checks run inside one open transaction (verifyInTransaction), not in a scratch database. */
+async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget[], inTransaction: boolean): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   let stopped: string | undefined;
   for (const { migration, rollback } of targets) {
@@ -110,7 +111,12 @@ async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget
       const before = await takeSnapshot(context.session, context.table);
       await execute(context, migration, 'apply');
       const applied = await takeSnapshot(context.session, context.table);
-      await execute(context, rollback, 'revert');
+      const failed = await revertRecoverably(context, rollback, inTransaction);
+      if (failed !== undefined) {
+        // The migration's work stands, as after up: the migrations after it are still checked on top of it.
+        result('fail', [failed]);
+        continue;
+      }
       const reverted = await takeSnapshot(context.session, context.table);
       await execute(context, migration, 'reapply');
       const reapplied = await takeSnapshot(context.session, context.table);
@@ -123,6 +129,29 @@ async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget
     }
   }
   return results;
+}
+
+const REVERT_SAVEPOINT = 'pgshift_verify_revert';
+
+/**
+ * Runs a rollback; when it fails and the database can be had back as the migration left it, returns the
+ * failure instead of throwing. In verify's transaction a savepoint takes it back; in a scratch database a
+ * transactional rollback rolled itself back. A no-transaction rollback that stopped partway left part of its
+ * work behind, so its failure is thrown and stops the checks after it.
+ */
+async function revertRecoverably(context: ScriptContext, rollback: SqlFile, inTransaction: boolean): Promise<string | undefined> {
+  if (inTransaction) await context.session.execute(`SAVEPOINT ${REVERT_SAVEPOINT}`);
+  try {
+    await execute(context, rollback, 'revert');
+  } catch (error) {
+    const recoverable = inTransaction || analyzeScript(rollback).directives.transaction;
+    if (!isPgshiftError(error) || error.code !== 'MIGRATION_FAILED' || !recoverable) throw error;
+    // Also undoes any SET the rollback made before it failed: the session is as the migration left it.
+    if (inTransaction) await context.session.execute(`ROLLBACK TO SAVEPOINT ${REVERT_SAVEPOINT}`);
+    return error.message;
+  }
+  if (inTransaction) await context.session.execute(`RELEASE SAVEPOINT ${REVERT_SAVEPOINT}`);
+  return undefined;
 }
 
 const STEP_WORDS = { apply: 'the migration failed', revert: 'the rollback failed', reapply: 'the migration failed when applied again after its rollback' } as const;

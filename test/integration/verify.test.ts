@@ -76,6 +76,30 @@ test('a rollback that fails is reported as the failure, with its line', async ()
   }
 });
 
+test('a rollback that fails is reported, and the migrations after it are still verified, in a transaction and in a scratch database', async () => {
+  await project.write(ROLLBACK, `${original}SELECT * FROM nowhere;\n`);
+  await project.write('migrations/002_table.sql', 'CREATE TABLE after_broken (id int);\n');
+  await project.write('rollbacks/002_table.sql', 'DROP TABLE after_broken;\n');
+  try {
+    for (const args of [[], ['--all']]) {
+      const { status, results } = await verify(...args);
+      assert.equal(status, 3, `verify ${args.join(' ')}`);
+      const outcomes = results.map((r) => [r.path, r.outcome]).filter(([path]) => path !== 'migrations/000_create_user_sessions.sql');
+      assert.deepEqual(outcomes, [
+        ['migrations/001_add_session_permissions.sql', 'fail'],
+        ['migrations/002_table.sql', 'pass'],
+      ], `verify ${args.join(' ')}`);
+      assert.match(results.find((r) => r.path.includes('001'))?.problems[0] ?? '', /^the rollback failed: .*relation "nowhere" does not exist$/);
+    }
+    const [{ table }] = await db.sql<[{ table: string | null }]>`SELECT to_regclass('after_broken')::text AS table`;
+    assert.equal(table, null, 'the live database is untouched');
+  } finally {
+    await project.write(ROLLBACK, original);
+    await project.remove('migrations/002_table.sql');
+    await project.remove('rollbacks/002_table.sql');
+  }
+});
+
 test('verify --all checks every migration in a scratch database, which is dropped', async () => {
   const { status, results } = await verify('--all');
   assert.equal(status, 0);
