@@ -4,19 +4,18 @@
  * migrations are checked inside one transaction that is always rolled back, so nothing changes; a run that
  * includes a no-transaction file (or asks for it) uses a scratch database that is dropped afterwards.
  */
-import { randomBytes } from 'node:crypto';
-import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
+import { isPgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { unwrittenRollback } from '../core/plan-down.js';
 import { describeDifferences } from '../core/schema-diff.js';
 import { analyzeScript } from '../core/file-analysis.js';
-import { quoteIdentifier } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { aloneScript, fileScript } from '../db/wire-sql.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { openSession } from '../db/connect.js';
 import { withDatabase } from '../db/endpoint.js';
 import type { ConnectionSettings } from '../db/settings.js';
+import { createScratch } from '../db/scratch.js';
 import { takeSnapshot } from '../db/snapshot.js';
 import { sendScript, type ScriptContext } from './send-script.js';
 
@@ -59,18 +58,9 @@ export async function verifyInScratch(
   plan: VerifyPlan,
   logger: Logger,
 ): Promise<VerifyResult[]> {
-  const name = `pgshift_scratch_${randomBytes(4).toString('hex')}`;
+  const scratchDatabase = await createScratch(context.session, logger, 'verify');
   try {
-    await context.session.execute(`CREATE DATABASE ${quoteIdentifier(name)}`);
-  } catch (error) {
-    throw new PgshiftError('USAGE', `verify needs a scratch database and could not create one: ${(error as Error).message}`, {
-      hint: 'grant the role CREATEDB, or verify only transactional migrations (without --scratch or --all)',
-      cause: error,
-    });
-  }
-  logger.info(`verify: scratch database ${name} created`);
-  try {
-    const scratch = await openSession(withDatabase(settings, name), logger);
+    const scratch = await openSession(withDatabase(settings, scratchDatabase.name), logger);
     const scratchContext: ScriptContext = { ...context, session: scratch };
     try {
       for (const file of plan.base) await execute(scratchContext, file, 'apply');
@@ -79,8 +69,7 @@ export async function verifyInScratch(
       await scratch.close().catch(() => undefined);
     }
   } finally {
-    await context.session.execute(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
-    logger.info(`verify: scratch database ${name} dropped`);
+    await scratchDatabase.drop();
   }
 }
 

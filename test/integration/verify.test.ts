@@ -114,13 +114,30 @@ test('verify --all checks every migration in a scratch database, which is droppe
   assert.equal(left, 0);
 });
 
+test('a scratch database left by a killed run is dropped by the next run once it is an hour old; a recent one is left alone', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  // Named like this process's own, but not by its run: pid 1 never runs pgshift here.
+  const abandoned = `pgshift_scratch_1_${now - 3700}_dead`;
+  const recent = `pgshift_scratch_1_${now - 60}_beef`;
+  for (const name of [abandoned, recent]) await db.sql.unsafe(`CREATE DATABASE ${name}`);
+  try {
+    const run = await project.run(['verify', '--all']);
+    assert.equal(run.status, 0, run.stderr);
+    // Another test file's verify on this server may have dropped it first: what counts is that it is gone.
+    const left = await db.sql<Array<{ datname: string }>>`SELECT datname FROM pg_database WHERE datname IN (${abandoned}, ${recent})`;
+    assert.deepEqual(left.map((row) => row.datname), [recent]);
+  } finally {
+    for (const name of [abandoned, recent]) await db.sql.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+  }
+});
+
 test('a no-transaction migration is verified in a scratch database', async () => {
   await project.write('migrations/002_index.sql', '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY ix_sessions_title ON user_sessions (title);\n');
   await project.write('rollbacks/002_index.sql', '-- pgshift:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS ix_sessions_title;\n');
   try {
     const run = await project.run(['verify']);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /scratch database pgshift_scratch_[0-9a-f]+ created/);
+    assert.match(run.stderr, /scratch database pgshift_scratch_\d+_\d+_[0-9a-f]+ created/);
     assert.equal(run.stdout, 'PASS  migrations/001_add_session_permissions.sql\nPASS  migrations/002_index.sql\n');
     const [{ index }] = await db.sql<[{ index: string | null }]>`SELECT to_regclass('ix_sessions_title')::text AS index`;
     assert.equal(index, null, 'the live database is untouched');
