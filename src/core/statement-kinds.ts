@@ -1,7 +1,7 @@
 /**
  * What a statement is, from its leading words (as the lexer gives them: lower-case, outside parentheses).
- * Only the two questions pgshift must answer before running anything: does it control the transaction,
- * and can it run inside one at all.
+ * The questions pgshift must answer before running anything: does it control the transaction, can it run
+ * inside one at all, and does it reach beyond the database it runs in.
  */
 
 /** The statement's name if it starts, ends or prepares a transaction; savepoints are harmless and allowed. */
@@ -86,4 +86,36 @@ export function createdIndexName(words: readonly string[]): string | undefined {
   if (words[i] === 'if' && words[i + 1] === 'not' && words[i + 2] === 'exists') i += 3;
   const name = words[i];
   return name === undefined || name === 'on' ? undefined : name;
+}
+
+const SHARED_OBJECTS = new Set(['role', 'user', 'group', 'tablespace', 'database']);
+
+/**
+ * The statement's name if it changes the server as a whole rather than one database: roles and their
+ * membership, tablespaces, databases and their settings, the server's configuration, comments on shared
+ * objects. A scratch database on the target's server would carry such a change out of the scratch.
+ * Statements built at run time (a DO block, EXECUTE) cannot be seen from their words.
+ */
+export function clusterWideName(words: readonly string[]): string | undefined {
+  const [first, second, third] = words;
+  if (first === undefined || second === undefined) return undefined;
+  if ((first === 'create' || first === 'alter' || first === 'drop') && SHARED_OBJECTS.has(second)) {
+    // A user mapping belongs to one database's foreign server.
+    return third === 'mapping' ? undefined : `${first} ${second}`.toUpperCase();
+  }
+  if (first === 'alter' && second === 'system') return 'ALTER SYSTEM';
+  if (first === 'comment' && second === 'on' && third !== undefined && SHARED_OBJECTS.has(third) && third !== 'user' && third !== 'group') {
+    return `COMMENT ON ${third.toUpperCase()}`;
+  }
+  if (first === 'grant' || first === 'revoke') return grantsRole(words) ? `${first.toUpperCase()} role` : undefined;
+  return undefined;
+}
+
+/** Privileges are named by keywords; anything else granted is a role (whose membership is server-wide). */
+const PRIVILEGES = new Set(['select', 'insert', 'update', 'delete', 'truncate', 'references', 'trigger', 'create', 'connect', 'temporary', 'temp', 'execute', 'usage', 'set', 'alter', 'maintain', 'all']);
+
+function grantsRole(words: readonly string[]): boolean {
+  // REVOKE { GRANT | ADMIN | INHERIT | SET } OPTION FOR ...: what follows says what is revoked.
+  const granted = words[0] === 'revoke' && words[2] === 'option' && words[3] === 'for' ? words[4] : words[1];
+  return granted === undefined || !PRIVILEGES.has(granted);
 }

@@ -4,11 +4,13 @@
  * migrations are checked inside one transaction that is always rolled back, so nothing changes; a run that
  * includes a no-transaction file (or asks for it) uses a scratch database that is dropped afterwards.
  */
-import { isPgshiftError, rewrap } from '../core/errors.js';
+import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { unwrittenRollback } from '../core/plan-down.js';
+import { lineColumnAt } from '../core/position.js';
 import { describeDifferences } from '../core/schema-diff.js';
 import { analyzeScript } from '../core/file-analysis.js';
+import { clusterWideName } from '../core/statement-kinds.js';
 import type { SqlFile } from '../core/types.js';
 import { aloneScript, fileScript } from '../db/wire-sql.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
@@ -58,6 +60,7 @@ export async function verifyInScratch(
   plan: VerifyPlan,
   logger: Logger,
 ): Promise<VerifyResult[]> {
+  refuseServerWide(plan);
   const scratchDatabase = await createScratch(context.session, logger, 'verify');
   try {
     const scratch = await openSession(withDatabase(settings, scratchDatabase.name), logger);
@@ -70,6 +73,25 @@ export async function verifyInScratch(
     }
   } finally {
     await scratchDatabase.drop();
+  }
+}
+
+/**
+ * A scratch database shares its server with the target: a file that changes the server as a whole (a role,
+ * a tablespace, the server's settings) would leave that change behind on the target's server when the
+ * scratch database is dropped. Such a history is verified only where the whole server may be thrown away.
+ */
+function refuseServerWide(plan: VerifyPlan): void {
+  const files = [...plan.base, ...plan.targets.flatMap(({ migration, rollback }) => (rollback ? [migration, rollback] : [migration]))];
+  for (const file of files) {
+    for (const statement of analyzeScript(file).statements) {
+      const name = clusterWideName(statement.words);
+      if (name === undefined) continue;
+      const { line } = lineColumnAt(file.text, statement.start);
+      throw new PgshiftError('USAGE', `verify would run ${file.path}:${line} (${name}) in a scratch database on the target's server, and ${name} changes that whole server, not only the scratch database`, {
+        hint: 'verify it with --database pointing at a server you can throw away (a local or CI server); without --all and --scratch, pending transactional migrations are checked in a transaction that is rolled back, which is safe here',
+      });
+    }
   }
 }
 

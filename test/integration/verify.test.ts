@@ -183,3 +183,30 @@ for (const switchRole of [`SET ROLE ${role};`, `SET SESSION AUTHORIZATION ${role
     assert.equal(down.status, 0, down.stderr);
   });
 }
+
+test("a history that changes the whole server (a role) is never replayed in a scratch database on the target's server", async () => {
+  const wide = `${db.name}_wide`;
+  const newRole = `pgshift_wide_${process.pid}`;
+  await admin.unsafe(`CREATE DATABASE ${wide}`);
+  try {
+    const project = await makeProject(
+      {
+        'migrations/001_role.sql': `CREATE TABLE t (id int);\nCREATE ROLE ${newRole} NOLOGIN;\n`,
+        'rollbacks/001_role.sql': `DROP ROLE ${newRole};\nDROP TABLE t;\n`,
+      },
+      urlFor(wide),
+    );
+    const refused = await project.run(['verify', '--all']);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /verify would run migrations\/001_role\.sql:2 \(CREATE ROLE\) in a scratch database on the target's server/);
+    assert.doesNotMatch(refused.stderr, /scratch database pgshift_scratch_\S+ created/);
+    // In verify's own transaction the role is rolled back with everything else: that check may run.
+    const inTransaction = await project.run(['verify']);
+    assert.equal(inTransaction.status, 0, inTransaction.stderr);
+    const [{ n }] = await admin<[{ n: number }]>`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ${newRole}`;
+    assert.equal(n, 0, 'the role was not left on the server');
+  } finally {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${wide} WITH (FORCE)`);
+    await admin.unsafe(`DROP ROLE IF EXISTS ${newRole}`);
+  }
+});
