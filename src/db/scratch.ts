@@ -13,13 +13,20 @@ const NAME = /^pgshift_scratch_(\d+)_(\d+)_[0-9a-f]+$/;
 /** Older than this, a scratch database belongs to a run that is gone: no check takes an hour to build one. */
 const ABANDONED_AFTER_SECONDS = 3600;
 
+/** Who asks for the scratch database, named in its log lines and errors, and what to do without one. */
+export interface ScratchUse {
+  readonly purpose: string;
+  /** The caller's way around a server that refuses CREATE DATABASE. */
+  readonly otherwise: string;
+}
+
 export interface Scratch {
   readonly name: string;
   drop(): Promise<void>;
 }
 
 /** Creates a scratch database through `session`, first dropping the abandoned ones it finds. */
-export async function createScratch(session: Session, logger: Logger, purpose: string): Promise<Scratch> {
+export async function createScratch(session: Session, logger: Logger, { purpose, otherwise }: ScratchUse): Promise<Scratch> {
   const now = Math.floor(Date.now() / 1000);
   await dropAbandoned(session, logger, now, purpose);
   const name = `pgshift_scratch_${process.pid}_${now}_${randomBytes(2).toString('hex')}`;
@@ -27,7 +34,7 @@ export async function createScratch(session: Session, logger: Logger, purpose: s
     await session.execute(`CREATE DATABASE ${quoteIdentifier(name)}`);
   } catch (error) {
     throw new PgshiftError('USAGE', `${purpose} needs a scratch database and could not create one: ${(error as Error).message}`, {
-      hint: 'grant the role CREATEDB, or verify only transactional migrations (without --scratch or --all)',
+      hint: `grant the role CREATEDB, or ${otherwise}`,
       cause: error,
     });
   }

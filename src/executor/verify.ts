@@ -61,7 +61,10 @@ export async function verifyInScratch(
   logger: Logger,
 ): Promise<VerifyResult[]> {
   refuseServerWide(plan);
-  const scratchDatabase = await createScratch(context.session, logger, 'verify');
+  const scratchDatabase = await createScratch(context.session, logger, {
+    purpose: 'verify',
+    otherwise: 'verify only transactional migrations (without --scratch or --all)',
+  });
   try {
     const scratch = await openSession(withDatabase(settings, scratchDatabase.name), logger);
     const scratchContext: ScriptContext = { ...context, session: scratch };
