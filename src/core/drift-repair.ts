@@ -22,7 +22,7 @@ export function repairSql(difference: SchemaDifference, expected: Snapshot, actu
   const statements = REPAIRS[difference.kind]?.(mine, theirs, difference);
   if (statements === undefined) return undefined;
   const comment = expected.get(entryKey('comment', key));
-  const recreated = mine !== undefined && (theirs === undefined || /^DROP /m.test(statements));
+  const recreated = mine !== undefined && (theirs === undefined || /\bDROP (INDEX|TRIGGER|POLICY|CONSTRAINT) /.test(statements));
   return lines(statements.trimEnd(), recreated && comment ? REPAIRS['comment']?.(comment, undefined, difference) : undefined);
 }
 
@@ -52,12 +52,12 @@ const REPAIRS: Readonly<Record<string, Repair>> = {
     const value = expected.fields['default'];
     return value === undefined ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${value};`;
   },
-  constraint: (expected, actual, difference) => {
+  constraint: (expected, actual) => {
     if (!expected) return undefined;
     const on = `ALTER ${part(expected, 'on')}`;
     const add = `${on} ADD CONSTRAINT ${part(expected, 'constraint')} ${expected.fields['definition']};`;
     if (!actual) return add;
-    if (onlyFields(difference, ['state']) && expected.fields['state'] === 'valid') return `${on} VALIDATE CONSTRAINT ${part(expected, 'constraint')};`;
+    if (actual.fields['definition'] === `${expected.fields['definition']} NOT VALID`) return `${on} VALIDATE CONSTRAINT ${part(expected, 'constraint')};`;
     // A CHECK or a foreign key is re-made without losing data; a key others depend on is not dropped here.
     if (!['c', 'f'].includes(part(expected, 'type')) || !['c', 'f'].includes(part(actual, 'type'))) return undefined;
     return `${on} DROP CONSTRAINT ${part(actual, 'constraint')};\n${add}`;

@@ -115,7 +115,7 @@ test('two databases built from the same SQL compare clean, whatever their search
     assert.ok([...expected.values()].some((entry) => entry.kind === kind), `the snapshot has a ${kind}`);
   }
   assert.equal(expected.get(entryKey('table', 'app.orders'))?.fields['row level security'], 'on');
-  assert.equal(expected.get(entryKey('constraint', 'app.orders.ck_late'))?.fields['state'], 'NOT VALID');
+  assert.match(expected.get(entryKey('constraint', 'app.orders.ck_late'))?.fields['definition'] ?? '', / NOT VALID$/);
   assert.equal(expected.get(entryKey('trigger', 'app.orders.orders_quiet'))?.fields['enabled'], 'disabled');
   assert.ok(![...expected.keys()].some((key) => key.includes(ledger.name)), 'the ledger is left out');
 });
