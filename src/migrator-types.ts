@@ -11,8 +11,9 @@ import type { ConnectionSettings } from './db/settings.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
 import type { RepairOptions as RepairRunOptions, RepairResult } from './executor/repair.js';
 import type { VerifyResult } from './executor/verify.js';
+import type { DriftItem, DriftReport } from './core/drift-report.js';
 
-export type { RepairResult, VerifyResult };
+export type { DriftItem, DriftReport, RepairResult, VerifyResult };
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
 export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
@@ -114,7 +115,24 @@ export interface Plan {
   readonly sql: string;
 }
 
-export interface VerifyOptions extends CallOptions {
+/**
+ * Where a scratch database is built, for `drift` and for `verify`'s scratch checks. By default on the
+ * target's server (same version and extensions), which refuses files that change the whole server (roles,
+ * tablespaces, ALTER SYSTEM); `embedded` starts a fresh embedded server of its own and removes it after; a
+ * server's settings build it there (itself refused those files if it turns out to be the target's server).
+ */
+export type ScratchServer = 'embedded' | ConnectionSettings;
+
+export interface ScratchOptions {
+  readonly scratchServer?: ScratchServer;
+}
+
+export interface DriftOptions extends CallOptions, ScratchOptions {
+  /** Also compare owners and grants (off by default: roles differ between environments). */
+  readonly privileges?: boolean;
+}
+
+export interface VerifyOptions extends CallOptions, ScratchOptions {
   /** Every migration, from an empty scratch database. */
   readonly all?: boolean;
   /** Only this file (pending or applied). */
@@ -158,6 +176,11 @@ export interface Migrator {
    * changes nothing. Returns one result per migration; `fail` results list the differences.
    */
   verify(options?: VerifyOptions): Promise<readonly VerifyResult[]>;
+  /**
+   * Compares the live schema with the one its applied migrations build in a scratch database; changes
+   * nothing on the target. Throws VALIDATION_FAILED when an applied file changed or is missing.
+   */
+  drift(options?: DriftOptions): Promise<DriftReport>;
   /** Lint findings for files (by default the pending migrations and all rollbacks); throws for syntax errors and bad suppressions. */
   lint(options?: LintOptions): Promise<LintResult>;
   /**
@@ -166,7 +189,6 @@ export interface Migrator {
    * REPAIR_REFUSED unless `force`; a dry run reports them and records nothing.
    */
   repair(options?: RepairOptions): Promise<RepairResult>;
-  /** Writes the next migration and its rollback from the template; needs no database. */
   /** Writes the next migration and its rollback from the template; needs no database. `createdFolders`: the folders it had to create. */
   create(name: string): Promise<{ readonly migration: string; readonly rollback: string; readonly createdFolders: readonly string[] }>;
 }

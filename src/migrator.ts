@@ -6,6 +6,7 @@ import type { Migrator, MigratorOptions } from './migrator-types.js';
 import { resolveOptions } from './config/migrator-options.js';
 import { baseline } from './operations/baseline.js';
 import { down } from './operations/down.js';
+import { drift } from './operations/drift.js';
 import { lint } from './operations/lint.js';
 import { create } from './operations/new.js';
 import { plan } from './operations/plan.js';
@@ -24,6 +25,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     plan: (call) => plan(context, call),
     redo: (call = {}) => redo(context, call),
     verify: (call = {}) => verify(context, call),
+    drift: (call = {}) => drift(context, call),
     lint: (call = {}) => lint(context, call),
     repair: (call = {}) => repair(context, call),
     create: (name) => create(context, name),

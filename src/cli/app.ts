@@ -1,7 +1,7 @@
 import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
-import type { Migrator } from '../migrator-types.js';
+import type { Migrator, ScratchServer } from '../migrator-types.js';
 import { DEFAULTS, LOG_LEVELS } from '../config/defaults.js';
 
 /**
@@ -32,6 +32,17 @@ export const globalOptions = {
   dotenv: { type: 'string', describe: 'read this file instead of ./.env (default: PGSHIFT_ENV_FILE)' },
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
 } as const satisfies Record<string, Options>;
+
+/** Where drift and verify build a scratch database: options of those two commands. */
+export const scratchOptions = {
+  scratch: {
+    type: 'string',
+    describe: "build the scratch database on a fresh embedded server of its own (--scratch embedded); verify --scratch alone checks in a scratch database on the target's server",
+  },
+  'scratch-database': { type: 'string', describe: "postgres:// URL of a server to build the scratch database on, instead of the target's (the role needs CREATEDB)" },
+} as const satisfies Record<string, Options>;
+
+export type ScratchArgs = InferredOptionTypes<typeof scratchOptions>;
 
 /** The --dry-run flag of up, down and redo. */
 export const dryRunOption = {
@@ -69,10 +80,16 @@ export function groupHelp<T>(yargs: Argv<T>, own: readonly string[], uses: reado
   return grouped.group(general, 'General:');
 }
 
+export interface OpenNeeds {
+  readonly database: boolean;
+  /** The command's scratch flags, turned into the server its scratch database is built on. */
+  readonly scratch?: ScratchArgs;
+}
+
 /** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */
 export interface App {
   /** `database: false` for commands that only touch files: no database is chosen (or refused). */
-  open(argv: GlobalArgs, needs?: { readonly database: boolean }): Promise<{ readonly migrator: Migrator; readonly logger: Logger }>;
+  open(argv: GlobalArgs, needs?: OpenNeeds): Promise<{ readonly migrator: Migrator; readonly logger: Logger; readonly scratchServer?: ScratchServer }>;
   readonly signal: AbortSignal;
   write(text: string): void;
   /** The status to exit with when the command itself finished (validate uses it for problems found). */

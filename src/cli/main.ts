@@ -4,7 +4,7 @@
  * main() can also run inside another process (a test) without touching that process's state.
  */
 import yargs from 'yargs';
-import { loadCliEnvironment, resolveCliTarget } from '../config/cli-environment.js';
+import { loadCliEnvironment, resolveCliTarget, resolveScratchDatabase } from '../config/cli-environment.js';
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -12,6 +12,8 @@ import { createLogger } from '../log.js';
 import { createMigrator } from '../migrator.js';
 import { PGSHIFT_VERSION } from '../version.js';
 import { ALL_GROUPS, globalOptions, groupHelp, type App, type GlobalArgs } from './app.js';
+import { scratchServerOf } from './scratch.js';
+import { driftCommand } from './commands/drift.js';
 import { baselineCommand } from './commands/baseline.js';
 import { downCommand } from './commands/down.js';
 import { lintCommand } from './commands/lint.js';
@@ -56,6 +58,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       const cwd = process.cwd();
       const flags = { database: argv.database, passwordCommand: argv['password-command'], connectTimeoutSeconds: argv['connect-timeout'], waitSeconds: argv.wait };
       const target = resolveCliTarget(loaded, flags, cwd, needs.database);
+      const scratchServer = needs.scratch === undefined ? undefined : scratchServerOf(needs.scratch, (url) => resolveScratchDatabase(loaded, url, flags, cwd));
       const migrator = createMigrator({
         ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }),
         cwd,
@@ -67,7 +70,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
         logger,
         ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema }),
       });
-      return { migrator, logger };
+      return { migrator, logger, ...defined({ scratchServer }) };
     },
   };
 
@@ -96,13 +99,14 @@ function buildParser(app: App, args: readonly string[]) {
     .command(statusCommand(app))
     .command(validateCommand(app))
     .command(verifyCommand(app))
+    .command(driftCommand(app))
     .command(lintCommand(app))
     .command(redoCommand(app))
     .command(newCommand(app))
     .command(baselineCommand(app))
     .command(repairCommand(app))
     .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
-    .demandCommand(1, 'name a command: up, down, status, validate, verify, lint, redo, new, baseline, repair or completion')
+    .demandCommand(1, 'name a command: up, down, status, validate, verify, drift, lint, redo, new, baseline, repair or completion')
     .recommendCommands()
     // Not .strict(): it rejects the completion command, which yargs does not register as a command.
     .strictCommands()

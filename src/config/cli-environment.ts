@@ -11,6 +11,7 @@ import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
 import type { LogFields } from '../core/logger.js';
 import { parseNumber } from '../core/numbers.js';
+import type { ConnectionSettings } from '../db/settings.js';
 import { DEFAULTS, LOG_LEVELS, type LogLevel } from './defaults.js';
 import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
 
@@ -64,6 +65,20 @@ export function resolveCliTarget(loaded: CliEnvironment, flags: TargetFlags, cwd
   const fromEnv = environment.env['PGSHIFT_WAIT'];
   const connectWaitSeconds = flags.waitSeconds ?? (fromEnv ? parseNumber('PGSHIFT_WAIT', fromEnv, 'seconds') : undefined);
   return defined({ database, connectWaitSeconds });
+}
+
+/**
+ * The server named by `--scratch-database`, reached with the same environment as the target (PGPASSWORD,
+ * the password command, TLS variables): only where the scratch schema is built differs.
+ */
+export function resolveScratchDatabase(loaded: CliEnvironment, url: string, flags: TargetFlags, cwd: string): ConnectionSettings {
+  if (!/^postgres(ql)?:\/\/./.test(url)) {
+    throw new PgshiftError('USAGE', '--scratch-database must be a postgres:// or postgresql:// URL', {
+      hint: 'name a server where the role may create databases, for example postgres://postgres@localhost:5433/postgres, or use --scratch embedded',
+    });
+  }
+  const choice = resolveDatabase(url, loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
+  return { ...(choice.target as ConnectionSettings), origin: '--scratch-database' };
 }
 
 /**

@@ -23,6 +23,8 @@ export interface ResolvedOptions {
   readonly dirs: Directories;
   readonly logger: Logger;
   readonly target: DatabaseTarget;
+  /** The embedded server's folder; a scratch embedded server gets a folder inside it. */
+  readonly embeddedDir: string;
   /** The ledger table as given, optionally schema-qualified; its schema is settled once connected. */
   readonly table: string;
   readonly schema: string | undefined;
@@ -51,6 +53,7 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
     dirs,
     logger: options.logger ?? silentLogger,
     target: options.database ?? { embedded: { dir: join(cwd, DEFAULTS.embeddedDir) } },
+    embeddedDir: options.database !== undefined && 'embedded' in options.database ? options.database.embedded.dir : join(cwd, DEFAULTS.embeddedDir),
     table,
     schema: options.schema,
     lockWaitMs: (options.lockWaitSeconds ?? DEFAULTS.lockWaitSeconds) * 1000,

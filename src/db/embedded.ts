@@ -18,6 +18,8 @@ import type { ConnectionSettings } from './settings.js';
 export interface EmbeddedOptions {
   /** The folder that holds data/, postgres.log and the generated password. */
   readonly dir: string;
+  /** A throwaway server (a scratch schema's), removed after the run: its lines say so instead of how to use another server. */
+  readonly scratch?: boolean;
 }
 
 export interface EmbeddedServer {
@@ -83,7 +85,7 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
   }
   const version = (await readFile(join(dataDir, 'PG_VERSION'), 'utf8')).trim();
   logger.info(
-    `embedded PostgreSQL ${version} on 127.0.0.1:${port}, data in ${shown(dataDir)} (${cold ? 'created' : 'started'} in ${Date.now() - started} ms; set DATABASE_URL to use another server)`,
+    `embedded PostgreSQL ${version} on 127.0.0.1:${port}, data in ${shown(dataDir)} (${cold ? 'created' : 'started'} in ${Date.now() - started} ms; ${options.scratch ? 'a scratch server, removed after the run' : 'set DATABASE_URL to use another server'})`,
   );
   return {
     settings: settingsFor(port, password),

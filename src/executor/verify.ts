@@ -4,22 +4,15 @@
  * migrations are checked inside one transaction that is always rolled back, so nothing changes; a run that
  * includes a no-transaction file (or asks for it) uses a scratch database that is dropped afterwards.
  */
-import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import { isPgshiftError } from '../core/errors.js';
 import { unwrittenRollback } from '../core/plan-down.js';
-import { lineColumnAt } from '../core/position.js';
 import { describeDifferences } from '../core/schema-diff.js';
 import { analyzeScript } from '../core/file-analysis.js';
-import { clusterWideName } from '../core/statement-kinds.js';
 import type { SqlFile } from '../core/types.js';
-import { aloneScript, fileScript } from '../db/wire-sql.js';
-import { SESSION_RESET_SQL } from '../db/session-state.js';
-import { openSession } from '../db/connect.js';
-import { withDatabase } from '../db/endpoint.js';
-import type { ConnectionSettings } from '../db/settings.js';
-import { createScratch } from '../db/scratch.js';
 import { takeSnapshot } from '../db/snapshot.js';
-import { sendScript, type ScriptContext } from './send-script.js';
+import { replayFile } from './replay.js';
+import { openScratchSite, type ScratchHost, type ScratchRequest } from './scratch-site.js';
+import type { ScriptContext } from './send-script.js';
 
 export type VerifyOutcome = 'pass' | 'fail' | 'no rollback' | 'unwritten' | 'not verified';
 
@@ -53,48 +46,16 @@ export async function verifyInTransaction(context: ScriptContext, targets: reado
   }
 }
 
-/** In a scratch database on the same server, created for the run and dropped after it. */
-export async function verifyInScratch(
-  context: ScriptContext,
-  settings: ConnectionSettings,
-  plan: VerifyPlan,
-  logger: Logger,
-): Promise<VerifyResult[]> {
-  refuseServerWide(plan);
-  const scratchDatabase = await createScratch(context.session, logger, {
-    purpose: 'verify',
-    otherwise: 'verify only transactional migrations (without --scratch or --all)',
-  });
-  try {
-    const scratch = await openSession(withDatabase(settings, scratchDatabase.name), logger);
-    const scratchContext: ScriptContext = { ...context, session: scratch };
-    try {
-      for (const file of plan.base) await execute(scratchContext, file, 'apply');
-      return await verifyEach(scratchContext, plan.targets, false);
-    } finally {
-      await scratch.close().catch(() => undefined);
-    }
-  } finally {
-    await scratchDatabase.drop();
-  }
-}
-
-/**
- * A scratch database shares its server with the target: a file that changes the server as a whole (a role,
- * a tablespace, the server's settings) would leave that change behind on the target's server when the
- * scratch database is dropped. Such a history is verified only where the whole server may be thrown away.
- */
-function refuseServerWide(plan: VerifyPlan): void {
+/** In a scratch database (see scratch-site.ts), created for the run and dropped after it. */
+export async function verifyInScratch(context: ScriptContext & ScratchHost, plan: VerifyPlan, where: Omit<ScratchRequest, 'purpose' | 'files'>): Promise<VerifyResult[]> {
   const files = [...plan.base, ...plan.targets.flatMap(({ migration, rollback }) => (rollback ? [migration, rollback] : [migration]))];
-  for (const file of files) {
-    for (const statement of analyzeScript(file).statements) {
-      const name = clusterWideName(statement.words);
-      if (name === undefined) continue;
-      const { line } = lineColumnAt(file.text, statement.start);
-      throw new PgshiftError('USAGE', `verify would run ${file.path}:${line} (${name}) in a scratch database on the target's server, and ${name} changes that whole server, not only the scratch database`, {
-        hint: 'verify it with --database pointing at a server you can throw away (a local or CI server); without --all and --scratch, pending transactional migrations are checked in a transaction that is rolled back, which is safe here',
-      });
-    }
+  const site = await openScratchSite(context, { ...where, purpose: 'verify', files });
+  try {
+    const scratchContext: ScriptContext = { ...context, session: site.session };
+    for (const file of plan.base) await execute(scratchContext, file, 'apply');
+    return await verifyEach(scratchContext, plan.targets, false);
+  } finally {
+    await site.close();
   }
 }
 
@@ -170,31 +131,8 @@ async function revertRecoverably(context: ScriptContext, rollback: SqlFile, inTr
 
 const STEP_WORDS = { apply: 'the migration failed', revert: 'the rollback failed', reapply: 'the migration failed when applied again after its rollback' } as const;
 
-/**
- * A transactional file is sent whole (its own implicit transaction, or part of verify's); a no-transaction
- * one statement by statement. Each step ends with the session reset `up` does after every file, so that a
- * `SET ROLE` in one file never decides whether the next one, or the snapshot after it, may run.
- */
-async function execute(context: ScriptContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
-  try {
-    await sendFile(context, file, step);
-  } finally {
-    await context.session.execute(SESSION_RESET_SQL).catch(() => undefined);
-  }
-}
-
-async function sendFile(context: ScriptContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
-  const wording = { code: 'MIGRATION_FAILED', hint: 'verify changes nothing: fix the file and run verify again' } as const;
-  const analysis = analyzeScript(file);
-  try {
-    if (analysis.directives.transaction) await sendScript(context, fileScript(file), wording);
-    else for (const statement of analysis.statements) await sendScript(context, aloneScript(file, statement), wording);
-  } catch (error) {
-    if (isPgshiftError(error) && error.code === 'MIGRATION_FAILED') {
-      throw rewrap(error, 'MIGRATION_FAILED', `${STEP_WORDS[step]}: ${error.message}`);
-    }
-    throw error;
-  }
+function execute(context: ScriptContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
+  return replayFile(context, file, { failure: STEP_WORDS[step], hint: 'verify changes nothing: fix the file and run verify again' });
 }
 
 export function needsScratch(targets: readonly VerifyTarget[]): boolean {

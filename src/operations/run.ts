@@ -30,6 +30,8 @@ export interface Run extends ScriptContext {
   readonly signal: AbortSignal | undefined;
   /** What the session connected with: a scratch database is opened on the same server with these. */
   readonly settings: ConnectionSettings;
+  /** The session's startup parameters: a scratch session starts with the same search_path. */
+  readonly parameters: Readonly<Record<string, string>>;
 }
 
 export interface RunNeeds {
@@ -73,7 +75,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
       if (needs.writes && schema !== undefined && session.info.currentSchema === null) {
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
       }
-      const run: Run = { session, table, logger, signal, settings };
+      const run: Run = { session, table, logger, signal, settings, parameters };
       return await (needs.lock ? locked(context, run, work) : work(run));
     } catch (caught) {
       const error = table ? asPgshiftError(caught, table) : caught;

@@ -20,7 +20,9 @@ export async function verify(context: ResolvedOptions, call: VerifyOptions): Pro
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const { plan, scratch } = verifyPlan(context, catalog, (await readHistory(run.session, run.table)).rows, call, only);
     const results =
-      scratch || needsScratch(plan.targets) ? await verifyInScratch(run, run.settings, plan, run.logger) : await verifyInTransaction(run, plan.targets);
+      scratch || needsScratch(plan.targets)
+        ? await verifyInScratch(run, plan, { server: call.scratchServer ?? 'target', embeddedDir: context.embeddedDir, parameters: run.parameters, wording: context.words.wording })
+        : await verifyInTransaction(run, plan.targets);
     for (const result of results) run.logger.info(`verify ${result.path}: ${result.outcome}`, { version: result.version, problems: result.problems });
     return results;
   });
@@ -37,5 +39,6 @@ function verifyPlan(context: ResolvedOptions, catalog: Catalog, history: History
   }
   const planned = planUp(catalog, history, { ...context.words, ...defined({ only }) });
   const base = catalog.migrations.filter((file) => applied.has(file.version));
-  return { plan: { base, targets: planned.map((step) => target(step.file)) }, scratch: call.scratch === true };
+  const scratch = call.scratch === true || call.scratchServer !== undefined;
+  return { plan: { base, targets: planned.map((step) => target(step.file)) }, scratch };
 }

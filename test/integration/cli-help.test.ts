@@ -45,7 +45,8 @@ const OWN: Record<string, string[]> = {
   up: ['--to', '--migration', '--single-transaction', '--dry-run', '--strict', '--lint'],
   down: ['--steps', '--to', '--all', '--dry-run'],
   redo: ['--dry-run'],
-  verify: ['--all', '--migration', '--scratch'],
+  verify: ['--all', '--migration', '--scratch', '--scratch-database'],
+  drift: ['--sql', '--privileges', '--scratch', '--scratch-database'],
   baseline: ['--version'],
   lint: ['--strict'],
   repair: ['--force', '--dry-run'],
@@ -88,7 +89,7 @@ test('pgshift completion prints a bash completion script that completes commands
     });
     return stdout.split('\n').filter(Boolean).sort();
   };
-  assert.deepEqual(await complete('pgshift', 'd'), ['down']);
+  assert.deepEqual(await complete('pgshift', 'd'), ['down', 'drift']);
   assert.deepEqual(await complete('pgshift', 'down', '--st'), ['--statement-timeout', '--steps']);
   assert.deepEqual(await complete('pgshift', 'new', '--d'), [], 'new does not offer the database flags it ignores');
 });

@@ -1,5 +1,6 @@
 /** verify: each rollback must undo its migration exactly; nothing changes while it checks. */
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { serverUrl, testDatabase, urlFor } from '../support/database.js';
@@ -46,7 +47,7 @@ test("verify passes on the user's 001 and changes nothing", async () => {
 const broken: Array<[string, (text: string) => string, RegExp]> = [
   ['forgets a column', (t) => t.replace('ALTER TABLE user_sessions DROP COLUMN IF EXISTS visibility;\n', ''), /^column public\.user_sessions\.visibility still exists after rollback$/],
   ['forgets an index', (t) => `${t}CREATE INDEX ix_left_behind ON user_sessions (title);\n`, /^index public\.ix_left_behind still exists after rollback$/],
-  ['forgets a comment', (t) => `${t}COMMENT ON TABLE user_sessions IS 'changed';\n`, /^comment on table user_sessions differs after rollback: expected "User sessions of the application", found "changed"$/],
+  ['forgets a comment', (t) => `${t}COMMENT ON TABLE user_sessions IS 'changed';\n`, /^comment on table public\.user_sessions differs after rollback: expected "User sessions of the application", found "changed"$/],
   ['forgets a constraint', (t) => `${t}ALTER TABLE user_sessions ADD CONSTRAINT ck_title CHECK (title <> '');\n`, /^constraint public\.user_sessions\.ck_title still exists after rollback$/],
   ['drops too much', (t) => `${t}DROP INDEX ix_user_sessions_user_id;\n`, /^index public\.ix_user_sessions_user_id is missing after rollback \(the rollback removes too much\)$/],
 ];
@@ -101,7 +102,9 @@ test('a rollback that fails is reported, and the migrations after it are still v
 });
 
 test('verify --all checks every migration in a scratch database, which is dropped', async () => {
-  const { status, results } = await verify('--all');
+  const run = await project.run(['verify', '--json', '--all']);
+  const { status } = run;
+  const results = JSON.parse(run.stdout) as Result[];
   assert.equal(status, 0);
   assert.deepEqual(
     results.map((r) => [r.path, r.outcome]),
@@ -110,7 +113,10 @@ test('verify --all checks every migration in a scratch database, which is droppe
       ['migrations/001_add_session_permissions.sql', 'pass'],
     ],
   );
-  const [{ n: left }] = await db.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'pgshift\\_scratch\\_%'`;
+  // Other test files build scratch databases on this server too: what counts is that this run's is gone.
+  const scratch = /scratch database (pgshift_scratch_\w+) created/.exec(run.stderr)?.[1];
+  assert.ok(scratch, run.stderr);
+  const [{ n: left }] = await db.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${scratch}`;
   assert.equal(left, 0);
 });
 
@@ -200,6 +206,12 @@ test("a history that changes the whole server (a role) is never replayed in a sc
     assert.equal(refused.status, 2, refused.stderr);
     assert.match(refused.stderr, /verify would run migrations\/001_role\.sql:2 \(CREATE ROLE\) in a scratch database on the target's server/);
     assert.doesNotMatch(refused.stderr, /scratch database pgshift_scratch_\S+ created/);
+    assert.match(refused.stderr, /--scratch embedded .*--scratch-database URL/);
+    // A fresh embedded server of its own may take the role: it is thrown away with the server.
+    const embedded = await project.run(['verify', '--all', '--scratch', 'embedded', '--json']);
+    assert.equal(embedded.status, 0, embedded.stderr);
+    assert.deepEqual((JSON.parse(embedded.stdout) as Result[]).map((result) => [result.path, result.outcome]), [['migrations/001_role.sql', 'pass']]);
+    assert.deepEqual(await readdir(project.path('.pgshift')), [], 'the scratch server and its folder are gone');
     // In verify's own transaction the role is rolled back with everything else: that check may run.
     const inTransaction = await project.run(['verify']);
     assert.equal(inTransaction.status, 0, inTransaction.stderr);

@@ -1,0 +1,161 @@
+/**
+ * Where a schema is rebuilt from the migrations without touching the target: a scratch database on the
+ * target's server (the default: same version, same extensions), a scratch database on a server the caller
+ * names, or a fresh embedded server of its own. Whatever happens, `close` leaves nothing behind.
+ */
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { firstServerWide, type ScratchWhere } from '../core/replay-plan.js';
+import type { SqlFile } from '../core/types.js';
+import type { Wording } from '../core/wording.js';
+import { openSession } from '../db/connect.js';
+import { startEmbedded } from '../db/embedded.js';
+import { withDatabase } from '../db/endpoint.js';
+import { createScratch } from '../db/scratch.js';
+import type { Session } from '../db/session.js';
+import type { ConnectionSettings } from '../db/settings.js';
+
+/** The target's server, a fresh embedded server, or the server these settings reach. */
+export type ScratchServer = 'target' | 'embedded' | ConnectionSettings;
+
+export interface ScratchRequest {
+  /** The command it is for, named in log lines and errors. */
+  readonly purpose: string;
+  readonly server: ScratchServer;
+  /** Every file that will run there, checked for statements that would reach beyond the scratch database. */
+  readonly files: readonly SqlFile[];
+  /** Where an embedded server keeps its folders: a scratch one gets its own folder in it. */
+  readonly embeddedDir: string;
+  /** Startup parameters of the target's session (its search_path), so files run there as they ran on it. */
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly wording: Wording;
+}
+
+/** The target's open session and how it was reached. */
+export interface ScratchHost {
+  readonly session: Session;
+  readonly settings: ConnectionSettings;
+  readonly logger: Logger;
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface ScratchSite {
+  readonly session: Session;
+  readonly where: ScratchWhere;
+  close(): Promise<void>;
+}
+
+export async function openScratchSite(host: ScratchHost, request: ScratchRequest): Promise<ScratchSite> {
+  if (request.server === 'embedded') return embeddedSite(host, request);
+  if (request.server === 'target') return databaseSite(host, request, host.session, host.settings, 'server');
+  const admin = await openSession(request.server, host.logger, { signal: host.signal }).catch((error: unknown) => {
+    throw isPgshiftError(error) && error.code !== 'INTERRUPTED' ? rewrap(error, error.code, `${request.wording.option('scratch-database')}: ${error.message}`, {
+      hint: `the scratch database is built on the server that ${request.wording.option('scratch-database')} names: check that URL and that the server is up, or use ${request.wording.option('scratch')} embedded`,
+    }) : error;
+  });
+  try {
+    const site = await databaseSite(host, request, admin, request.server, 'database');
+    return { ...site, close: () => site.close().finally(() => admin.close().catch(() => undefined)) };
+  } catch (error) {
+    await admin.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function databaseSite(host: ScratchHost, request: ScratchRequest, admin: Session, settings: ConnectionSettings, where: ScratchWhere): Promise<ScratchSite> {
+  if (admin === host.session || (await sameServer(admin, host.session))) refuseServerWide(request, where);
+  const { option } = request.wording;
+  const scratch = await createScratch(admin, host.logger, {
+    purpose: request.purpose,
+    otherwise: `build it elsewhere: ${option('scratch-database')} URL (a server where the role may create databases) or ${option('scratch')} embedded`,
+  });
+  try {
+    const session = await openSession(withDatabase(settings, scratch.name), host.logger, { signal: host.signal, parameters: request.parameters });
+    return { session, where, close: () => session.close().catch(() => undefined).finally(() => scratch.drop()) };
+  } catch (error) {
+    await scratch.drop();
+    throw error;
+  }
+}
+
+/** One cluster has one system identifier; where it cannot be read, the two are taken to be one server. */
+async function sameServer(a: Session, b: Session): Promise<boolean> {
+  const read = (session: Session): Promise<string | undefined> =>
+    session.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()').then(({ rows }) => rows[0]?.id, () => undefined);
+  const [first, second] = await Promise.all([read(a), read(b)]);
+  return first === undefined || first === second;
+}
+
+/**
+ * A scratch database shares its server with the target: a file that changes the server as a whole (a role,
+ * a tablespace, the server's settings) would leave that change behind on the target's server when the
+ * scratch database is dropped. Such a history is replayed only where the whole server may be thrown away.
+ */
+function refuseServerWide(request: ScratchRequest, where: ScratchWhere): void {
+  const found = firstServerWide(request.files);
+  if (!found) return;
+  const { option } = request.wording;
+  const server = where === 'server' ? "the target's server" : "the target's server (that is where the scratch server URL leads)";
+  throw new PgshiftError('USAGE', `${request.purpose} would run ${found.file.path}:${found.line} (${found.name}) in a scratch database on ${server}, and ${found.name} changes that whole server, not only the scratch database`, {
+    hint: `build the scratch schema elsewhere: ${option('scratch')} embedded (a throwaway local server) or ${option('scratch-database')} URL naming a server you can throw away`,
+  });
+}
+
+/** Older than this, a scratch server's folder belongs to a run that is gone. */
+const ABANDONED_AFTER_MS = 3_600_000;
+const FOLDER = /^scratch-\d+-\d+$/;
+
+async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise<ScratchSite> {
+  await removeAbandoned(request.embeddedDir, host.logger);
+  const dir = join(request.embeddedDir, `scratch-${process.pid}-${Date.now()}`);
+  const removeDir = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const server = await startEmbedded({ dir, scratch: true }, host.logger).catch(async (error: unknown) => {
+    await removeDir();
+    throw error;
+  });
+  const stop = (): Promise<void> => server.stop().catch(() => undefined).finally(removeDir);
+  try {
+    const session = await openSession(server.settings, host.logger, { signal: host.signal, parameters: request.parameters });
+    warnOnVersion(host, session, request.purpose);
+    return { session, where: 'embedded', close: () => session.close().catch(() => undefined).finally(stop) };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function warnOnVersion(host: ScratchHost, scratch: Session, purpose: string): void {
+  const major = (version: string): number => Number.parseInt(version, 10);
+  const [target, embedded] = [host.session.info.serverVersion, scratch.info.serverVersion];
+  if (major(target) === major(embedded)) return;
+  host.logger.warn(`${purpose}: the embedded server is PostgreSQL ${major(embedded)} and the target is PostgreSQL ${major(target)}: definitions the two versions print differently will show as differences`, {
+    target,
+    embedded,
+  });
+}
+
+/** Folders of scratch servers whose run was killed: their server stopped with it or was stopped since. */
+async function removeAbandoned(parent: string, logger: Logger): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names.filter((entry) => FOLDER.test(entry))) {
+    const dir = join(parent, name);
+    const age = Date.now() - (await stat(dir)).mtimeMs;
+    if (age < ABANDONED_AFTER_MS || (await serverRunsIn(dir))) continue;
+    await rm(dir, { recursive: true, force: true });
+    logger.info(`removed ${name}, the folder of a scratch server whose run ended without removing it`);
+  }
+}
+
+/** Whether the postmaster named by the folder's pid file is still alive (a killed run orphans its server). */
+async function serverRunsIn(dir: string): Promise<boolean> {
+  const pid = Number.parseInt(await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(pid)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
