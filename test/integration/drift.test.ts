@@ -165,3 +165,10 @@ $fn$`);
   assert.deepEqual(answer.differences, []);
   assert.deepEqual(answer.cosmetic.map(({ object }) => object), ['function public.quote_money(amount numeric)']);
 });
+
+test('driftHistory is the same every call, numbered without gaps, and grows to the length asked (300 for the bench)', () => {
+  assert.deepEqual(driftHistory(150), history);
+  const long = Object.keys(driftHistory(300)).filter((path) => path.startsWith('migrations/'));
+  assert.equal(long.length, 300);
+  assert.deepEqual(long.map((path) => Number(path.slice('migrations/'.length, -'.sql'.length).split('_')[0])), Array.from({ length: 300 }, (_, i) => i + 1));
+});
