@@ -11,8 +11,9 @@ import { logLines, type CliResult, type Project } from './project.js';
 
 export interface DriftField {
   readonly field: string;
-  readonly expected: string;
-  readonly actual: string;
+  /** null where the field is not set on that side (no default, no comment). */
+  readonly expected: string | null;
+  readonly actual: string | null;
 }
 
 export interface DriftItem {
