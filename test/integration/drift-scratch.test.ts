@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import postgres from 'postgres';
 import { serverUrl, testDatabase, urlFor } from '../support/database.js';
+import { driftHistory } from '../support/drift-history.js';
 import { driftJson, pgshiftPid, scratchLeft, scratchNames } from '../support/drift.js';
 import { cleanEnv, errorLine, finished, makeProject, spawnPgshift, type CliResult } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
@@ -150,4 +151,18 @@ test('--scratch-database URL builds the scratch database on the server that URL 
   assert.equal(run.status, 0, run.stderr);
   assert.deepEqual(answer, { drift: false, replayed: 2, scratch: 'database', differences: [], cosmetic: [] });
   await noScratchLeft(run);
+});
+
+test('--scratch embedded finds no drift in the long history, whatever the major version of the target (the embedded server is 17)', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject(driftHistory(150), db.url);
+  assert.equal((await project.run(['up'])).status, 0);
+  const [{ version }] = await db.sql<[{ version: string }]>`SELECT current_setting('server_version_num') AS version`;
+  const { run, answer } = await driftJson(project, ['--scratch', 'embedded', '--privileges']);
+  assert.deepEqual(
+    answer.differences.map((d) => d.message),
+    [],
+    `a target on PostgreSQL ${version} compared with a schema rebuilt on the embedded 17 must not differ by the servers' versions alone`,
+  );
+  assert.equal(run.status, 0, run.stderr);
 });
