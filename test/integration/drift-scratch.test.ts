@@ -87,6 +87,7 @@ test('SIGINT while the history replays: exit 130 and the scratch database is dro
   child.kill('SIGINT');
   const { status, stderr } = await done;
   assert.equal(status, 130, stderr);
+  assert.match(String(errorLine(stderr)['msg']), /interrupted/);
   assert.deepEqual(await scratchLeft(admin, child.pid!), []);
 });
 
@@ -120,6 +121,7 @@ test('a role without CREATEDB: exit 2 naming --scratch-database and --scratch em
     assert.match(said, /--scratch-database/);
     assert.match(said, /--scratch embedded/);
     assert.doesNotMatch(run.stderr, /drift-pw/);
+    await noScratchLeft(run);
   } finally {
     await db.sql.unsafe(`DROP OWNED BY ${role}`);
     await admin.unsafe(`DROP ROLE IF EXISTS ${role}`);
