@@ -52,6 +52,13 @@ const columns: Part = {
  WINDOW w AS (PARTITION BY a.attrelid ORDER BY a.attnum)`,
 };
 
+/**
+ * NOT NULL is compared where every version keeps it (the column's or the domain's not null field); newer
+ * servers also list it as a constraint row (domains from 17, columns from 18), which would set two
+ * versions apart over nothing.
+ */
+const NOT_NULL_ROWS = `k.contype <> 'n'`;
+
 /** The server prints NOT VALID at the end of a constraint not validated yet: the definition holds its state. */
 const constraintFields = `jsonb_build_object('definition', pg_get_constraintdef(k.oid))`;
 
@@ -63,7 +70,7 @@ const tableConstraints: Part = {
   repair: `jsonb_build_object('on', 'TABLE ' || r.qname, 'constraint', quote_ident(k.conname), 'type', k.contype::text,
     'comment', 'CONSTRAINT ' || quote_ident(k.conname) || ' ON ' || r.qname)`,
   ident: `'pg_constraint/' || k.oid || '/0'`,
-  from: 'FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid',
+  from: `FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid WHERE ${NOT_NULL_ROWS}`,
 };
 
 const domainConstraints: Part = {
@@ -74,7 +81,7 @@ const domainConstraints: Part = {
   repair: `jsonb_build_object('on', 'DOMAIN ' || t.qname, 'constraint', quote_ident(k.conname), 'type', k.contype::text,
     'comment', 'CONSTRAINT ' || quote_ident(k.conname) || ' ON DOMAIN ' || t.qname)`,
   ident: `'pg_constraint/' || k.oid || '/0'`,
-  from: 'FROM pg_constraint k JOIN typ t ON t.oid = k.contypid',
+  from: `FROM pg_constraint k JOIN typ t ON t.oid = k.contypid WHERE ${NOT_NULL_ROWS}`,
 };
 
 /** An index that implements a constraint is the constraint's: its definition is in the constraint's. */

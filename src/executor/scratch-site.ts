@@ -118,7 +118,7 @@ async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise
   const stop = (): Promise<void> => server.stop().catch(() => undefined).finally(removeDir);
   try {
     const session = await openSession(server.settings, host.logger, { signal: host.signal, parameters: request.parameters });
-    warnOnVersion(host, session, request.purpose);
+    warnOnVersion(host, session, request);
     return { session, where: 'embedded', close: () => session.close().catch(() => undefined).finally(stop) };
   } catch (error) {
     await stop();
@@ -126,14 +126,14 @@ async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise
   }
 }
 
-function warnOnVersion(host: ScratchHost, scratch: Session, purpose: string): void {
+function warnOnVersion(host: ScratchHost, scratch: Session, request: ScratchRequest): void {
   const major = (version: string): number => Number.parseInt(version, 10);
   const [target, embedded] = [host.session.info.serverVersion, scratch.info.serverVersion];
   if (major(target) === major(embedded)) return;
-  host.logger.warn(`${purpose}: the embedded server is PostgreSQL ${major(embedded)} and the target is PostgreSQL ${major(target)}: definitions the two versions print differently will show as differences`, {
-    target,
-    embedded,
-  });
+  host.logger.warn(
+    `${request.purpose}: the embedded server is PostgreSQL ${major(embedded)} and the target is PostgreSQL ${major(target)}: what the two versions print differently (view definitions, privileges) shows as differences; for an exact comparison use ${request.wording.option('scratch-database')} with a server of the target's version`,
+    { target, embedded },
+  );
 }
 
 /** Folders of scratch servers whose run was killed: their server stopped with it or was stopped since. */
