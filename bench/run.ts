@@ -8,6 +8,7 @@
  *   (c) status with 10,000 files applied                    selects the ledger
  *   (d) down --all with N applied                    floor: psql running each rollback with its delete
  *   (e) 100 migrations through a proxy adding 10 ms each way: against 100 x 20 ms + the psql floor
+ *   (f) drift on a 300-migration history of every object kind: against up applying that history once
  *
  * Options: --n N (default 1000), --runs R (default 3), --big N (files for b and c, default 10000).
  */
@@ -23,6 +24,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { startEmbedded } from '../src/db/embedded.js';
 import { databaseUrl } from '../test/support/urls.js';
 import { startProxy } from '../test/support/proxy.js';
+import { driftHistory } from '../test/support/drift-history.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'pgshift.mjs');
@@ -140,6 +142,13 @@ async function runs(count: number, once: () => Promise<Measure>): Promise<{ ms: 
   return { ms: median(results.map((r) => r.ms)), rssKiB: Math.max(0, ...results.map((r) => r.rssKiB ?? 0)), cpuMs: median(results.map((r) => r.cpuMs ?? 0)) };
 }
 
+/** drift's own account of where its time went (its debug line), for the target on the compare alone. */
+async function driftPhases(url: string, cwd: string): Promise<string> {
+  const run = await promisify(execFile)(process.execPath, [cli, 'drift', '--log-level', 'debug'], { cwd, env: { ...env, DATABASE_URL: url } });
+  const line = run.stderr.split('\n').find((text) => text.includes('"phases"'));
+  return line === undefined ? 'not reported' : JSON.stringify((JSON.parse(line) as { phases: unknown }).phases);
+}
+
 try {
   const project = join(scratch, 'project');
   await writeProject(project, N);
@@ -193,6 +202,21 @@ try {
   const eFloor = await runs(RUNS, async () => psql(await freshDatabase(), hundredScript));
   await proxy.close();
   rows.push({ what: '(e) apply 100, 10 ms each way', pgshiftMs: e.ms, floorMs: 100 * 20 + eFloor.ms, floor: '100 x 20 ms + psql', rssMiB: e.rssKiB / 1024, cpuMs: e.cpuMs, target: '<= 1.1x' });
+
+  const history = join(scratch, 'history');
+  for (const [path, text] of Object.entries(driftHistory(300))) {
+    await mkdir(join(history, path, '..'), { recursive: true });
+    await writeFile(join(history, path), text);
+  }
+  let historyUrl = '';
+  const fUp = await runs(RUNS, async () => {
+    historyUrl = await freshDatabase();
+    return pgshift(['up', '--no-lint'], historyUrl, history);
+  });
+  const f = await runs(RUNS, () => pgshift(['drift'], historyUrl, history));
+  rows.push({ what: '(f) drift, 300 applied', pgshiftMs: f.ms, floorMs: fUp.ms, floor: 'pgshift up of the same 300', rssMiB: f.rssKiB / 1024, cpuMs: f.cpuMs, target: '<= 2x' });
+  const phases = await driftPhases(historyUrl, history);
+  process.stderr.write(`bench: drift's phases on 300 applied: ${phases}\n`);
 
   const fmt = (n: number): string => n.toFixed(0).padStart(8);
   process.stdout.write(

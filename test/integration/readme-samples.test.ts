@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
 import { cleanEnv, finished, logLines, makeProject, repoRoot, spawnPgshift, type Project } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
@@ -65,6 +66,9 @@ CREATE VIEW order_counts AS
   'rollbacks/002_orders.sql': 'DROP VIEW order_counts;\nDROP TABLE orders;\n',
 };
 
+/** 002 with its view fixed, as the README's reader fixes it after the failed-statement sample. */
+const FIXED_ORDERS = ORDERS['migrations/002_orders.sql'].replaceAll('customer,', 'customer_id,').replace('BY customer;', 'BY customer_id;');
+
 let schemas = 0;
 
 /** A project of `files` whose runs use a schema of their own, so that the scenarios can share the file's database. */
@@ -74,7 +78,44 @@ async function sampleProject(files: Readonly<Record<string, string>>) {
   return { project, args: (...args: string[]): string[] => [...args, '--schema', schema] };
 }
 
+/**
+ * The README's drift example: ORDERS applied to a database of its own (drift compares every schema), then
+ * changed by hand three ways; what drift and drift --sql print then. Run once for both samples.
+ */
+let driftRuns: Promise<{ readonly text: string; readonly sql: string }> | undefined;
+function driftOutputs(): Promise<{ readonly text: string; readonly sql: string }> {
+  driftRuns ??= (async () => {
+    const name = `${db.name}_drift`;
+    await db.sql.unsafe(`CREATE DATABASE "${name}"`);
+    const url = new URL(db.url);
+    url.pathname = `/${name}`;
+    try {
+      const project = await makeProject({ ...ORDERS, 'migrations/002_orders.sql': FIXED_ORDERS }, url.toString());
+      assert.equal((await project.run(['up'])).status, 0);
+      const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+      await sql.unsafe(`DROP INDEX ix_orders_customer_id;
+ALTER TABLE customers ALTER COLUMN name SET DEFAULT 'unknown';
+ALTER TABLE orders ADD COLUMN note text;`);
+      await sql.end();
+      const [text, script] = [await project.run(['drift']), await project.run(['drift', '--sql'])];
+      for (const run of [text, script]) assert.equal(run.status, 3, run.stderr);
+      return { text: text.stdout, sql: script.stdout };
+    } finally {
+      await db.sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    }
+  })();
+  return driftRuns;
+}
+
 const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
+  async drift() {
+    return (await driftOutputs()).text;
+  },
+
+  async 'drift-sql'() {
+    return (await driftOutputs()).sql;
+  },
+
   async 'failed-statement'() {
     const { project, args } = await sampleProject(ORDERS);
     const output = await onTerminal(project, args('up'));
@@ -110,7 +151,7 @@ const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
 
   async status() {
     const { project, args } = await sampleProject(ORDERS);
-    await project.write('migrations/002_orders.sql', ORDERS['migrations/002_orders.sql'].replaceAll('customer,', 'customer_id,').replace('BY customer;', 'BY customer_id;'));
+    await project.write('migrations/002_orders.sql', FIXED_ORDERS);
     await project.write('migrations/003_order_totals.sql', '-- Migration: order totals\nALTER TABLE orders ADD COLUMN IF NOT EXISTS total numeric(12,2);\n');
     assert.equal((await project.run(args('up', '--to', '2'))).status, 0);
     return (await project.run(args('status'))).stdout;
