@@ -215,3 +215,24 @@ test('an AbortSignal cancels the running statement, rolls it back and rejects wi
   });
   assert.equal(await tableExists(sql, 'slow'), false);
 });
+
+test('drift returns the report --json prints, takes an AbortSignal, and throws VALIDATION_FAILED for a changed applied file', async () => {
+  const { sql, project, migrator } = await setUp(2);
+  assert.deepEqual(await migrator.drift(), { drift: false, replayed: 2, scratch: 'server', differences: [], cosmetic: [] });
+  await sql.unsafe('ALTER TABLE orders ADD COLUMN note text');
+  const report = await migrator.drift();
+  assert.equal(report.drift, true);
+  assert.deepEqual(
+    report.differences.map(({ object, change, message, sql: repair }) => ({ object, change, message, repair })),
+    [{ object: 'column public.orders.note', change: 'extra', message: 'column public.orders.note: in the database, not in the migrations', repair: null }],
+  );
+  const cli = await project.run(['drift', '--json']);
+  assert.equal(cli.status, 3, cli.stderr);
+  assert.deepEqual(JSON.parse(cli.stdout), JSON.parse(JSON.stringify(report)));
+  const aborted = new AbortController();
+  aborted.abort();
+  await rejectsWith(migrator.drift({ signal: aborted.signal }), 'INTERRUPTED');
+  await project.write('migrations/001_accounts.sql', `${accounts}-- edited\n`);
+  const changed = await rejectsWith(migrator.drift(), 'VALIDATION_FAILED');
+  assert.deepEqual(changed.problems?.map((problem) => [problem.code, problem.file]), [['CHECKSUM_MISMATCH', 'migrations/001_accounts.sql']]);
+});
