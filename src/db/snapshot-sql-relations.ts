@@ -62,27 +62,25 @@ const NOT_NULL_ROWS = `k.contype <> 'n'`;
 /** The server prints NOT VALID at the end of a constraint not validated yet: the definition holds its state. */
 const constraintFields = `jsonb_build_object('definition', pg_get_constraintdef(k.oid))`;
 
-const tableConstraints: Part = {
-  kind: `'constraint'`,
-  name: `r.qname || '.' || quote_ident(k.conname)`,
-  grp: GROUP,
-  fields: constraintFields,
-  repair: `jsonb_build_object('on', 'TABLE ' || r.qname, 'constraint', quote_ident(k.conname), 'type', k.contype::text,
-    'comment', 'CONSTRAINT ' || quote_ident(k.conname) || ' ON ' || r.qname)`,
-  ident: `'pg_constraint/' || k.oid || '/0'`,
-  from: `FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid WHERE ${NOT_NULL_ROWS}`,
-};
+/** Constraints of a table or of a domain: the same fields, named, grouped and repaired on their owner. */
+function constraintsOf(owner: { readonly alias: string; readonly on: 'TABLE' | 'DOMAIN'; readonly grp: string; readonly join: string }): Part {
+  const { alias, on, grp, join } = owner;
+  // COMMENT ON CONSTRAINT names a table's constraint "ON t", a domain's "ON DOMAIN d".
+  const commentOn = on === 'TABLE' ? ' ON ' : ' ON DOMAIN ';
+  return {
+    kind: `'constraint'`,
+    name: `${alias}.qname || '.' || quote_ident(k.conname)`,
+    grp,
+    fields: constraintFields,
+    repair: `jsonb_build_object('on', '${on} ' || ${alias}.qname, 'constraint', quote_ident(k.conname), 'type', k.contype::text,
+    'comment', 'CONSTRAINT ' || quote_ident(k.conname) || '${commentOn}' || ${alias}.qname)`,
+    ident: `'pg_constraint/' || k.oid || '/0'`,
+    from: `FROM pg_constraint k JOIN ${join} WHERE ${NOT_NULL_ROWS}`,
+  };
+}
 
-const domainConstraints: Part = {
-  kind: `'constraint'`,
-  name: `t.qname || '.' || quote_ident(k.conname)`,
-  grp: `'domain ' || t.qname`,
-  fields: constraintFields,
-  repair: `jsonb_build_object('on', 'DOMAIN ' || t.qname, 'constraint', quote_ident(k.conname), 'type', k.contype::text,
-    'comment', 'CONSTRAINT ' || quote_ident(k.conname) || ' ON DOMAIN ' || t.qname)`,
-  ident: `'pg_constraint/' || k.oid || '/0'`,
-  from: `FROM pg_constraint k JOIN typ t ON t.oid = k.contypid WHERE ${NOT_NULL_ROWS}`,
-};
+const tableConstraints = constraintsOf({ alias: 'r', on: 'TABLE', grp: GROUP, join: 'rel r ON r.oid = k.conrelid' });
+const domainConstraints = constraintsOf({ alias: 't', on: 'DOMAIN', grp: `'domain ' || t.qname`, join: 'typ t ON t.oid = k.contypid' });
 
 /** An index that implements a constraint is the constraint's: its definition is in the constraint's. */
 const indexes: Part = {
