@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
 import { driftHistory } from '../support/drift-history.js';
 import { databaseCopies, driftJson, pgshiftPid, scratchLeft, type DriftItem } from '../support/drift.js';
@@ -39,6 +38,7 @@ test('the generated history of 150 files: no drift right after up, also with --p
   }
   const text = await project.run(['drift'], { env: { DATABASE_URL: url } });
   assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.stdout, "no drift: the database matches its 150 applied migrations (rebuilt in a scratch database on the target's server)\n");
 });
 
 interface Expected {
@@ -50,7 +50,7 @@ interface Expected {
 }
 
 /** Drift after `change` finds exactly the `expected` object (exit 3), and its text output names it. */
-async function findsOnly(change: string, expected: Expected): Promise<{ item: DriftItem; url: string; sql: postgres.Sql }> {
+async function findsOnly(change: string, expected: Expected): Promise<{ item: DriftItem; text: string }> {
   const { url, sql } = await copy();
   await sql.unsafe(change);
   const { run, answer } = await driftJson(project, [], { DATABASE_URL: url });
@@ -69,15 +69,23 @@ async function findsOnly(change: string, expected: Expected): Promise<{ item: Dr
   const text = await project.run(['drift'], { env: { DATABASE_URL: url } });
   assert.equal(text.status, 3, text.stderr);
   assert.ok(text.stdout.includes(item.name), `the text output names ${item.name}:\n${text.stdout}`);
-  return { item, url, sql };
+  return { item, text: text.stdout };
 }
 
-test('a dropped index is missing', async () => {
-  await findsOnly('DROP INDEX ix_customers_name_lower', { kind: 'index', name: 'public.ix_customers_name_lower', change: 'missing' });
+test('a dropped index is missing, worded under its table', async () => {
+  const { item, text } = await findsOnly('DROP INDEX ix_customers_name_lower', { kind: 'index', name: 'public.ix_customers_name_lower', change: 'missing' });
+  assert.equal(item.group, 'table public.customers');
+  assert.equal(item.message, 'index public.ix_customers_name_lower: missing in the database');
+  assert.equal(
+    text,
+    "drift: 1 difference between the database and its 150 applied migrations (rebuilt in a scratch database on the target's server)\n" +
+      '\ntable public.customers\n  index public.ix_customers_name_lower: missing in the database\n',
+  );
 });
 
 test('an added column is extra', async () => {
-  await findsOnly('ALTER TABLE customers ADD COLUMN nickname text', { kind: 'column', name: 'public.customers.nickname', change: 'extra' });
+  const { item } = await findsOnly('ALTER TABLE customers ADD COLUMN nickname text', { kind: 'column', name: 'public.customers.nickname', change: 'extra' });
+  assert.equal(item.message, 'column public.customers.nickname: in the database, not in the migrations');
 });
 
 test('a changed default is a changed column, with both defaults', async () => {
