@@ -23,7 +23,7 @@ export interface SchemaDifference {
   readonly name: string;
   readonly group: string;
   readonly change: DifferenceKind;
-  /** The fields that differ; empty for a missing or extra object. */
+  /** The fields that differ; for a missing or extra object, only what is worth saying about it (an index's INVALID state). */
   readonly fields: readonly FieldDifference[];
   /** Listed, never a failure. */
   readonly cosmetic: boolean;
@@ -42,7 +42,7 @@ export function compareSnapshots(expected: Snapshot, actual: Snapshot, options: 
     if (difference) differences.push(difference);
   }
   for (const [key, entry] of actual) {
-    if (wanted(entry) && !expected.has(key)) differences.push(makeDifference(entry, 'extra', [], false));
+    if (wanted(entry) && !expected.has(key)) differences.push(makeDifference(entry, 'extra', invalidState(entry), false));
   }
   return withoutParts(differences).sort((a, b) => compareText(a.group, b.group) || compareText(a.object, b.object));
 }
@@ -82,6 +82,11 @@ function fieldDifferences(expected: Readonly<Record<string, string>>, actual: Re
     .map((field) => ({ field, expected: expected[field] ?? null, actual: actual[field] ?? null }));
 }
 
+/** An extra index that is INVALID is what a failed CREATE INDEX CONCURRENTLY leaves: worth saying, since it only costs writes. */
+function invalidState(entry: SnapshotEntry): FieldDifference[] {
+  return entry.kind === 'index' && entry.fields['state'] === 'INVALID' ? [{ field: 'state', expected: null, actual: 'INVALID' }] : [];
+}
+
 function makeDifference(entry: SnapshotEntry, change: DifferenceKind, fields: readonly FieldDifference[], cosmetic: boolean): SchemaDifference {
   const { kind, name, group } = entry;
   return { object: objectName(entry), kind, name, group, change, fields, cosmetic };
@@ -97,7 +102,10 @@ function compareText(a: string, b: string): number {
  */
 export function driftMessage(difference: SchemaDifference): string {
   if (difference.change === 'missing') return `${difference.object}: missing in the database`;
-  if (difference.change === 'extra') return `${difference.object}: in the database, not in the migrations`;
+  if (difference.change === 'extra') {
+    const invalid = difference.fields.some((field) => field.field === 'state' && field.actual === 'INVALID');
+    return `${difference.object}: in the database, not in the migrations${invalid ? ' (INVALID: what a failed CREATE INDEX CONCURRENTLY leaves)' : ''}`;
+  }
   return `${difference.object}: ${difference.fields.map(fieldWords).join('; ')}`;
 }
 

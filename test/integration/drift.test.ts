@@ -134,7 +134,15 @@ test('an INVALID index left by a failed CREATE UNIQUE INDEX CONCURRENTLY is extr
   await assert.rejects(sql.unsafe('CREATE UNIQUE INDEX CONCURRENTLY ux_bookings_room ON bookings (room_id)'), /could not create unique index/);
   const { run, answer } = await driftJson(project, [], { DATABASE_URL: url });
   assert.equal(run.status, 3, run.stderr);
-  assert.deepEqual(answer.differences.map(({ object, change }) => ({ object, change })), [{ object: 'index public.ux_bookings_room', change: 'extra' }]);
+  assert.deepEqual(answer.differences.map(({ object, change, fields, message, sql }) => ({ object, change, fields, message, sql })), [
+    {
+      object: 'index public.ux_bookings_room',
+      change: 'extra',
+      fields: [{ field: 'state', expected: null, actual: 'INVALID' }],
+      message: 'index public.ux_bookings_room: in the database, not in the migrations (INVALID: what a failed CREATE INDEX CONCURRENTLY leaves)',
+      sql: 'DROP INDEX public.ux_bookings_room;',
+    },
+  ]);
 });
 
 test('a dropped comment is missing', async () => {
