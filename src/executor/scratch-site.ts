@@ -3,7 +3,7 @@
  * target's server (the default: same version, same extensions), a scratch database on a server the caller
  * names, or a fresh embedded server of its own. Whatever happens, `close` leaves nothing behind.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -105,7 +105,7 @@ function refuseServerWide(request: ScratchRequest, where: ScratchWhere): void {
 
 /** Older than this, a scratch server's folder belongs to a run that is gone. */
 const ABANDONED_AFTER_MS = 3_600_000;
-const FOLDER = /^scratch-\d+-\d+$/;
+const FOLDER = /^scratch-\d+-(\d+)$/;
 
 async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise<ScratchSite> {
   await removeAbandoned(request.embeddedDir, host.logger);
@@ -136,22 +136,35 @@ function warnOnVersion(host: ScratchHost, scratch: Session, request: ScratchRequ
   );
 }
 
-/** Folders of scratch servers whose run was killed: their server stopped with it or was stopped since. */
+/**
+ * Folders of scratch servers whose run was killed (the name holds its start time). A killed run orphans its
+ * server, which keeps running: an hour on, it is stopped (fast shutdown) before its folder is removed.
+ */
 async function removeAbandoned(parent: string, logger: Logger): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[]);
-  for (const name of names.filter((entry) => FOLDER.test(entry))) {
+  for (const name of names) {
+    const started = Number(FOLDER.exec(name)?.[1]);
+    if (!(Date.now() - started > ABANDONED_AFTER_MS)) continue;
     const dir = join(parent, name);
-    const age = Date.now() - (await stat(dir)).mtimeMs;
-    if (age < ABANDONED_AFTER_MS || (await serverRunsIn(dir))) continue;
+    if (!(await stopOrphan(dir))) continue;
     await rm(dir, { recursive: true, force: true });
     logger.info(`removed ${name}, the folder of a scratch server whose run ended without removing it`);
   }
 }
 
-/** Whether the postmaster named by the folder's pid file is still alive (a killed run orphans its server). */
-async function serverRunsIn(dir: string): Promise<boolean> {
+/** True once no server runs in the folder; a pid that is not a postgres process is never signalled. */
+async function stopOrphan(dir: string): Promise<boolean> {
   const pid = Number.parseInt(await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => ''), 10);
-  if (!Number.isInteger(pid)) return false;
+  const alive = (): boolean => Number.isInteger(pid) && processExists(pid);
+  if (!alive()) return true;
+  const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!command.includes('postgres')) return false;
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; waited < 10_000 && alive(); waited += 100) await new Promise((done) => setTimeout(done, 100));
+  return !alive();
+}
+
+function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,10 @@
  * (a history that changes the whole server) or impossible (no CREATEDB), with the ways around it named.
  */
 import assert from 'node:assert/strict';
+import { readdir, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { serverUrl, testDatabase, urlFor } from '../support/database.js';
 import { driftHistory } from '../support/drift-history.js';
@@ -103,6 +106,34 @@ test('a scratch database left by a SIGKILLed run more than an hour ago is droppe
   } finally {
     await admin.unsafe(`DROP DATABASE IF EXISTS "${leftover}"`);
   }
+});
+
+test('a --scratch embedded run SIGKILLed mid-replay orphans its server; an hour on, the next run stops that server and removes its folder', async () => {
+  const { db, project } = await migrated({ 'migrations/003_slow.sql': 'SELECT pg_sleep(30);\n' });
+  const child = spawnPgshift(['drift', '--scratch', 'embedded'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
+  const done = finished(child);
+  const folder = async (): Promise<string | undefined> => (await readdir(project.path('.pgshift')).catch(() => [])).find((name) => name.startsWith('scratch-'));
+  const postmaster = async (dir: string): Promise<number> => Number.parseInt(await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => ''), 10);
+  let dir = '';
+  await waitFor(async () => {
+    const name = await folder();
+    dir = name === undefined ? '' : project.path(`.pgshift/${name}`);
+    return name !== undefined && Number.isInteger(await postmaster(dir));
+  }, 'the scratch server running');
+  // Replaying 003 by now, or about to: the kill leaves the server with nobody to stop it.
+  await sleep(1500);
+  child.kill('SIGKILL');
+  await done;
+  const orphan = await postmaster(dir);
+  assert.doesNotThrow(() => process.kill(orphan, 0), 'the orphaned scratch server is still running');
+  // As if it had been killed two hours ago: the folder's name holds its start time.
+  const aged = project.path(`.pgshift/scratch-${child.pid}-${Date.now() - 7_200_000}`);
+  await rename(dir, aged);
+  const next = await project.run(['drift', '--scratch', 'embedded', '--log-level', 'info'], { env: { DATABASE_URL: db.url } });
+  assert.equal(next.status, 0, next.stderr);
+  assert.match(next.stderr, /removed scratch-\d+-\d+, the folder of a scratch server whose run ended without removing it/);
+  assert.throws(() => process.kill(orphan, 0), 'the orphaned server was stopped');
+  assert.deepEqual(await readdir(project.path('.pgshift')), []);
 });
 
 test('a role without CREATEDB: exit 2 naming --scratch-database and --scratch embedded', async () => {
