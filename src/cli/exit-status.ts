@@ -38,6 +38,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   LINT_FINDINGS: 3,
   FOREIGN_LEDGER: 3,
   REPAIR_REFUSED: 3,
+  REPLAY_FAILED: 3,
   LOCK_TIMEOUT: 4,
   LOCK_LOST: 4,
   CONNECTION_FAILED: 5,

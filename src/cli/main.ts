@@ -123,6 +123,7 @@ function buildParser(app: App, args: readonly string[]) {
     .alias('help', 'h');
   // Middleware sees the command's own options too: a boolean flag's value is a boolean there.
   parser.middleware((argv) => refuseBooleanValues(args, argv), true);
+  parser.middleware((argv) => refuseRepeatedFlags(argv), true);
   return groupHelp(parser, [], ALL_GROUPS, false);
 }
 
@@ -138,6 +139,20 @@ function refuseBooleanValues(args: readonly string[], argv: Readonly<Record<stri
         hint: `write --${match[1]} (or --no-${match[1]}, --${match[1]}=false)`,
       });
     }
+  }
+}
+
+/** Positionals that take several values; every flag takes one. */
+const LISTS = new Set(['_', '$0', 'paths']);
+
+/**
+ * yargs gathers a flag given twice into a list, which a string flag would then read joined with commas: two
+ * database URLs would become one that names neither, and its message would print both, passwords and all.
+ */
+function refuseRepeatedFlags(argv: Readonly<Record<string, unknown>>): void {
+  const repeated = Object.keys(argv).find((key) => !LISTS.has(key) && Array.isArray(argv[key]));
+  if (repeated !== undefined) {
+    throw new PgshiftError('USAGE', `--${repeated} is given more than once`, { hint: `give --${repeated} once: pgshift does not choose between two values` });
   }
 }
 

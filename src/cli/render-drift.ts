@@ -29,10 +29,17 @@ function grouped(items: readonly DriftItem[]): string {
   return [...groups].map(([group, members]) => `\n${group}\n${members.map((item) => `  ${item.message}\n`).join('')}`).join('');
 }
 
-/** A script to review, never run by pgshift: each difference as a comment, then its statement or "by hand". */
+/**
+ * A script to review, never run by pgshift: each difference as a comment, then its statement or "by hand",
+ * in one transaction, so a statement that fails (it may depend on a change left to a person) leaves nothing
+ * half done.
+ */
 export function driftSql(report: DriftReport): string {
-  const head = `-- pgshift drift --sql: what would bring the database back to ${rebuilt(report)}.\n-- Review it before running it; pgshift runs none of it.\n`;
+  const head = `-- pgshift drift --sql: what would bring the database back to ${rebuilt(report)}.\n-- Review it before running it; pgshift runs none of it. One transaction: all of it or none.\n`;
   if (!report.drift) return `${head}-- no drift: nothing to do\n`;
   const body = report.differences.map((item) => `\n-- ${item.message}\n${item.sql === null ? '-- by hand: not mechanical (it can lose data, or needs a decision)\n' : `${item.sql.replace(/;?\s*$/, ';')}\n`}`);
-  return `${head}${body.join('')}`;
+  const indexes = report.differences.some((item) => item.sql !== null && /\bCREATE (UNIQUE )?INDEX\b/.test(item.sql))
+    ? '-- CREATE INDEX blocks writes to its table while it builds: on a large table, run it as CREATE INDEX CONCURRENTLY, outside this transaction.\n'
+    : '';
+  return `${head}${indexes}\nBEGIN;\n${body.join('')}\nCOMMIT;\n`;
 }

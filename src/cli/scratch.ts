@@ -8,7 +8,7 @@ export function scratchServerOf(args: ScratchArgs, resolveUrl: (url: string) => 
   const { scratch } = args;
   const url = args['scratch-database'];
   if (scratch !== undefined && scratch !== '' && scratch !== 'embedded') {
-    throw new PgshiftError('USAGE', `--scratch takes the value embedded or none, not ${JSON.stringify(scratch)}`, {
+    throw new PgshiftError('USAGE', `--scratch takes no value or the value embedded, not ${JSON.stringify(scratch)}`, {
       hint: 'for a scratch database on another server, use --scratch-database URL',
     });
   }

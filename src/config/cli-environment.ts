@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import dotenv from 'dotenv';
 import { defined } from '../core/defined.js';
-import { PgshiftError } from '../core/errors.js';
+import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { LogFields } from '../core/logger.js';
 import { parseNumber } from '../core/numbers.js';
 import type { ConnectionSettings } from '../db/settings.js';
@@ -72,13 +72,17 @@ export function resolveCliTarget(loaded: CliEnvironment, flags: TargetFlags, cwd
  * the password command, TLS variables): only where the scratch schema is built differs.
  */
 export function resolveScratchDatabase(loaded: CliEnvironment, url: string, flags: TargetFlags, cwd: string): ConnectionSettings {
+  const hint = 'name a server where the role may create databases, for example postgres://postgres@localhost:5433/postgres, or use --scratch embedded';
   if (!/^postgres(ql)?:\/\/./.test(url)) {
-    throw new PgshiftError('USAGE', '--scratch-database must be a postgres:// or postgresql:// URL', {
-      hint: 'name a server where the role may create databases, for example postgres://postgres@localhost:5433/postgres, or use --scratch embedded',
-    });
+    throw new PgshiftError('USAGE', '--scratch-database must be a postgres:// or postgresql:// URL that names a server', { hint });
   }
-  const choice = resolveDatabase(url, loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
-  return { ...(choice.target as ConnectionSettings), origin: '--scratch-database' };
+  try {
+    const choice = resolveDatabase(url, loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
+    return { ...(choice.target as ConnectionSettings), origin: '--scratch-database' };
+  } catch (error) {
+    // Its messages speak of "the database URL": say which one.
+    throw isPgshiftError(error) ? rewrap(error, error.code, `--scratch-database: ${error.message}`, { hint }) : error;
+  }
 }
 
 /**

@@ -92,6 +92,11 @@ export const ERROR_CODES = [
   /** `repair` found changes it records only with --force (beyond comments and whitespace, or not visible). */
   'REPAIR_REFUSED',
   /**
+   * `drift` could not rebuild the schema: an applied file fails on a database built from the migrations alone,
+   * so it needs something they do not create (a role, an object made by hand). That is drift too; nothing compared.
+   */
+  'REPLAY_FAILED',
+  /**
    * A migration or rollback deleted, updated, inserted or truncated rows of the ledger or its progress
    * table; its transaction was rolled back. Hint: take those statements out of the file.
    */

@@ -92,8 +92,8 @@ const SHARED_OBJECTS = new Set(['role', 'user', 'group', 'tablespace', 'database
 
 /**
  * The statement's name if it changes the server as a whole rather than one database: roles and their
- * membership, tablespaces, databases and their settings, the server's configuration, comments on shared
- * objects. A scratch database on the target's server would carry such a change out of the scratch.
+ * membership, tablespaces, databases and their settings and privileges, the server's configuration and
+ * the privileges on its parameters, subscriptions, comments and security labels on shared objects. A scratch database on the target's server would carry such a change out of the scratch.
  * Statements built at run time (a DO block, EXECUTE) cannot be seen from their words.
  */
 export function clusterWideName(words: readonly string[]): string | undefined {
@@ -107,8 +107,24 @@ export function clusterWideName(words: readonly string[]): string | undefined {
   if (first === 'comment' && second === 'on' && third !== undefined && SHARED_OBJECTS.has(third) && third !== 'user' && third !== 'group') {
     return `COMMENT ON ${third.toUpperCase()}`;
   }
-  if (first === 'grant' || first === 'revoke') return grantsRole(words) ? `${first.toUpperCase()} role` : undefined;
+  if (first === 'grant' || first === 'revoke') return grantsRole(words) ? `${first.toUpperCase()} role` : grantOnShared(words);
+  if (first === 'security' && second === 'label') {
+    const on = words.indexOf('on');
+    return SHARED_OBJECTS.has(words[on + 1] ?? '') ? `SECURITY LABEL ON ${(words[on + 1] as string).toUpperCase()}` : undefined;
+  }
+  // A subscription lives in a shared catalog and makes a replication slot on its publisher.
+  if ((first === 'create' || first === 'alter' || first === 'drop') && second === 'subscription') return `${first} subscription`.toUpperCase();
+  // Both also change privileges on, and the owners of, databases and tablespaces.
+  if ((first === 'reassign' || first === 'drop') && second === 'owned') return `${first} owned`.toUpperCase();
   return undefined;
+}
+
+/** Privileges on a database, a tablespace or a server parameter are kept in the server's shared catalogs. */
+const SHARED_GRANTED = new Set(['database', 'tablespace', 'parameter']);
+
+function grantOnShared(words: readonly string[]): string | undefined {
+  const on = words[words.indexOf('on') + 1];
+  return on !== undefined && SHARED_GRANTED.has(on) ? `${words[0]} ON ${on}`.toUpperCase() : undefined;
 }
 
 /** Privileges are named by keywords; anything else granted is a role (whose membership is server-wide). */

@@ -32,7 +32,12 @@ const USER = 'postgres';
 export async function startEmbedded(options: EmbeddedOptions, logger: Logger): Promise<EmbeddedServer> {
   const dataDir = join(options.dir, 'data');
   const logPath = join(options.dir, 'postgres.log');
-  await mkdir(options.dir, { recursive: true });
+  await mkdir(options.dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new PgshiftError('CONFIG_INVALID', `cannot make the embedded server's folder ${shown(options.dir)}: ${error.code ?? error.message}`, {
+      hint: `${shown(dirname(options.dir))} must be a folder pgshift may write in (a file of that name is in the way?)`,
+      cause: error,
+    });
+  });
 
   const running = await runningServer(dataDir);
   const password = await passwordFor(options.dir, running !== undefined);

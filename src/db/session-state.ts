@@ -11,6 +11,7 @@
  */
 import { runningNamePrefix } from '../core/lock-holder.js';
 import { quoteLiteral } from '../core/sql-quote.js';
+import type { Session } from './session.js';
 
 /**
  * RESET ALL comes first: it ends a `SET statement_timeout = '1ms'` before the statements after it, which
@@ -37,4 +38,17 @@ export const OWN_ROLE_SQL = 'RESET SESSION AUTHORIZATION;\nRESET ROLE;\n';
 export function fileStartedSql(command: 'up' | 'down', path: string): string {
   const prefix = quoteLiteral(runningNamePrefix(command, path));
   return `DO $pgshift$ BEGIN PERFORM set_config('application_name', ${prefix} || floor(extract(epoch FROM clock_timestamp()))::bigint, false); END $pgshift$;\n`;
+}
+
+/**
+ * The settings the target's session started with from `ALTER DATABASE ... SET` and `ALTER ROLE ... SET`
+ * (search_path, TimeZone, DateStyle, ...): a scratch database has none of them, and without them the same
+ * files would put objects in other schemas or print defaults in another time zone. Only those any role may
+ * set, since they are handed on as a scratch session's startup parameters.
+ */
+export async function inheritedSettings(session: Session): Promise<Record<string, string>> {
+  const { rows } = await session.query<{ name: string; setting: string }>(
+    `SELECT name, setting FROM pg_settings WHERE source IN ('database', 'user', 'database user') AND context = 'user'`,
+  );
+  return Object.fromEntries(rows.map(({ name, setting }) => [name, setting]));
 }

@@ -14,6 +14,7 @@ import { openSession } from '../db/connect.js';
 import { startEmbedded } from '../db/embedded.js';
 import { withDatabase } from '../db/endpoint.js';
 import { createScratch } from '../db/scratch.js';
+import { inheritedSettings } from '../db/session-state.js';
 import type { Session } from '../db/session.js';
 import type { ConnectionSettings } from '../db/settings.js';
 
@@ -47,7 +48,9 @@ export interface ScratchSite {
   close(): Promise<void>;
 }
 
-export async function openScratchSite(host: ScratchHost, request: ScratchRequest): Promise<ScratchSite> {
+export async function openScratchSite(host: ScratchHost, given: ScratchRequest): Promise<ScratchSite> {
+  // The target's own startup parameters (its search_path option) win over its database's settings, as there.
+  const request = { ...given, parameters: { ...(await inheritedSettings(host.session)), ...given.parameters } };
   if (request.server === 'embedded') return embeddedSite(host, request);
   if (request.server === 'target') return databaseSite(host, request, host.session, host.settings, 'server');
   const admin = await openSession(request.server, host.logger, { signal: host.signal }).catch((error: unknown) => {
@@ -67,10 +70,10 @@ export async function openScratchSite(host: ScratchHost, request: ScratchRequest
 async function databaseSite(host: ScratchHost, request: ScratchRequest, admin: Session, settings: ConnectionSettings, where: ScratchWhere): Promise<ScratchSite> {
   if (admin === host.session || (await sameServer(admin, host.session))) refuseServerWide(request, where);
   const { option } = request.wording;
-  const scratch = await createScratch(admin, host.logger, {
-    purpose: request.purpose,
-    otherwise: `build it elsewhere: ${option('scratch-database')} URL (a server where the role may create databases) or ${option('scratch')} embedded`,
-  });
+  const otherwise = where === 'server'
+    ? `build it elsewhere: ${option('scratch-database')} URL (a server where the role may create databases) or ${option('scratch')} embedded`
+    : `give ${option('scratch-database')} a URL whose role may create databases there, or use ${option('scratch')} embedded`;
+  const scratch = await createScratch(admin, host.logger, { purpose: request.purpose, otherwise });
   try {
     const session = await openSession(withDatabase(settings, scratch.name), host.logger, { signal: host.signal, parameters: request.parameters });
     return { session, where, close: () => session.close().catch(() => undefined).finally(() => scratch.drop()) };
@@ -105,7 +108,7 @@ function refuseServerWide(request: ScratchRequest, where: ScratchWhere): void {
 
 /** Older than this, a scratch server's folder belongs to a run that is gone. */
 const ABANDONED_AFTER_MS = 3_600_000;
-const FOLDER = /^scratch-\d+-(\d+)$/;
+const FOLDER = /^scratch-(\d+)-(\d+)$/;
 
 async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise<ScratchSite> {
   await removeAbandoned(request.embeddedDir, host.logger);
@@ -137,14 +140,15 @@ function warnOnVersion(host: ScratchHost, scratch: Session, request: ScratchRequ
 }
 
 /**
- * Folders of scratch servers whose run was killed (the name holds its start time). A killed run orphans its
- * server, which keeps running: an hour on, it is stopped (fast shutdown) before its folder is removed.
+ * Folders of scratch servers whose run was killed (the name holds the run's pid and start time): its process
+ * is gone, or (should the pid have been reused) it started more than an hour ago. A killed run orphans its
+ * server, which keeps running: it is stopped (fast shutdown) before its folder is removed.
  */
 async function removeAbandoned(parent: string, logger: Logger): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[]);
   for (const name of names) {
-    const started = Number(FOLDER.exec(name)?.[1]);
-    if (!(Date.now() - started > ABANDONED_AFTER_MS)) continue;
+    const [, owner, started] = FOLDER.exec(name) ?? [];
+    if (owner === undefined || !(Date.now() - Number(started) > ABANDONED_AFTER_MS || !processExists(Number(owner)))) continue;
     const dir = join(parent, name);
     if (!(await stopOrphan(dir))) continue;
     await rm(dir, { recursive: true, force: true });

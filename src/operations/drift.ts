@@ -16,13 +16,23 @@ import { loadCatalog } from '../io/loader.js';
 import { replayFile } from '../executor/replay.js';
 import { openScratchSite } from '../executor/scratch-site.js';
 import { readHistory } from './history.js';
-import { withRun, type Run } from './run.js';
+import { whileLocked, withRun, type Run } from './run.js';
 
 export async function drift(context: ResolvedOptions, call: DriftOptions): Promise<DriftReport> {
   const catalog = await loadCatalog(context.dirs);
   if (catalog.problems.length > 0) failValidation(catalog.problems);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
-    const steps = planReplay(catalog, (await readHistory(run.session, run.table)).rows, context.words);
+    const clock = stopwatch();
+    const scope = defined({ schemas: context.schema === undefined ? undefined : [context.schema] });
+    // Under the migration lock, briefly: a run applying files meanwhile would set the ledger and the schema apart.
+    const { steps, actual } = await whileLocked(context, run, async () => {
+      const history = await readHistory(run.session, run.table);
+      if (!history.ledger.exists) {
+        run.logger.warn(`drift: there is no ledger ${run.table.display} in this database: pgshift has applied nothing here (or --table or --schema names another ledger), so everything in it is compared with an empty schema`);
+      }
+      const planned = planReplay(catalog, history.rows, context.words);
+      return { steps: planned, actual: await takeSnapshot(run.session, run.table, scope) };
+    });
     const site = await openScratchSite(run, {
       purpose: 'drift',
       server: call.scratchServer ?? 'target',
@@ -32,14 +42,13 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
       wording: context.words.wording,
     });
     try {
-      const clock = stopwatch();
+      const readMs = clock();
       await rebuild(context, run, site.session, steps);
       const rebuildMs = clock();
-      const scope = defined({ schemas: context.schema === undefined ? undefined : [context.schema] });
-      const [expected, actual] = await Promise.all([takeSnapshot(site.session, run.table, scope), takeSnapshot(run.session, run.table, scope)]);
+      const expected = await takeSnapshot(site.session, run.table, scope);
       const snapshotMs = clock();
       const report = driftReport(expected, actual, { privileges: call.privileges === true, replayed: steps.length, scratch: site.where });
-      run.logger.debug('drift: where the time went', { phases: { rebuildMs, snapshotMs, compareMs: clock(), objects: actual.size } });
+      run.logger.debug('drift: where the time went', { phases: { readMs, rebuildMs, snapshotMs, compareMs: clock(), objects: actual.size } });
       for (const item of report.differences) run.logger.info(`drift: ${item.message}`, { object: item.object, change: item.change });
       return report;
     } finally {
@@ -67,7 +76,9 @@ async function rebuild(context: ResolvedOptions, run: Run, scratch: Session, ste
   for (const step of steps) {
     const failure = `${step.file.path} ran on the target but fails on a database built from the migrations alone`;
     await replayFile(onScratch, step.file, { failure, hint }, step.statements).catch((error: unknown) => {
-      if (!isPgshiftError(error) || error.code !== 'INTERRUPTED') throw error;
+      if (!isPgshiftError(error)) throw error;
+      if (error.code === 'MIGRATION_FAILED') throw rewrap(error, 'REPLAY_FAILED', error.message);
+      if (error.code !== 'INTERRUPTED') throw error;
       throw rewrap(error, 'INTERRUPTED', `drift interrupted while replaying ${step.file.path} in its scratch database`, {
         hint: 'nothing was changed on the target, and the scratch database is dropped',
       });

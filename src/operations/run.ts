@@ -76,7 +76,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
       }
       const run: Run = { session, table, logger, signal, settings, parameters };
-      return await (needs.lock ? locked(context, run, work) : work(run));
+      return await (needs.lock ? whileLocked(context, run, work) : work(run));
     } catch (caught) {
       const error = table ? asPgshiftError(caught, table) : caught;
       // Whatever failed from here on failed in this database: the message says which one.
@@ -90,7 +90,8 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
   }
 }
 
-async function locked<T>(context: ResolvedOptions, run: Run, work: (run: Run) => Promise<T>): Promise<T> {
+/** `work` under the migration lock of the run's ledger, released after it however it ended. */
+export async function whileLocked<T>(context: ResolvedOptions, run: Run, work: (run: Run) => Promise<T>): Promise<T> {
   const key = lockKey(run.table);
   await acquireLock(run.session, key, { waitMs: context.lockWaitMs, logger: run.logger, signal: run.signal });
   run.logger.debug('migration lock acquired', { table: run.table.display, pid: run.session.info.pid });

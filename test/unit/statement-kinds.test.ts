@@ -19,6 +19,14 @@ test('roles, tablespaces, databases, the server configuration and comments on sh
     ['GRANT app_reader TO deploy;', 'GRANT role'],
     ['GRANT "Admins" TO deploy;', 'GRANT role'],
     ['REVOKE ADMIN OPTION FOR app_reader FROM deploy;', 'REVOKE role'],
+    ['GRANT CONNECT ON DATABASE app TO PUBLIC;', 'GRANT ON DATABASE'],
+    ['REVOKE TEMP ON DATABASE app FROM PUBLIC;', 'REVOKE ON DATABASE'],
+    ['GRANT CREATE ON TABLESPACE pg_default TO PUBLIC;', 'GRANT ON TABLESPACE'],
+    ['GRANT SET ON PARAMETER work_mem TO app;', 'GRANT ON PARAMETER'],
+    ["SECURITY LABEL FOR selinux ON ROLE app IS 'x';", 'SECURITY LABEL ON ROLE'],
+    ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;", 'CREATE SUBSCRIPTION'],
+    ['REASSIGN OWNED BY old TO new;', 'REASSIGN OWNED'],
+    ['DROP OWNED BY old;', 'DROP OWNED'],
   ];
   for (const [sql, name] of cases) assert.equal(nameOf(sql), name, sql);
 });
@@ -27,6 +35,9 @@ test('privileges, user mappings and per-database objects are not', () => {
   for (const sql of [
     'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON big_table TO app;',
     'GRANT SELECT (a, b) ON t TO app;',
+    'GRANT USAGE ON SCHEMA app TO reader;',
+    "SECURITY LABEL ON TABLE t IS 'x';",
+    'GRANT SELECT ON ALL TABLES IN SCHEMA app TO reader;',
     'REVOKE GRANT OPTION FOR SELECT ON t FROM app;',
     'GRANT USAGE ON SCHEMA app TO app;',
     'GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA app TO app;',
