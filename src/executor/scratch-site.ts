@@ -113,7 +113,8 @@ const FOLDER = /^scratch-(\d+)-(\d+)$/;
 async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise<ScratchSite> {
   await removeAbandoned(request.embeddedDir, host.logger);
   const dir = join(request.embeddedDir, `scratch-${process.pid}-${Date.now()}`);
-  const removeDir = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  // Never in the way of the error that sent it here (a file where the folder should be, say).
+  const removeDir = (): Promise<void> => rm(dir, { recursive: true, force: true }).catch(() => undefined);
   const server = await startEmbedded({ dir, scratch: true }, host.logger).catch(async (error: unknown) => {
     await removeDir();
     throw error;
