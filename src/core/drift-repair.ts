@@ -39,7 +39,7 @@ const REPAIRS: Readonly<Record<string, Repair>> = {
     const drop = actual && `DROP TRIGGER ${part(actual, 'trigger')} ON ${part(actual, 'table')};`;
     if (!expected) return drop;
     const enable = enableTrigger(expected);
-    if (actual && onlyFields(difference, ['enabled'])) return enable ?? `ALTER TABLE ${part(expected, 'table')} ENABLE TRIGGER ${part(expected, 'trigger')};`;
+    if (actual && onlyFields(difference, ['state'])) return enable ?? `ALTER TABLE ${part(expected, 'table')} ENABLE TRIGGER ${part(expected, 'trigger')};`;
     return lines(drop, statement(expected.fields['definition']), enable);
   },
   comment: (expected, actual) => {
@@ -85,14 +85,14 @@ const TRIGGER_STATES: Readonly<Record<string, string>> = { disabled: 'DISABLE', 
 
 /** The ALTER TABLE a trigger that is not simply enabled needs after its CREATE TRIGGER. */
 function enableTrigger(expected: SnapshotEntry): string | undefined {
-  const state = TRIGGER_STATES[expected.fields['enabled'] ?? ''];
+  const state = TRIGGER_STATES[expected.fields['state'] ?? ''];
   return state && `ALTER TABLE ${part(expected, 'table')} ${state} TRIGGER ${part(expected, 'trigger')};`;
 }
 
 function createPolicy(expected: SnapshotEntry): string {
-  const { command, permissive, roles, using, 'with check': check } = expected.fields;
+  const { command, type, roles, using, 'with check': check } = expected.fields;
   return [
-    `CREATE POLICY ${part(expected, 'policy')} ON ${part(expected, 'table')} AS ${permissive} FOR ${command} TO ${roles}`,
+    `CREATE POLICY ${part(expected, 'policy')} ON ${part(expected, 'table')} AS ${type} FOR ${command} TO ${roles}`,
     using === undefined ? '' : ` USING (${using})`,
     check === undefined ? '' : ` WITH CHECK (${check})`,
     ';',

@@ -111,11 +111,14 @@ export function driftMessage(difference: SchemaDifference): string {
 
 const SHORT = 60;
 
+/** Fields named in the plural: "grants differ". */
+const PLURAL = new Set(['grants', 'labels', 'roles', 'options']);
+
 function fieldWords({ field, expected, actual }: FieldDifference): string {
   const short = (value: string | null): boolean => value === null || (value.length <= SHORT && !value.includes('\n'));
   if (short(expected) && short(actual)) return `${field} ${expected ?? 'none'} in the migrations, ${actual ?? 'none'} in the database`;
   const [mine, theirs] = excerpts(expected ?? '', actual ?? '');
-  return `${field} differs: ${mine} in the migrations, ${theirs} in the database`;
+  return `${field} ${PLURAL.has(field) ? 'differ' : 'differs'}: ${mine} in the migrations, ${theirs} in the database`;
 }
 
 /** Both texts from a little before where they start to differ, flattened and clipped. */

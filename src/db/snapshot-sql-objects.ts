@@ -23,7 +23,8 @@ const routines: Part = {
   grp: `${ROUTINE_KIND} || ' ' || ${ROUTINE_NAME}`,
   fields: `CASE WHEN p.prokind = 'a' THEN jsonb_build_object('result', pg_get_function_result(p.oid), 'state function', g.aggtransfn::text,
       'state type', format_type(g.aggtranstype, NULL), 'final function', nullif(g.aggfinalfn, 0)::regproc::text,
-      'combine function', nullif(g.aggcombinefn, 0)::regproc::text, 'initial value', g.agginitval, 'kind', g.aggkind::text,
+      'combine function', nullif(g.aggcombinefn, 0)::regproc::text, 'initial value', g.agginitval,
+      'kind', CASE g.aggkind WHEN 'n' THEN 'normal' WHEN 'o' THEN 'ordered-set' WHEN 'h' THEN 'hypothetical-set' END,
       'sort operator', nullif(g.aggsortop, 0)::regoperator::text)
     ELSE jsonb_build_object('definition', pg_get_functiondef(p.oid)) END`,
   repair: `jsonb_build_object('comment', upper(${ROUTINE_KIND}) || ' ' || ${ROUTINE_NAME})`,

@@ -17,10 +17,10 @@ const relations: Part = {
     ELSE jsonb_build_object(
       'row level security', ${onOff('r.relrowsecurity')}, 'force row level security', ${onOff('r.relforcerowsecurity')},
       'partition key', pg_get_partkeydef(r.oid),
-      'partition of', (SELECT i.inhparent::regclass::text || ' ' || pg_get_expr(r.relpartbound, r.oid) FROM pg_inherits i WHERE r.relispartition AND i.inhrelid = r.oid),
+      'partition', (SELECT i.inhparent::regclass::text || ' ' || pg_get_expr(r.relpartbound, r.oid) FROM pg_inherits i WHERE r.relispartition AND i.inhrelid = r.oid),
       'inherits', (SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno) FROM pg_inherits i WHERE NOT r.relispartition AND i.inhrelid = r.oid),
       'options', array_to_string(r.reloptions, ', '),
-      'unlogged', CASE WHEN r.relpersistence = 'u' THEN 'yes' END,
+      'unlogged', ${yesNo(`r.relpersistence = 'u'`)},
       'server', (SELECT quote_ident(s.srvname) || coalesce(' OPTIONS ' || array_to_string(ft.ftoptions, ', '), '')
                    FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = r.oid)) END`,
   repair: `jsonb_build_object('comment', ${COMMENT_TARGET})`,
@@ -116,7 +116,7 @@ const triggers: Part = {
   name: `r.qname || '.' || quote_ident(g.tgname)`,
   grp: GROUP,
   fields: `jsonb_build_object('definition', pg_get_triggerdef(g.oid),
-    'enabled', CASE g.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END)`,
+    'state', CASE g.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END)`,
   repair: `jsonb_build_object('table', r.qname, 'trigger', quote_ident(g.tgname), 'comment', 'TRIGGER ' || quote_ident(g.tgname) || ' ON ' || r.qname)`,
   ident: `'pg_trigger/' || g.oid || '/0'`,
   from: 'FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid WHERE NOT g.tgisinternal',
@@ -128,7 +128,7 @@ const policies: Part = {
   grp: GROUP,
   fields: `jsonb_build_object(
     'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-    'permissive', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+    'type', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
     'roles', (SELECT string_agg(CASE WHEN role = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(role)) END, ', ' ORDER BY 1) FROM unnest(p.polroles) role),
     'using', pg_get_expr(p.polqual, p.polrelid), 'with check', pg_get_expr(p.polwithcheck, p.polrelid))`,
   repair: `jsonb_build_object('table', r.qname, 'policy', quote_ident(p.polname), 'comment', 'POLICY ' || quote_ident(p.polname) || ' ON ' || r.qname)`,

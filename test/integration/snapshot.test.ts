@@ -116,7 +116,7 @@ test('two databases built from the same SQL compare clean, whatever their search
   }
   assert.equal(expected.get(entryKey('table', 'app.orders'))?.fields['row level security'], 'on');
   assert.match(expected.get(entryKey('constraint', 'app.orders.ck_late'))?.fields['definition'] ?? '', / NOT VALID$/);
-  assert.equal(expected.get(entryKey('trigger', 'app.orders.orders_quiet'))?.fields['enabled'], 'disabled');
+  assert.equal(expected.get(entryKey('trigger', 'app.orders.orders_quiet'))?.fields['state'], 'disabled');
   assert.ok(![...expected.keys()].some((key) => key.includes(ledger.name)), 'the ledger is left out');
 });
 
@@ -150,6 +150,8 @@ BEGIN
 END $$`, object: 'function app.touch()', kind: 'changed', message: /^function app\.touch\(\): definition differs: ".*now\(\);.*" in the migrations, ".*clock_timestamp\(\);.*" in the database$/ },
   { what: 'a dropped trigger', change: 'DROP TRIGGER orders_quiet ON app.orders', object: 'trigger app.orders.orders_quiet', kind: 'missing',
     message: /^trigger app\.orders\.orders_quiet: missing in the database$/ },
+  { what: 'a trigger enabled by hand', change: 'ALTER TABLE app.orders ENABLE TRIGGER orders_quiet', object: 'trigger app.orders.orders_quiet',
+    kind: 'changed', message: /^trigger app\.orders\.orders_quiet: state disabled in the migrations, enabled in the database$/ },
   { what: 'an added enum value', change: `ALTER TYPE app.mood ADD VALUE 'glad'`, object: 'enum app.mood', kind: 'changed',
     message: /^enum app\.mood: labels 'sad', 'ok' in the migrations, 'sad', 'ok', 'glad' in the database$/,
     undo: `DROP TYPE app.mood; CREATE TYPE app.mood AS ENUM ('sad', 'ok')` },

@@ -25,8 +25,8 @@ const fn = (body: string): SnapshotEntry => ({
   fields: { definition: `CREATE OR REPLACE FUNCTION public.touch()\n RETURNS integer\n LANGUAGE sql\nAS $function$${body}$function$\n` },
   repair: { comment: 'FUNCTION public.touch()' },
 });
-const trigger = (enabled: string, definition = `CREATE TRIGGER "Touch" BEFORE UPDATE ON ${T} FOR EACH ROW EXECUTE FUNCTION public.touch()`): SnapshotEntry => ({
-  kind: 'trigger', name: `${T}."Touch"`, group: `table ${T}`, fields: { definition, enabled }, repair: { table: T, trigger: '"Touch"', comment: `TRIGGER "Touch" ON ${T}` },
+const trigger = (state: string, definition = `CREATE TRIGGER "Touch" BEFORE UPDATE ON ${T} FOR EACH ROW EXECUTE FUNCTION public.touch()`): SnapshotEntry => ({
+  kind: 'trigger', name: `${T}."Touch"`, group: `table ${T}`, fields: { definition, state }, repair: { table: T, trigger: '"Touch"', comment: `TRIGGER "Touch" ON ${T}` },
 });
 const column = (fields: Record<string, string>): SnapshotEntry =>
   ({ kind: 'column', name: `${T}.a`, group: `table ${T}`, fields: { type: 'text', 'not null': 'no', ...fields }, cosmetic: { position: '1' }, repair: { table: T, column: 'a' } });
@@ -35,7 +35,7 @@ const constraint = (definition: string, type = 'c'): SnapshotEntry => ({
 });
 const policy = (using: string): SnapshotEntry => ({
   kind: 'policy', name: `${T}.own`, group: `table ${T}`,
-  fields: { command: 'UPDATE', permissive: 'RESTRICTIVE', roles: 'PUBLIC', using, 'with check': '(b < 10)' }, repair: { table: T, policy: 'own' },
+  fields: { command: 'UPDATE', type: 'RESTRICTIVE', roles: 'PUBLIC', using, 'with check': '(b < 10)' }, repair: { table: T, policy: 'own' },
 });
 const view = (definition: string): SnapshotEntry => ({ kind: 'view', name: 'public.v', group: 'view public.v', fields: { definition } });
 

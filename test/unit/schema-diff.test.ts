@@ -94,6 +94,12 @@ test('a missing or extra object stands for its parts, its comment and its privil
   assert.deepEqual(commentOnly.map(driftMessage), ['comment on index public.ix: missing in the database']);
 });
 
+test('a field named in the plural reads "differ"', () => {
+  const acl = (value: string): SnapshotEntry => ({ ...grants(table, 'app'), fields: { grants: value } });
+  const [difference] = compare(snapshot(acl(`app=arwdDxt/app ${'reporting=r/app '.repeat(4)}`)), snapshot(acl(`app=arwdDxt/app ${'reporting=r/app '.repeat(4)}auditor=r/app`)), true);
+  assert.match(driftMessage(difference as SchemaDifference), /^privileges on table public\.t: grants differ: /);
+});
+
 test('privileges are compared only when asked for', () => {
   const expected = snapshot(table, grants(table, 'app'));
   const actual = snapshot(table, grants(table, 'postgres'));
