@@ -115,7 +115,8 @@ const SHORT = 60;
 const PLURAL = new Set(['grants', 'labels', 'roles', 'options']);
 
 function fieldWords({ field, expected, actual }: FieldDifference): string {
-  const short = (value: string | null): boolean => value === null || (value.length <= SHORT && !value.includes('\n'));
+  // A value shown as it is must be short, its only whitespace plain spaces: a tab or a newline would not show.
+  const short = (value: string | null): boolean => value === null || (value.length <= SHORT && !/[^\S ]/.test(value));
   if (short(expected) && short(actual)) return `${field} ${expected ?? 'none'} in the migrations, ${actual ?? 'none'} in the database`;
   const [mine, theirs] = excerpts(expected ?? '', actual ?? '');
   return `${field} ${PLURAL.has(field) ? 'differ' : 'differs'}: ${mine} in the migrations, ${theirs} in the database`;
@@ -125,7 +126,9 @@ function fieldWords({ field, expected, actual }: FieldDifference): string {
 function excerpts(a: string, b: string): [string, string] {
   let at = 0;
   while (at < a.length && a[at] === b[at]) at++;
-  const from = Math.max(0, a.lastIndexOf('\n', at - 1) + 1, at - 20);
+  const line = a.lastIndexOf('\n', at - 1) + 1;
+  const indent = /^[ \t]*/.exec(a.slice(line, at))?.[0].length ?? 0;
+  const from = Math.max(0, line + indent, at - 20);
   const clipText = (text: string): string => {
     const flat = text.slice(from).replace(/\s+/g, ' ').trim();
     const head = from > 0 ? '...' : '';

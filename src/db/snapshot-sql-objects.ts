@@ -71,7 +71,11 @@ function extensions(inScope: string): Part {
   };
 }
 
-/** Every comment on a user object; takeSnapshot keeps those whose object is in the snapshot. */
+/**
+ * Every comment on a user object; takeSnapshot keeps those whose object is in the snapshot. The system's
+ * objects are below the first user oid, and so are two that a fresh database has and a snapshot holds: the
+ * public schema and the plpgsql extension (the same comment on both sides unless someone changed it).
+ */
 const descriptions: Part = {
   kind: `'description'`,
   name: 'NULL',

@@ -8,6 +8,13 @@ const onOff = (condition: string): string => `CASE WHEN ${condition} THEN 'on' E
 const COMMENT_TARGET = `CASE r.relkind WHEN 'r' THEN 'TABLE ' WHEN 'p' THEN 'TABLE ' WHEN 'f' THEN 'FOREIGN TABLE ' WHEN 'v' THEN 'VIEW '
   WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'c' THEN 'TYPE ' END || r.qname`;
 
+/**
+ * From 17 on, a partition's column repeats its parent's identity (the parent's sequence serves both); before
+ * 17 it has none. Either way the parent's identity is what counts, so a partition's copy of it is left out.
+ */
+const PARENTS_IDENTITY = `EXISTS (SELECT FROM pg_inherits i JOIN pg_attribute p ON p.attrelid = i.inhparent AND p.attname = a.attname
+      WHERE r.relispartition AND i.inhrelid = r.oid AND p.attidentity <> '')`;
+
 const relations: Part = {
   kind: 'r.kind',
   name: 'r.qname',
@@ -30,11 +37,15 @@ const relations: Part = {
   from: `FROM rel r WHERE r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')`,
 };
 
+/**
+ * A view's or materialized view's columns have no fields: its definition says what they are. They are here
+ * for what hangs off them, a comment or a column grant; takeSnapshot compares no entry of their own.
+ */
 const columns: Part = {
   kind: `'column'`,
   name: `r.qname || '.' || quote_ident(a.attname)`,
   grp: GROUP,
-  fields: `jsonb_build_object('type', format_type(a.atttypid, a.atttypmod), 'not null', ${yesNo('a.attnotnull')},
+  fields: `CASE WHEN r.relkind NOT IN ('v', 'm') THEN jsonb_build_object('type', format_type(a.atttypid, a.atttypmod), 'not null', ${yesNo('a.attnotnull')},
     'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
     'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
     'identity', CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END,
@@ -48,7 +59,7 @@ const columns: Part = {
   from: `FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE r.relkind IN ('r', 'p', 'f', 'c')
+ WHERE r.relkind IN ('r', 'p', 'f', 'c', 'v', 'm')
  WINDOW w AS (PARTITION BY a.attrelid ORDER BY a.attnum)`,
 };
 

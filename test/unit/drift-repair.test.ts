@@ -72,6 +72,19 @@ test('comments: set, changed (quoted as a literal, backslashes too) and removed'
   assert.deepEqual(repairs(snapshot(table), snapshot(table, comment(table, 'old'))), [`COMMENT ON TABLE ${T} IS NULL;`]);
 });
 
+test("a view created again gets its own comment and its columns' comments back", () => {
+  const commented = { ...view(' SELECT 1 AS a;'), repair: { comment: 'VIEW public.v' } };
+  // A view's column is no entry of its own (its definition says what it is): only its comment is.
+  const viewColumn: SnapshotEntry = { kind: 'column', name: 'public.v.a', group: 'view public.v', fields: {}, repair: { comment: 'COLUMN public.v.a' } };
+  const expected = snapshot(commented, comment(commented, 'ones'), comment(viewColumn, 'always 1'), table, comment(table, 'not this one'));
+  assert.deepEqual(repairs(expected, snapshot(table, comment(table, 'not this one'))), [
+    "CREATE VIEW public.v AS\nSELECT 1 AS a;\nCOMMENT ON VIEW public.v IS 'ones';\nCOMMENT ON COLUMN public.v.a IS 'always 1';",
+  ]);
+  assert.deepEqual(repairs(expected, snapshot(commented, comment(viewColumn, 'changed'), table, comment(table, 'not this one'))), [
+    "COMMENT ON COLUMN public.v.a IS 'always 1';", "COMMENT ON VIEW public.v IS 'ones';",
+  ], 'a comment that differs on its own is set on its own');
+});
+
 test('columns: a changed default is set or dropped; anything else about a column is by hand', () => {
   assert.deepEqual(repairs(snapshot(column({ default: "'private'::text" })), snapshot(column({ default: "'shared'::text" }))), [
     `ALTER TABLE ${T} ALTER COLUMN a SET DEFAULT 'private'::text;`,
