@@ -21,9 +21,11 @@ export function repairSql(difference: SchemaDifference, expected: Snapshot, actu
   const [mine, theirs] = [expected.get(key), actual.get(key)];
   const statements = REPAIRS[difference.kind]?.(mine, theirs, difference);
   if (statements === undefined) return undefined;
-  const comment = expected.get(entryKey('comment', key));
   const recreated = mine !== undefined && (theirs === undefined || /\bDROP (INDEX|TRIGGER|POLICY|CONSTRAINT) /.test(statements));
-  return lines(statements.trimEnd(), recreated && comment ? REPAIRS['comment']?.(comment, undefined, difference) : undefined);
+  // A view created whole gets its columns' comments back as well: they are listed under it, not apart.
+  const whole = mine !== undefined && theirs === undefined && difference.object === difference.group;
+  const comments = [...expected.values()].filter((entry) => entry.kind === 'comment' && (entry.name === key ? recreated : whole && entry.group === difference.group));
+  return lines(statements.trimEnd(), ...comments.map((comment) => REPAIRS['comment']?.(comment, undefined, difference)));
 }
 
 /** Each kind's repair, by the change. Only the fields that differ decide a "changed" repair. */

@@ -122,7 +122,13 @@ function fieldWords({ field, expected, actual }: FieldDifference): string {
   return `${field} ${PLURAL.has(field) ? 'differ' : 'differs'}: ${mine} in the migrations, ${theirs} in the database`;
 }
 
-/** Both texts from a little before where they start to differ, flattened and clipped. */
+const EXCERPT = 50;
+
+/**
+ * Both texts from a little before where they start to differ (from that line's first word when it is near),
+ * clipped, as JSON strings: a newline or a tab reads \n or \t and a run of spaces is kept, so a change of
+ * whitespace inside a literal or a quoted name shows.
+ */
 function excerpts(a: string, b: string): [string, string] {
   let at = 0;
   while (at < a.length && a[at] === b[at]) at++;
@@ -132,7 +138,7 @@ function excerpts(a: string, b: string): [string, string] {
   const clipText = (text: string): string => {
     const flat = text.slice(from).replace(/\s+/g, ' ').trim();
     const head = from > 0 ? '...' : '';
-    return JSON.stringify(head + (flat.length > 50 ? `${flat.slice(0, 47)}...` : flat));
+    return JSON.stringify(head + (rest.length > EXCERPT ? `${rest.slice(0, EXCERPT - 3)}...` : rest));
   };
   return [clipText(a), clipText(b)];
 }

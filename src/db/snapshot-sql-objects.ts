@@ -82,7 +82,7 @@ const descriptions: Part = {
   grp: 'NULL',
   fields: `jsonb_build_object('text', d.description)`,
   ident: `d.classoid::regclass::text || '/' || d.objoid || '/' || d.objsubid`,
-  from: 'FROM pg_description d WHERE d.objoid >= 16384',
+  from: `FROM pg_description d WHERE d.objoid >= 16384 OR d.classoid IN ('pg_namespace'::regclass, 'pg_extension'::regclass)`,
 };
 
 export function objectParts(extensionsInScope: string): readonly Part[] {

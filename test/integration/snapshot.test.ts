@@ -72,6 +72,8 @@ COMMENT ON COLUMN app.orders.visibility IS 'who sees the order';
 COMMENT ON CONSTRAINT ex_during ON app.orders IS 'one order at a time';
 COMMENT ON FUNCTION app.touch() IS 'keeps created_at';
 COMMENT ON INDEX app.ix_orders_created IS 'recent sent orders';
+COMMENT ON COLUMN app.sent_orders.id IS 'the order';
+COMMENT ON COLUMN app.totals.total IS 'all orders of the customer';
 CREATE TABLE public.${ledger.name} (version bigint PRIMARY KEY);
 `;
 
@@ -166,6 +168,14 @@ END $$`, object: 'function app.touch()', kind: 'changed', message: /^function ap
     beforeRepair: `DELETE FROM app.codes` },
   { what: 'a dropped comment', change: 'COMMENT ON COLUMN app.orders.visibility IS NULL', object: 'comment on column app.orders.visibility',
     kind: 'missing', message: /^comment on column app\.orders\.visibility: missing in the database$/ },
+  { what: 'a changed comment on the public schema', change: `COMMENT ON SCHEMA public IS 'changed'`, object: 'comment on schema public',
+    kind: 'changed', message: /^comment on schema public: text standard public schema in the migrations, changed in the database$/ },
+  { what: "a changed comment on a view's column", change: `COMMENT ON COLUMN app.sent_orders.id IS 'changed'`, object: 'comment on column app.sent_orders.id',
+    kind: 'changed', message: /^comment on column app\.sent_orders\.id: text the order in the migrations, changed in the database$/ },
+  { what: "a dropped comment on a materialized view's column", change: 'COMMENT ON COLUMN app.totals.total IS NULL', object: 'comment on column app.totals.total',
+    kind: 'missing', message: /^comment on column app\.totals\.total: missing in the database$/ },
+  { what: 'a dropped view (with comments on its columns)', change: 'DROP VIEW app.sent_orders', object: 'view app.sent_orders',
+    kind: 'missing', message: /^view app\.sent_orders: missing in the database$/ },
   { what: 'an extra table', change: 'CREATE TABLE app.audit_copy (id integer PRIMARY KEY, body text)', object: 'table app.audit_copy',
     kind: 'extra', message: /^table app\.audit_copy: in the database, not in the migrations$/, undo: 'DROP TABLE app.audit_copy' },
   { what: 'a changed view', change: `CREATE OR REPLACE VIEW app.sent_orders AS SELECT id, total FROM app.orders WHERE status = 'draft'`,
