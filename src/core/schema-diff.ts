@@ -44,7 +44,16 @@ export function compareSnapshots(expected: Snapshot, actual: Snapshot, options: 
   for (const [key, entry] of actual) {
     if (wanted(entry) && !expected.has(key)) differences.push(makeDifference(entry, 'extra', invalidState(entry), false));
   }
-  return withoutParts(differences).sort((a, b) => compareText(a.group, b.group) || compareText(a.object, b.object));
+  return withoutParts(withoutShiftedColumns(differences)).sort((a, b) => compareText(a.group, b.group) || compareText(a.object, b.object));
+}
+
+/**
+ * A column order that differs while the set of columns is the same is cosmetic; where a column is missing
+ * or extra, the columns after it moved because of it, which that one difference already says.
+ */
+function withoutShiftedColumns(differences: readonly SchemaDifference[]): SchemaDifference[] {
+  const reshaped = new Set(differences.filter((d) => d.kind === 'column' && d.change !== 'changed').map((d) => d.group));
+  return differences.filter((d) => !(d.kind === 'column' && d.cosmetic && reshaped.has(d.group)));
 }
 
 /**
@@ -136,7 +145,7 @@ function excerpts(a: string, b: string): [string, string] {
   const indent = /^[ \t]*/.exec(a.slice(line, at))?.[0].length ?? 0;
   const from = Math.max(0, line + indent, at - 20);
   const clipText = (text: string): string => {
-    const flat = text.slice(from).replace(/\s+/g, ' ').trim();
+    const rest = text.slice(from);
     const head = from > 0 ? '...' : '';
     return JSON.stringify(head + (rest.length > EXCERPT ? `${rest.slice(0, EXCERPT - 3)}...` : rest));
   };

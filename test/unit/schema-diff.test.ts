@@ -61,6 +61,17 @@ test('column order alone is cosmetic; the set of columns changing is not', () =>
   assert.deepEqual(added.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.b', 'extra', false]]);
 });
 
+test('a column dropped or added by hand is one difference: the columns it moved are not listed', () => {
+  const dropped = compare(snapshot(column('a', '1'), column('b', '2'), column('c', '3')), snapshot(column('a', '1'), column('c', '2')));
+  assert.deepEqual(dropped.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.b', 'missing', false]]);
+  const added = compare(snapshot(column('a', '1'), column('b', '2')), snapshot(column('x', '1'), column('a', '2'), column('b', '3')));
+  assert.deepEqual(added.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.x', 'extra', false]]);
+  const other = { ...column('a', '2'), name: 'public.u.a', group: 'table public.u' };
+  const elsewhere = compare(snapshot(column('a', '1'), column('b', '2'), { ...other, cosmetic: { position: '1' } }), snapshot(column('a', '1'), other));
+  assert.deepEqual(elsewhere.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.b', 'missing', false], ['column public.u.a', 'changed', true]],
+    "another table's order still counts as cosmetic");
+});
+
 test('a routine body that differs only in layout is cosmetic; a space inside a literal is not', () => {
   const layout = compare(snapshot(fn("\nBEGIN\n  RAISE NOTICE 'a b';\nEND ")), snapshot(fn("\nBEGIN\n\tRAISE  NOTICE 'a b' ;\n\nEND ")));
   assert.deepEqual(layout.map((d) => [d.object, d.cosmetic]), [['function public.touch()', true]]);
