@@ -50,7 +50,24 @@ test('a field set on one side only reads as none on the other', () => {
 test('a long definition that differs is shown from where it starts to differ, clipped', () => {
   const [difference] = compare(snapshot(fn('\nBEGIN\n  NEW.at := now();\n  RETURN NEW;\nEND ')), snapshot(fn('\nBEGIN\n  NEW.at := clock_timestamp();\n  RETURN NEW;\nEND ')));
   assert.equal(driftMessage(difference as SchemaDifference),
-    'function public.touch(): definition differs: "...NEW.at := now(); RETURN NEW; END $function$" in the migrations, "...NEW.at := clock_timestamp(); RETURN NEW; END $f..." in the database');
+    'function public.touch(): definition differs: "...NEW.at := now();\\n  RETURN NEW;\\nEND $function$\\n" in the migrations, "...NEW.at := clock_timestamp();\\n  RETURN NEW;\\nEND ..." in the database');
+  const far = (name: string): SnapshotEntry => ({ kind: 'view', name: 'public.v', group: 'view public.v', fields: { definition: ` SELECT ${'a, '.repeat(40)}${name} FROM t;` } });
+  const [clipped] = compare(snapshot(far('b')), snapshot(far('c')));
+  assert.equal(driftMessage(clipped as SchemaDifference),
+    'view public.v: definition differs: "..., a, a, a, a, a, a, b FROM t;" in the migrations, "..., a, a, a, a, a, a, c FROM t;" in the database');
+});
+
+test('whitespace inside a literal or a quoted name shows in the message, which stays one line', () => {
+  const messages = (a: string, b: string): string => driftMessage(compare(snapshot(fn(a)), snapshot(fn(b)))[0] as SchemaDifference);
+  assert.equal(messages("\nBEGIN\n  RETURN 'a  b';\nEND ", "\nBEGIN\n  RETURN 'a b';\nEND "),
+    'function public.touch(): definition differs: "...RETURN \'a  b\';\\nEND $function$\\n" in the migrations, "...RETURN \'a b\';\\nEND $function$\\n" in the database');
+  assert.match(messages("\nBEGIN\n  RETURN E'a\tb';\nEND ", "\nBEGIN\n  RETURN E'a b';\nEND "), /"\.\.\.RETURN E'a\\tb';.*" in the migrations, "\.\.\.RETURN E'a b';.*" in the database$/);
+  assert.match(messages('\nBEGIN\n  RETURN "A  B";\nEND ', '\nBEGIN\n  RETURN "A B";\nEND '), /"\.\.\.RETURN \\"A  B\\";.*" in the migrations, "\.\.\.RETURN \\"A B\\";/);
+  const tab = compare(snapshot(column('a', '1', { type: 'text', default: "'a\tb'::text" })), snapshot(column('a', '1', { type: 'text', default: "'a b'::text" })));
+  assert.equal(driftMessage(tab[0] as SchemaDifference), `column public.t.a: default differs: "'a\\tb'::text" in the migrations, "'a b'::text" in the database`);
+  const spaces = compare(snapshot(column('a', '1', { type: 'text', default: "'a  b'::text" })), snapshot(column('a', '1', { type: 'text', default: "'a b'::text" })));
+  assert.equal(driftMessage(spaces[0] as SchemaDifference), "column public.t.a: default 'a  b'::text in the migrations, 'a b'::text in the database");
+  for (const message of [...tab, ...spaces].map(driftMessage)) assert.doesNotMatch(message, /[\n\t]/);
 });
 
 test('column order alone is cosmetic; the set of columns changing is not', () => {
