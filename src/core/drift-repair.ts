@@ -21,9 +21,11 @@ export function repairSql(difference: SchemaDifference, expected: Snapshot, actu
   const [mine, theirs] = [expected.get(key), actual.get(key)];
   const statements = REPAIRS[difference.kind]?.(mine, theirs, difference);
   if (statements === undefined) return undefined;
-  const comment = expected.get(entryKey('comment', key));
   const recreated = mine !== undefined && (theirs === undefined || /\bDROP (INDEX|TRIGGER|POLICY|CONSTRAINT) /.test(statements));
-  return lines(statements.trimEnd(), recreated && comment ? REPAIRS['comment']?.(comment, undefined, difference) : undefined);
+  // A view created whole gets its columns' comments back as well: they are listed under it, not apart.
+  const whole = mine !== undefined && theirs === undefined && difference.object === difference.group;
+  const comments = [...expected.values()].filter((entry) => entry.kind === 'comment' && (entry.name === key ? recreated : whole && entry.group === difference.group));
+  return lines(statements.trimEnd(), ...comments.map((comment) => REPAIRS['comment']?.(comment, undefined, difference)));
 }
 
 /** Each kind's repair, by the change. Only the fields that differ decide a "changed" repair. */
@@ -39,7 +41,7 @@ const REPAIRS: Readonly<Record<string, Repair>> = {
     const drop = actual && `DROP TRIGGER ${part(actual, 'trigger')} ON ${part(actual, 'table')};`;
     if (!expected) return drop;
     const enable = enableTrigger(expected);
-    if (actual && onlyFields(difference, ['enabled'])) return enable ?? `ALTER TABLE ${part(expected, 'table')} ENABLE TRIGGER ${part(expected, 'trigger')};`;
+    if (actual && onlyFields(difference, ['state'])) return enable ?? `ALTER TABLE ${part(expected, 'table')} ENABLE TRIGGER ${part(expected, 'trigger')};`;
     return lines(drop, statement(expected.fields['definition']), enable);
   },
   comment: (expected, actual) => {
@@ -85,14 +87,14 @@ const TRIGGER_STATES: Readonly<Record<string, string>> = { disabled: 'DISABLE', 
 
 /** The ALTER TABLE a trigger that is not simply enabled needs after its CREATE TRIGGER. */
 function enableTrigger(expected: SnapshotEntry): string | undefined {
-  const state = TRIGGER_STATES[expected.fields['enabled'] ?? ''];
+  const state = TRIGGER_STATES[expected.fields['state'] ?? ''];
   return state && `ALTER TABLE ${part(expected, 'table')} ${state} TRIGGER ${part(expected, 'trigger')};`;
 }
 
 function createPolicy(expected: SnapshotEntry): string {
-  const { command, permissive, roles, using, 'with check': check } = expected.fields;
+  const { command, type, roles, using, 'with check': check } = expected.fields;
   return [
-    `CREATE POLICY ${part(expected, 'policy')} ON ${part(expected, 'table')} AS ${permissive} FOR ${command} TO ${roles}`,
+    `CREATE POLICY ${part(expected, 'policy')} ON ${part(expected, 'table')} AS ${type} FOR ${command} TO ${roles}`,
     using === undefined ? '' : ` USING (${using})`,
     check === undefined ? '' : ` WITH CHECK (${check})`,
     ';',

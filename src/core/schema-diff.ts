@@ -44,7 +44,16 @@ export function compareSnapshots(expected: Snapshot, actual: Snapshot, options: 
   for (const [key, entry] of actual) {
     if (wanted(entry) && !expected.has(key)) differences.push(makeDifference(entry, 'extra', invalidState(entry), false));
   }
-  return withoutParts(differences).sort((a, b) => compareText(a.group, b.group) || compareText(a.object, b.object));
+  return withoutParts(withoutShiftedColumns(differences)).sort((a, b) => compareText(a.group, b.group) || compareText(a.object, b.object));
+}
+
+/**
+ * A column order that differs while the set of columns is the same is cosmetic; where a column is missing
+ * or extra, the columns after it moved because of it, which that one difference already says.
+ */
+function withoutShiftedColumns(differences: readonly SchemaDifference[]): SchemaDifference[] {
+  const reshaped = new Set(differences.filter((d) => d.kind === 'column' && d.change !== 'changed').map((d) => d.group));
+  return differences.filter((d) => !(d.kind === 'column' && d.cosmetic && reshaped.has(d.group)));
 }
 
 /**
@@ -111,22 +120,34 @@ export function driftMessage(difference: SchemaDifference): string {
 
 const SHORT = 60;
 
+/** Fields named in the plural: "grants differ". */
+const PLURAL = new Set(['grants', 'labels', 'roles', 'options']);
+
 function fieldWords({ field, expected, actual }: FieldDifference): string {
-  const short = (value: string | null): boolean => value === null || (value.length <= SHORT && !value.includes('\n'));
+  // A value shown as it is must be short, its only whitespace plain spaces: a tab or a newline would not show.
+  const short = (value: string | null): boolean => value === null || (value.length <= SHORT && !/[^\S ]/.test(value));
   if (short(expected) && short(actual)) return `${field} ${expected ?? 'none'} in the migrations, ${actual ?? 'none'} in the database`;
   const [mine, theirs] = excerpts(expected ?? '', actual ?? '');
-  return `${field} differs: ${mine} in the migrations, ${theirs} in the database`;
+  return `${field} ${PLURAL.has(field) ? 'differ' : 'differs'}: ${mine} in the migrations, ${theirs} in the database`;
 }
 
-/** Both texts from a little before where they start to differ, flattened and clipped. */
+const EXCERPT = 50;
+
+/**
+ * Both texts from a little before where they start to differ (from that line's first word when it is near),
+ * clipped, as JSON strings: a newline or a tab reads \n or \t and a run of spaces is kept, so a change of
+ * whitespace inside a literal or a quoted name shows.
+ */
 function excerpts(a: string, b: string): [string, string] {
   let at = 0;
   while (at < a.length && a[at] === b[at]) at++;
-  const from = Math.max(0, a.lastIndexOf('\n', at - 1) + 1, at - 20);
+  const line = a.lastIndexOf('\n', at - 1) + 1;
+  const indent = /^[ \t]*/.exec(a.slice(line, at))?.[0].length ?? 0;
+  const from = Math.max(0, line + indent, at - 20);
   const clipText = (text: string): string => {
-    const flat = text.slice(from).replace(/\s+/g, ' ').trim();
+    const rest = text.slice(from);
     const head = from > 0 ? '...' : '';
-    return JSON.stringify(head + (flat.length > 50 ? `${flat.slice(0, 47)}...` : flat));
+    return JSON.stringify(head + (rest.length > EXCERPT ? `${rest.slice(0, EXCERPT - 3)}...` : rest));
   };
   return [clipText(a), clipText(b)];
 }

@@ -23,7 +23,8 @@ const routines: Part = {
   grp: `${ROUTINE_KIND} || ' ' || ${ROUTINE_NAME}`,
   fields: `CASE WHEN p.prokind = 'a' THEN jsonb_build_object('result', pg_get_function_result(p.oid), 'state function', g.aggtransfn::text,
       'state type', format_type(g.aggtranstype, NULL), 'final function', nullif(g.aggfinalfn, 0)::regproc::text,
-      'combine function', nullif(g.aggcombinefn, 0)::regproc::text, 'initial value', g.agginitval, 'kind', g.aggkind::text,
+      'combine function', nullif(g.aggcombinefn, 0)::regproc::text, 'initial value', g.agginitval,
+      'kind', CASE g.aggkind WHEN 'n' THEN 'normal' WHEN 'o' THEN 'ordered-set' WHEN 'h' THEN 'hypothetical-set' END,
       'sort operator', nullif(g.aggsortop, 0)::regoperator::text)
     ELSE jsonb_build_object('definition', pg_get_functiondef(p.oid)) END`,
   repair: `jsonb_build_object('comment', upper(${ROUTINE_KIND}) || ' ' || ${ROUTINE_NAME})`,
@@ -70,14 +71,18 @@ function extensions(inScope: string): Part {
   };
 }
 
-/** Every comment on a user object; takeSnapshot keeps those whose object is in the snapshot. */
+/**
+ * Every comment on a user object; takeSnapshot keeps those whose object is in the snapshot. The system's
+ * objects are below the first user oid, and so are two that a fresh database has and a snapshot holds: the
+ * public schema and the plpgsql extension (the same comment on both sides unless someone changed it).
+ */
 const descriptions: Part = {
   kind: `'description'`,
   name: 'NULL',
   grp: 'NULL',
   fields: `jsonb_build_object('text', d.description)`,
   ident: `d.classoid::regclass::text || '/' || d.objoid || '/' || d.objsubid`,
-  from: 'FROM pg_description d WHERE d.objoid >= 16384',
+  from: `FROM pg_description d WHERE d.objoid >= 16384 OR d.classoid IN ('pg_namespace'::regclass, 'pg_extension'::regclass)`,
 };
 
 export function objectParts(extensionsInScope: string): readonly Part[] {

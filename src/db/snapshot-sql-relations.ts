@@ -8,6 +8,13 @@ const onOff = (condition: string): string => `CASE WHEN ${condition} THEN 'on' E
 const COMMENT_TARGET = `CASE r.relkind WHEN 'r' THEN 'TABLE ' WHEN 'p' THEN 'TABLE ' WHEN 'f' THEN 'FOREIGN TABLE ' WHEN 'v' THEN 'VIEW '
   WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'c' THEN 'TYPE ' END || r.qname`;
 
+/**
+ * From 17 on, a partition's column repeats its parent's identity (the parent's sequence serves both); before
+ * 17 it has none. Either way the parent's identity is what counts, so a partition's copy of it is left out.
+ */
+const PARENTS_IDENTITY = `EXISTS (SELECT FROM pg_inherits i JOIN pg_attribute p ON p.attrelid = i.inhparent AND p.attname = a.attname
+      WHERE r.relispartition AND i.inhrelid = r.oid AND p.attidentity <> '')`;
+
 const relations: Part = {
   kind: 'r.kind',
   name: 'r.qname',
@@ -17,10 +24,10 @@ const relations: Part = {
     ELSE jsonb_build_object(
       'row level security', ${onOff('r.relrowsecurity')}, 'force row level security', ${onOff('r.relforcerowsecurity')},
       'partition key', pg_get_partkeydef(r.oid),
-      'partition of', (SELECT i.inhparent::regclass::text || ' ' || pg_get_expr(r.relpartbound, r.oid) FROM pg_inherits i WHERE r.relispartition AND i.inhrelid = r.oid),
+      'partition', (SELECT i.inhparent::regclass::text || ' ' || pg_get_expr(r.relpartbound, r.oid) FROM pg_inherits i WHERE r.relispartition AND i.inhrelid = r.oid),
       'inherits', (SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno) FROM pg_inherits i WHERE NOT r.relispartition AND i.inhrelid = r.oid),
       'options', array_to_string(r.reloptions, ', '),
-      'unlogged', CASE WHEN r.relpersistence = 'u' THEN 'yes' END,
+      'unlogged', ${yesNo(`r.relpersistence = 'u'`)},
       'server', (SELECT quote_ident(s.srvname) || coalesce(' OPTIONS ' || array_to_string(ft.ftoptions, ', '), '')
                    FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = r.oid)) END`,
   repair: `jsonb_build_object('comment', ${COMMENT_TARGET})`,
@@ -30,25 +37,29 @@ const relations: Part = {
   from: `FROM rel r WHERE r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')`,
 };
 
+/**
+ * A view's or materialized view's columns have no fields: its definition says what they are. They are here
+ * for what hangs off them, a comment or a column grant; takeSnapshot compares no entry of their own.
+ */
 const columns: Part = {
   kind: `'column'`,
   name: `r.qname || '.' || quote_ident(a.attname)`,
   grp: GROUP,
-  fields: `jsonb_build_object('type', format_type(a.atttypid, a.atttypmod), 'not null', ${yesNo('a.attnotnull')},
+  fields: `CASE WHEN r.relkind NOT IN ('v', 'm') THEN jsonb_build_object('type', format_type(a.atttypid, a.atttypmod), 'not null', ${yesNo('a.attnotnull')},
     'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
     'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-    'identity', CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END,
+    'identity', CASE WHEN NOT ${PARENTS_IDENTITY} THEN CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END END,
     'collation', CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
     -- A composite value is written by position: there the order of the attributes is not cosmetic.
-    'position', CASE WHEN r.relkind = 'c' THEN (row_number() OVER w)::text END)`,
-  cosmetic: `CASE WHEN r.relkind <> 'c' THEN jsonb_build_object('position', (row_number() OVER w)::text) END`,
+    'position', CASE WHEN r.relkind = 'c' THEN (row_number() OVER w)::text END) END`,
+  cosmetic: `CASE WHEN r.relkind IN ('r', 'p', 'f') THEN jsonb_build_object('position', (row_number() OVER w)::text) END`,
   repair: `jsonb_build_object('table', r.qname, 'column', quote_ident(a.attname), 'comment', 'COLUMN ' || r.qname || '.' || quote_ident(a.attname))`,
   acl: `(SELECT string_agg(item::text, ' ' ORDER BY item::text) FROM unnest(a.attacl) item)`,
   ident: `'pg_class/' || r.oid || '/' || a.attnum`,
   from: `FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE r.relkind IN ('r', 'p', 'f', 'c')
+ WHERE r.relkind IN ('r', 'p', 'f', 'c', 'v', 'm')
  WINDOW w AS (PARTITION BY a.attrelid ORDER BY a.attnum)`,
 };
 
@@ -116,7 +127,7 @@ const triggers: Part = {
   name: `r.qname || '.' || quote_ident(g.tgname)`,
   grp: GROUP,
   fields: `jsonb_build_object('definition', pg_get_triggerdef(g.oid),
-    'enabled', CASE g.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END)`,
+    'state', CASE g.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END)`,
   repair: `jsonb_build_object('table', r.qname, 'trigger', quote_ident(g.tgname), 'comment', 'TRIGGER ' || quote_ident(g.tgname) || ' ON ' || r.qname)`,
   ident: `'pg_trigger/' || g.oid || '/0'`,
   from: 'FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid WHERE NOT g.tgisinternal',
@@ -128,7 +139,7 @@ const policies: Part = {
   grp: GROUP,
   fields: `jsonb_build_object(
     'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-    'permissive', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+    'type', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
     'roles', (SELECT string_agg(CASE WHEN role = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(role)) END, ', ' ORDER BY 1) FROM unnest(p.polroles) role),
     'using', pg_get_expr(p.polqual, p.polrelid), 'with check', pg_get_expr(p.polwithcheck, p.polrelid))`,
   repair: `jsonb_build_object('table', r.qname, 'policy', quote_ident(p.polname), 'comment', 'POLICY ' || quote_ident(p.polname) || ' ON ' || r.qname)`,

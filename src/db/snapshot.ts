@@ -22,7 +22,8 @@ interface Row {
   readonly kind: string;
   readonly name: string | null;
   readonly grp: string | null;
-  readonly fields: string;
+  /** NULL for an object compared through its parent but with a comment or grants of its own: a view's column. */
+  readonly fields: string | null;
   readonly cosmetic: string | null;
   readonly repair: string | null;
   readonly owner: string | null;
@@ -70,7 +71,7 @@ function snapshotOf(rows: readonly Row[]): Snapshot {
       fields: parse(row.fields),
       ...defined({ cosmetic: row.cosmetic === null ? undefined : parse(row.cosmetic), repair: row.repair === null ? undefined : parse(row.repair) }),
     };
-    snapshot.set(entryKey(entry.kind, entry.name), entry);
+    if (row.fields !== null) add(snapshot, entry);
     byIdent.set(row.ident, entry);
     if (row.owner !== null || row.acl !== null) add(snapshot, privilegesOf(entry, row));
   }
@@ -96,6 +97,6 @@ function commentOn(target: SnapshotEntry, text: string): SnapshotEntry {
   return { kind: 'comment', name: entryKey(target.kind, target.name), group: target.group, fields: { text }, repair };
 }
 
-function parse(json: string): Record<string, string> {
-  return JSON.parse(json) as Record<string, string>;
+function parse(json: string | null): Record<string, string> {
+  return json === null ? {} : (JSON.parse(json) as Record<string, string>);
 }

@@ -25,8 +25,8 @@ const fn = (body: string): SnapshotEntry => ({
   fields: { definition: `CREATE OR REPLACE FUNCTION public.touch()\n RETURNS integer\n LANGUAGE sql\nAS $function$${body}$function$\n` },
   repair: { comment: 'FUNCTION public.touch()' },
 });
-const trigger = (enabled: string, definition = `CREATE TRIGGER "Touch" BEFORE UPDATE ON ${T} FOR EACH ROW EXECUTE FUNCTION public.touch()`): SnapshotEntry => ({
-  kind: 'trigger', name: `${T}."Touch"`, group: `table ${T}`, fields: { definition, enabled }, repair: { table: T, trigger: '"Touch"', comment: `TRIGGER "Touch" ON ${T}` },
+const trigger = (state: string, definition = `CREATE TRIGGER "Touch" BEFORE UPDATE ON ${T} FOR EACH ROW EXECUTE FUNCTION public.touch()`): SnapshotEntry => ({
+  kind: 'trigger', name: `${T}."Touch"`, group: `table ${T}`, fields: { definition, state }, repair: { table: T, trigger: '"Touch"', comment: `TRIGGER "Touch" ON ${T}` },
 });
 const column = (fields: Record<string, string>): SnapshotEntry =>
   ({ kind: 'column', name: `${T}.a`, group: `table ${T}`, fields: { type: 'text', 'not null': 'no', ...fields }, cosmetic: { position: '1' }, repair: { table: T, column: 'a' } });
@@ -35,7 +35,7 @@ const constraint = (definition: string, type = 'c'): SnapshotEntry => ({
 });
 const policy = (using: string): SnapshotEntry => ({
   kind: 'policy', name: `${T}.own`, group: `table ${T}`,
-  fields: { command: 'UPDATE', permissive: 'RESTRICTIVE', roles: 'PUBLIC', using, 'with check': '(b < 10)' }, repair: { table: T, policy: 'own' },
+  fields: { command: 'UPDATE', type: 'RESTRICTIVE', roles: 'PUBLIC', using, 'with check': '(b < 10)' }, repair: { table: T, policy: 'own' },
 });
 const view = (definition: string): SnapshotEntry => ({ kind: 'view', name: 'public.v', group: 'view public.v', fields: { definition } });
 
@@ -70,6 +70,19 @@ test('comments: set, changed (quoted as a literal, backslashes too) and removed'
   assert.deepEqual(repairs(snapshot(table, comment(table, 'a \\ b')), snapshot(table)), [`COMMENT ON TABLE ${T} IS E'a \\\\ b';`]);
   assert.deepEqual(repairs(snapshot(table, comment(table, "it's")), snapshot(table, comment(table, 'old'))), [`COMMENT ON TABLE ${T} IS 'it''s';`]);
   assert.deepEqual(repairs(snapshot(table), snapshot(table, comment(table, 'old'))), [`COMMENT ON TABLE ${T} IS NULL;`]);
+});
+
+test("a view created again gets its own comment and its columns' comments back", () => {
+  const commented = { ...view(' SELECT 1 AS a;'), repair: { comment: 'VIEW public.v' } };
+  // A view's column is no entry of its own (its definition says what it is): only its comment is.
+  const viewColumn: SnapshotEntry = { kind: 'column', name: 'public.v.a', group: 'view public.v', fields: {}, repair: { comment: 'COLUMN public.v.a' } };
+  const expected = snapshot(commented, comment(commented, 'ones'), comment(viewColumn, 'always 1'), table, comment(table, 'not this one'));
+  assert.deepEqual(repairs(expected, snapshot(table, comment(table, 'not this one'))), [
+    "CREATE VIEW public.v AS\nSELECT 1 AS a;\nCOMMENT ON VIEW public.v IS 'ones';\nCOMMENT ON COLUMN public.v.a IS 'always 1';",
+  ]);
+  assert.deepEqual(repairs(expected, snapshot(commented, comment(viewColumn, 'changed'), table, comment(table, 'not this one'))), [
+    "COMMENT ON COLUMN public.v.a IS 'always 1';", "COMMENT ON VIEW public.v IS 'ones';",
+  ], 'a comment that differs on its own is set on its own');
 });
 
 test('columns: a changed default is set or dropped; anything else about a column is by hand', () => {

@@ -50,7 +50,24 @@ test('a field set on one side only reads as none on the other', () => {
 test('a long definition that differs is shown from where it starts to differ, clipped', () => {
   const [difference] = compare(snapshot(fn('\nBEGIN\n  NEW.at := now();\n  RETURN NEW;\nEND ')), snapshot(fn('\nBEGIN\n  NEW.at := clock_timestamp();\n  RETURN NEW;\nEND ')));
   assert.equal(driftMessage(difference as SchemaDifference),
-    'function public.touch(): definition differs: "...NEW.at := now(); RETURN NEW; END $function$" in the migrations, "...NEW.at := clock_timestamp(); RETURN NEW; END $f..." in the database');
+    'function public.touch(): definition differs: "...NEW.at := now();\\n  RETURN NEW;\\nEND $function$\\n" in the migrations, "...NEW.at := clock_timestamp();\\n  RETURN NEW;\\nEND ..." in the database');
+  const far = (name: string): SnapshotEntry => ({ kind: 'view', name: 'public.v', group: 'view public.v', fields: { definition: ` SELECT ${'a, '.repeat(40)}${name} FROM t;` } });
+  const [clipped] = compare(snapshot(far('b')), snapshot(far('c')));
+  assert.equal(driftMessage(clipped as SchemaDifference),
+    'view public.v: definition differs: "..., a, a, a, a, a, a, b FROM t;" in the migrations, "..., a, a, a, a, a, a, c FROM t;" in the database');
+});
+
+test('whitespace inside a literal or a quoted name shows in the message, which stays one line', () => {
+  const messages = (a: string, b: string): string => driftMessage(compare(snapshot(fn(a)), snapshot(fn(b)))[0] as SchemaDifference);
+  assert.equal(messages("\nBEGIN\n  RETURN 'a  b';\nEND ", "\nBEGIN\n  RETURN 'a b';\nEND "),
+    'function public.touch(): definition differs: "...RETURN \'a  b\';\\nEND $function$\\n" in the migrations, "...RETURN \'a b\';\\nEND $function$\\n" in the database');
+  assert.match(messages("\nBEGIN\n  RETURN E'a\tb';\nEND ", "\nBEGIN\n  RETURN E'a b';\nEND "), /"\.\.\.RETURN E'a\\tb';.*" in the migrations, "\.\.\.RETURN E'a b';.*" in the database$/);
+  assert.match(messages('\nBEGIN\n  RETURN "A  B";\nEND ', '\nBEGIN\n  RETURN "A B";\nEND '), /"\.\.\.RETURN \\"A  B\\";.*" in the migrations, "\.\.\.RETURN \\"A B\\";/);
+  const tab = compare(snapshot(column('a', '1', { type: 'text', default: "'a\tb'::text" })), snapshot(column('a', '1', { type: 'text', default: "'a b'::text" })));
+  assert.equal(driftMessage(tab[0] as SchemaDifference), `column public.t.a: default differs: "'a\\tb'::text" in the migrations, "'a b'::text" in the database`);
+  const spaces = compare(snapshot(column('a', '1', { type: 'text', default: "'a  b'::text" })), snapshot(column('a', '1', { type: 'text', default: "'a b'::text" })));
+  assert.equal(driftMessage(spaces[0] as SchemaDifference), "column public.t.a: default 'a  b'::text in the migrations, 'a b'::text in the database");
+  for (const message of [...tab, ...spaces].map(driftMessage)) assert.doesNotMatch(message, /[\n\t]/);
 });
 
 test('column order alone is cosmetic; the set of columns changing is not', () => {
@@ -59,6 +76,17 @@ test('column order alone is cosmetic; the set of columns changing is not', () =>
   assert.equal(driftMessage(order[0] as SchemaDifference), 'column public.t.a: position 1 in the migrations, 2 in the database');
   const added = compare(snapshot(column('a', '1')), snapshot(column('a', '1'), column('b', '2')));
   assert.deepEqual(added.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.b', 'extra', false]]);
+});
+
+test('a column dropped or added by hand is one difference: the columns it moved are not listed', () => {
+  const dropped = compare(snapshot(column('a', '1'), column('b', '2'), column('c', '3')), snapshot(column('a', '1'), column('c', '2')));
+  assert.deepEqual(dropped.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.b', 'missing', false]]);
+  const added = compare(snapshot(column('a', '1'), column('b', '2')), snapshot(column('x', '1'), column('a', '2'), column('b', '3')));
+  assert.deepEqual(added.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.x', 'extra', false]]);
+  const other = { ...column('a', '2'), name: 'public.u.a', group: 'table public.u' };
+  const elsewhere = compare(snapshot(column('a', '1'), column('b', '2'), { ...other, cosmetic: { position: '1' } }), snapshot(column('a', '1'), other));
+  assert.deepEqual(elsewhere.map((d) => [d.object, d.change, d.cosmetic]), [['column public.t.b', 'missing', false], ['column public.u.a', 'changed', true]],
+    "another table's order still counts as cosmetic");
 });
 
 test('a routine body that differs only in layout is cosmetic; a space inside a literal is not', () => {
@@ -92,6 +120,12 @@ test('a missing or extra object stands for its parts, its comment and its privil
   assert.deepEqual(indexOnly.map((d) => d.object), ['index public.ix']);
   const commentOnly = compare(snapshot(table, index, comment(index, 'hot')), snapshot(table, index));
   assert.deepEqual(commentOnly.map(driftMessage), ['comment on index public.ix: missing in the database']);
+});
+
+test('a field named in the plural reads "differ"', () => {
+  const acl = (value: string): SnapshotEntry => ({ ...grants(table, 'app'), fields: { grants: value } });
+  const [difference] = compare(snapshot(acl(`app=arwdDxt/app ${'reporting=r/app '.repeat(4)}`)), snapshot(acl(`app=arwdDxt/app ${'reporting=r/app '.repeat(4)}auditor=r/app`)), true);
+  assert.match(driftMessage(difference as SchemaDifference), /^privileges on table public\.t: grants differ: /);
 });
 
 test('privileges are compared only when asked for', () => {
