@@ -172,14 +172,19 @@ export function describeDifferences(expected: Snapshot, actual: Snapshot, phase:
       const entry = expected.get(entryKey(difference.kind, difference.name));
       // An object described by one field (a comment's text, a view's definition) needs no field names.
       const named = Object.keys(entry?.fields ?? {}).length > 1 || difference.fields.length > 1;
-      const side = (pick: (field: FieldDifference) => string | null): string =>
-        difference.fields.map((field) => (named ? `${field.field} ` : '') + clip(pick(field) ?? 'none')).join(', ');
-      return `${difference.object} differs ${words.when}: expected ${side((f) => f.expected)}, found ${side((f) => f.actual)}`;
+      const shown = difference.fields.map((field) => ({ name: named ? `${field.field} ` : '', values: clipped(field.expected ?? 'none', field.actual ?? 'none') }));
+      const side = (index: 0 | 1): string => shown.map(({ name, values }) => name + values[index]).join(', ');
+      return `${difference.object} differs ${words.when}: expected ${side(0)}, found ${side(1)}`;
     })
     .sort();
 }
 
-function clip(definition: string): string {
-  const flat = definition.replace(/\s+/g, ' ').trim();
-  return JSON.stringify(flat.length > 160 ? `${flat.slice(0, 157)}...` : flat);
+/** Both values flattened and clipped; where that would make them look the same, drift's excerpts, which keep whitespace. */
+function clipped(expected: string, actual: string): [string, string] {
+  const clip = (definition: string): string => {
+    const flat = definition.replace(/\s+/g, ' ').trim();
+    return JSON.stringify(flat.length > 160 ? `${flat.slice(0, 157)}...` : flat);
+  };
+  const [a, b] = [clip(expected), clip(actual)];
+  return a === b ? excerpts(expected, actual) : [a, b];
 }

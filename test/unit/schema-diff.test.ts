@@ -149,3 +149,11 @@ test("verify's wording: cosmetic differences are dropped, a one-field object nee
     'index public.ix is missing after re-apply',
   ]);
 });
+
+test("verify's words show a change of whitespace inside a literal, which flattening would hide", () => {
+  const entry = (body: string): SnapshotEntry => ({ kind: 'function', name: 'public.f()', group: 'function public.f()', fields: { definition: body } });
+  const before = new Map([['function public.f()', entry("CREATE FUNCTION f() RETURNS text AS $$ SELECT 'a  b' $$")]]);
+  const after = new Map([['function public.f()', entry("CREATE FUNCTION f() RETURNS text AS $$ SELECT 'a b' $$")]]);
+  const [line] = describeDifferences(before, after, 'rollback');
+  assert.match(line ?? '', /'a {2}b'.*found .*'a b'/);
+});
