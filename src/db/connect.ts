@@ -19,6 +19,8 @@ export interface OpenOptions {
   /** Keep trying to connect for this long while the server is not up yet (refused, starting up, no DNS yet). */
   readonly waitSeconds?: number;
   readonly signal?: AbortSignal | undefined;
+  /** An unqualified table name whose schema, as the session's search_path finds it, SessionInfo reports. */
+  readonly findTable?: string | undefined;
 }
 
 export async function openSession(settings: ConnectionSettings, logger: Logger, open: OpenOptions = {}): Promise<Session> {
@@ -26,7 +28,7 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connect(settings, logger, open.parameters ?? {}, open.signal);
+      return await connect(settings, logger, open);
     } catch (error) {
       const remaining = deadline - Date.now();
       if (!isPgshiftError(error) || error.code !== 'CONNECTION_FAILED' || !retryable(error.cause) || open.signal?.aborted) throw error;
@@ -44,12 +46,7 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
   }
 }
 
-async function connect(
-  settings: ConnectionSettings,
-  logger: Logger,
-  parameters: Readonly<Record<string, string>>,
-  signal: AbortSignal | undefined,
-): Promise<Session> {
+async function connect(settings: ConnectionSettings, logger: Logger, { parameters = {}, signal, findTable }: OpenOptions): Promise<Session> {
   const endpoint = resolveEndpoint(settings);
   const limitSeconds = endpoint.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds;
   const password = await passwordOf(settings, endpoint, { limitSeconds, signal });
@@ -60,6 +57,7 @@ async function connect(
       limitSeconds,
       parameters: { application_name: settings.applicationName ?? DEFAULTS.applicationName, ...endpoint.parameters, ...parameters },
       logger,
+      findTable,
       // The limit is pgshift's own, around the whole connect: postgres.js reconnects by itself after a
       // refused or timed-out attempt and would retry for ever.
       within: (pending) => withinLimit(pending, limitSeconds, signal),

@@ -46,13 +46,13 @@ export const PROVENANCE_SETTINGS = { version: 'pgshift.version' } as const;
 /**
  * `--table` follows SQL's rules for names: `name` or `schema.name`, each part either bare (folded to lower
  * case) or double-quoted (kept as written, "" for a quote). Anything else is refused rather than guessed at.
- * An unqualified name is pinned to the session's current schema once, so a migration that changes
- * search_path cannot send the ledger row somewhere else.
+ * An unqualified name is pinned once, when the run connects, to the schema `schema` the caller found it in
+ * (or would create it in), so a migration that changes search_path cannot send the ledger row elsewhere.
  */
-export function resolveLedgerTable(option: string, currentSchema: string | null): LedgerTable {
+export function resolveLedgerTable(option: string, schemaOf: string | null): LedgerTable {
   const parts = checkLedgerName(option);
   const name = parts.at(-1) as string;
-  const schema = parts.length === 2 ? (parts[0] as string) : currentSchema;
+  const schema = parts.length === 2 ? (parts[0] as string) : schemaOf;
   if (schema === null) {
     throw new PgshiftError('CONFIG_INVALID', `cannot place the ledger table ${name}: search_path names no existing schema`, {
       hint: 'qualify it, for example --table public.schema_migrations, or fix the role\'s search_path',
@@ -85,6 +85,12 @@ export function checkLedgerName(option: string): string[] {
     });
   }
   return parts;
+}
+
+/** The ledger's table name when `--table` leaves its schema to search_path; undefined when it names one. */
+export function unqualifiedName(option: string): string | undefined {
+  const parts = checkLedgerName(option);
+  return parts.length === 1 ? parts[0] : undefined;
 }
 
 /**

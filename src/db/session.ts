@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import { tlsOption } from './credentials.js';
 import { isSocket, type Endpoint } from './endpoint.js';
 import { statementFailure } from './server-error.js';
@@ -16,6 +17,8 @@ export interface SessionInfo {
   readonly pid: number;
   /** The schema unqualified names are created in (null when search_path names no existing schema). */
   readonly currentSchema: string | null;
+  /** Where search_path finds the table the session was opened to find (`findTable`); null where it finds none. */
+  readonly foundTableSchema: string | null;
   readonly user: string;
   readonly database: string;
   readonly serverVersion: string;
@@ -58,6 +61,7 @@ export interface SessionStart {
   /** Session settings sent when connecting (custom `pgshift.*` settings cost no round trip this way). */
   readonly parameters: Readonly<Record<string, string>>;
   readonly logger: Logger;
+  readonly findTable?: string | undefined;
   /** Bounds each step of opening the connection by pgshift's own time limit and the interrupt. */
   readonly within: <T>(pending: Promise<T>) => Promise<T>;
 }
@@ -75,7 +79,7 @@ export async function startSession(start: SessionStart): Promise<Session> {
   const sql = postgres(driverOptions(start, state));
   let pinned: { reserved: postgres.ReservedSql; info: SessionInfo };
   try {
-    pinned = await pin(sql, start.within);
+    pinned = await pin(sql, start);
   } catch (error) {
     state.closing = true;
     await sql.end({ timeout: 0 }).catch(() => undefined);
@@ -119,18 +123,22 @@ function driverOptions({ endpoint, password, limitSeconds, parameters, logger }:
  * Opens the connection with a first query before reserving it: postgres.js 3.4 never resolves reserve()
  * on a not-yet-open connection when fetch_types is off. With max 1 the reserved one is this same backend.
  */
-async function pin(sql: postgres.Sql, within: SessionStart['within']): Promise<{ reserved: postgres.ReservedSql; info: SessionInfo }> {
+async function pin(sql: postgres.Sql, { within, findTable }: SessionStart): Promise<{ reserved: postgres.ReservedSql; info: SessionInfo }> {
+  const found = findTable === undefined
+    ? 'NULL::name'
+    : `(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(${quoteLiteral(quoteIdentifier(findTable))}))`;
   const [row] = await within(
     sql.unsafe<Array<Record<string, unknown>>>(
       `SELECT pg_backend_pid() AS pid, current_schema() AS schema, current_user AS "user",
               current_database() AS database, current_setting('server_version') AS version,
-              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls`,
+              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls, ${found} AS found_schema`,
     ),
   );
   const reserved = await within(sql.reserve());
   const info: SessionInfo = {
     pid: Number(row?.['pid']),
     currentSchema: (row?.['schema'] as string | null) ?? null,
+    foundTableSchema: (row?.['found_schema'] as string | null) ?? null,
     user: String(row?.['user']),
     database: String(row?.['database']),
     serverVersion: String(row?.['version']),

@@ -7,7 +7,7 @@ import { defined } from '../core/defined.js';
 import { isPgshiftError } from '../core/errors.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
 import { startEmbedded } from '../db/embedded.js';
-import { PROVENANCE_SETTINGS, resolveLedgerTable, type LedgerTable } from '../db/ledger.js';
+import { PROVENANCE_SETTINGS, resolveLedgerTable, unqualifiedName, type LedgerTable } from '../db/ledger.js';
 import { acquireLock, lockKey, releaseLock } from '../db/lock.js';
 import { openSession } from '../db/connect.js';
 import { ServerError } from '../db/server-error.js';
@@ -66,12 +66,15 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
   try {
     const { signal } = needs;
     if (signal?.aborted) throw interrupted();
-    const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters });
+    // An unqualified ledger is found where search_path finds it, as any table would be: a later schema of the
+    // path coming into being (a migration created it) must not hide the ledger behind an empty new place.
+    const findTable = schema === undefined ? unqualifiedName(context.table) : undefined;
+    const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters, findTable });
     const connected = connectedTarget(settings, session.info);
     logger.info(connected.message, connected.fields);
     let table: LedgerTable | undefined;
     try {
-      table = resolveLedgerTable(context.table, schema ?? session.info.currentSchema);
+      table = resolveLedgerTable(context.table, schema ?? session.info.foundTableSchema ?? session.info.currentSchema);
       if (needs.writes && schema !== undefined && session.info.currentSchema === null) {
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
       }

@@ -87,3 +87,25 @@ for (const [flag, value] of [
     assert.equal(error['msg'], `${flag} ${JSON.stringify(value)} holds a control character (a newline, tab or the like)`);
   });
 }
+
+test('an unqualified ledger stays where search_path found it when a migration creates an earlier schema of the path: nothing runs twice', async () => {
+  const own = await testDatabase(import.meta.url);
+  // The first schema of the path does not exist yet, so the first run puts the ledger in public.
+  await own.sql.unsafe(`ALTER DATABASE "${own.name}" SET search_path = app, public`);
+  const project = await makeProject(
+    {
+      'migrations/001_app.sql': 'CREATE SCHEMA IF NOT EXISTS app;\nCREATE TABLE IF NOT EXISTS app.accounts (id int);\n',
+      'migrations/002_seed.sql': 'INSERT INTO app.accounts VALUES (1);\n',
+    },
+    own.url,
+  );
+  assert.equal((await project.run(['up'])).status, 0);
+  const second = await project.run(['up']);
+  assert.equal(second.status, 0, second.stderr);
+  const [{ n }] = await own.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM app.accounts`;
+  assert.equal(n, 1, 'the seed ran once');
+  const ledgers = await own.sql<Array<{ schema: string }>>`SELECT relnamespace::regnamespace::text AS schema FROM pg_class WHERE relname = 'schema_migrations'`;
+  assert.deepEqual(ledgers.map((row) => row.schema), ['public']);
+  const status = await project.run(['status', '--json']);
+  assert.deepEqual((JSON.parse(status.stdout) as Array<{ state: string }>).map((entry) => entry.state), ['applied', 'applied']);
+});
