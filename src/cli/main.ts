@@ -143,7 +143,7 @@ function refuseBooleanValues(args: readonly string[], argv: Readonly<Record<stri
 }
 
 /** Positionals that take several values; every flag takes one. */
-const LISTS = new Set(['_', '$0', 'paths']);
+const LISTS = new Set(['_', '$0', '--', 'paths']);
 
 /**
  * yargs gathers a flag given twice into a list, which a string flag would then read joined with commas: two

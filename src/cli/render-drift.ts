@@ -7,6 +7,14 @@ const WHERE: Readonly<Record<DriftReport['scratch'], string>> = {
   database: 'in a scratch database on the --scratch-database server',
 };
 
+/**
+ * A message on one line, whatever an object's name holds: a newline in a quoted name would otherwise end
+ * a `--` comment of the --sql script and start a statement of the name's choosing.
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]/g, (character) => JSON.stringify(character).slice(1, -1));
+}
+
 function counted(count: number, what: string): string {
   return `${count} ${what}${count === 1 ? '' : 's'}`;
 }
@@ -19,14 +27,14 @@ export function driftText(report: DriftReport): string {
   const head = report.drift
     ? `drift: ${counted(report.differences.length, 'difference')} between the database and ${rebuilt(report)}\n`
     : `no drift: the database matches ${rebuilt(report)}\n`;
-  const cosmetic = report.cosmetic.length === 0 ? '' : `\ncosmetic (listed, not counted):\n${report.cosmetic.map((item) => `  ${item.message}\n`).join('')}`;
+  const cosmetic = report.cosmetic.length === 0 ? '' : `\ncosmetic (listed, not counted):\n${report.cosmetic.map((item) => `  ${oneLine(item.message)}\n`).join('')}`;
   return `${head}${grouped(report.differences)}${cosmetic}`;
 }
 
 function grouped(items: readonly DriftItem[]): string {
   const groups = new Map<string, DriftItem[]>();
   for (const item of items) groups.set(item.group, [...(groups.get(item.group) ?? []), item]);
-  return [...groups].map(([group, members]) => `\n${group}\n${members.map((item) => `  ${item.message}\n`).join('')}`).join('');
+  return [...groups].map(([group, members]) => `\n${oneLine(group)}\n${members.map((item) => `  ${oneLine(item.message)}\n`).join('')}`).join('');
 }
 
 /**
@@ -37,7 +45,7 @@ function grouped(items: readonly DriftItem[]): string {
 export function driftSql(report: DriftReport): string {
   const head = `-- pgshift drift --sql: what would bring the database back to ${rebuilt(report)}.\n-- Review it before running it; pgshift runs none of it. One transaction: all of it or none.\n`;
   if (!report.drift) return `${head}-- no drift: nothing to do\n`;
-  const body = report.differences.map((item) => `\n-- ${item.message}\n${item.sql === null ? '-- by hand: not mechanical (it can lose data, or needs a decision)\n' : `${item.sql.replace(/;?\s*$/, ';')}\n`}`);
+  const body = report.differences.map((item) => `\n-- ${oneLine(item.message)}\n${item.sql === null ? '-- by hand: not mechanical (it can lose data, or needs a decision)\n' : `${item.sql.replace(/;?\s*$/, ';')}\n`}`);
   const indexes = report.differences.some((item) => item.sql !== null && /\bCREATE (UNIQUE )?INDEX\b/.test(item.sql))
     ? '-- CREATE INDEX blocks writes to its table while it builds: on a large table, run it as CREATE INDEX CONCURRENTLY, outside this transaction.\n'
     : '';

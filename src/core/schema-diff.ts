@@ -124,8 +124,9 @@ const SHORT = 60;
 const PLURAL = new Set(['grants', 'labels', 'roles', 'options']);
 
 function fieldWords({ field, expected, actual }: FieldDifference): string {
-  // A value shown as it is must be short, its only whitespace plain spaces: a tab or a newline would not show.
-  const short = (value: string | null): boolean => value === null || (value.length <= SHORT && !/[^\S ]/.test(value));
+  // A value shown as it is must be short, its only whitespace single spaces between words: a tab, a newline,
+  // a second space or one at either end would not show.
+  const short = (value: string | null): boolean => value === null || (value.length <= SHORT && !/[^\S ]| {2}|^ | $/.test(value));
   if (short(expected) && short(actual)) return `${field} ${expected ?? 'none'} in the migrations, ${actual ?? 'none'} in the database`;
   const [mine, theirs] = excerpts(expected ?? '', actual ?? '');
   return `${field} ${PLURAL.has(field) ? 'differ' : 'differs'}: ${mine} in the migrations, ${theirs} in the database`;

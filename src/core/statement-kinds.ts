@@ -116,8 +116,29 @@ export function clusterWideName(words: readonly string[]): string | undefined {
   if ((first === 'create' || first === 'alter' || first === 'drop') && second === 'subscription') return `${first} subscription`.toUpperCase();
   // Both also change privileges on, and the owners of, databases and tablespaces.
   if ((first === 'reassign' || first === 'drop') && second === 'owned') return `${first} owned`.toUpperCase();
-  return undefined;
+  // A command run on the server's machine, or a file written there.
+  if (first === 'copy' && words.includes('program')) return 'COPY ... PROGRAM';
+  const called = words.find((word) => SERVER_FUNCTIONS.has(word));
+  return called === undefined ? undefined : `${called}()`;
 }
+
+/** Functions whose effect outlives any one database: replication slots and origins, other sessions, files, other servers. */
+const SERVER_FUNCTIONS = new Set([
+  'pg_create_physical_replication_slot',
+  'pg_create_logical_replication_slot',
+  'pg_copy_physical_replication_slot',
+  'pg_copy_logical_replication_slot',
+  'pg_drop_replication_slot',
+  'pg_replication_origin_create',
+  'pg_replication_origin_drop',
+  'pg_terminate_backend',
+  'pg_cancel_backend',
+  'pg_reload_conf',
+  'lo_export',
+  'dblink',
+  'dblink_exec',
+  'dblink_connect',
+]);
 
 /** Privileges on a database, a tablespace or a server parameter are kept in the server's shared catalogs. */
 const SHARED_GRANTED = new Set(['database', 'tablespace', 'parameter']);

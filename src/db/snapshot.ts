@@ -32,26 +32,32 @@ interface Row {
 }
 
 /**
- * Works outside a transaction and inside an open one, and leaves the session's search_path as it found it:
- * the query runs with search_path = pg_catalog, so that two databases print the same names whatever their
- * own search_path, set for the one message that holds it (an implicit transaction when none is open) and
- * set back at its end (when one is, as in verify).
+ * What definitions are printed under, the same for every snapshot: schema-qualified names whatever a
+ * database's search_path, and defaults and literals in ISO dates and UTC (a date in DMY or a time in a
+ * zone whose abbreviation is ambiguous, IST, would read differently to whoever runs a repair).
+ */
+const PRINTED_UNDER: Readonly<Record<string, string>> = { search_path: 'pg_catalog', DateStyle: 'ISO, YMD', TimeZone: 'UTC', IntervalStyle: 'postgres' };
+
+/**
+ * Works outside a transaction and inside an open one, and leaves the session's settings as it found them:
+ * the query runs under PRINTED_UNDER, set for the one message that holds it (an implicit transaction when
+ * none is open) and set back at its end (when one is, as in verify).
  */
 export async function takeSnapshot(session: Session, ledger: LedgerTable, options: SnapshotOptions = {}): Promise<Snapshot> {
-  const { rows: [current] } = await session.query<{ search_path: string }>(`SELECT current_setting('search_path') AS search_path`);
+  const names = Object.keys(PRINTED_UNDER);
+  const { rows: [current] } = await session.query<Record<string, string>>(
+    `SELECT ${names.map((name, index) => `current_setting(${quoteLiteral(name)}) AS s${index}`).join(', ')}`,
+  );
+  const setAll = (value: (name: string, index: number) => string): string =>
+    `SELECT ${names.map((name, index) => `set_config(${quoteLiteral(name)}, ${quoteLiteral(value(name, index))}, true)`).join(', ')} AS pgshift_settings;`;
   const sql = snapshotSql({
     skippedTables: [ledger.sql, progressTable(ledger).sql].map(quoteLiteral),
     schemas: options.schemas?.map(quoteLiteral),
   });
   const rows: Row[] = [];
-  await session.execute(
-    `SELECT set_config('search_path', 'pg_catalog', true) AS pgshift_search_path;
-${sql};
-SELECT set_config('search_path', ${quoteLiteral(current?.search_path ?? '')}, true) AS pgshift_search_path;`,
-    (row) => {
-      if ('kind' in row) rows.push(row as unknown as Row);
-    },
-  );
+  await session.execute(`${setAll((name) => PRINTED_UNDER[name] as string)}\n${sql};\n${setAll((_, index) => current?.[`s${index}`] ?? '')}`, (row) => {
+    if ('kind' in row) rows.push(row as unknown as Row);
+  });
   return snapshotOf(rows);
 }
 

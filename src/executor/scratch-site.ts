@@ -7,6 +7,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import { firstServerWide, type ScratchWhere } from '../core/replay-plan.js';
 import type { SqlFile } from '../core/types.js';
 import type { Wording } from '../core/wording.js';
@@ -121,13 +122,29 @@ async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise
   });
   const stop = (): Promise<void> => server.stop().catch(() => undefined).finally(removeDir);
   try {
-    const session = await openSession(server.settings, host.logger, { signal: host.signal, parameters: request.parameters });
+    const session = await openSession(await targetsName(host, server.settings), host.logger, { signal: host.signal, parameters: request.parameters });
     warnOnVersion(host, session, request);
     return { session, where: 'embedded', close: () => session.close().catch(() => undefined).finally(stop) };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * The server is the run's own: its database takes the target's name, so that a file naming its database
+ * (GRANT ... ON DATABASE app, ALTER DATABASE app SET ...) runs there as it ran on the target.
+ */
+async function targetsName(host: ScratchHost, settings: ConnectionSettings): Promise<ConnectionSettings> {
+  const { database } = host.session.info;
+  const admin = await openSession(settings, host.logger, { signal: host.signal });
+  try {
+    const { rows } = await admin.query<{ found: boolean }>(`SELECT EXISTS (SELECT FROM pg_database WHERE datname = ${quoteLiteral(database)}) AS found`);
+    if (rows[0]?.found !== true) await admin.execute(`CREATE DATABASE ${quoteIdentifier(database)}`);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+  return withDatabase(settings, database);
 }
 
 function warnOnVersion(host: ScratchHost, scratch: Session, request: ScratchRequest): void {

@@ -70,6 +70,8 @@ async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget
       result('not verified', [stopped]);
       continue;
     }
+    // What the rollback left behind, once known: often the reason the migration cannot be applied again.
+    let leftBehind: string[] = [];
     try {
       if (!rollback) {
         // Applied anyway: the migrations after it are checked on top of it.
@@ -92,14 +94,14 @@ async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget
         result('fail', [failed]);
         continue;
       }
-      const reverted = await takeSnapshot(context.session, context.table);
+      leftBehind = describeDifferences(before, await takeSnapshot(context.session, context.table), 'rollback');
       await execute(context, migration, 'reapply');
       const reapplied = await takeSnapshot(context.session, context.table);
-      const problems = [...describeDifferences(before, reverted, 'rollback'), ...describeDifferences(applied, reapplied, 'reapply')];
+      const problems = [...leftBehind, ...describeDifferences(applied, reapplied, 'reapply')];
       result(problems.length === 0 ? 'pass' : 'fail', problems);
     } catch (error) {
       if (!isPgshiftError(error) || error.code === 'INTERRUPTED' || error.code === 'CONNECTION_LOST') throw error;
-      result('fail', [error.message]);
+      result('fail', [...leftBehind, error.message]);
       stopped = `not verified: ${migration.path} failed before it`;
     }
   }

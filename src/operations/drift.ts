@@ -25,13 +25,13 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
     const clock = stopwatch();
     const scope = defined({ schemas: context.schema === undefined ? undefined : [context.schema] });
     // Under the migration lock, briefly: a run applying files meanwhile would set the ledger and the schema apart.
-    const { steps, actual } = await whileLocked(context, run, async () => {
+    const { steps, actual, ledger } = await whileLocked(context, run, async () => {
       const history = await readHistory(run.session, run.table);
       if (!history.ledger.exists) {
         run.logger.warn(`drift: there is no ledger ${run.table.display} in this database: pgshift has applied nothing here (or --table or --schema names another ledger), so everything in it is compared with an empty schema`);
       }
       const planned = planReplay(catalog, history.rows, context.words);
-      return { steps: planned, actual: await takeSnapshot(run.session, run.table, scope) };
+      return { steps: planned, actual: await takeSnapshot(run.session, run.table, scope), ledger: history.ledger.exists };
     });
     const site = await openScratchSite(run, {
       purpose: 'drift',
@@ -43,7 +43,7 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
     });
     try {
       const readMs = clock();
-      await rebuild(context, run, site.session, steps);
+      await rebuild(context, run, site.session, ledger ? steps : undefined);
       const rebuildMs = clock();
       const expected = await takeSnapshot(site.session, run.table, scope);
       const snapshotMs = clock();
@@ -69,7 +69,9 @@ function stopwatch(): () => number {
 }
 
 /** The scratch database as `up` would have left it: the ledger (and the schema option) first, then every file. */
-async function rebuild(context: ResolvedOptions, run: Run, scratch: Session, steps: readonly ReplayStep[]): Promise<void> {
+/** `steps` undefined: the target has no ledger, so pgshift made nothing there, not even the ledger's schema. */
+async function rebuild(context: ResolvedOptions, run: Run, scratch: Session, steps: readonly ReplayStep[] | undefined): Promise<void> {
+  if (steps === undefined) return;
   await scratch.execute(ledgerFirst(run.table, context.schema));
   const hint = `it needs something the migrations before it do not create (a role, an extension, an object made by hand): that is drift too; create it in a migration, or build the scratch schema on a server that has it with ${context.words.wording.option('scratch-database')}`;
   const onScratch = { ...run, session: scratch };

@@ -5,10 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
 import { driftJson } from '../support/drift.js';
 import { cleanEnv, errorLine, finished, makeProject, spawnPgshift } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
+
+/** Runs a --sql script as psql would, on a session of its own (it holds BEGIN and COMMIT). */
+async function runScript(url: string, script: string): Promise<postgres.RowList<postgres.Row[]>[]> {
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    const results = (await sql.unsafe(script)) as unknown as postgres.RowList<postgres.Row[]>[] | postgres.RowList<postgres.Row[]>;
+    return Array.isArray(results) && Array.isArray(results[0]) ? (results as postgres.RowList<postgres.Row[]>[]) : [results as postgres.RowList<postgres.Row[]>];
+  } finally {
+    await sql.end();
+  }
+}
 
 test("the database's own settings (search_path, TimeZone, DateStyle) hold in the scratch database too: no false drift", async () => {
   const db = await testDatabase(import.meta.url);
@@ -73,4 +85,53 @@ test('a flag given twice is refused before anything runs, without printing eithe
   assert.equal(run.status, 2, run.stderr);
   assert.match(`${run.stdout}${run.stderr}`, /--scratch-database is given more than once/);
   assert.doesNotMatch(`${run.stdout}${run.stderr}`, /Secret-Pw1/);
+});
+
+test('a history that grants on its own database replays on --scratch embedded, whose database takes the target\'s name', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_connect.sql': `CREATE TABLE t (id int);\nREVOKE TEMP ON DATABASE "${db.name}" FROM PUBLIC;\n` }, db.url);
+  assert.equal((await project.run(['up'])).status, 0);
+  const { run, answer } = await driftJson(project, ['--scratch', 'embedded']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(answer.scratch, 'embedded');
+  assert.deepEqual(answer.differences, []);
+});
+
+test('a newline in a name made by hand stays inside its line: --sql cannot be made to run a statement of the name\'s choosing', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE t (id int);\n' }, db.url);
+  assert.equal((await project.run(['up'])).status, 0);
+  await db.sql.unsafe('CREATE INDEX "x\nSELECT 42 AS injected; --" ON t (id)');
+  for (const args of [['drift'], ['drift', '--sql']]) {
+    const run = await project.run(args);
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(run.stdout, /^(  |-- )index public\."x\\nSELECT 42 AS injected; --": in the database, not in the migrations$/m);
+  }
+  const script = await project.run(['drift', '--sql']);
+  const results = await runScript(db.url, script.stdout);
+  assert.ok(results.every((rows) => !rows.columns?.some((column) => column.name === 'injected')), 'no statement of the name ran');
+  assert.equal((await driftJson(project)).run.status, 0, 'the repair dropped the index');
+});
+
+test('defaults print in ISO dates and UTC whatever the database says, so --sql puts back the same instant', async () => {
+  const db = await testDatabase(import.meta.url);
+  await db.sql.unsafe(`ALTER DATABASE "${db.name}" SET DateStyle = 'SQL, DMY'; ALTER DATABASE "${db.name}" SET TimeZone = 'Asia/Kolkata'`);
+  const project = await makeProject({ 'migrations/001_t.sql': "CREATE TABLE t (at timestamptz DEFAULT '01/03/2024 12:00');\n" }, db.url);
+  assert.equal((await project.run(['up'])).status, 0);
+  await db.sql.unsafe(`ALTER TABLE t ALTER COLUMN at SET DEFAULT '2025-01-01 00:00+00'`);
+  const { answer } = await driftJson(project);
+  assert.deepEqual(answer.differences.map((d) => d.sql), ["ALTER TABLE public.t ALTER COLUMN at SET DEFAULT '2024-03-01 06:30:00+00'::timestamp with time zone;"]);
+  const script = await project.run(['drift', '--sql']);
+  await runScript(db.url, script.stdout);
+  const after = await driftJson(project);
+  assert.equal(after.run.status, 0, after.run.stderr);
+});
+
+test('--schema naming a schema the target does not have: nothing made, nothing to compare, a warning', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE t (id int);\n' }, db.url);
+  const { run, answer } = await driftJson(project, ['--schema', 'nosuch']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(answer.differences, []);
+  assert.match(run.stderr, /there is no ledger nosuch\.schema_migrations in this database/);
 });

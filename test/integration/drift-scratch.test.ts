@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
@@ -110,21 +111,21 @@ test('a scratch database left by a SIGKILLed run more than an hour ago is droppe
 });
 
 test('a --scratch embedded run SIGKILLed mid-replay orphans its server; the next run stops that server and removes its folder', async () => {
-  const { db, project } = await migrated({ 'migrations/003_slow.sql': 'SELECT pg_sleep(30);\n' });
+  const { db, project } = await migrated({ 'migrations/003_slow.sql': 'SELECT pg_sleep(5);\n' });
   const child = spawnPgshift(['drift', '--scratch', 'embedded'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
-  const done = finished(child);
-  const folder = async (): Promise<string | undefined> => (await readdir(project.path('.pgshift')).catch(() => [])).find((name) => name.startsWith('scratch-'));
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  const exited = once(child, 'exit');
   const postmaster = async (dir: string): Promise<number> => Number.parseInt(await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => ''), 10);
-  let dir = '';
-  await waitFor(async () => {
-    const name = await folder();
-    dir = name === undefined ? '' : project.path(`.pgshift/${name}`);
-    return name !== undefined && Number.isInteger(await postmaster(dir));
-  }, 'the scratch server running');
+  await waitFor(async () => /a scratch server, removed after the run/.test(stderr), 'the scratch server up');
   // Replaying 003 by now, or about to: the kill leaves the server with nobody to stop it.
-  await sleep(1500);
+  await sleep(500);
   child.kill('SIGKILL');
-  await done;
+  // Not the pipes' close: the orphaned server may hold them open.
+  await exited;
+  const name = (await readdir(project.path('.pgshift'))).find((entry) => entry.startsWith('scratch-'));
+  assert.ok(name, 'the killed run left its scratch folder');
+  const dir = project.path(`.pgshift/${name}`);
   const orphan = await postmaster(dir);
   assert.doesNotThrow(() => process.kill(orphan, 0), 'the orphaned scratch server is still running');
   const next = await project.run(['drift', '--scratch', 'embedded', '--log-level', 'info'], { env: { DATABASE_URL: db.url } });

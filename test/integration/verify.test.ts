@@ -222,3 +222,20 @@ test("a history that changes the whole server (a role) is never replayed in a sc
     await admin.unsafe(`DROP ROLE IF EXISTS ${newRole}`);
   }
 });
+
+test('a rollback that leaves a table behind, so the migration cannot be applied again: both are reported, the cause first', async () => {
+  const own = await testDatabase(import.meta.url);
+  const project = await makeProject(
+    {
+      'migrations/001_c.sql': 'CREATE TABLE c (id int);\nCREATE INDEX ix_c ON c (id);\n',
+      'rollbacks/001_c.sql': 'DROP INDEX ix_c;\n',
+    },
+    own.url,
+  );
+  const run = await project.run(['verify', '--json']);
+  assert.equal(run.status, 3, run.stderr);
+  const [result] = JSON.parse(run.stdout) as Result[];
+  assert.equal(result?.outcome, 'fail');
+  assert.equal(result?.problems[0], 'table public.c still exists after rollback');
+  assert.match(result?.problems[1] ?? '', /^the migration failed when applied again after its rollback: .*relation "c" already exists/);
+});

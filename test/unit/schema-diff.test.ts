@@ -66,7 +66,7 @@ test('whitespace inside a literal or a quoted name shows in the message, which s
   const tab = compare(snapshot(column('a', '1', { type: 'text', default: "'a\tb'::text" })), snapshot(column('a', '1', { type: 'text', default: "'a b'::text" })));
   assert.equal(driftMessage(tab[0] as SchemaDifference), `column public.t.a: default differs: "'a\\tb'::text" in the migrations, "'a b'::text" in the database`);
   const spaces = compare(snapshot(column('a', '1', { type: 'text', default: "'a  b'::text" })), snapshot(column('a', '1', { type: 'text', default: "'a b'::text" })));
-  assert.equal(driftMessage(spaces[0] as SchemaDifference), "column public.t.a: default 'a  b'::text in the migrations, 'a b'::text in the database");
+  assert.equal(driftMessage(spaces[0] as SchemaDifference), `column public.t.a: default differs: "'a  b'::text" in the migrations, "'a b'::text" in the database`);
   for (const message of [...tab, ...spaces].map(driftMessage)) assert.doesNotMatch(message, /[\n\t]/);
 });
 
@@ -156,4 +156,11 @@ test("verify's words show a change of whitespace inside a literal, which flatten
   const after = new Map([['function public.f()', entry("CREATE FUNCTION f() RETURNS text AS $$ SELECT 'a b' $$")]]);
   const [line] = describeDifferences(before, after, 'rollback');
   assert.match(line ?? '', /'a {2}b'.*found .*'a b'/);
+});
+
+test('a short value with a space at its end, or two in a row, is quoted so the change shows', () => {
+  const entry = (text: string): SnapshotEntry => ({ kind: 'comment', name: 'schema app', group: 'schema app', fields: { text } });
+  const [difference] = compareSnapshots(new Map([['comment schema app', entry('app schema')]]), new Map([['comment schema app', entry('app schema ')]]), { privileges: false });
+  assert.ok(difference);
+  assert.equal(driftMessage(difference), 'comment on schema app: text differs: "app schema" in the migrations, "app schema " in the database');
 });

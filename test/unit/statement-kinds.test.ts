@@ -27,6 +27,9 @@ test('roles, tablespaces, databases, the server configuration and comments on sh
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;", 'CREATE SUBSCRIPTION'],
     ['REASSIGN OWNED BY old TO new;', 'REASSIGN OWNED'],
     ['DROP OWNED BY old;', 'DROP OWNED'],
+    ["COPY (SELECT 1) TO PROGRAM 'date >> /tmp/x';", 'COPY ... PROGRAM'],
+    ["SELECT pg_create_physical_replication_slot('s');", 'pg_create_physical_replication_slot()'],
+    ["SELECT dblink_exec('host=x', 'ALTER ROLE r CONNECTION LIMIT 1');", 'dblink_exec()'],
   ];
   for (const [sql, name] of cases) assert.equal(nameOf(sql), name, sql);
 });
