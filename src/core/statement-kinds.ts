@@ -117,7 +117,7 @@ export function clusterWideName(words: readonly string[]): string | undefined {
   // Both also change privileges on, and the owners of, databases and tablespaces.
   if ((first === 'reassign' || first === 'drop') && second === 'owned') return `${first} owned`.toUpperCase();
   // A command run on the server's machine, or a file written there.
-  if (first === 'copy' && words.includes('program')) return 'COPY ... PROGRAM';
+  if (first === 'copy' && words.some((word, index) => word === 'program' && ['to', 'from'].includes(words[index - 1] ?? ''))) return 'COPY ... PROGRAM';
   const called = words.find((word) => SERVER_FUNCTIONS.has(word));
   return called === undefined ? undefined : `${called}()`;
 }
@@ -135,7 +135,6 @@ const SERVER_FUNCTIONS = new Set([
   'pg_cancel_backend',
   'pg_reload_conf',
   'lo_export',
-  'dblink',
   'dblink_exec',
   'dblink_connect',
 ]);

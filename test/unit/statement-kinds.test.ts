@@ -38,6 +38,9 @@ test('privileges, user mappings and per-database objects are not', () => {
   for (const sql of [
     'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON big_table TO app;',
     'GRANT SELECT (a, b) ON t TO app;',
+    'COPY program TO STDOUT;',
+    'COPY t (program) FROM STDIN;',
+    'SELECT dblink FROM links;',
     'GRANT USAGE ON SCHEMA app TO reader;',
     "SECURITY LABEL ON TABLE t IS 'x';",
     'GRANT SELECT ON ALL TABLES IN SCHEMA app TO reader;',
