@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { runningServer } from './postmaster.js';
 import type { ConnectionSettings } from './settings.js';
 
 export interface EmbeddedOptions {
@@ -39,6 +40,7 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     });
   });
 
+  // A server left running on this data directory (say, by a run that was killed) is used, not fought.
   const running = await runningServer(dataDir);
   const password = await passwordFor(options.dir, running !== undefined);
   if (running) {
@@ -146,25 +148,6 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
     }
   }
   return module.default;
-}
-
-/** A server left running on this data directory (say, by a run that was killed) is used, not fought. */
-async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
-  let lines: string[];
-  try {
-    lines = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port) || port === 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return { pid, port };
-  } catch {
-    return undefined;
-  }
 }
 
 async function passwordFor(dir: string, mustExist: boolean): Promise<string> {

@@ -1,17 +1,22 @@
 /**
  * Scratch databases: created on the target's server for a check that must not touch the target, and dropped
- * after it. Their names carry the creating process and time, so that a run killed before it could drop its
- * own (SIGKILL, a lost connection) leaves a database the next run can recognise as abandoned and remove.
+ * after it; and the folders of scratch embedded servers. Their names carry the creating process and time,
+ * so that a run killed before it could remove its own (SIGKILL, a lost connection) leaves a database or a
+ * folder the next run can recognise as abandoned and remove.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
+import { processExists, stopLeftover } from './postmaster.js';
 import type { Session } from './session.js';
 
 const NAME = /^pgshift_scratch_(\d+)_(\d+)_[0-9a-f]+$/;
-/** Older than this, a scratch database belongs to a run that is gone: no check takes an hour to build one. */
+/** Older than this, a scratch database or server belongs to a run that is gone: no check takes an hour to build one. */
 const ABANDONED_AFTER_SECONDS = 3600;
+const SERVER_FOLDER = /^scratch-(\d+)-(\d+)$/;
 
 /** Who asks for the scratch database, named in its log lines and errors, and what to do without one. */
 export interface ScratchUse {
@@ -58,5 +63,27 @@ async function dropAbandoned(session: Session, logger: Logger, now: number, purp
       .execute(`DROP DATABASE IF EXISTS ${quoteIdentifier(datname)} WITH (FORCE)`)
       .then(() => true, () => false);
     if (dropped) logger.info(`${purpose}: dropped ${datname}, the scratch database of a run that ended without dropping it`);
+  }
+}
+
+/** A new folder for a scratch embedded server of this run, inside `parent`. */
+export function scratchServerFolder(parent: string): string {
+  return join(parent, `scratch-${process.pid}-${Date.now()}`);
+}
+
+/**
+ * Folders of scratch servers whose run was killed (the name holds the run's pid and start time): its process
+ * is gone, or (should the pid have been reused) it started more than an hour ago. A killed run orphans its
+ * server, which keeps running: it is stopped before its folder is removed.
+ */
+export async function removeAbandonedServers(parent: string, logger: Logger): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names) {
+    const [, owner, started] = SERVER_FOLDER.exec(name) ?? [];
+    if (owner === undefined || !(Date.now() - Number(started) > ABANDONED_AFTER_SECONDS * 1000 || !processExists(Number(owner)))) continue;
+    const dir = join(parent, name);
+    if (!(await stopLeftover(join(dir, 'data')))) continue;
+    await rm(dir, { recursive: true, force: true });
+    logger.info(`removed ${name}, the folder of a scratch server whose run ended without removing it`);
   }
 }

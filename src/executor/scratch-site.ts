@@ -3,8 +3,7 @@
  * target's server (the default: same version, same extensions), a scratch database on a server the caller
  * names, or a fresh embedded server of its own. Whatever happens, `close` leaves nothing behind.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
@@ -14,7 +13,7 @@ import type { Wording } from '../core/wording.js';
 import { openSession } from '../db/connect.js';
 import { startEmbedded } from '../db/embedded.js';
 import { withDatabase } from '../db/endpoint.js';
-import { createScratch } from '../db/scratch.js';
+import { createScratch, removeAbandonedServers, scratchServerFolder } from '../db/scratch.js';
 import { inheritedSettings } from '../db/session-state.js';
 import type { Session } from '../db/session.js';
 import type { ConnectionSettings } from '../db/settings.js';
@@ -107,13 +106,9 @@ function refuseServerWide(request: ScratchRequest, where: ScratchWhere): void {
   });
 }
 
-/** Older than this, a scratch server's folder belongs to a run that is gone. */
-const ABANDONED_AFTER_MS = 3_600_000;
-const FOLDER = /^scratch-(\d+)-(\d+)$/;
-
 async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise<ScratchSite> {
-  await removeAbandoned(request.embeddedDir, host.logger);
-  const dir = join(request.embeddedDir, `scratch-${process.pid}-${Date.now()}`);
+  await removeAbandonedServers(request.embeddedDir, host.logger);
+  const dir = scratchServerFolder(request.embeddedDir);
   // Never in the way of the error that sent it here (a file where the folder should be, say).
   const removeDir = (): Promise<void> => rm(dir, { recursive: true, force: true }).catch(() => undefined);
   const server = await startEmbedded({ dir, scratch: true }, host.logger).catch(async (error: unknown) => {
@@ -155,42 +150,4 @@ function warnOnVersion(host: ScratchHost, scratch: Session, request: ScratchRequ
     `${request.purpose}: the embedded server is PostgreSQL ${major(embedded)} and the target is PostgreSQL ${major(target)}: what the two versions print differently (view definitions, privileges) shows as differences; for an exact comparison use ${request.wording.option('scratch-database')} with a server of the target's version`,
     { target, embedded },
   );
-}
-
-/**
- * Folders of scratch servers whose run was killed (the name holds the run's pid and start time): its process
- * is gone, or (should the pid have been reused) it started more than an hour ago. A killed run orphans its
- * server, which keeps running: it is stopped (fast shutdown) before its folder is removed.
- */
-async function removeAbandoned(parent: string, logger: Logger): Promise<void> {
-  const names = await readdir(parent).catch(() => [] as string[]);
-  for (const name of names) {
-    const [, owner, started] = FOLDER.exec(name) ?? [];
-    if (owner === undefined || !(Date.now() - Number(started) > ABANDONED_AFTER_MS || !processExists(Number(owner)))) continue;
-    const dir = join(parent, name);
-    if (!(await stopOrphan(dir))) continue;
-    await rm(dir, { recursive: true, force: true });
-    logger.info(`removed ${name}, the folder of a scratch server whose run ended without removing it`);
-  }
-}
-
-/** True once no server runs in the folder; a pid that is not a postgres process is never signalled. */
-async function stopOrphan(dir: string): Promise<boolean> {
-  const pid = Number.parseInt(await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => ''), 10);
-  const alive = (): boolean => Number.isInteger(pid) && processExists(pid);
-  if (!alive()) return true;
-  const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!command.includes('postgres')) return false;
-  process.kill(pid, 'SIGINT');
-  for (let waited = 0; waited < 10_000 && alive(); waited += 100) await new Promise((done) => setTimeout(done, 100));
-  return !alive();
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
