@@ -11,6 +11,7 @@ import type { ConnectionSettings } from './db/settings.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
 import type { RepairOptions as RepairRunOptions, RepairResult } from './executor/repair.js';
 import type { VerifyResult } from './executor/verify.js';
+import type { ScratchServer as ScratchSiteServer } from './executor/scratch-site.js';
 import type { DriftItem, DriftReport } from './core/drift-report.js';
 
 export type { DriftItem, DriftReport, RepairResult, VerifyResult };
@@ -121,7 +122,7 @@ export interface Plan {
  * tablespaces, ALTER SYSTEM); `embedded` starts a fresh embedded server of its own and removes it after; a
  * server's settings build it there (itself refused those files if it turns out to be the target's server).
  */
-export type ScratchServer = 'embedded' | ConnectionSettings;
+export type ScratchServer = Exclude<ScratchSiteServer, 'target'>;
 
 export interface ScratchOptions {
   readonly scratchServer?: ScratchServer;

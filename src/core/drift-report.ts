@@ -7,7 +7,6 @@ import type { ScratchWhere } from './replay-plan.js';
 import { compareSnapshots, driftMessage, type SchemaDifference } from './schema-diff.js';
 import type { Snapshot } from './snapshot-entry.js';
 
-
 export interface DriftItem {
   /** "index public.ix_user_sessions_created_by" */
   readonly object: string;

@@ -93,7 +93,8 @@ const SHARED_OBJECTS = new Set(['role', 'user', 'group', 'tablespace', 'database
 /**
  * The statement's name if it changes the server as a whole rather than one database: roles and their
  * membership, tablespaces, databases and their settings and privileges, the server's configuration and
- * the privileges on its parameters, subscriptions, comments and security labels on shared objects. A scratch database on the target's server would carry such a change out of the scratch.
+ * the privileges on its parameters, subscriptions, comments and security labels on shared objects. A
+ * scratch database on the target's server would carry such a change out of the scratch.
  * Statements built at run time (a DO block, EXECUTE) cannot be seen from their words.
  */
 export function clusterWideName(words: readonly string[]): string | undefined {

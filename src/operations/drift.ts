@@ -68,8 +68,10 @@ function stopwatch(): () => number {
   };
 }
 
-/** The scratch database as `up` would have left it: the ledger (and the schema option) first, then every file. */
-/** `steps` undefined: the target has no ledger, so pgshift made nothing there, not even the ledger's schema. */
+/**
+ * The scratch database as `up` would have left it: the ledger (and the schema option) first, then every
+ * file. `steps` undefined: the target has no ledger, so pgshift made nothing there, not even its schema.
+ */
 async function rebuild(context: ResolvedOptions, run: Run, scratch: Session, steps: readonly ReplayStep[] | undefined): Promise<void> {
   if (steps === undefined) return;
   await scratch.execute(ledgerFirst(run.table, context.schema));
