@@ -2,6 +2,7 @@
  * Lint a set of files: parse each with PostgreSQL's parser, run the rules, then apply the project's
  * configuration and the per-statement suppressions (`-- pgshift:allow rule-id reason`).
  */
+import { allowsBetween } from '../core/allow.js';
 import type { Problem } from '../core/errors.js';
 import { lineColumnAt } from '../core/position.js';
 import { problemAt, type ScriptAnalysis } from '../core/file-analysis.js';
@@ -10,6 +11,7 @@ import type { SqlFile } from '../core/types.js';
 import { parseFile, type FileParse } from './parse.js';
 import type { Severity } from './rule.js';
 import { RULE_BY_ID, RULE_IDS, type RuleId } from './rules/index.js';
+import { TRACE_RULE_IDS } from './trace-rules.js';
 import { checkStatements, type StatementNode } from './walk.js';
 
 export type { Severity } from './rule.js';
@@ -34,8 +36,8 @@ export interface LintResult {
   readonly problems: readonly Problem[];
 }
 
-const PARSE_ERROR = 'parse-error';
-const ALLOW = /pgshift:allow(?:[ \t]+(\S+))?(?:[ \t]+(.*?))?[ \t]*$/gm;
+/** The rules a `-- pgshift:allow` may name: lint's, and the lock trace's (which reads the same comments). */
+const ALLOWABLE: readonly string[] = [...RULE_IDS, ...TRACE_RULE_IDS];
 
 /** `parsed`: the file's parse when validation already made it (each file is parsed once per run). */
 export async function lintFiles(
@@ -67,12 +69,9 @@ export async function lintFiles(
     const allowed = statements.map((statement, index) => {
       const from = index === 0 ? 0 : (parsed.statements[index]?.from ?? statement.start);
       const rules = new Set<string>();
-      for (const match of file.text.slice(from, statement.start).matchAll(ALLOW)) {
-        const [, rule, reason] = match;
-        const at = from + (match.index ?? 0);
-        if (rule === PARSE_ERROR) continue; // a directive of the file, not a lint rule
-        if (!rule || !RULE_IDS.has(rule)) {
-          problem(at, 'LINT_SUPPRESSION', `pgshift:allow names ${rule ? `an unknown rule "${rule}"` : 'no rule'}`, `the rules are: ${[...RULE_IDS].join(', ')}`);
+      for (const { rule, reason, at } of allowsBetween(file.text, from, statement.start)) {
+        if (!rule || !ALLOWABLE.includes(rule)) {
+          problem(at, 'LINT_SUPPRESSION', `pgshift:allow names ${rule ? `an unknown rule "${rule}"` : 'no rule'}`, `the rules are: ${ALLOWABLE.join(', ')}`);
         } else if (!reason) {
           problem(at, 'LINT_SUPPRESSION', `pgshift:allow ${rule} gives no reason`, `say why it is safe here: -- pgshift:allow ${rule} the table is empty in every environment`);
         } else {
