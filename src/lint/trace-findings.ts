@@ -1,0 +1,193 @@
+/**
+ * The lock trace's verdicts: from what each statement of a migration did on a scratch copy (executor/trace.ts
+ * records it), the locks each file holds and for how long, and the findings, in lint's format and under
+ * lint's suppressions and configuration. Pure: the sizes of the target's tables are read by the caller.
+ */
+import { allowsBetween } from '../core/allow.js';
+import { defined } from '../core/defined.js';
+import { formatBytes, formatRows } from '../core/sizes.js';
+import {
+  blocksWrites,
+  lockName,
+  lockRank,
+  relationKey,
+  type AllowedTraceFinding,
+  type CatalogChange,
+  type FileTrace,
+  type HeldLock,
+  type LockMode,
+  type RelationSize,
+  type StatementTrace,
+  type TraceFileReport,
+  type TraceFinding,
+  type TraceHold,
+  type TraceReport,
+  type TracedRelation,
+} from '../core/trace-types.js';
+import type { LintConfig, Severity } from './lint.js';
+import { RULE_BY_ID, type RuleId } from './rules/index.js';
+import { TRACE_RULE_BY_ID, type TraceRule, type TraceRuleId } from './trace-rules.js';
+
+export interface TraceOptions {
+  /** The target's relations by relationKey; undefined when no target was weighed (every case is a finding). */
+  readonly sizes: ReadonlyMap<string, RelationSize> | undefined;
+  /** Bytes: a table smaller than this on the target is no finding. */
+  readonly big: number;
+  readonly config: LintConfig;
+}
+
+/** Relations whose rows other sessions write: a lock on an index or a sequence is stated, not judged. */
+const TABLE_KINDS: ReadonlySet<TracedRelation['kind']> = new Set(['table', 'partitioned table', 'materialized view']);
+
+export function traceReport(traces: readonly { trace: FileTrace; text: string }[], options: TraceOptions): TraceReport {
+  const findings: TraceFinding[] = [];
+  const allowed: AllowedTraceFinding[] = [];
+  const files = traces.map(({ trace, text }) => {
+    for (const finding of fileFindings(trace, text, options)) {
+      if ('reason' in finding) allowed.push(finding);
+      else findings.push(finding);
+    }
+    return { ...trace, holds: holdsOf(trace, options.sizes) } satisfies TraceFileReport;
+  });
+  return { files, findings, allowed, weighed: options.sizes !== undefined, big: options.big };
+}
+
+/** The lint rules a trace finding may name, where one says what the statement did more precisely than the trace's own. */
+const RULE_INFO: Readonly<Record<RuleId | TraceRuleId, TraceRule>> = { ...RULE_BY_ID, ...TRACE_RULE_BY_ID };
+
+type Change<Kind extends CatalogChange['kind']> = Extract<CatalogChange, { kind: Kind }>;
+
+interface Verdict {
+  readonly rule: RuleId | TraceRuleId;
+  /** What the message says the statement did: held a lock, rewrote the table, or read all its rows (`of` another table's, for a foreign key). */
+  readonly action: { readonly kind: 'lock' | 'rewrite' } | { readonly kind: 'check'; readonly what: string; readonly of?: string };
+}
+
+const LOCK = { kind: 'lock' } as const;
+
+/**
+ * The one finding a statement gives about a table holding a lock that blocks writes, under the most specific
+ * rule: a rewrite or a check of every row whenever it happens; anything else only when the statement newly
+ * took or strengthened the lock (a lock held since an earlier statement was found there).
+ */
+function classify(changes: readonly CatalogChange[], key: string, newly: boolean): Verdict | undefined {
+  const on = (relation: TracedRelation | undefined): boolean => relation !== undefined && relationKey(relation) === key;
+  const mine = changes.filter((change) => (change.kind === 'rewrite' ? on(change.relation) || change.relation.table === key : on(change.table)));
+  const first = <Kind extends CatalogChange['kind']>(kind: Kind, test: (change: Change<Kind>) => boolean = () => true): Change<Kind> | undefined =>
+    mine.filter((change): change is Change<Kind> => change.kind === kind).find(test);
+  if (first('rewrite')) return { rule: first('column-type') ? 'alter-column-type' : first('column-added') ? 'volatile-default' : 'table-rewrite', action: { kind: 'rewrite' } };
+  // A foreign key reads the referenced table for every row of the referencing one, under locks on both.
+  const checked = changes.find(
+    (change): change is Change<'constraint-added'> => change.kind === 'constraint-added' && change.validated && (change.type === 'check' || change.type === 'foreign key') && (on(change.table) || on(change.references)),
+  );
+  if (checked) return { rule: 'constraint-not-valid', action: { kind: 'check', what: `constraint ${checked.constraint}`, ...defined({ of: on(checked.table) ? undefined : relationKey(checked.table) }) } };
+  if (newly && first('index-created') && first('constraint-added', (change) => change.type === 'unique' || change.type === 'primary key')) return { rule: 'unique-constraint', action: LOCK };
+  // A column added NOT NULL in the same statement has no rows to check.
+  const notNull = first('not-null-set', ({ column }) => !first('column-added', (added) => added.column === column));
+  if (notNull) return { rule: 'set-not-null', action: { kind: 'check', what: `NOT NULL on column ${notNull.column}` } };
+  const validated = first('constraint-validated');
+  if (validated) return { rule: 'validates-rows', action: { kind: 'check', what: `constraint ${validated.constraint}` } };
+  if (!newly) return undefined;
+  return { rule: first('index-created') || first('index-dropped') ? 'index-not-concurrent' : 'lock-blocks-writes', action: LOCK };
+}
+
+function sizeOf(relation: TracedRelation, sizes: TraceOptions['sizes']): RelationSize | 'absent' | undefined {
+  return sizes === undefined ? undefined : (sizes.get(relationKey(relation)) ?? 'absent');
+}
+
+/**
+ * Per relation, the strongest mode and the statement that first took it. A transaction holds every lock
+ * until it commits, after the file's last statement; in a no-transaction file each statement commits and
+ * its locks end with it.
+ */
+function holdsOf(trace: FileTrace, sizes: TraceOptions['sizes']): TraceHold[] {
+  const hold = (lock: HeldLock, from: number, to: number, untilCommit: boolean): TraceHold => ({
+    relation: lock.relation,
+    mode: lock.mode,
+    from,
+    to,
+    untilCommit,
+    ...defined({ size: sizeOf(lock.relation, sizes) }),
+  });
+  if (!trace.transaction) return trace.statements.flatMap((statement) => statement.locks.map((lock) => hold(lock, statement.number, statement.number, false)));
+  const last = trace.statements.at(-1)?.number ?? 0;
+  const taken = new Map<string, { lock: HeldLock; from: number }>();
+  for (const statement of trace.statements) strengthen(taken, statement);
+  return [...taken.values()].map(({ lock, from }) => hold(lock, from, last, true));
+}
+
+/** Records in `taken` the locks the statement newly took or strengthened; returns their relations' keys. */
+function strengthen(taken: Map<string, { lock: HeldLock; from: number }>, statement: StatementTrace): Set<string> {
+  const changed = new Set<string>();
+  for (const lock of statement.locks) {
+    const key = relationKey(lock.relation);
+    const before = taken.get(key);
+    if (before && lockRank(before.lock.mode) >= lockRank(lock.mode)) continue;
+    taken.set(key, { lock, from: statement.number });
+    changed.add(key);
+  }
+  return changed;
+}
+
+/** Every finding of one file, those a `-- pgshift:allow` silenced with their reason. */
+function fileFindings(trace: FileTrace, text: string, options: TraceOptions): Array<TraceFinding | AllowedTraceFinding> {
+  const last = trace.statements.at(-1)?.number ?? 0;
+  const results: Array<TraceFinding | AllowedTraceFinding> = [];
+  let taken = new Map<string, { lock: HeldLock; from: number }>();
+  trace.statements.forEach((statement, index) => {
+    if (!trace.transaction) taken = new Map();
+    const newly = strengthen(taken, statement);
+    const allows = allowsBetween(text, trace.statements[index - 1]?.end ?? 0, statement.start);
+    for (const lock of statement.locks) {
+      const key = relationKey(lock.relation);
+      if (!TABLE_KINDS.has(lock.relation.kind) || !blocksWrites(lock.mode)) continue;
+      const verdict = classify(statement.changes, key, newly.has(key));
+      const size = sizeOf(lock.relation, options.sizes);
+      if (!verdict || size === 'absent' || (size !== undefined && size.bytes < options.big)) continue;
+      const held = trace.transaction ? heldUntilCommit(taken.get(key)?.from ?? statement.number, last) : `for statement ${statement.number} only`;
+      const finding = configured(trace.path, statement, key, verdict, message(verdict, `${key}${sizeText(size)}`, lock.mode, held), options.config);
+      const reason = allows.find((allow) => allow.rule === finding?.rule && allow.reason !== undefined)?.reason;
+      if (finding) results.push(reason === undefined ? finding : { ...finding, reason });
+    }
+  });
+  return results;
+}
+
+function heldUntilCommit(from: number, last: number): string {
+  const count = last - from + 1;
+  return `held from statement ${from} to commit (${count} ${count === 1 ? 'statement' : 'statements'})`;
+}
+
+function sizeText(size: RelationSize | undefined): string {
+  return size === undefined ? '' : ` (${formatBytes(size.bytes)}, ${formatRows(size.rows)})`;
+}
+
+function message(verdict: Verdict, table: string, mode: LockMode, held: string): string {
+  const lock = lockName(mode);
+  switch (verdict.action.kind) {
+    case 'lock':
+      return `${lock} on ${table} ${held}`;
+    case 'rewrite':
+      return `rewrites ${table} under ${lock}, ${held}`;
+    case 'check':
+      return `checks every row of ${verdict.action.of === undefined ? table : `${verdict.action.of} against ${table}`} for ${verdict.action.what} under ${lock}, ${held}`;
+  }
+}
+
+/** The finding as the project configured its rule, or undefined when the rule is off. */
+function configured(file: string, statement: StatementTrace, relation: string, verdict: Verdict, text: string, config: LintConfig): TraceFinding | undefined {
+  const info = RULE_INFO[verdict.rule];
+  const severity = (config as Readonly<Partial<Record<string, Severity>>>)[verdict.rule] ?? info.severity;
+  if (severity === 'off') return undefined;
+  return {
+    rule: verdict.rule,
+    severity,
+    file,
+    line: statement.line,
+    column: statement.column,
+    message: text,
+    hint: `${info.why}; instead: ${info.safe}`,
+    statement: statement.number,
+    relation,
+  };
+}
