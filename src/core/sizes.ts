@@ -9,34 +9,31 @@ const UNITS = ['kB', 'MB', 'GB', 'TB'] as const;
 /** The multiplier of each unit a size may be given in, lower case. */
 const FACTORS: ReadonlyMap<string, number> = new Map([['', 1], ['b', 1], ['bytes', 1], ...UNITS.map((unit, index): [string, number] => [unit.toLowerCase(), 1024 ** (index + 1)])]);
 
-/** One decimal, dropped when it is 0: 8 kB, 1.2 GB. */
-function oneDecimal(value: number): string {
-  return (Math.round(value * 10) / 10).toString();
-}
+const round = (value: number): number => Math.round(value * 10) / 10;
 
-/** 512 bytes, 8 kB, 1.2 GB: the largest unit that leaves at least 1 (rounded below 1024). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  let value = bytes / 1024;
+/** `value` divided by `base` until it rounds (to one decimal) below `base` or the units run out. */
+function scaled(value: number, base: number, units: number): { value: number; unit: number } {
   let unit = 0;
-  while (Math.round(value * 10) / 10 >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
+  while (round(value) >= base && unit < units) {
+    value /= base;
     unit++;
   }
-  return `${oneDecimal(value)} ${UNITS[unit] ?? ''}`;
+  return { value: round(value), unit };
 }
 
-const ROW_UNITS = [
-  [1e9, 'G'],
-  [1e6, 'M'],
-  [1e3, 'k'],
-] as const;
+/** 512 bytes, 8 kB, 1.2 GB: one decimal, dropped when it is 0. */
+export function formatBytes(bytes: number): string {
+  const { value, unit } = scaled(bytes, 1024, UNITS.length);
+  return unit === 0 ? `${bytes} bytes` : `${value} ${UNITS[unit - 1] ?? ''}`;
+}
 
-/** ~8.4 M rows, ~12 rows, ~1 row; the planner's estimate (reltuples), or none where the table was never analyzed. */
+const ROW_UNITS = ['k', 'M', 'G'] as const;
+
+/** ~8.4 M rows, ~12 rows, ~1 row: the planner's estimate (reltuples), or none where the table was never analyzed. */
 export function formatRows(rows: number | undefined): string {
   if (rows === undefined) return 'rows unknown (never analyzed)';
-  const scale = ROW_UNITS.find(([factor]) => Math.round(rows / factor * 10) / 10 >= 1);
-  if (scale) return `~${oneDecimal(rows / scale[0])} ${scale[1]} rows`;
+  const { value, unit } = scaled(rows, 1000, ROW_UNITS.length);
+  if (unit > 0) return `~${value} ${ROW_UNITS[unit - 1] ?? ''} rows`;
   const whole = Math.round(rows);
   return `~${whole} ${whole === 1 ? 'row' : 'rows'}`;
 }
