@@ -52,7 +52,7 @@ export function traceReport(traces: readonly { trace: FileTrace; text: string }[
   return { files, findings, allowed, weighed: options.sizes !== undefined, big: options.big };
 }
 
-/** The lint rules a trace finding may name, where one says what the statement did more precisely than the trace's own. */
+/** The rules a trace finding may name: lint's where one says more precisely what the statement did, else the trace's own. */
 const RULE_INFO: Readonly<Record<RuleId | TraceRuleId, TraceRule>> = { ...RULE_BY_ID, ...TRACE_RULE_BY_ID };
 
 type Change<Kind extends CatalogChange['kind']> = Extract<CatalogChange, { kind: Kind }>;
