@@ -23,4 +23,6 @@ export const DEFAULTS = {
   applicationName: 'pgshift',
   logLevel: 'info',
   envFile: '.env',
+  /** trace: a lock that blocks writes on a table of the target at least this big is a finding. */
+  traceBig: '10MB',
 } as const;

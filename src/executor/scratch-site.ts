@@ -40,11 +40,15 @@ export interface ScratchHost {
   readonly settings: ConnectionSettings;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
+  /** The session may not write (default_transaction_read_only): a scratch database is created through another. */
+  readonly readOnly?: boolean;
 }
 
 export interface ScratchSite {
   readonly session: Session;
   readonly where: ScratchWhere;
+  /** Another session on the scratch database, for watching the first one; closing it is the caller's. */
+  openAnother(): Promise<Session>;
   close(): Promise<void>;
 }
 
@@ -52,14 +56,15 @@ export async function openScratchSite(host: ScratchHost, given: ScratchRequest):
   // The target's own startup parameters (its search_path option) win over its database's settings, as there.
   const request = { ...given, parameters: { ...(await inheritedSettings(host.session)), ...given.parameters } };
   if (request.server === 'embedded') return embeddedSite(host, request);
-  if (request.server === 'target') return databaseSite(host, request, host.session, host.settings, 'server');
-  const admin = await openSession(request.server, host.logger, { signal: host.signal }).catch((error: unknown) => {
-    throw isPgshiftError(error) && error.code !== 'INTERRUPTED' ? rewrap(error, error.code, `${request.wording.option('scratch-database')}: ${error.message}`, {
+  if (request.server === 'target' && host.readOnly !== true) return databaseSite(host, request, host.session, host.settings, 'server');
+  const [settings, where] = request.server === 'target' ? [host.settings, 'server' as const] : [request.server, 'database' as const];
+  const admin = await openSession(settings, host.logger, { signal: host.signal }).catch((error: unknown) => {
+    throw isPgshiftError(error) && error.code !== 'INTERRUPTED' && where === 'database' ? rewrap(error, error.code, `${request.wording.option('scratch-database')}: ${error.message}`, {
       hint: `the scratch database is built on the server that ${request.wording.option('scratch-database')} names: check that URL and that the server is up, or use ${request.wording.option('scratch')} embedded`,
     }) : error;
   });
   try {
-    const site = await databaseSite(host, request, admin, request.server, 'database');
+    const site = await databaseSite(host, request, admin, settings, where);
     return { ...site, close: () => site.close().finally(() => admin.close().catch(() => undefined)) };
   } catch (error) {
     await admin.close().catch(() => undefined);
@@ -75,8 +80,9 @@ async function databaseSite(host: ScratchHost, request: ScratchRequest, admin: S
     : `give ${option('scratch-database')} a URL whose role may create databases there, or use ${option('scratch')} embedded`;
   const scratch = await createScratch(admin, host.logger, { purpose: request.purpose, otherwise });
   try {
-    const session = await openSession(withDatabase(settings, scratch.name), host.logger, { signal: host.signal, parameters: request.parameters });
-    return { session, where, close: () => session.close().catch(() => undefined).finally(() => scratch.drop()) };
+    const open = (): Promise<Session> => openSession(withDatabase(settings, scratch.name), host.logger, { signal: host.signal, parameters: request.parameters });
+    const session = await open();
+    return { session, where, openAnother: open, close: () => session.close().catch(() => undefined).finally(() => scratch.drop()) };
   } catch (error) {
     await scratch.drop();
     throw error;
@@ -117,9 +123,11 @@ async function embeddedSite(host: ScratchHost, request: ScratchRequest): Promise
   });
   const stop = (): Promise<void> => server.stop().catch(() => undefined).finally(removeDir);
   try {
-    const session = await openSession(await targetsName(host, server.settings), host.logger, { signal: host.signal, parameters: request.parameters });
+    const database = await targetsName(host, server.settings);
+    const open = (): Promise<Session> => openSession(database, host.logger, { signal: host.signal, parameters: request.parameters });
+    const session = await open();
     warnOnVersion(host, session, request);
-    return { session, where: 'embedded', close: () => session.close().catch(() => undefined).finally(stop) };
+    return { session, where: 'embedded', openAnother: open, close: () => session.close().catch(() => undefined).finally(stop) };
   } catch (error) {
     await stop();
     throw error;

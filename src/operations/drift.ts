@@ -6,17 +6,14 @@ import type { DriftOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
 import { driftReport, type DriftReport } from '../core/drift-report.js';
-import { failValidation, isPgshiftError, rewrap } from '../core/errors.js';
-import { planReplay, type ReplayStep } from '../core/replay-plan.js';
-import { quoteIdentifier } from '../core/sql-quote.js';
-import { createLedgerSql, type LedgerTable } from '../db/ledger.js';
-import type { Session } from '../db/session.js';
+import { failValidation } from '../core/errors.js';
+import { planReplay } from '../core/replay-plan.js';
 import { takeSnapshot } from '../db/snapshot.js';
 import { loadCatalog } from '../io/loader.js';
-import { replayFile } from '../executor/replay.js';
 import { openScratchSite } from '../executor/scratch-site.js';
 import { readHistory } from './history.js';
-import { whileLocked, withRun, type Run } from './run.js';
+import { whileLocked, withRun } from './run.js';
+import { rebuildApplied } from './scratch-rebuild.js';
 
 export async function drift(context: ResolvedOptions, call: DriftOptions): Promise<DriftReport> {
   const catalog = await loadCatalog(context.dirs);
@@ -43,7 +40,7 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
     });
     try {
       const readMs = clock();
-      await rebuild(context, run, site.session, ledger ? steps : undefined);
+      await rebuildApplied(context, { ...run, session: site.session }, ledger ? steps : undefined, 'drift');
       const rebuildMs = clock();
       const expected = await takeSnapshot(site.session, run.table, scope);
       const snapshotMs = clock();
@@ -66,33 +63,4 @@ function stopwatch(): () => number {
     last = now;
     return elapsed;
   };
-}
-
-/**
- * The scratch database as `up` would have left it: the ledger (and the schema option) first, then every
- * file. `steps` undefined: the target has no ledger, so pgshift made nothing there, not even its schema.
- */
-async function rebuild(context: ResolvedOptions, run: Run, scratch: Session, steps: readonly ReplayStep[] | undefined): Promise<void> {
-  if (steps === undefined) return;
-  await scratch.execute(ledgerFirst(run.table, context.schema));
-  const hint = `it needs something the migrations before it do not create (a role, an extension, an object made by hand): that is drift too; create it in a migration, or build the scratch schema on a server that has it with ${context.words.wording.option('scratch-database')}`;
-  const onScratch = { ...run, session: scratch };
-  for (const step of steps) {
-    const failure = `${step.file.path} ran on the target but fails on a database built from the migrations alone`;
-    await replayFile(onScratch, step.file, { failure, hint }, step.statements).catch((error: unknown) => {
-      if (!isPgshiftError(error)) throw error;
-      if (error.code === 'MIGRATION_FAILED') throw rewrap(error, 'REPLAY_FAILED', error.message);
-      if (error.code !== 'INTERRUPTED') throw error;
-      throw rewrap(error, 'INTERRUPTED', `drift interrupted while replaying ${step.file.path} in its scratch database`, {
-        hint: 'nothing was changed on the target, and the scratch database is dropped',
-      });
-    });
-  }
-  run.logger.info(`drift: replayed ${steps.length} applied migration${steps.length === 1 ? '' : 's'} in the scratch database`);
-}
-
-function ledgerFirst(table: LedgerTable, schema: string | undefined): string {
-  const own = schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)};\n`;
-  // A fresh database has only public: IF NOT EXISTS on it would log a notice that says nothing.
-  return `${own}${createLedgerSql(table, { schemaExists: table.schema === 'public' })}`;
 }

@@ -32,6 +32,8 @@ export interface Run extends ScriptContext {
   readonly settings: ConnectionSettings;
   /** The session's startup parameters: a scratch session starts with the same search_path. */
   readonly parameters: Readonly<Record<string, string>>;
+  /** Opened read-only (RunNeeds.readOnly). */
+  readonly readOnly: boolean;
 }
 
 export interface RunNeeds {
@@ -39,6 +41,8 @@ export interface RunNeeds {
   readonly lock: boolean;
   /** The work may write ledger rows. */
   readonly writes: boolean;
+  /** The session starts with default_transaction_read_only on: the work only reads the target. */
+  readonly readOnly?: boolean;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -69,7 +73,9 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
     // An unqualified ledger is found where search_path finds it, as any table would be: a later schema of the
     // path coming into being (a migration created it) must not hide the ledger behind an empty new place.
     const findTable = schema === undefined ? unqualifiedName(context.table) : undefined;
-    const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters, findTable });
+    // Read-only is not handed on to scratch sessions with `parameters`: they build a schema.
+    const startup = needs.readOnly === true ? { ...parameters, default_transaction_read_only: 'on' } : parameters;
+    const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable });
     const connected = connectedTarget(settings, session.info);
     logger.info(connected.message, connected.fields);
     let table: LedgerTable | undefined;
@@ -78,7 +84,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
       if (needs.writes && schema !== undefined && session.info.currentSchema === null) {
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
       }
-      const run: Run = { session, table, logger, signal, settings, parameters };
+      const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true };
       return await (needs.lock ? whileLocked(context, run, work) : work(run));
     } catch (caught) {
       const error = table ? asPgshiftError(caught, table) : caught;

@@ -1,0 +1,102 @@
+/**
+ * `trace`: what each statement of a migration will lock, rewrite and validate. The files run statement by
+ * statement on a scratch copy of the schema (executor/trace.ts), never on the target; the target is read
+ * on a read-only session, its ledger and the catalog's sizes of the tables the trace touched, and nothing else.
+ */
+import type { TraceOptions } from '../migrator-types.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
+import { DEFAULTS } from '../config/defaults.js';
+import type { Catalog } from '../core/catalog.js';
+import { defined } from '../core/defined.js';
+import { failValidation } from '../core/errors.js';
+import { planUp } from '../core/plan-up.js';
+import { planReplay, type ReplayStep } from '../core/replay-plan.js';
+import { parseSize } from '../core/sizes.js';
+import type { FileTrace, TracedRelation, TraceReport } from '../core/trace-types.js';
+import type { SqlFile } from '../core/types.js';
+import { relationSizes } from '../db/relation-sizes.js';
+import { openScratchSite } from '../executor/scratch-site.js';
+import { traceFile } from '../executor/trace.js';
+import { loadCatalog } from '../io/loader.js';
+import { readLintConfig } from '../lint/config.js';
+import { traceReport } from '../lint/trace-findings.js';
+import { loadOnly } from './files.js';
+import { readHistory } from './history.js';
+import { withRun, type Run } from './run.js';
+import { rebuildApplied } from './scratch-rebuild.js';
+
+/** What to build the scratch schema from, and which files to trace on it, in order. */
+interface TracePlan {
+  /** Replayed first, untraced; undefined: the target has no ledger, so not even the ledger is made. */
+  readonly base: readonly ReplayStep[] | undefined;
+  readonly traced: readonly SqlFile[];
+}
+
+export async function trace(context: ResolvedOptions, call: TraceOptions): Promise<TraceReport> {
+  const big = typeof call.big === 'number' ? call.big : parseSize(context.words.wording.option('big'), call.big ?? DEFAULTS.traceBig);
+  const config = await readLintConfig(context.cwd);
+  const catalog = await loadCatalog(context.dirs);
+  if (catalog.problems.length > 0) failValidation(catalog.problems);
+  const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
+  return withRun(context, { lock: false, writes: false, readOnly: true, signal: call.signal }, async (run) => {
+    const plan = await tracePlan(context, run, catalog, call, only);
+    if (plan.traced.length === 0) {
+      run.logger.info('trace: no pending migration to trace');
+      return traceReport([], { sizes: undefined, big, config });
+    }
+    const traces = await traceOnScratch(context, run, plan, call);
+    // Sizes only from a target the user named: the embedded server is a local copy, not where the locks will bite.
+    const sizes = 'embedded' in context.target ? undefined : await relationSizes(run.session, touched(traces));
+    const report = traceReport(traces.map((trace, index) => ({ trace, text: plan.traced[index]?.text ?? '' })), { sizes, big, config });
+    run.logger.info(`trace: ${traces.length} file${traces.length === 1 ? '' : 's'} traced, ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}`);
+    return report;
+  });
+}
+
+async function tracePlan(context: ResolvedOptions, run: Run, catalog: Catalog, call: TraceOptions, only: SqlFile | undefined): Promise<TracePlan> {
+  if (call.all === true) return { base: [], traced: catalog.migrations };
+  const history = await readHistory(run.session, run.table);
+  const applied = new Set(history.rows.ledger.map((row) => row.version));
+  // A partly applied file is traced whole, from a schema without its first statements.
+  const replay = planReplay(catalog, history.rows, context.words).filter((step) => step.statements === undefined);
+  const base = history.ledger.exists ? replay : undefined;
+  if (only && applied.has(only.version)) {
+    // Applied here already: traced on the schema the files applied before it build.
+    return { base: replay.filter((step) => step.file.version < only.version), traced: [only] };
+  }
+  const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ only, to: call.to }) });
+  return { base, traced: planned.map((step) => step.file) };
+}
+
+async function traceOnScratch(context: ResolvedOptions, run: Run, plan: TracePlan, call: TraceOptions): Promise<FileTrace[]> {
+  const site = await openScratchSite(run, {
+    purpose: 'trace',
+    server: call.scratchServer ?? 'target',
+    files: [...(plan.base ?? []).map((step) => step.file), ...plan.traced],
+    embeddedDir: context.embeddedDir,
+    parameters: run.parameters,
+    wording: context.words.wording,
+  });
+  try {
+    const scratch: Run = { ...run, session: site.session };
+    await rebuildApplied(context, scratch, plan.base, 'trace');
+    const traces: FileTrace[] = [];
+    for (const file of plan.traced) traces.push(await traceFile(scratch, file, { openObserver: () => site.openAnother() }));
+    return traces;
+  } finally {
+    await site.close();
+  }
+}
+
+/** Every relation a trace names: their sizes are what the report weighs. */
+function touched(traces: readonly FileTrace[]): TracedRelation[] {
+  const seen = new Map<string, TracedRelation>();
+  for (const statement of traces.flatMap((file) => file.statements)) {
+    for (const { relation } of statement.locks) seen.set(`${relation.schema}\0${relation.name}`, relation);
+    for (const change of statement.changes) {
+      const relation = 'relation' in change ? change.relation : change.table;
+      seen.set(`${relation.schema}\0${relation.name}`, relation);
+    }
+  }
+  return [...seen.values()];
+}
