@@ -13,8 +13,9 @@ import type { RepairOptions as RepairRunOptions, RepairResult } from './executor
 import type { VerifyResult } from './executor/verify.js';
 import type { ScratchServer as ScratchSiteServer } from './executor/scratch-site.js';
 import type { DriftItem, DriftReport } from './core/drift-report.js';
+import type { TraceReport } from './core/trace-types.js';
 
-export type { DriftItem, DriftReport, RepairResult, VerifyResult };
+export type { DriftItem, DriftReport, RepairResult, TraceReport, VerifyResult };
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
 export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
@@ -142,6 +143,20 @@ export interface VerifyOptions extends CallOptions, ScratchOptions {
   readonly scratch?: boolean;
 }
 
+export interface TraceOptions extends CallOptions, ScratchOptions {
+  /** Every migration, each on the schema the ones before it build, from an empty scratch database. */
+  readonly all?: boolean;
+  /** Only this file: pending, on the schema the applied ones build; applied, on the one the files before it build. */
+  readonly migration?: string;
+  /** Stop after this version, as `up` would. */
+  readonly to?: number;
+  /**
+   * A lock that blocks writes on a table of the target at least this big is a finding: bytes, or a size
+   * such as "10MB" (units kB, MB, GB, TB). Default 10MB. Sizes are read only from a configured target.
+   */
+  readonly big?: number | string;
+}
+
 export interface BaselineOptions extends CallOptions {
   /** Every migration up to and including this version is recorded as applied, none is run. */
   readonly version: number;
@@ -182,6 +197,12 @@ export interface Migrator {
    * nothing on the target. Throws VALIDATION_FAILED when an applied file changed or is missing.
    */
   drift(options?: DriftOptions): Promise<DriftReport>;
+  /**
+   * Runs the pending migrations (or `migration`, or `all`) statement by statement on a scratch copy of the
+   * schema and reports what each locks, rewrites and validates, weighed by the target's table sizes; changes
+   * nothing on the target, where it only reads catalogs on a read-only connection.
+   */
+  trace(options?: TraceOptions): Promise<TraceReport>;
   /** Lint findings for files (by default the pending migrations and all rollbacks); throws for syntax errors and bad suppressions. */
   lint(options?: LintOptions): Promise<LintResult>;
   /**

@@ -15,6 +15,7 @@ import { repair } from './operations/repair.js';
 import { status } from './operations/status.js';
 import { up } from './operations/up.js';
 import { validate } from './operations/validate.js';
+import { trace } from './operations/trace.js';
 import { verify } from './operations/verify.js';
 
 export function createMigrator(options: MigratorOptions = {}): Migrator {
@@ -26,6 +27,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     redo: (call = {}) => redo(context, call),
     verify: (call = {}) => verify(context, call),
     drift: (call = {}) => drift(context, call),
+    trace: (call = {}) => trace(context, call),
     lint: (call = {}) => lint(context, call),
     repair: (call = {}) => repair(context, call),
     create: (name) => create(context, name),

@@ -14,6 +14,7 @@ import { PGSHIFT_VERSION } from '../version.js';
 import { ALL_GROUPS, globalOptions, groupHelp, type App, type GlobalArgs } from './app.js';
 import { scratchServerOf } from './scratch.js';
 import { driftCommand } from './commands/drift.js';
+import { traceCommand } from './commands/trace.js';
 import { baselineCommand } from './commands/baseline.js';
 import { downCommand } from './commands/down.js';
 import { lintCommand } from './commands/lint.js';
@@ -100,13 +101,14 @@ function buildParser(app: App, args: readonly string[]) {
     .command(validateCommand(app))
     .command(verifyCommand(app))
     .command(driftCommand(app))
+    .command(traceCommand(app))
     .command(lintCommand(app))
     .command(redoCommand(app))
     .command(newCommand(app))
     .command(baselineCommand(app))
     .command(repairCommand(app))
     .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
-    .demandCommand(1, 'name a command: up, down, status, validate, verify, drift, lint, redo, new, baseline, repair or completion')
+    .demandCommand(1, 'name a command: up, down, status, validate, verify, drift, trace, lint, redo, new, baseline, repair or completion')
     .recommendCommands()
     // Not .strict(): it rejects the completion command, which yargs does not register as a command.
     .strictCommands()

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { failValidation } from '../core/errors.js';
 import type { LintConfig, Severity } from './lint.js';
 import { RULE_IDS } from './rules/index.js';
+import { TRACE_RULE_IDS } from './trace-rules.js';
+
+/** Lint's rules and the trace's: one configuration for both, as one suppression silences both. */
+const CONFIGURABLE: ReadonlySet<string> = new Set([...RULE_IDS, ...TRACE_RULE_IDS]);
 
 const SEVERITIES: readonly Severity[] = ['off', 'warning', 'error'];
 
@@ -19,14 +23,14 @@ export async function readLintConfig(cwd: string): Promise<LintConfig> {
   }
   const rules = manifest.pgshift?.lint?.rules ?? {};
   const problems = Object.entries(rules).flatMap(([rule, severity]) =>
-    RULE_IDS.has(rule) && SEVERITIES.includes(severity as Severity)
+    CONFIGURABLE.has(rule) && SEVERITIES.includes(severity as Severity)
       ? []
       : [
           {
             code: 'LINT_CONFIG' as const,
             file: 'package.json',
-            message: `package.json pgshift.lint.rules: ${RULE_IDS.has(rule) ? `"${String(severity)}" is not one of ${SEVERITIES.join(', ')}` : `unknown rule "${rule}"`}`,
-            hint: `the rules are: ${[...RULE_IDS].join(', ')}`,
+            message: `package.json pgshift.lint.rules: ${CONFIGURABLE.has(rule) ? `"${String(severity)}" is not one of ${SEVERITIES.join(', ')}` : `unknown rule "${rule}"`}`,
+            hint: `the rules are: ${[...CONFIGURABLE].join(', ')}`,
           },
         ],
   );

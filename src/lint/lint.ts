@@ -11,13 +11,13 @@ import type { SqlFile } from '../core/types.js';
 import { parseFile, type FileParse } from './parse.js';
 import type { Severity } from './rule.js';
 import { RULE_BY_ID, RULE_IDS, type RuleId } from './rules/index.js';
-import { TRACE_RULE_IDS } from './trace-rules.js';
+import { TRACE_RULE_IDS, type TraceRuleId } from './trace-rules.js';
 import { checkStatements, type StatementNode } from './walk.js';
 
 export type { Severity } from './rule.js';
 
 /** The project's choices, from package.json `"pgshift": { "lint": { "rules": { "rule-id": "off" } } }`. */
-export type LintConfig = Readonly<Partial<Record<RuleId, Severity>>>;
+export type LintConfig = Readonly<Partial<Record<RuleId | TraceRuleId, Severity>>>;
 
 export interface LintFinding {
   readonly rule: RuleId;

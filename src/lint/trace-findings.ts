@@ -24,7 +24,7 @@ import {
   type TraceReport,
   type TracedRelation,
 } from '../core/trace-types.js';
-import type { LintConfig, Severity } from './lint.js';
+import type { LintConfig } from './lint.js';
 import { RULE_BY_ID, type RuleId } from './rules/index.js';
 import { TRACE_RULE_BY_ID, type TraceRule, type TraceRuleId } from './trace-rules.js';
 
@@ -60,14 +60,14 @@ type Change<Kind extends CatalogChange['kind']> = Extract<CatalogChange, { kind:
 interface Verdict {
   readonly rule: RuleId | TraceRuleId;
   /** What the message says the statement did: held a lock, rewrote the table, or read all its rows (`of` another table's, for a foreign key). */
-  readonly action: { readonly kind: 'lock' | 'rewrite' } | { readonly kind: 'check'; readonly what: string; readonly of?: string };
+  readonly action: { readonly kind: 'lock' | 'rewrite' } | { readonly kind: 'check'; readonly what: string; readonly of?: string } | { readonly kind: 'index'; readonly index: string };
 }
 
 const LOCK = { kind: 'lock' } as const;
 
 /**
  * The one finding a statement gives about a table holding a lock that blocks writes, under the most specific
- * rule: a rewrite or a check of every row whenever it happens; anything else only when the statement newly
+ * rule: a rewrite, an index build or a check of every row whenever it happens; anything else only when the statement newly
  * took or strengthened the lock (a lock held since an earlier statement was found there).
  */
 function classify(changes: readonly CatalogChange[], key: string, newly: boolean): Verdict | undefined {
@@ -81,14 +81,17 @@ function classify(changes: readonly CatalogChange[], key: string, newly: boolean
     (change): change is Change<'constraint-added'> => change.kind === 'constraint-added' && change.validated && (change.type === 'check' || change.type === 'foreign key') && (on(change.table) || on(change.references)),
   );
   if (checked) return { rule: 'constraint-not-valid', action: { kind: 'check', what: `constraint ${checked.constraint}`, ...defined({ of: on(checked.table) ? undefined : relationKey(checked.table) }) } };
-  if (newly && first('index-created') && first('constraint-added', (change) => change.type === 'unique' || change.type === 'primary key')) return { rule: 'unique-constraint', action: LOCK };
+  // Building an index reads the whole table while the lock is held, whenever the lock was taken.
+  const built = first('index-created');
+  const unique = first('constraint-added', (change) => change.type === 'unique' || change.type === 'primary key');
+  if (built) return { rule: unique ? 'unique-constraint' : 'index-not-concurrent', action: newly ? LOCK : { kind: 'index', index: built.index } };
   // A column added NOT NULL in the same statement has no rows to check.
   const notNull = first('not-null-set', ({ column }) => !first('column-added', (added) => added.column === column));
   if (notNull) return { rule: 'set-not-null', action: { kind: 'check', what: `NOT NULL on column ${notNull.column}` } };
   const validated = first('constraint-validated');
   if (validated) return { rule: 'validates-rows', action: { kind: 'check', what: `constraint ${validated.constraint}` } };
   if (!newly) return undefined;
-  return { rule: first('index-created') || first('index-dropped') ? 'index-not-concurrent' : 'lock-blocks-writes', action: LOCK };
+  return { rule: first('index-dropped') ? 'index-not-concurrent' : 'lock-blocks-writes', action: LOCK };
 }
 
 function sizeOf(relation: TracedRelation, sizes: TraceOptions['sizes']): RelationSize | 'absent' | undefined {
@@ -169,6 +172,8 @@ function message(verdict: Verdict, table: string, mode: LockMode, held: string):
       return `${lock} on ${table} ${held}`;
     case 'rewrite':
       return `rewrites ${table} under ${lock}, ${held}`;
+    case 'index':
+      return `reads every row of ${table} to build index ${verdict.action.index} under ${lock}, ${held}`;
     case 'check':
       return `checks every row of ${verdict.action.of === undefined ? table : `${verdict.action.of} against ${table}`} for ${verdict.action.what} under ${lock}, ${held}`;
   }
@@ -177,7 +182,7 @@ function message(verdict: Verdict, table: string, mode: LockMode, held: string):
 /** The finding as the project configured its rule, or undefined when the rule is off. */
 function configured(file: string, statement: StatementTrace, relation: string, verdict: Verdict, text: string, config: LintConfig): TraceFinding | undefined {
   const info = RULE_INFO[verdict.rule];
-  const severity = (config as Readonly<Partial<Record<string, Severity>>>)[verdict.rule] ?? info.severity;
+  const severity = config[verdict.rule] ?? info.severity;
   if (severity === 'off') return undefined;
   return {
     rule: verdict.rule,

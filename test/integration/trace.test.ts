@@ -40,7 +40,7 @@ test('a lock that blocks writes on a table bigger than --big is a finding with t
   assert.equal(report.big, 1024 * 1024);
   assert.deepEqual(report.findings.map((finding) => [finding.rule, finding.relation, finding.statement]), [['lock-blocks-writes', 'public.big', 1]]);
   const [finding] = report.findings;
-  assert.match(finding?.message ?? '', /^ACCESS EXCLUSIVE on public\.big \(\d(\.\d)? MB, ~20 K rows\) held from statement 1 to commit \(4 statements\)/);
+  assert.match(finding?.message ?? '', /^ACCESS EXCLUSIVE on public\.big \(\d(\.\d)? MB, ~20 k rows\) held from statement 1 to commit \(4 statements\)/);
   assert.equal(finding?.file, 'migrations/002_notes.sql');
   const holds = report.files[0]?.holds ?? [];
   const small = holds.find((hold) => hold.relation.name === 'small');

@@ -55,7 +55,7 @@ const found = (result: TraceReport): string[][] => result.findings.map((finding)
 const AE = 'AccessExclusiveLock';
 
 describe('each case gets the most specific rule', () => {
-  const one = (locks: Part['locks'], ...changes: CatalogChange[]): string[][] => found(report([{ sql: 'ALTER TABLE t', locks, changes }]));
+  const one = (locks: NonNullable<Part['locks']>, ...changes: CatalogChange[]): string[][] => found(report([{ sql: 'ALTER TABLE t', locks, changes }]));
   const rewrite: CatalogChange = { kind: 'rewrite', relation: T };
 
   test('a rewrite: alter-column-type, volatile-default or table-rewrite, also through an index of the table', () => {
@@ -104,7 +104,7 @@ describe('each case gets the most specific rule', () => {
     assert.deepEqual(one([[view, 'ExclusiveLock']]), [['1', 'public.mv', 'lock-blocks-writes']]);
   });
 
-  test('under a lock held since an earlier statement: only rewrites and checks of every row', () => {
+  test('under a lock held since an earlier statement: only rewrites, index builds and checks of every row', () => {
     const result = report([
       { sql: 'ALTER TABLE t ADD COLUMN c int', locks: [[T, AE]], changes: [{ kind: 'column-added', table: T, column: 'c' }] },
       { sql: 'ALTER TABLE t VALIDATE CONSTRAINT ck_x', locks: [[T, AE]], changes: [{ kind: 'constraint-validated', table: T, constraint: 'ck_x' }] },
@@ -114,10 +114,12 @@ describe('each case gets the most specific rule', () => {
     assert.deepEqual(found(result), [
       ['1', 'public.t', 'lock-blocks-writes'],
       ['2', 'public.t', 'validates-rows'],
+      ['3', 'public.t', 'index-not-concurrent'],
       ['4', 'public.t', 'table-rewrite'],
     ]);
     assert.equal(result.findings[1]?.message, 'checks every row of public.t for constraint ck_x under ACCESS EXCLUSIVE, held from statement 1 to commit (4 statements)');
-    assert.equal(result.findings[2]?.message, 'rewrites public.t under ACCESS EXCLUSIVE, held from statement 1 to commit (4 statements)');
+    assert.equal(result.findings[2]?.message, 'reads every row of public.t to build index ix under ACCESS EXCLUSIVE, held from statement 1 to commit (4 statements)');
+    assert.equal(result.findings[3]?.message, 'rewrites public.t under ACCESS EXCLUSIVE, held from statement 1 to commit (4 statements)');
   });
 });
 

@@ -9,7 +9,8 @@ import { asJson } from '../render.js';
 import { traceText } from '../render-trace.js';
 
 export const traceOptions = {
-  big: { type: 'string', describe: `a lock that blocks writes on a table of the target at least this big is a finding (units kB, MB, GB, TB; default ${DEFAULTS.traceBig})` },
+  // nargs: 1 takes -1MB as the value, to be refused as a size naming --big rather than read as flags -1 -M -B.
+  big: { type: 'string', nargs: 1, describe: `a lock that blocks writes on a table of the target at least this big is a finding (units kB, MB, GB, TB; default ${DEFAULTS.traceBig})` },
   strict: { type: 'boolean', describe: 'findings make the exit status 3' },
 } as const;
 

@@ -1,15 +1,22 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { defined } from '../../core/defined.js';
-import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
+import { PgshiftError } from '../../core/errors.js';
+import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, scratchOptions, type App, type GlobalArgs } from '../app.js';
+import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, planOutput } from '../render.js';
+import { traceComments } from '../render-trace.js';
+import { refuseTraceFlags, stopsOn, traceOptions } from './trace.js';
 
 const options = {
   to: numberOption('to', 'version', 'stop after this version'),
   migration: { type: 'string', describe: 'apply only this file, even out of order' },
   'single-transaction': { type: 'boolean', describe: 'apply all pending migrations in one transaction: all or nothing' },
   ...dryRunOption,
-  strict: { type: 'boolean', describe: 'lint warnings stop the run (exit 3)' },
   lint: { type: 'boolean', default: true, describe: 'lint the files before running them (--no-lint skips it)' },
+  trace: { type: 'boolean', describe: 'with --dry-run: also trace the locks each pending migration takes, on a scratch copy (as pgshift trace)' },
+  ...traceOptions,
+  strict: { type: 'boolean', describe: 'lint warnings (and with --trace, trace findings) stop the run (exit 3)' },
+  ...scratchOptions,
 } as const;
 
 export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -18,13 +25,24 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
     describe: 'apply pending migrations in order, each in its own transaction with its ledger row',
     builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ALL_GROUPS),
     handler: async (argv) => {
-      const { migrator } = await app.open(argv);
+      if (argv.trace === true && argv['dry-run'] !== true) {
+        throw new PgshiftError('USAGE', '--trace goes with --dry-run: a trace runs on a scratch copy, never in a real run', { hint: 'pgshift up --dry-run --trace, or pgshift trace' });
+      }
+      if (argv.trace !== true) refuseTraceFlags(argv, ['big', 'scratch', 'scratch-database'], '--dry-run --trace');
+      const { migrator, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const options = {
         signal: app.signal,
         ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }),
         lint: argv.lint,
       };
-      if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'up', ...options }), argv.json));
+      if (argv['dry-run']) {
+        const plan = await migrator.plan({ direction: 'up', ...options });
+        if (argv.trace !== true) return app.write(planOutput(plan, argv.json));
+        const trace = await migrator.trace({ signal: app.signal, ...defined({ to: argv.to, migration: argv.migration, big: argv.big, scratchServer }) });
+        app.write(argv.json ? asJson({ ...plan, trace }) : `${planOutput(plan, false)}${traceComments(trace)}`);
+        if (stopsOn(trace, argv.strict === true)) app.setExitStatus(EXIT_INVALID);
+        return;
+      }
       const result = await migrator.up(options);
       if (argv.json) app.write(asJson(result.migrations));
     },
