@@ -9,7 +9,7 @@ const oneLine = (text: string): string => text.replace(/[\r\n\u2028\u2029]/g, (c
 
 export function traceText(report: TraceReport): string {
   if (report.files.length === 0) return 'nothing to trace: no pending migrations (use --all or --migration PATH)\n';
-  const weighed = report.weighed ? `locks weighed by the target's table sizes (a finding from ${formatBytes(report.big)})` : 'no target sizes: every lock that blocks writes on an existing table is a finding';
+  const weighed = report.weighed ? `locks weighed by the target's table sizes (findings on tables of ${formatBytes(report.big)} and more)` : 'no target sizes: every lock that blocks writes on an existing table is a finding';
   const head = `trace: ${counted(report.files.length, 'migration')} run statement by statement on a scratch copy of the schema; ${weighed}\n`;
   return `${head}${report.files.map(fileText).join('')}\n${findingsText(report)}`;
 }

@@ -30,6 +30,8 @@ const NORMALISE: ReadonlyArray<readonly [RegExp, string]> = [
   [/\/tmp\/pgshift-project-\w+/g, '<project>'],
   [/\b(127\.0\.0\.1|localhost):\d+/g, '$1:<port>'],
   [/\bpgshift_readme_samples_[0-9a-f]+\b/g, '<database>'],
+  // A table's pages on disk may differ by a few between server versions; the row estimates after ANALYZE do not.
+  [/\(\d+(\.\d)? (bytes|kB|MB|GB), /g, '(<size>, '],
   [/\bpid \d+/g, 'pid <n>'],
   [/\brunning \d+ s\b/g, 'running <n> s'],
   // Where a run connected: the README names a server of its own, the test its scratch database.
@@ -78,36 +80,65 @@ async function sampleProject(files: Readonly<Record<string, string>>) {
   return { project, args: (...args: string[]): string[] => [...args, '--schema', schema] };
 }
 
+/** A database of its own for a scenario that needs a whole one (drift compares every schema, trace weighs tables by name). */
+async function ownDatabase<T>(suffix: string, work: (url: string) => Promise<T>): Promise<T> {
+  const name = `${db.name}_${suffix}`;
+  await db.sql.unsafe(`CREATE DATABASE "${name}"`);
+  const url = new URL(db.url);
+  url.pathname = `/${name}`;
+  try {
+    return await work(url.toString());
+  } finally {
+    await db.sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+}
+
 /**
  * The README's drift example: ORDERS applied to a database of its own (drift compares every schema), then
  * changed by hand three ways; what drift and drift --sql print then. Run once for both samples.
  */
 let driftRuns: Promise<{ readonly text: string; readonly sql: string }> | undefined;
 function driftOutputs(): Promise<{ readonly text: string; readonly sql: string }> {
-  driftRuns ??= (async () => {
-    const name = `${db.name}_drift`;
-    await db.sql.unsafe(`CREATE DATABASE "${name}"`);
-    const url = new URL(db.url);
-    url.pathname = `/${name}`;
-    try {
-      const project = await makeProject({ ...ORDERS, 'migrations/002_orders.sql': FIXED_ORDERS }, url.toString());
-      assert.equal((await project.run(['up'])).status, 0);
-      const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined });
-      await sql.unsafe(`DROP INDEX ix_orders_customer_id;
+  driftRuns ??= ownDatabase('drift', async (url) => {
+    const project = await makeProject({ ...ORDERS, 'migrations/002_orders.sql': FIXED_ORDERS }, url);
+    assert.equal((await project.run(['up'])).status, 0);
+    const sql = postgres(url, { max: 1, onnotice: () => undefined });
+    await sql.unsafe(`DROP INDEX ix_orders_customer_id;
 ALTER TABLE customers ALTER COLUMN name SET DEFAULT 'unknown';
 ALTER TABLE orders ADD COLUMN note text;`);
-      await sql.end();
-      const [text, script] = [await project.run(['drift']), await project.run(['drift', '--sql'])];
-      for (const run of [text, script]) assert.equal(run.status, 3, run.stderr);
-      return { text: text.stdout, sql: script.stdout };
-    } finally {
-      await db.sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    }
-  })();
+    await sql.end();
+    const [text, script] = [await project.run(['drift']), await project.run(['drift', '--sql'])];
+    for (const run of [text, script]) assert.equal(run.status, 3, run.stderr);
+    return { text: text.stdout, sql: script.stdout };
+  });
   return driftRuns;
 }
 
+/** The README's trace example: ORDERS applied and holding rows, then 003 traced with sizes from that database. */
+const ORDER_TOTALS = `-- Migration: order totals, never negative, and customers found by name
+ALTER TABLE orders ADD COLUMN total numeric(12,2) NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD CONSTRAINT ck_orders_total CHECK (total >= 0);
+-- pgshift:allow index-not-concurrent customers is small and rarely written; the index goes with this file
+CREATE INDEX ix_customers_name ON customers (name);
+`;
+
 const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
+  trace: () =>
+    ownDatabase('trace', async (url) => {
+      const project = await makeProject({ ...ORDERS, 'migrations/002_orders.sql': FIXED_ORDERS }, url);
+      assert.equal((await project.run(['up'])).status, 0);
+      const sql = postgres(url, { max: 1, onnotice: () => undefined });
+      await sql.unsafe(`INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 20000) g;
+INSERT INTO orders SELECT g, 1 + g % 20000 FROM generate_series(1, 100000) g;
+ANALYZE customers; ANALYZE orders;`);
+      await sql.end();
+      await project.write('migrations/003_order_totals.sql', ORDER_TOTALS);
+      const run = await project.run(['trace', '--big', '512kB']);
+      assert.equal(run.status, 0, run.stderr);
+      return run.stdout;
+    }),
+
+
   async drift() {
     return (await driftOutputs()).text;
   },
