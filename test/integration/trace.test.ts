@@ -3,8 +3,11 @@
  * the project's own migrations, and the same trace through `up --dry-run --trace` and `verify --locks`.
  */
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
+import { silentLogger } from '../../src/core/logger.js';
 import type { TraceReport } from '../../src/core/trace-types.js';
+import { createMigrator, isPgshiftError } from '../../src/index.js';
 import { testDatabase } from '../support/database.js';
 import { copyOfRepository, makeProject, type CliResult, type Project } from '../support/project.js';
 
@@ -141,4 +144,24 @@ test('nothing pending: nothing to trace, exit 0', async () => {
   const run = await project.run(['trace']);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^nothing to trace: no pending migrations/);
+});
+
+test('--scratch embedded traces on a throwaway server of its own and still weighs by the target', async () => {
+  const { project } = await weighedTarget({ 'migrations/002_type.sql': 'ALTER TABLE big ALTER COLUMN id TYPE bigint;\n' });
+  const { run, report } = await traceJson(project, ['--scratch', 'embedded', '--big', '1MB']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(report.findings.map((finding) => [finding.rule, finding.relation]), [['alter-column-type', 'public.big']]);
+  const changes = report.files[0]?.statements[0]?.changes ?? [];
+  assert.ok(changes.some((change) => change.kind === 'rewrite' && change.relation.name === 'big'), JSON.stringify(changes));
+  assert.deepEqual((await readdir(project.path('.pgshift')).catch(() => [])).filter((name) => name.startsWith('scratch-')), [], 'the scratch server is removed');
+});
+
+test('the API returns the same report, with --big given as bytes or as a size', async () => {
+  const { db, project } = await weighedTarget({ 'migrations/002_index.sql': 'CREATE INDEX ix_big_payload ON big (payload);\n' });
+  const migrator = createMigrator({ database: { url: db.url }, cwd: project.dir, logger: silentLogger });
+  const asBytes = await migrator.trace({ big: 1024 * 1024 });
+  const asSize = await migrator.trace({ big: '1MB' });
+  assert.deepEqual(asBytes.findings.map((finding) => finding.rule), ['index-not-concurrent']);
+  assert.deepEqual(asSize.findings, asBytes.findings);
+  await assert.rejects(migrator.trace({ big: 'lots' }), (error: unknown) => isPgshiftError(error) && error.code === 'USAGE' && /big/.test(error.message));
 });
