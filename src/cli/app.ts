@@ -33,11 +33,11 @@ export const globalOptions = {
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
 } as const satisfies Record<string, Options>;
 
-/** Where drift and verify build a scratch database: options of those two commands. */
+/** Where drift, trace and verify build a scratch database. */
 export const scratchOptions = {
   scratch: {
     type: 'string',
-    describe: "build the scratch database on a fresh embedded server of its own (--scratch embedded); verify --scratch alone checks in a scratch database on the target's server",
+    describe: 'embedded: build the scratch database on a fresh embedded server of its own, removed afterwards',
   },
   'scratch-database': { type: 'string', describe: "postgres:// URL of a server to build the scratch database on, instead of the target's (the role needs CREATEDB)" },
 } as const satisfies Record<string, Options>;

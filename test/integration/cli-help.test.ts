@@ -42,10 +42,11 @@ test('pgshift -h shows the help on stdout and exits 0, like --help', async () =>
 });
 
 const OWN: Record<string, string[]> = {
-  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--strict', '--lint'],
+  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--lint', '--trace', '--big', '--strict', '--scratch', '--scratch-database'],
   down: ['--steps', '--to', '--all', '--dry-run'],
   redo: ['--dry-run'],
-  verify: ['--all', '--migration', '--scratch', '--scratch-database'],
+  verify: ['--all', '--migration', '--locks', '--big', '--strict', '--scratch', '--scratch-database'],
+  trace: ['--all', '--migration', '--to', '--big', '--strict', '--scratch', '--scratch-database'],
   drift: ['--sql', '--privileges', '--scratch', '--scratch-database'],
   baseline: ['--version'],
   lint: ['--strict'],

@@ -3,7 +3,7 @@ import { defined } from '../../core/defined.js';
 import { PgshiftError } from '../../core/errors.js';
 import type { TraceReport } from '../../migrator-types.js';
 import { DEFAULTS } from '../../config/defaults.js';
-import { groupHelp, scratchOptions, type App, type GlobalArgs } from '../app.js';
+import { groupHelp, numberOption, scratchOptions, type App, type GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson } from '../render.js';
 import { traceText } from '../render-trace.js';
@@ -17,6 +17,7 @@ export const traceOptions = {
 const options = {
   all: { type: 'boolean', describe: 'trace every migration, each on the schema the ones before it build', conflicts: 'migration' },
   migration: { type: 'string', describe: 'trace only this migration file' },
+  to: numberOption('to', 'version', 'stop after this version, as up would'),
   ...traceOptions,
   ...scratchOptions,
 } as const;
@@ -28,7 +29,7 @@ export function traceCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & I
     builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files']),
     handler: async (argv) => {
       const { migrator, scratchServer } = await app.open(argv, { database: true, scratch: argv });
-      const report = await migrator.trace({ signal: app.signal, ...defined({ all: argv.all, migration: argv.migration, big: argv.big, scratchServer }) });
+      const report = await migrator.trace({ signal: app.signal, ...defined({ all: argv.all, migration: argv.migration, to: argv.to, big: argv.big, scratchServer }) });
       app.write(argv.json ? asJson(report) : traceText(report));
       if (stopsOn(report, argv.strict === true)) app.setExitStatus(EXIT_INVALID);
     },

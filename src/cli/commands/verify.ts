@@ -12,6 +12,7 @@ const options = {
   locks: { type: 'boolean', describe: 'also trace the locks each migration takes, as pgshift trace does (--big, --strict apply to it)' },
   ...traceOptions,
   ...scratchOptions,
+  scratch: { ...scratchOptions.scratch, describe: `${scratchOptions.scratch.describe}; with no value: check in a scratch database on the target's server even where a rolled-back transaction would do` },
 } as const;
 
 export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
