@@ -3,6 +3,7 @@
  * what it did to the relations that existed before its file. The executor records it (executor/trace.ts);
  * the findings and their verdicts are decided from it alone (lint/trace-findings.ts).
  */
+import type { Finding } from './finding.js';
 
 /** pg_locks' names, weakest first: the order is the order of strength. */
 export const LOCK_MODES = [
@@ -139,19 +140,8 @@ export interface TraceHold {
   readonly size?: RelationSize | 'absent';
 }
 
-/**
- * One finding, in the format lint's findings have (rule, severity, file:line:column, message, hint), plus
- * the statement and relation it is about.
- */
-export interface TraceFinding {
-  readonly rule: string;
-  readonly severity: 'warning' | 'error';
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly message: string;
-  /** Why it matters and the safer form. */
-  readonly hint: string;
+/** One finding, in lint's format (core/finding.ts), plus the statement and relation it is about. */
+export interface TraceFinding extends Finding {
   readonly statement: number;
   readonly relation: string;
 }

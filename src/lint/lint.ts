@@ -4,6 +4,7 @@
  */
 import { allowsBetween } from '../core/allow.js';
 import type { Problem } from '../core/errors.js';
+import type { Finding } from '../core/finding.js';
 import { lineColumnAt } from '../core/position.js';
 import { problemAt, type ScriptAnalysis } from '../core/file-analysis.js';
 import { scanSql } from '../core/sql-lexer.js';
@@ -19,16 +20,7 @@ export type { Severity } from './rule.js';
 /** The project's choices, from package.json `"pgshift": { "lint": { "rules": { "rule-id": "off" } } }`. */
 export type LintConfig = Readonly<Partial<Record<RuleId | TraceRuleId, Severity>>>;
 
-export interface LintFinding {
-  readonly rule: RuleId;
-  readonly severity: 'warning' | 'error';
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly message: string;
-  /** Why it matters and the safe way, from the rule. */
-  readonly hint: string;
-}
+export type LintFinding = Finding<RuleId>;
 
 export interface LintResult {
   readonly findings: readonly LintFinding[];
