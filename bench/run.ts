@@ -9,6 +9,7 @@
  *   (d) down --all with N applied                    floor: psql running each rollback with its delete
  *   (e) 100 migrations through a proxy adding 10 ms each way: against 100 x 20 ms + the psql floor
  *   (f) drift on a 300-migration history of every object kind: against up applying that history once
+ *   (g) trace of one pending 20-statement file on top of that history: against drift (both rebuild it)
  *
  * Options: --n N (default 1000), --runs R (default 3), --big N (files for b and c, default 10000).
  */
@@ -217,6 +218,12 @@ try {
   rows.push({ what: '(f) drift, 300 applied', pgshiftMs: f.ms, floorMs: fUp.ms, floor: 'pgshift up of the same 300', rssMiB: f.rssKiB / 1024, cpuMs: f.cpuMs, target: '<= 2x' });
   const phases = await driftPhases(historyUrl, history);
   process.stderr.write(`bench: drift's phases on 300 applied: ${phases}\n`);
+
+  // Twenty statements on a table the history made: each is traced on its own, with a catalog read after it.
+  const pending = Array.from({ length: 20 }, (_, i) => `ALTER TABLE customers ADD COLUMN extra_${i} text;\n`).join('');
+  await writeFile(join(history, 'migrations', '301_extras.sql'), pending);
+  const g = await runs(RUNS, () => pgshift(['trace'], historyUrl, history));
+  rows.push({ what: '(g) trace 20 stmts, 300 applied', pgshiftMs: g.ms, floorMs: f.ms, floor: 'pgshift drift of the same 300', rssMiB: g.rssKiB / 1024, cpuMs: g.cpuMs, target: '<= 1.5x' });
 
   const fmt = (n: number): string => n.toFixed(0).padStart(8);
   process.stdout.write(

@@ -1,11 +1,18 @@
 /** trace's answer for a person: a table per file (what each statement takes, holds and does), then the findings. */
-import { formatBytes, formatRows } from '../core/sizes.js';
-import { lockName, lockRank, relationKey, type CatalogChange, type HeldLock, type StatementTrace, type TraceFileReport, type TraceHold, type TraceReport } from '../core/trace-types.js';
+import { describeSize, formatBytes } from '../core/sizes.js';
+import { blocksWrites, lockName, lockRank, relationKey, type CatalogChange, type HeldLock, type StatementTrace, type TraceFileReport, type TraceHold, type TraceReport } from '../core/trace-types.js';
 
 const counted = (count: number, what: string): string => `${count} ${what}${count === 1 ? '' : 's'}`;
 
 /** Names as they come from the server may hold anything: a table cell stays on one line. */
 const oneLine = (text: string): string => text.replace(/[\r\n\u2028\u2029]/g, (character) => JSON.stringify(character).slice(1, -1));
+
+/**
+ * What a person needs to see: every lock on a table, and on an index only a lock that blocks writes (an
+ * UPDATE's ROW EXCLUSIVE on each index of its table says nothing more). `--json` keeps them all.
+ */
+const worthShowing = ({ relation, mode }: { relation: HeldLock['relation']; mode: HeldLock['mode'] }): boolean =>
+  relation.kind === 'table' || relation.kind === 'partitioned table' || relation.kind === 'materialized view' || blocksWrites(mode);
 
 export function traceText(report: TraceReport): string {
   if (report.files.length === 0) return 'nothing to trace: no pending migrations (use --all or --migration PATH)\n';
@@ -23,21 +30,23 @@ function fileText(file: TraceFileReport): string {
   const how = file.transaction ? 'one transaction' : 'no transaction: each statement commits on its own';
   const rows = file.statements.map((statement, index) => statementRow(statement, file.statements[index - 1]));
   const table = columns([['#', 'line', 'statement', 'takes', 'strongest held', 'does'], ...rows]);
-  const holds = file.holds.length === 0 ? '  takes no lock on a relation that existed before it\n' : file.holds.map((hold) => `  ${holdText(hold)}\n`).join('');
+  const shown = file.holds.filter(worthShowing);
+  const holds = shown.length === 0 ? '  takes no lock that matters on a relation that existed before it\n' : shown.map((hold) => `  ${holdText(hold)}\n`).join('');
   return `\n${oneLine(file.path)} (${how}, ${counted(file.statements.length, 'statement')})\n${table}${holds}`;
 }
 
 function statementRow(statement: StatementTrace, before: StatementTrace | undefined): string[] {
   const earlier = new Map((before?.locks ?? []).map((lock) => [relationKey(lock.relation), lock.mode]));
-  const taken = statement.locks.filter((lock) => {
+  const taken = statement.locks.filter(worthShowing).filter((lock) => {
     const had = earlier.get(relationKey(lock.relation));
     return had === undefined || lockRank(had) < lockRank(lock.mode);
   });
   const takes = statement.observed === 'unobserved' ? 'not seen (ran alone)' : taken.map((lock) => `${lockName(lock.mode)} ${oneLine(relationKey(lock.relation))}`).join(', ');
-  return [String(statement.number), String(statement.line), oneLine(statement.summary), takes || '-', strongest(statement.locks), statement.changes.map(changeText).join('; ') || '-'];
+  return [String(statement.number), String(statement.line), oneLine(statement.summary), takes || '-', strongest(statement.locks), oneLine(statement.changes.map(changeText).join('; ')) || '-'];
 }
 
 function strongest(locks: readonly HeldLock[]): string {
+  // The strongest of all, indexes included: it is the one that decides who waits.
   const top = [...locks].sort((a, b) => lockRank(b.mode) - lockRank(a.mode))[0];
   return top ? lockName(top.mode) : '-';
 }
@@ -57,7 +66,7 @@ function changeText(change: CatalogChange): string {
 }
 
 function holdText(hold: TraceHold): string {
-  const size = hold.size === undefined ? '' : hold.size === 'absent' ? ' (not on the target)' : ` (${formatBytes(hold.size.bytes)}, ${formatRows(hold.size.rows)})`;
+  const size = hold.size === undefined ? '' : hold.size === 'absent' ? ' (not on the target)' : ` (${describeSize(hold.size)})`;
   const span = hold.untilCommit ? `from statement ${hold.from} to commit (${counted(hold.to - hold.from + 1, 'statement')})` : `for statement ${hold.from} only`;
   const kind = hold.relation.kind === 'table' ? '' : ` ${hold.relation.kind}`;
   return `${lockName(hold.mode)} on${kind} ${oneLine(relationKey(hold.relation))}${size} held ${span}`;

@@ -38,6 +38,14 @@ export function formatRows(rows: number | undefined): string {
   return `~${whole} ${whole === 1 ? 'row' : 'rows'}`;
 }
 
+/**
+ * A relation's size as reports state it: "4.2 MB, ~100 k rows". A table never vacuumed or analyzed has
+ * reltuples -1 and usually relpages 0 however much it holds: its size is unknown, not zero.
+ */
+export function describeSize(size: { readonly bytes: number; readonly rows: number | undefined }): string {
+  return size.rows === undefined ? 'size unknown: never vacuumed or analyzed' : `${formatBytes(size.bytes)}, ${formatRows(size.rows)}`;
+}
+
 const SIZE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
 
 /**

@@ -89,10 +89,12 @@ export function heldLocks(rows: readonly LockRow[], pre: PreExisting): HeldLock[
     const held = strongest.get(relation);
     if (held === undefined || lockRank(mode) > lockRank(held)) strongest.set(relation, mode);
   }
-  return [...strongest].flatMap(([oid, mode]) => {
+  const held = [...strongest].flatMap(([oid, mode]) => {
     const relation = pre.get(oid);
     return relation ? [{ relation, mode }] : [];
   });
+  // pg_locks has no order: by name, so two traces of one file read the same.
+  return held.sort((a, b) => (relationKey(a.relation) < relationKey(b.relation) ? -1 : relationKey(a.relation) > relationKey(b.relation) ? 1 : 0));
 }
 
 function isLockMode(mode: string): mode is LockMode {

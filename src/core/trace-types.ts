@@ -101,7 +101,7 @@ export function relationKey(relation: Pick<TracedRelation, 'schema' | 'name'>): 
 
 /** Size of a relation on the target, from pg_class: never a size function, which would take a lock. */
 export interface RelationSize {
-  /** relpages × block size, the table's own pages plus its TOAST table's. */
+  /** relpages × block size, the table's own pages plus its TOAST table's; a partitioned table's, its partitions'. */
   readonly bytes: number;
   /** reltuples; undefined where the table was never vacuumed or analyzed (reltuples = -1). */
   readonly rows: number | undefined;

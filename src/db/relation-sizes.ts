@@ -1,6 +1,6 @@
 /**
  * How big the target's relations are, for weighing a trace's locks. Only pg_class is read: relpages and
- * reltuples are what VACUUM and ANALYZE last recorded. A size function (pg_relation_size and the like) opens
+ * reltuples are what VACUUM and ANALYZE last recorded (summed over the partitions of a partitioned table). A size function (pg_relation_size and the like) opens
  * the relation with a lock of its own, which would queue behind a migration holding ACCESS EXCLUSIVE.
  */
 import { quoteLiteral } from '../core/sql-quote.js';
@@ -19,14 +19,27 @@ export async function relationSizes(session: Session, relations: readonly Pick<T
   const sizes = new Map<string, RelationSize>();
   if (relations.length === 0) return sizes;
   const wanted = relations.map(({ schema, name }) => `(${quoteLiteral(schema)}, ${quoteLiteral(name)})`).join(', ');
+  // A partitioned table has no pages of its own (relpages -1), and its reltuples already counts its
+  // partitions' rows: its size and rows are its partitions', at every level.
   const { rows } = await session.query<SizeRow>(
-    `SELECT n.nspname AS schema, c.relname AS name,
-            ((c.relpages::bigint + COALESCE(t.relpages, 0)) * pg_catalog.current_setting('block_size')::bigint)::text AS bytes,
-            c.reltuples::float8 AS rows
-       FROM pg_catalog.pg_class c
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    `WITH RECURSIVE roots AS (
+       SELECT c.oid, n.nspname AS schema, c.relname AS name
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE (n.nspname, c.relname) IN (${wanted})
+     ), tree(root, oid) AS (
+       SELECT oid, oid FROM roots
+       UNION ALL
+       SELECT tree.root, i.inhrelid FROM tree JOIN pg_catalog.pg_inherits i ON i.inhparent = tree.oid
+     )
+     SELECT r.schema, r.name,
+            (sum(GREATEST(c.relpages, 0)::bigint + GREATEST(COALESCE(t.relpages, 0), 0)) * pg_catalog.current_setting('block_size')::bigint)::text AS bytes,
+            CASE WHEN bool_or(c.reltuples < 0 AND c.relkind NOT IN ('p', 'I')) THEN -1
+                 ELSE sum(CASE WHEN c.relkind IN ('p', 'I') THEN 0 ELSE c.reltuples END) END::float8 AS rows
+       FROM roots r
+       JOIN tree ON tree.root = r.oid
+       JOIN pg_catalog.pg_class c ON c.oid = tree.oid
        LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
-      WHERE (n.nspname, c.relname) IN (${wanted})`,
+      GROUP BY r.schema, r.name`,
   );
   for (const row of rows) {
     // -1: never vacuumed or analyzed (PostgreSQL 14 and later), so the row count is not known.

@@ -154,8 +154,12 @@ function warnOnVersion(host: ScratchHost, scratch: Session, request: ScratchRequ
   const major = (version: string): number => Number.parseInt(version, 10);
   const [target, embedded] = [host.session.info.serverVersion, scratch.info.serverVersion];
   if (major(target) === major(embedded)) return;
+  // drift compares what the two print; trace reports what the scratch server does: each says what that means for it.
+  const differs = request.purpose === 'trace'
+    ? `the locks and rewrites traced are PostgreSQL ${major(embedded)}'s, which can differ from the target's; for an exact trace use`
+    : `what the two versions print differently (view definitions, privileges) shows as differences; for an exact comparison use`;
   host.logger.warn(
-    `${request.purpose}: the embedded server is PostgreSQL ${major(embedded)} and the target is PostgreSQL ${major(target)}: what the two versions print differently (view definitions, privileges) shows as differences; for an exact comparison use ${request.wording.option('scratch-database')} with a server of the target's version`,
+    `${request.purpose}: the embedded server is PostgreSQL ${major(embedded)} and the target is PostgreSQL ${major(target)}: ${differs} ${request.wording.option('scratch-database')} with a server of the target's version`,
     { target, embedded },
   );
 }

@@ -5,7 +5,7 @@
  */
 import { allowsBetween } from '../core/allow.js';
 import { defined } from '../core/defined.js';
-import { formatBytes, formatRows } from '../core/sizes.js';
+import { describeSize } from '../core/sizes.js';
 import {
   blocksWrites,
   lockName,
@@ -146,7 +146,8 @@ function fileFindings(trace: FileTrace, text: string, options: TraceOptions): Ar
       if (!TABLE_KINDS.has(lock.relation.kind) || !blocksWrites(lock.mode)) continue;
       const verdict = classify(statement.changes, key, newly.has(key));
       const size = sizeOf(lock.relation, options.sizes);
-      if (!verdict || size === 'absent' || (size !== undefined && size.bytes < options.big)) continue;
+      // An unknown size (never vacuumed or analyzed) is not a small one.
+      if (!verdict || size === 'absent' || (size !== undefined && size.rows !== undefined && size.bytes < options.big)) continue;
       const held = trace.transaction ? heldUntilCommit(taken.get(key)?.from ?? statement.number, last) : `for statement ${statement.number} only`;
       const finding = configured(trace.path, statement, key, verdict, message(verdict, `${key}${sizeText(size)}`, lock.mode, held), options.config);
       const reason = allows.find((allow) => allow.rule === finding?.rule && allow.reason !== undefined)?.reason;
@@ -162,7 +163,7 @@ function heldUntilCommit(from: number, last: number): string {
 }
 
 function sizeText(size: RelationSize | undefined): string {
-  return size === undefined ? '' : ` (${formatBytes(size.bytes)}, ${formatRows(size.rows)})`;
+  return size === undefined ? '' : ` (${describeSize(size)})`;
 }
 
 function message(verdict: Verdict, table: string, mode: LockMode, held: string): string {

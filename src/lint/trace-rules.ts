@@ -20,14 +20,14 @@ export const TRACE_RULES = [
     severity: 'warning',
     catches: 'a statement that took a lock conflicting with ROW EXCLUSIVE on an existing table',
     why: 'INSERT, UPDATE and DELETE on the table wait until the lock is released, and every query queued behind them waits too',
-    safe: 'keep the statement in a file of its own with a short -- pgshift:lock-timeout, or use its CONCURRENTLY / NOT VALID form',
+    safe: 'keep the statement in a file of its own with a short -- pgshift:lock-timeout, so that it gives up instead of queueing every query behind it; where the statement has a CONCURRENTLY form, use that',
   }),
   defineTraceRule({
     id: 'table-rewrite',
     severity: 'warning',
     catches: 'a statement that rewrote an existing table (or one of its indexes)',
-    why: 'it copies the whole table under an ACCESS EXCLUSIVE lock: reads and writes wait until it ends',
-    safe: 'add a new column, backfill it in batches, then swap it in',
+    why: 'it writes the table anew (a copy, or an empty one for TRUNCATE) under an ACCESS EXCLUSIVE lock: reads and writes wait until it ends',
+    safe: 'for a column: add a new one, backfill it in batches, then swap it in; REFRESH MATERIALIZED VIEW CONCURRENTLY (it needs a unique index); VACUUM FULL and CLUSTER outside a migration, in a maintenance window',
   }),
   defineTraceRule({
     id: 'validates-rows',

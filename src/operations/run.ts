@@ -73,8 +73,9 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
     // An unqualified ledger is found where search_path finds it, as any table would be: a later schema of the
     // path coming into being (a migration created it) must not hide the ledger behind an empty new place.
     const findTable = schema === undefined ? unqualifiedName(context.table) : undefined;
-    // Read-only is not handed on to scratch sessions with `parameters`: they build a schema.
-    const startup = needs.readOnly === true ? { ...parameters, default_transaction_read_only: 'on' } : parameters;
+    // A read-only session's reads give up after --lock-wait (a ledger locked by a migration must not hold it
+    // for ever). Neither setting is handed on to scratch sessions with `parameters`: they build a schema.
+    const startup = needs.readOnly === true ? { ...parameters, default_transaction_read_only: 'on', lock_timeout: `${context.lockWaitMs}ms` } : parameters;
     const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable });
     const connected = connectedTarget(settings, session.info);
     logger.info(connected.message, connected.fields);

@@ -9,6 +9,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';
 import { failValidation } from '../core/errors.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import { planUp } from '../core/plan-up.js';
 import { planReplay, type ReplayStep } from '../core/replay-plan.js';
 import { parseSize } from '../core/sizes.js';
@@ -19,6 +20,7 @@ import { openScratchSite } from '../executor/scratch-site.js';
 import { traceFile } from '../executor/trace.js';
 import { loadCatalog } from '../io/loader.js';
 import { readLintConfig } from '../lint/config.js';
+import { lintFiles, type LintConfig } from '../lint/lint.js';
 import { traceReport } from '../lint/trace-findings.js';
 import { loadOnly } from './files.js';
 import { readHistory } from './history.js';
@@ -40,6 +42,7 @@ export async function trace(context: ResolvedOptions, call: TraceOptions): Promi
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
   return withRun(context, { lock: false, writes: false, readOnly: true, signal: call.signal }, async (run) => {
     const plan = await tracePlan(context, run, catalog, call, only);
+    await refuseBadAllows(plan.traced, config);
     if (plan.traced.length === 0) {
       run.logger.info('trace: no pending migration to trace');
       return traceReport([], { sizes: undefined, big, config });
@@ -51,6 +54,13 @@ export async function trace(context: ResolvedOptions, call: TraceOptions): Promi
     run.logger.info(`trace: ${traces.length} file${traces.length === 1 ? '' : 's'} traced, ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}`);
     return report;
   });
+}
+
+/** A suppression with no reason or an unknown rule stops the trace as it stops lint: it would silence nothing while seeming to. */
+async function refuseBadAllows(files: readonly SqlFile[], config: LintConfig): Promise<void> {
+  const { problems } = await lintFiles(files.map((file) => ({ file, analysis: analyzeScript(file) })), config);
+  const bad = problems.filter((problem) => problem.code === 'LINT_SUPPRESSION');
+  if (bad.length > 0) failValidation(bad);
 }
 
 async function tracePlan(context: ResolvedOptions, run: Run, catalog: Catalog, call: TraceOptions, only: SqlFile | undefined): Promise<TracePlan> {

@@ -76,16 +76,19 @@ test('--strict makes findings exit 3; a bad --big is a usage error', async () =>
   }
 });
 
-test('an allow with a reason silences the finding and is listed with it; an allow without one silences nothing', async () => {
+test('an allow with a reason silences the finding and is listed with it; one without a reason or naming an unknown rule stops the trace, as it stops lint', async () => {
   const { project } = await weighedTarget({
     'migrations/002_index.sql': '-- pgshift:allow index-not-concurrent big is rebuilt at night with writes stopped\nCREATE INDEX ix_big_payload ON big (payload);\n',
   });
   const { report } = await traceJson(project, ['--big', '0']);
   assert.deepEqual(report.findings, []);
   assert.deepEqual(report.allowed.map((allowed) => [allowed.rule, allowed.reason]), [['index-not-concurrent', 'big is rebuilt at night with writes stopped']]);
-  await project.write('migrations/002_index.sql', '-- pgshift:allow index-not-concurrent\nCREATE INDEX ix_big_payload ON big (payload);\n');
-  const unexplained = await traceJson(project, ['--big', '0']);
-  assert.deepEqual(unexplained.report.findings.map((finding) => finding.rule), ['index-not-concurrent']);
+  for (const allow of ['-- pgshift:allow index-not-concurrent', '-- pgshift:allow index-not-concurent it is small']) {
+    await project.write('migrations/002_index.sql', `${allow}\nCREATE INDEX ix_big_payload ON big (payload);\n`);
+    const refused = await project.run(['trace', '--big', '0']);
+    assert.equal(refused.status, 3, `${allow}: ${refused.stderr}`);
+    assert.match(refused.stderr, /migrations\/002_index\.sql:1/);
+  }
 });
 
 test("the project's own 001: its locks on user_sessions are findings, its index is flagged and its allow honoured", async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PgshiftError } from '../../src/core/errors.js';
-import { formatBytes, formatRows, parseSize } from '../../src/core/sizes.js';
+import { describeSize, formatBytes, formatRows, parseSize } from '../../src/core/sizes.js';
 
 test('bytes in PostgreSQL units, 1024-based, one decimal', () => {
   const cases: Array<[number, string]> = [
@@ -64,4 +64,9 @@ test('anything else is a usage error naming the value and listing the units', ()
     );
   }
   assert.throws(() => parseSize('--big', '10XB'), /--big 10XB is not a size/);
+});
+
+test('a size with its rows, or unknown where the table was never vacuumed or analyzed (relpages 0 then says nothing)', () => {
+  assert.equal(describeSize({ bytes: 4.2 * 1024 ** 2, rows: 100_000 }), '4.2 MB, ~100 k rows');
+  assert.equal(describeSize({ bytes: 0, rows: undefined }), 'size unknown: never vacuumed or analyzed');
 });

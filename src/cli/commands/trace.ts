@@ -1,6 +1,7 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { defined } from '../../core/defined.js';
 import { PgshiftError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { TraceReport } from '../../migrator-types.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { groupHelp, numberOption, scratchOptions, type App, type GlobalArgs } from '../app.js';
@@ -28,10 +29,10 @@ export function traceCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & I
     describe: 'run pending migrations statement by statement on a scratch copy and report the locks each takes, weighed by the target\'s table sizes; changes nothing',
     builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files']),
     handler: async (argv) => {
-      const { migrator, scratchServer } = await app.open(argv, { database: true, scratch: argv });
+      const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const report = await migrator.trace({ signal: app.signal, ...defined({ all: argv.all, migration: argv.migration, to: argv.to, big: argv.big, scratchServer }) });
       app.write(argv.json ? asJson(report) : traceText(report));
-      if (stopsOn(report, argv.strict === true)) app.setExitStatus(EXIT_INVALID);
+      stopOnFindings(app, logger, report, argv.strict === true);
     },
   };
 }
@@ -43,7 +44,16 @@ export function refuseTraceFlags(argv: Readonly<Record<string, unknown>>, flags:
   throw new PgshiftError('USAGE', `--${given} applies to a trace, and this command runs none without ${needs}`, { hint: `add ${needs}, or leave --${given} out` });
 }
 
-/** Findings of rules set to "error" always, and every finding under --strict. */
-export function stopsOn(report: TraceReport, strict: boolean): boolean {
-  return report.findings.some((finding) => strict || finding.severity === 'error');
+/**
+ * Findings of rules set to "error" always, and every finding under --strict, make the exit status 3; the
+ * log says why, since stdout holds the report. Returns whether they did.
+ */
+export function stopOnFindings(app: App, logger: Logger, report: TraceReport, strict: boolean): boolean {
+  const stopping = report.findings.filter((finding) => strict || finding.severity === 'error');
+  if (stopping.length === 0) return false;
+  logger.error(`trace: ${stopping.length} finding${stopping.length === 1 ? '' : 's'} ${strict ? 'with --strict' : 'of rules set to "error"'}`, {
+    hint: 'make each change the safer way its hint gives, or allow it for one statement with -- pgshift:allow RULE-ID reason',
+  });
+  app.setExitStatus(EXIT_INVALID);
+  return true;
 }

@@ -2,10 +2,9 @@ import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { defined } from '../../core/defined.js';
 import { PgshiftError } from '../../core/errors.js';
 import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, scratchOptions, type App, type GlobalArgs } from '../app.js';
-import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, planOutput } from '../render.js';
 import { traceComments } from '../render-trace.js';
-import { refuseTraceFlags, stopsOn, traceOptions } from './trace.js';
+import { refuseTraceFlags, stopOnFindings, traceOptions } from './trace.js';
 
 const options = {
   to: numberOption('to', 'version', 'stop after this version'),
@@ -29,7 +28,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         throw new PgshiftError('USAGE', '--trace goes with --dry-run: a trace runs on a scratch copy, never in a real run', { hint: 'pgshift up --dry-run --trace, or pgshift trace' });
       }
       if (argv.trace !== true) refuseTraceFlags(argv, ['big', 'scratch', 'scratch-database'], '--dry-run --trace');
-      const { migrator, scratchServer } = await app.open(argv, { database: true, scratch: argv });
+      const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const options = {
         signal: app.signal,
         ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }),
@@ -40,7 +39,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         if (argv.trace !== true) return app.write(planOutput(plan, argv.json));
         const trace = await migrator.trace({ signal: app.signal, ...defined({ to: argv.to, migration: argv.migration, big: argv.big, scratchServer }) });
         app.write(argv.json ? asJson({ ...plan, trace }) : `${planOutput(plan, false)}${traceComments(trace)}`);
-        if (stopsOn(trace, argv.strict === true)) app.setExitStatus(EXIT_INVALID);
+        stopOnFindings(app, logger, trace, argv.strict === true);
         return;
       }
       const result = await migrator.up(options);

@@ -4,7 +4,7 @@ import { groupHelp, scratchOptions, type App, type GlobalArgs } from '../app.js'
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, verifyText } from '../render.js';
 import { traceText } from '../render-trace.js';
-import { refuseTraceFlags, stopsOn, traceOptions } from './trace.js';
+import { refuseTraceFlags, stopOnFindings, traceOptions } from './trace.js';
 
 const options = {
   all: { type: 'boolean', describe: 'check every migration, from an empty scratch database' },
@@ -22,14 +22,15 @@ export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & 
     builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files']),
     handler: async (argv) => {
       if (argv.locks !== true) refuseTraceFlags(argv, ['big', 'strict'], '--locks');
-      const { migrator, scratchServer } = await app.open(argv, { database: true, scratch: argv });
+      const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const selection = { signal: app.signal, ...defined({ all: argv.all, migration: argv.migration, scratchServer }) };
       const results = await migrator.verify({ ...selection, ...defined({ scratch: argv.scratch === undefined ? undefined : true }) });
       const trace = argv.locks === true ? await migrator.trace({ ...selection, ...defined({ big: argv.big }) }) : undefined;
       if (trace === undefined) app.write(argv.json ? asJson(results) : verifyText(results));
       else app.write(argv.json ? asJson({ verify: results, trace }) : `${verifyText(results)}\n${traceText(trace)}`);
       const failed = results.some((result) => result.outcome === 'fail' || result.outcome === 'unwritten' || result.outcome === 'not verified');
-      if (failed || (trace !== undefined && stopsOn(trace, argv.strict === true))) app.setExitStatus(EXIT_INVALID);
+      if (trace !== undefined) stopOnFindings(app, logger, trace, argv.strict === true);
+      if (failed) app.setExitStatus(EXIT_INVALID);
     },
   };
 }
