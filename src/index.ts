@@ -14,9 +14,25 @@ export type {
   RepairOptions,
   MigrationsResult,
   StatusResult,
+  TraceOptions,
   UpOptions,
   VerifyOptions,
 } from './migrator-types.js';
+export type {
+  AllowedTraceFinding,
+  CatalogChange,
+  FileTrace,
+  HeldLock,
+  LockMode,
+  RelationSize,
+  StatementTrace,
+  TracedRelation,
+  TraceFileReport,
+  TraceFinding,
+  TraceHold,
+  TraceReport,
+} from './core/trace-types.js';
+export type { Finding } from './core/finding.js';
 export type { VerifyOutcome, VerifyResult } from './executor/verify.js';
 export type { RepairChange, RepairKind, RepairResult } from './executor/repair.js';
 export type { LintConfig, LintFinding, LintResult, Severity } from './lint/lint.js';

@@ -28,7 +28,8 @@ export function traceComments(report: TraceReport): string {
 
 function fileText(file: TraceFileReport): string {
   const how = file.transaction ? 'one transaction' : 'no transaction: each statement commits on its own';
-  const rows = file.statements.map((statement, index) => statementRow(statement, file.statements[index - 1]));
+  // In a no-transaction file each statement commits: whatever it holds, it took.
+  const rows = file.statements.map((statement, index) => statementRow(statement, file.transaction ? file.statements[index - 1] : undefined));
   const table = columns([['#', 'line', 'statement', 'takes', 'strongest held', 'does'], ...rows]);
   const shown = file.holds.filter(worthShowing);
   const holds = shown.length === 0 ? '  takes no lock that matters on a relation that existed before it\n' : shown.map((hold) => `  ${holdText(hold)}\n`).join('');
@@ -59,9 +60,9 @@ function changeText(change: CatalogChange): string {
     case 'column-added': return `adds column ${change.column}`;
     case 'column-type': return `${change.column}: ${change.from} → ${change.to}`;
     case 'column-dropped': return `drops column ${change.column}`;
-    case 'not-null-set': return `checks every row: ${change.column} NOT NULL`;
-    case 'constraint-added': return change.validated ? `checks every row: ${change.type} ${change.constraint}` : `adds ${change.type} ${change.constraint} NOT VALID`;
-    case 'constraint-validated': return `validates ${change.constraint}`;
+    case 'not-null-set': return `checks every row of ${relationKey(change.table)}: ${change.column} NOT NULL`;
+    case 'constraint-added': return change.validated ? `checks every row of ${relationKey(change.table)}: ${change.type} ${change.constraint}` : `adds ${change.type} ${change.constraint} NOT VALID`;
+    case 'constraint-validated': return `validates ${change.constraint} on ${relationKey(change.table)}`;
   }
 }
 

@@ -53,12 +53,14 @@ const SIZE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
  * case. `name` is how the user gave it (`--big`), for the message.
  */
 export function parseSize(name: string, raw: unknown): number {
-  const text = String(raw).trim();
+  // A number or a string as given; anything else (an object from an API caller) shown as JSON, not [object Object].
+  const text = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : (JSON.stringify(raw) ?? String(raw));
   const [, number, unit] = SIZE.exec(text) ?? [];
   const factor = FACTORS.get((unit ?? '').toLowerCase());
   const bytes = Math.floor(Number(number) * (factor ?? Number.NaN));
-  if (number === undefined || factor === undefined || !Number.isSafeInteger(bytes)) {
-    throw new PgshiftError('USAGE', `${name} ${text === '' ? '(empty)' : text} is not a size`, {
+  const readable = number !== undefined && factor !== undefined;
+  if (!readable || !Number.isSafeInteger(bytes)) {
+    throw new PgshiftError('USAGE', `${name} ${text === '' ? '(empty)' : text} ${readable ? 'is larger than any table can be (8 PB at most)' : 'is not a size'}`, {
       hint: `give ${name} a number of bytes, or a number with one of the units ${UNITS.join(', ')} (any case), for example ${name} 10MB`,
     });
   }

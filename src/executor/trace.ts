@@ -6,6 +6,7 @@
 import { isPgshiftError, rewrap } from '../core/errors.js';
 import { analyzeScript, type ScriptStatement } from '../core/file-analysis.js';
 import { lineColumnAt } from '../core/position.js';
+import { quoteLiteral } from '../core/sql-quote.js';
 import { catalogChanges, catalogState, heldLocks, preExisting, statementSummary, type CatalogState, type LockRow, type PreExisting } from '../core/trace-diff.js';
 import type { FileTrace, LockObservation, StatementTrace } from '../core/trace-types.js';
 import type { SqlFile } from '../core/types.js';
@@ -95,7 +96,21 @@ class Tracer {
 
   private async inOpenTransaction(statement: ScriptStatement): Promise<void> {
     await this.send(statement);
-    await this.record(statement, await readHeldLocks(this.context.session, this.context.session.info.pid), 'after');
+    await this.unhurried(async () => this.record(statement, await readHeldLocks(this.context.session, this.context.session.info.pid), 'after'));
+  }
+
+  /**
+   * A file may SET statement_timeout for its own statements (1ms, say): the catalog reads between them must
+   * not fail for it. Lifted for the reads, transaction-locally, and put back after, so the file's next
+   * statement runs under its own setting and the session keeps it after commit as it would without the trace.
+   */
+  private async unhurried(work: () => Promise<void>): Promise<void> {
+    const { session } = this.context;
+    const { rows } = await session.query<{ previous: string }>(
+      "SELECT pg_catalog.current_setting('statement_timeout') AS previous, pg_catalog.set_config('statement_timeout', '0', true)",
+    );
+    await work();
+    await session.execute(`SELECT pg_catalog.set_config('statement_timeout', ${quoteLiteral(rows[0]?.previous ?? '0')}, true)`);
   }
 
   /** BEGIN, the work, COMMIT; rolled back on any failure (sendScript leaves a one-statement script's transaction to its caller). */

@@ -148,6 +148,9 @@ function fileFindings(trace: FileTrace, text: string, options: TraceOptions): Ar
       const size = sizeOf(lock.relation, options.sizes);
       // An unknown size (never vacuumed or analyzed) is not a small one.
       if (!verdict || size === 'absent' || (size !== undefined && size.rows !== undefined && size.bytes < options.big)) continue;
+      // A lock that does no work of its own (no rewrite, scan or index build) and ends with the statement is
+      // held for an instant: lock_timeout deals with the queue it waits in. It matters when the file goes on under it.
+      if (verdict.rule === 'lock-blocks-writes' && (!trace.transaction || statement.number === last)) continue;
       const held = trace.transaction ? heldUntilCommit(taken.get(key)?.from ?? statement.number, last) : `for statement ${statement.number} only`;
       const finding = configured(trace.path, statement, key, verdict, message(verdict, `${key}${sizeText(size)}`, lock.mode, held), options.config);
       const reason = allows.find((allow) => allow.rule === finding?.rule && allow.reason !== undefined)?.reason;

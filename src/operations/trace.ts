@@ -8,7 +8,7 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';
-import { failValidation } from '../core/errors.js';
+import { failValidation, PgshiftError } from '../core/errors.js';
 import { analyzeScript } from '../core/file-analysis.js';
 import { planUp } from '../core/plan-up.js';
 import { planReplay, type ReplayStep } from '../core/replay-plan.js';
@@ -16,6 +16,7 @@ import { parseSize } from '../core/sizes.js';
 import type { FileTrace, TracedRelation, TraceReport } from '../core/trace-types.js';
 import type { SqlFile } from '../core/types.js';
 import { relationSizes } from '../db/relation-sizes.js';
+import { ServerError } from '../db/server-error.js';
 import { openScratchSite } from '../executor/scratch-site.js';
 import { traceFile } from '../executor/trace.js';
 import { loadCatalog } from '../io/loader.js';
@@ -29,13 +30,14 @@ import { rebuildApplied } from './scratch-rebuild.js';
 
 /** What to build the scratch schema from, and which files to trace on it, in order. */
 interface TracePlan {
-  /** Replayed first, untraced; undefined: the target has no ledger, so not even the ledger is made. */
-  readonly base: readonly ReplayStep[] | undefined;
+  /** Replayed first, untraced, after the ledger and the --schema schema `up` would make first. */
+  readonly base: readonly ReplayStep[];
   readonly traced: readonly SqlFile[];
 }
 
 export async function trace(context: ResolvedOptions, call: TraceOptions): Promise<TraceReport> {
-  const big = typeof call.big === 'number' ? call.big : parseSize(context.words.wording.option('big'), call.big ?? DEFAULTS.traceBig);
+  // One reading for the flag's text and the API's number: a negative, fractional-unit or unsafe number fails alike.
+  const big = parseSize(context.words.wording.option('big'), call.big ?? DEFAULTS.traceBig);
   const config = await readLintConfig(context.cwd);
   const catalog = await loadCatalog(context.dirs);
   if (catalog.problems.length > 0) failValidation(catalog.problems);
@@ -64,25 +66,30 @@ async function refuseBadAllows(files: readonly SqlFile[], config: LintConfig): P
 }
 
 async function tracePlan(context: ResolvedOptions, run: Run, catalog: Catalog, call: TraceOptions, only: SqlFile | undefined): Promise<TracePlan> {
-  if (call.all === true) return { base: [], traced: catalog.migrations };
-  const history = await readHistory(run.session, run.table);
+  if (call.all === true) return { base: [], traced: catalog.migrations.filter((file) => call.to === undefined || file.version <= call.to) };
+  const history = await readHistory(run.session, run.table).catch((error: unknown) => {
+    // The read-only session gives up after --lock-wait (run.ts): a migration holds the ledger.
+    if (!(error instanceof ServerError) || error.fields.sqlState !== '55P03') throw error;
+    throw new PgshiftError('LOCK_TIMEOUT', `trace: the ledger ${run.table.display} stayed locked by another session (a migration running?) for all of ${context.words.wording.option('lock-wait')} ${context.lockWaitMs / 1000} s`, {
+      hint: `run the trace when it is done, or give ${context.words.wording.option('lock-wait')} more seconds; nothing was changed`,
+    });
+  });
   const applied = new Set(history.rows.ledger.map((row) => row.version));
   // A partly applied file is traced whole, from a schema without its first statements.
   const replay = planReplay(catalog, history.rows, context.words).filter((step) => step.statements === undefined);
-  const base = history.ledger.exists ? replay : undefined;
   if (only && applied.has(only.version)) {
     // Applied here already: traced on the schema the files applied before it build.
     return { base: replay.filter((step) => step.file.version < only.version), traced: [only] };
   }
   const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ only, to: call.to }) });
-  return { base, traced: planned.map((step) => step.file) };
+  return { base: replay, traced: planned.map((step) => step.file) };
 }
 
 async function traceOnScratch(context: ResolvedOptions, run: Run, plan: TracePlan, call: TraceOptions): Promise<FileTrace[]> {
   const site = await openScratchSite(run, {
     purpose: 'trace',
     server: call.scratchServer ?? 'target',
-    files: [...(plan.base ?? []).map((step) => step.file), ...plan.traced],
+    files: [...plan.base.map((step) => step.file), ...plan.traced],
     embeddedDir: context.embeddedDir,
     parameters: run.parameters,
     wording: context.words.wording,

@@ -18,7 +18,7 @@ export const traceOptions = {
 const options = {
   all: { type: 'boolean', describe: 'trace every migration, each on the schema the ones before it build', conflicts: 'migration' },
   migration: { type: 'string', describe: 'trace only this migration file' },
-  to: numberOption('to', 'version', 'stop after this version, as up would'),
+  to: { ...numberOption('to', 'version', 'stop after this version, as up would'), conflicts: 'migration' },
   ...traceOptions,
   ...scratchOptions,
 } as const;
