@@ -50,13 +50,14 @@ test('--big takes bytes or a number with a unit, in any case, spaces allowed', (
 });
 
 test('anything else is a usage error naming the value and listing the units', () => {
-  for (const raw of ['', '10XB', '-1MB', 'MB', '1e3', '10 M B', 'ten', '99999999999 TB', ['1MB', '2MB']]) {
+  for (const raw of ['', '10XB', '-1MB', 'MB', '1e3', '10 M B', 'ten', '99999999999 TB', ['1MB', '2MB'], -5, null, { size: 1 }]) {
     assert.throws(
       () => parseSize('--big', raw),
       (error: unknown) => {
         assert.ok(error instanceof PgshiftError);
         assert.equal(error.code, 'USAGE');
-        assert.match(error.message, /^--big .* is not a size$/);
+        assert.match(error.message, /^--big .* (is not a size|is larger than any table can be \(8 PB at most\))$/);
+        assert.doesNotMatch(error.message, /object Object/);
         assert.match(error.hint ?? '', /kB, MB, GB, TB/);
         return true;
       },
