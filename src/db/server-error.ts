@@ -121,18 +121,23 @@ function toServerError(error: postgres.PostgresError): ServerError {
 }
 
 /** Why connecting to `endpoint` failed, with what to do about it. */
+/** What to do about a server (or a pooler) that answered and refused the connection. */
+function refusalHint(error: postgres.PostgresError): string {
+  if (/no encryption/.test(error.message)) return 'the server accepts this user only over TLS: set sslmode=require in the URL, or PGSSLMODE=require';
+  if (error.code === '28P01' || error.code === '28000') return 'check the user and password (a token used as a password may have expired: get a new one)';
+  if (error.code === '3D000') return 'create the database first, or point --database at one that exists';
+  // Only a pooler says this: PostgreSQL itself takes any setting at startup.
+  if (/unsupported startup parameter/.test(error.message)) {
+    return "a connection pooler (PgBouncer) between pgshift and the server refuses the settings pgshift sends when it connects (its version for the ledger, --schema's search_path, a read-only trace's settings): point --database at the server itself for migrations, not at the pooler";
+  }
+  return 'check that the server accepts connections from this host';
+}
+
 export function connectionFailure(error: unknown, endpoint: Endpoint): PgshiftError {
   const target = describeEndpoint(endpoint);
   const { sslmode } = endpoint;
   if (error instanceof postgres.PostgresError) {
-    const hint = /no encryption/.test(error.message)
-      ? 'the server accepts this user only over TLS: set sslmode=require in the URL, or PGSSLMODE=require'
-      : error.code === '28P01' || error.code === '28000'
-        ? 'check the user and password (a token used as a password may have expired: get a new one)'
-        : error.code === '3D000'
-          ? 'create the database first, or point --database at one that exists'
-          : 'check that the server accepts connections from this host';
-    return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: ${error.message}`, { hint, cause: error });
+    return new PgshiftError('CONNECTION_FAILED', `could not connect to ${target}: ${error.message}`, { hint: refusalHint(error), cause: error });
   }
   const code = codeOf(error);
   const message = (error as Error).message;
