@@ -28,7 +28,7 @@ export interface TraceOptions {
 
 const WORDING: FailureWording = {
   code: 'MIGRATION_FAILED',
-  hint: 'the trace runs each file on a scratch database built from the migrations before it, never on the target: fix the statement, or create what it needs in an earlier migration, and run the trace again',
+  hint: 'the trace runs each file on a scratch database that holds the applied migrations and the traced files before it (with --migration, that file alone), never on the target: fix the statement, or create what it needs in an earlier migration, and run the trace again',
   stopped: 'the trace ran on a scratch database only: nothing was changed on the target',
 };
 

@@ -44,3 +44,18 @@ test('--all with --to traces the files up to that version; --to with --migration
   assert.equal(both.status, 2, both.stderr);
   assert.match(both.stderr, /to and migration/);
 });
+
+test('VACUUM FULL runs alone, its lock unseen, but the rewrite it makes is seen and judged under ACCESS EXCLUSIVE', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE t (id int PRIMARY KEY, note text);\n' }, db.url);
+  assert.equal((await project.run(['up'])).status, 0);
+  await project.write('migrations/002_vacuum.sql', '-- pgshift:no-transaction\nVACUUM FULL t;\n');
+  const run = await project.run(['trace', '--json', '--big', '0', '--strict']);
+  assert.equal(run.status, 3, run.stderr);
+  const report = JSON.parse(run.stdout) as TraceReport;
+  assert.equal(report.files[0]?.statements[0]?.observed, 'unobserved');
+  assert.deepEqual(report.findings.map((finding) => [finding.rule, finding.relation, finding.message.replace(/ \(.*?\)/, '')]), [
+    ['table-rewrite', 'public.t', 'rewrites public.t under ACCESS EXCLUSIVE, for statement 1 only'],
+  ]);
+  assert.deepEqual(report.files[0]?.holds.map((hold) => [hold.relation.name, hold.mode]), [['t', 'AccessExclusiveLock']]);
+});
