@@ -1,23 +1,12 @@
 /** drift's answer for a person (grouped by object) and as a psql script (--sql). */
 import type { DriftItem, DriftReport } from '../migrator-types.js';
+import { counted, oneLine } from './render.js';
 
 const WHERE: Readonly<Record<DriftReport['scratch'], string>> = {
   server: "in a scratch database on the target's server",
   embedded: 'on a scratch embedded server',
   database: 'in a scratch database on the --scratch-database server',
 };
-
-/**
- * A message on one line, whatever an object's name holds: a newline in a quoted name would otherwise end
- * a `--` comment of the --sql script and start a statement of the name's choosing.
- */
-function oneLine(text: string): string {
-  return text.replace(/[\r\n\u2028\u2029]/g, (character) => JSON.stringify(character).slice(1, -1));
-}
-
-function counted(count: number, what: string): string {
-  return `${count} ${what}${count === 1 ? '' : 's'}`;
-}
 
 function rebuilt(report: DriftReport): string {
   return `its ${counted(report.replayed, 'applied migration')} (rebuilt ${WHERE[report.scratch]})`;

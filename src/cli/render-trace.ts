@@ -1,18 +1,13 @@
 /** trace's answer for a person: a table per file (what each statement takes, holds and does), then the findings. */
 import { describeSize, formatBytes } from '../core/sizes.js';
-import { blocksWrites, lockName, lockRank, relationKey, type CatalogChange, type HeldLock, type StatementTrace, type TraceFileReport, type TraceHold, type TraceReport } from '../core/trace-types.js';
-
-const counted = (count: number, what: string): string => `${count} ${what}${count === 1 ? '' : 's'}`;
-
-/** Names as they come from the server may hold anything: a table cell stays on one line. */
-const oneLine = (text: string): string => text.replace(/[\r\n\u2028\u2029]/g, (character) => JSON.stringify(character).slice(1, -1));
+import { blocksWrites, isTable, lockName, lockRank, locksTaken, relationKey, type CatalogChange, type HeldLock, type StatementTrace, type TraceFileReport, type TraceHold, type TraceReport } from '../core/trace-types.js';
+import { counted, oneLine } from './render.js';
 
 /**
  * What a person needs to see: every lock on a table, and on an index only a lock that blocks writes (an
  * UPDATE's ROW EXCLUSIVE on each index of its table says nothing more). `--json` keeps them all.
  */
-const worthShowing = ({ relation, mode }: { relation: HeldLock['relation']; mode: HeldLock['mode'] }): boolean =>
-  relation.kind === 'table' || relation.kind === 'partitioned table' || relation.kind === 'materialized view' || blocksWrites(mode);
+const worthShowing = ({ relation, mode }: { relation: HeldLock['relation']; mode: HeldLock['mode'] }): boolean => isTable(relation) || blocksWrites(mode);
 
 export function traceText(report: TraceReport): string {
   if (report.files.length === 0) return 'nothing to trace: no pending migrations (use --all or --migration PATH)\n';
@@ -37,11 +32,7 @@ function fileText(file: TraceFileReport): string {
 }
 
 function statementRow(statement: StatementTrace, before: StatementTrace | undefined): string[] {
-  const earlier = new Map((before?.locks ?? []).map((lock) => [relationKey(lock.relation), lock.mode]));
-  const taken = statement.locks.filter(worthShowing).filter((lock) => {
-    const had = earlier.get(relationKey(lock.relation));
-    return had === undefined || lockRank(had) < lockRank(lock.mode);
-  });
+  const taken = locksTaken(before?.locks ?? [], statement.locks).filter(worthShowing);
   const takes = statement.observed === 'unobserved' ? 'not seen (ran alone)' : taken.map((lock) => `${lockName(lock.mode)} ${oneLine(relationKey(lock.relation))}`).join(', ');
   return [String(statement.number), String(statement.line), oneLine(statement.summary), takes || '-', strongest(statement.locks), oneLine(statement.changes.map(changeText).join('; ')) || '-'];
 }

@@ -7,6 +7,19 @@ import type { StatusEntry } from '../core/types.js';
 import type { LintResult } from '../lint/lint.js';
 import type { Plan, RepairResult, VerifyResult } from '../migrator-types.js';
 
+/**
+ * A text on one line, whatever a name from the server holds: a newline in a quoted name would otherwise
+ * break a table's row, or end a `--` comment of a printed script and start a statement of the name's choosing.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]/g, (character) => JSON.stringify(character).slice(1, -1));
+}
+
+/** "1 difference", "3 differences". */
+export function counted(count: number, what: string): string {
+  return `${count} ${what}${count === 1 ? '' : 's'}`;
+}
+
 export function statusTable(entries: readonly StatusEntry[]): string {
   if (entries.length === 0) return 'no migrations found\n';
   const rows = entries.map((entry) => [

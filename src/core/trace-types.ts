@@ -116,9 +116,18 @@ export function blocksWrites(mode: LockMode): boolean {
   return lockRank(mode) >= lockRank('ShareLock');
 }
 
-/** ACCESS EXCLUSIVE alone also blocks plain SELECT. */
-export function blocksReads(mode: LockMode): boolean {
-  return mode === 'AccessExclusiveLock';
+/** Relations whose rows other sessions read and write: a lock on an index or a sequence is stated, not judged. */
+export function isTable(relation: Pick<TracedRelation, 'kind'>): boolean {
+  return relation.kind === 'table' || relation.kind === 'partitioned table' || relation.kind === 'materialized view';
+}
+
+/** The locks of `now` that `before` did not hold, or held weaker: what a statement took. */
+export function locksTaken(before: readonly HeldLock[], now: readonly HeldLock[]): HeldLock[] {
+  const earlier = new Map(before.map((lock) => [relationKey(lock.relation), lock.mode]));
+  return now.filter((lock) => {
+    const had = earlier.get(relationKey(lock.relation));
+    return had === undefined || lockRank(had) < lockRank(lock.mode);
+  });
 }
 
 /** "ACCESS EXCLUSIVE" for AccessExclusiveLock, as PostgreSQL's documentation names the modes. */

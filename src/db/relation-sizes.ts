@@ -1,7 +1,8 @@
 /**
  * How big the target's relations are, for weighing a trace's locks. Only pg_class is read: relpages and
- * reltuples are what VACUUM and ANALYZE last recorded (summed over the partitions of a partitioned table). A size function (pg_relation_size and the like) opens
- * the relation with a lock of its own, which would queue behind a migration holding ACCESS EXCLUSIVE.
+ * reltuples are what VACUUM and ANALYZE last recorded (summed over the partitions of a partitioned table).
+ * A size function (pg_relation_size and the like) opens the relation with a lock of its own, which would
+ * queue behind a migration holding ACCESS EXCLUSIVE.
  */
 import { quoteLiteral } from '../core/sql-quote.js';
 import { relationKey, type RelationSize, type TracedRelation } from '../core/trace-types.js';

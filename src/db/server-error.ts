@@ -120,7 +120,6 @@ function toServerError(error: postgres.PostgresError): ServerError {
   });
 }
 
-/** Why connecting to `endpoint` failed, with what to do about it. */
 /** What to do about a server (or a pooler) that answered and refused the connection. */
 function refusalHint(error: postgres.PostgresError): string {
   if (/no encryption/.test(error.message)) return 'the server accepts this user only over TLS: set sslmode=require in the URL, or PGSSLMODE=require';
@@ -133,6 +132,7 @@ function refusalHint(error: postgres.PostgresError): string {
   return 'check that the server accepts connections from this host';
 }
 
+/** Why connecting to `endpoint` failed, with what to do about it. */
 export function connectionFailure(error: unknown, endpoint: Endpoint): PgshiftError {
   const target = describeEndpoint(endpoint);
   const { sslmode } = endpoint;

@@ -31,6 +31,34 @@ export interface LintResult {
 /** The rules a `-- pgshift:allow` may name: lint's, and the lock trace's (which reads the same comments). */
 const ALLOWABLE: readonly string[] = [...RULE_IDS, ...TRACE_RULE_IDS];
 
+/**
+ * The rules the comments between `from` and `to` allow; an allow naming no known rule, or giving no reason,
+ * is a problem instead (a typo must not silence nothing while looking as if it did).
+ */
+function checkedAllows(file: SqlFile, from: number, to: number, problems: Problem[]): Set<string> {
+  const rules = new Set<string>();
+  for (const { rule, reason, at } of allowsBetween(file.text, from, to)) {
+    if (!rule || !ALLOWABLE.includes(rule)) {
+      problems.push(problemAt(file, at, 'LINT_SUPPRESSION', `pgshift:allow names ${rule ? `an unknown rule "${rule}"` : 'no rule'}`, `the rules are: ${ALLOWABLE.join(', ')}`));
+    } else if (!reason) {
+      problems.push(problemAt(file, at, 'LINT_SUPPRESSION', `pgshift:allow ${rule} gives no reason`, `say why it is safe here: -- pgshift:allow ${rule} the table is empty in every environment`));
+    } else {
+      rules.add(rule);
+    }
+  }
+  return rules;
+}
+
+/**
+ * The suppression problems of a file read as the lexer splits it, without PostgreSQL's parser: what the
+ * lock trace checks before it honours the file's allows.
+ */
+export function suppressionProblems(file: SqlFile, analysis: ScriptAnalysis): Problem[] {
+  const problems: Problem[] = [];
+  analysis.statements.forEach((statement, index) => void checkedAllows(file, analysis.statements[index - 1]?.end ?? 0, statement.start, problems));
+  return problems;
+}
+
 /** `parsed`: the file's parse when validation already made it (each file is parsed once per run). */
 export async function lintFiles(
   files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis; parsed?: FileParse | undefined }>,
@@ -60,17 +88,7 @@ export async function lintFiles(
     // Suppressions sit in the comments before the statement they allow.
     const allowed = statements.map((statement, index) => {
       const from = index === 0 ? 0 : (parsed.statements[index]?.from ?? statement.start);
-      const rules = new Set<string>();
-      for (const { rule, reason, at } of allowsBetween(file.text, from, statement.start)) {
-        if (!rule || !ALLOWABLE.includes(rule)) {
-          problem(at, 'LINT_SUPPRESSION', `pgshift:allow names ${rule ? `an unknown rule "${rule}"` : 'no rule'}`, `the rules are: ${ALLOWABLE.join(', ')}`);
-        } else if (!reason) {
-          problem(at, 'LINT_SUPPRESSION', `pgshift:allow ${rule} gives no reason`, `say why it is safe here: -- pgshift:allow ${rule} the table is empty in every environment`);
-        } else {
-          rules.add(rule);
-        }
-      }
-      return rules;
+      return checkedAllows(file, from, statement.start, problems);
     });
 
     for (const raw of checkStatements(statements, { path: file.path, kind: file.kind, transaction: analysis.directives.transaction })) {

@@ -8,8 +8,9 @@ import { defined } from '../core/defined.js';
 import { describeSize } from '../core/sizes.js';
 import {
   blocksWrites,
+  isTable,
   lockName,
-  lockRank,
+  locksTaken,
   relationKey,
   type AllowedTraceFinding,
   type CatalogChange,
@@ -36,9 +37,6 @@ export interface TraceOptions {
   readonly config: LintConfig;
 }
 
-/** Relations whose rows other sessions write: a lock on an index or a sequence is stated, not judged. */
-const TABLE_KINDS: ReadonlySet<TracedRelation['kind']> = new Set(['table', 'partitioned table', 'materialized view']);
-
 export function traceReport(traces: readonly { trace: FileTrace; text: string }[], options: TraceOptions): TraceReport {
   const findings: TraceFinding[] = [];
   const allowed: AllowedTraceFinding[] = [];
@@ -61,7 +59,7 @@ export function traceReport(traces: readonly { trace: FileTrace; text: string }[
 function withRewriteLocks(trace: FileTrace): FileTrace {
   const statements = trace.statements.map((statement) => {
     if (statement.observed !== 'unobserved') return statement;
-    const rewritten = statement.changes.flatMap((change) => (change.kind === 'rewrite' && TABLE_KINDS.has(change.relation.kind) ? [change.relation] : []));
+    const rewritten = statement.changes.flatMap((change) => (change.kind === 'rewrite' && isTable(change.relation) ? [change.relation] : []));
     return rewritten.length === 0 ? statement : { ...statement, locks: [...statement.locks, ...rewritten.map((relation) => ({ relation, mode: 'AccessExclusiveLock' as const }))] };
   });
   return { ...trace, statements };
@@ -136,15 +134,9 @@ function holdsOf(trace: FileTrace, sizes: TraceOptions['sizes']): TraceHold[] {
 
 /** Records in `taken` the locks the statement newly took or strengthened; returns their relations' keys. */
 function strengthen(taken: Map<string, { lock: HeldLock; from: number }>, statement: StatementTrace): Set<string> {
-  const changed = new Set<string>();
-  for (const lock of statement.locks) {
-    const key = relationKey(lock.relation);
-    const before = taken.get(key);
-    if (before && lockRank(before.lock.mode) >= lockRank(lock.mode)) continue;
-    taken.set(key, { lock, from: statement.number });
-    changed.add(key);
-  }
-  return changed;
+  const newly = locksTaken([...taken.values()].map(({ lock }) => lock), statement.locks);
+  for (const lock of newly) taken.set(relationKey(lock.relation), { lock, from: statement.number });
+  return new Set(newly.map((lock) => relationKey(lock.relation)));
 }
 
 /** Every finding of one file, those a `-- pgshift:allow` silenced with their reason. */
@@ -158,7 +150,7 @@ function fileFindings(trace: FileTrace, text: string, options: TraceOptions): Ar
     const allows = allowsBetween(text, trace.statements[index - 1]?.end ?? 0, statement.start);
     for (const lock of statement.locks) {
       const key = relationKey(lock.relation);
-      if (!TABLE_KINDS.has(lock.relation.kind) || !blocksWrites(lock.mode)) continue;
+      if (!isTable(lock.relation) || !blocksWrites(lock.mode)) continue;
       const verdict = classify(statement.changes, key, newly.has(key));
       const size = sizeOf(lock.relation, options.sizes);
       // An unknown size (never vacuumed or analyzed) is not a small one.

@@ -13,7 +13,7 @@ import { analyzeScript } from '../core/file-analysis.js';
 import { planUp } from '../core/plan-up.js';
 import { planReplay, type ReplayStep } from '../core/replay-plan.js';
 import { parseSize } from '../core/sizes.js';
-import type { FileTrace, TracedRelation, TraceReport } from '../core/trace-types.js';
+import { relationKey, type FileTrace, type TracedRelation, type TraceReport } from '../core/trace-types.js';
 import type { SqlFile } from '../core/types.js';
 import { relationSizes } from '../db/relation-sizes.js';
 import { ServerError } from '../db/server-error.js';
@@ -21,7 +21,7 @@ import { openScratchSite } from '../executor/scratch-site.js';
 import { traceFile } from '../executor/trace.js';
 import { loadCatalog } from '../io/loader.js';
 import { readLintConfig } from '../lint/config.js';
-import { lintFiles, type LintConfig } from '../lint/lint.js';
+import { suppressionProblems } from '../lint/lint.js';
 import { traceReport } from '../lint/trace-findings.js';
 import { loadOnly } from './files.js';
 import { readHistory } from './history.js';
@@ -44,7 +44,7 @@ export async function trace(context: ResolvedOptions, call: TraceOptions): Promi
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
   return withRun(context, { lock: false, writes: false, readOnly: true, signal: call.signal }, async (run) => {
     const plan = await tracePlan(context, run, catalog, call, only);
-    await refuseBadAllows(plan.traced, config);
+    refuseBadAllows(plan.traced);
     if (plan.traced.length === 0) {
       run.logger.info('trace: no pending migration to trace');
       return traceReport([], { sizes: undefined, big, config });
@@ -59,9 +59,8 @@ export async function trace(context: ResolvedOptions, call: TraceOptions): Promi
 }
 
 /** A suppression with no reason or an unknown rule stops the trace as it stops lint: it would silence nothing while seeming to. */
-async function refuseBadAllows(files: readonly SqlFile[], config: LintConfig): Promise<void> {
-  const { problems } = await lintFiles(files.map((file) => ({ file, analysis: analyzeScript(file) })), config);
-  const bad = problems.filter((problem) => problem.code === 'LINT_SUPPRESSION');
+function refuseBadAllows(files: readonly SqlFile[]): void {
+  const bad = files.flatMap((file) => suppressionProblems(file, analyzeScript(file)));
   if (bad.length > 0) failValidation(bad);
 }
 
@@ -109,10 +108,10 @@ async function traceOnScratch(context: ResolvedOptions, run: Run, plan: TracePla
 function touched(traces: readonly FileTrace[]): TracedRelation[] {
   const seen = new Map<string, TracedRelation>();
   for (const statement of traces.flatMap((file) => file.statements)) {
-    for (const { relation } of statement.locks) seen.set(`${relation.schema}\0${relation.name}`, relation);
+    for (const { relation } of statement.locks) seen.set(relationKey(relation), relation);
     for (const change of statement.changes) {
       const relation = 'relation' in change ? change.relation : change.table;
-      seen.set(`${relation.schema}\0${relation.name}`, relation);
+      seen.set(relationKey(relation), relation);
     }
   }
   return [...seen.values()];

@@ -46,14 +46,13 @@ export function refuseTraceFlags(argv: Readonly<Record<string, unknown>>, flags:
 
 /**
  * Findings of rules set to "error" always, and every finding under --strict, make the exit status 3; the
- * log says why, since stdout holds the report. Returns whether they did.
+ * log says why, since stdout holds the report.
  */
-export function stopOnFindings(app: App, logger: Logger, report: TraceReport, strict: boolean): boolean {
+export function stopOnFindings(app: App, logger: Logger, report: TraceReport, strict: boolean): void {
   const stopping = report.findings.filter((finding) => strict || finding.severity === 'error');
-  if (stopping.length === 0) return false;
+  if (stopping.length === 0) return;
   logger.error(`trace: ${stopping.length} finding${stopping.length === 1 ? '' : 's'} ${strict ? 'with --strict' : 'of rules set to "error"'}`, {
     hint: 'make each change the safer way its hint gives, or allow it for one statement with -- pgshift:allow RULE-ID reason',
   });
   app.setExitStatus(EXIT_INVALID);
-  return true;
 }
