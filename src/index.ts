@@ -6,6 +6,7 @@ export type {
   DownOptions,
   BaselineOptions,
   LintOptions,
+  LockScope,
   Migrator,
   MigratorOptions,
   Plan,

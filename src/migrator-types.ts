@@ -5,7 +5,7 @@
 import type { Problem } from './core/errors.js';
 import type { LockHolder } from './core/lock-holder.js';
 import type { Logger } from './core/logger.js';
-import type { MigrationResult, StatusEntry } from './core/types.js';
+import type { LockScope, MigrationResult, StatusEntry } from './core/types.js';
 import type { EmbeddedOptions } from './db/embedded.js';
 import type { ConnectionSettings } from './db/settings.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
@@ -15,7 +15,7 @@ import type { ScratchServer as ScratchSiteServer } from './executor/scratch-site
 import type { DriftItem, DriftReport } from './core/drift-report.js';
 import type { TraceReport } from './core/trace-types.js';
 
-export type { DriftItem, DriftReport, RepairResult, TraceReport, VerifyResult };
+export type { DriftItem, DriftReport, LockScope, RepairResult, TraceReport, VerifyResult };
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
 export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
@@ -48,9 +48,19 @@ export interface MigratorOptions {
   readonly lockRetries?: number;
   /** Wait before the first retry, doubled each time. Default 1000. */
   readonly lockRetryDelayMs?: number;
+  /**
+   * How runs exclude each other. `session` (default): one session advisory lock for the whole run.
+   * `transaction`: for a transaction-mode pooler (PgBouncer), where consecutive transactions may reach
+   * different server connections: a transaction-level advisory lock inside each migration's transaction,
+   * which re-reads the ledger there; nothing depends on the session (no startup parameters, no session
+   * lock), and no-transaction files are refused (NEEDS_SESSION). Only up, down, status, validate and drift
+   * (and plan) run in this mode; the other methods refuse it (USAGE).
+   */
+  readonly lock?: LockScope;
   /** Default: silent. */
   readonly logger?: Logger;
 }
+
 
 export interface CallOptions {
   /** Aborting cancels the running statement, rolls back its transaction and rejects with INTERRUPTED. */

@@ -2,7 +2,7 @@ import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
 import type { Migrator, ScratchServer } from '../migrator-types.js';
-import { DEFAULTS, LOG_LEVELS } from '../config/defaults.js';
+import { DEFAULTS, LOCK_SCOPES, LOG_LEVELS } from '../config/defaults.js';
 
 /**
  * A numeric flag read as the text typed, so that its check (before connecting) can echo it: yargs' own
@@ -28,6 +28,12 @@ export const globalOptions = {
   'lock-timeout': { type: 'string', nargs: 1, default: DEFAULTS.lockTimeout, describe: 'lock_timeout for migration statements, with a unit: 500ms, 10s, 2min (0: none); a file may set its own' },
   'statement-timeout': { type: 'string', nargs: 1, describe: "statement_timeout for migration statements, with a unit: 30s, 5min (default: the server's)" },
   'lock-retries': { ...numberOption('lock-retries', 'count', 'times a migration stopped by its lock timeout is tried again'), default: DEFAULTS.lockRetries },
+  lock: {
+    type: 'string',
+    choices: LOCK_SCOPES,
+    default: DEFAULTS.lockScope,
+    describe: 'transaction: through a transaction-mode pooler (PgBouncer), a lock inside each migration transaction and no session state; up, down, status, validate and drift only',
+  },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'pino log level (default: PGSHIFT_LOG_LEVEL or info)' },
   dotenv: { type: 'string', describe: 'read this file instead of ./.env (default: PGSHIFT_ENV_FILE)' },
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
@@ -56,7 +62,7 @@ const OPTION_GROUPS = {
   connection: { title: 'Connection:', keys: ['database', 'dotenv', 'password-command', 'wait', 'connect-timeout'] },
   ledger: { title: 'Ledger and schema:', keys: ['schema', 'table'] },
   files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir'] },
-  run: { title: 'Running migrations:', keys: ['lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },
+  run: { title: 'Running migrations:', keys: ['lock', 'lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },
 } as const satisfies Record<string, { readonly title: string; readonly keys: ReadonlyArray<keyof typeof globalOptions> }>;
 
 export type OptionGroup = keyof typeof OPTION_GROUPS;

@@ -68,6 +68,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
         lockWaitSeconds: argv['lock-wait'],
         lockTimeout: argv['lock-timeout'],
         lockRetries: argv['lock-retries'],
+        lock: argv.lock,
         logger,
         ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema }),
       });

@@ -2,9 +2,13 @@
  * Every default pgshift falls back on, in one table: the CLI's help shows these and the API applies them,
  * so the two can never disagree.
  */
+import type { LockScope } from '../core/types.js';
+
 /** pino's levels, which --log-level and PGSHIFT_LOG_LEVEL choose from. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** How runs exclude each other (`--lock`): see MigratorOptions.lock. */
+export const LOCK_SCOPES = ['session', 'transaction'] as const satisfies readonly LockScope[];
 
 export const DEFAULTS = {
   migrationsDir: 'migrations',
@@ -19,6 +23,8 @@ export const DEFAULTS = {
   lockTimeout: '10s',
   lockRetries: 3,
   lockRetryDelayMs: 1000,
+  /** How runs exclude each other: a session advisory lock, unless a transaction-mode pooler rules it out. */
+  lockScope: 'session' as LockScope,
   /** What the server shows for pgshift's sessions (pg_stat_activity), unless PGAPPNAME or the URL says otherwise. */
   applicationName: 'pgshift',
   logLevel: 'info',

@@ -14,7 +14,8 @@ import type { Timeouts } from '../db/wire-sql.js';
 import type { PlanWords } from '../core/wording.js';
 import type { Directories } from '../io/loader.js';
 import type { RetryPolicy } from '../executor/apply.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, LOCK_SCOPES } from './defaults.js';
+import type { LockScope } from '../core/types.js';
 import { cliPlanWords } from './wording.js';
 
 export interface ResolvedOptions {
@@ -29,6 +30,8 @@ export interface ResolvedOptions {
   readonly table: string;
   readonly schema: string | undefined;
   readonly lockWaitMs: number;
+  /** `transaction`: nothing may depend on the session (a transaction-mode pooler); see MigratorOptions.lock. */
+  readonly lockScope: LockScope;
   readonly connectWaitSeconds: number;
   /** Timeouts of a file whose directives set none. */
   readonly defaults: Timeouts;
@@ -47,6 +50,9 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
   const table = options.table ?? DEFAULTS.table;
   checkLedgerName(table);
   if (options.schema !== undefined) checkSchemaName(options.schema);
+  if (options.lock !== undefined && !(LOCK_SCOPES as readonly string[]).includes(options.lock)) {
+    throw new PgshiftError('USAGE', `lock ${JSON.stringify(options.lock)} is not one of ${LOCK_SCOPES.join(', ')}`);
+  }
   const dirs = { cwd, migrationsDir: options.migrationsDir ?? DEFAULTS.migrationsDir, rollbacksDir: options.rollbacksDir ?? DEFAULTS.rollbacksDir };
   return {
     cwd,
@@ -57,6 +63,7 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
     table,
     schema: options.schema,
     lockWaitMs: (options.lockWaitSeconds ?? DEFAULTS.lockWaitSeconds) * 1000,
+    lockScope: options.lock ?? DEFAULTS.lockScope,
     connectWaitSeconds: options.connectWaitSeconds ?? DEFAULTS.connectWaitSeconds,
     defaults: { lockTimeout, ...defined({ statementTimeout }) },
     retry: { retries: options.lockRetries ?? DEFAULTS.lockRetries, firstDelayMs: options.lockRetryDelayMs ?? DEFAULTS.lockRetryDelayMs },

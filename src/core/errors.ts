@@ -65,6 +65,11 @@ export const PROBLEM_CODES = [
   'LINT_FINDINGS',
   /** The ledger table exists but belongs to another tool (other columns). Keep pgshift's ledger elsewhere with `--table`. */
   'FOREIGN_LEDGER',
+  /**
+   * A no-transaction file under `--lock transaction`: through a transaction-mode pooler its statements and
+   * their progress records could reach different server connections. Apply it connected to the server itself.
+   */
+  'NEEDS_SESSION',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -108,14 +113,21 @@ export const ERROR_CODES = [
   'DATABASE_ERROR',
   /** Another run held the migration lock for all of `--lock-wait`. Wait for it (the holder is named), or raise the wait. */
   'LOCK_TIMEOUT',
-  /** The session no longer holds the migration lock (a transaction-mode pooler, or the lock was released). */
+  /** The session no longer holds the migration lock (a transaction-mode pooler: use `--lock transaction`). */
   'LOCK_LOST',
+  /**
+   * With `--lock transaction`, another run changed the ledger after this one read it, so `down` stopped
+   * rather than revert something else; nothing of that file ran. Run the command again.
+   */
+  'LEDGER_MOVED',
   /** No connection could be made (refused, timed out, authentication, unknown database). Check the target and credentials. */
   'CONNECTION_FAILED',
   /** The connection dropped during a run; the server rolled back the running transaction. Run the command again. */
   'CONNECTION_LOST',
   /** SIGINT or SIGTERM: the running statement was cancelled and its transaction rolled back. Run the command again. */
   'INTERRUPTED',
+  /** Several targets, and one or more of them failed: each is listed with its own code and exit status. */
+  'TARGETS_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -86,3 +86,9 @@ export interface MigrationResult {
   /** Wall time measured by pgshift around the migration's transaction. */
   readonly durationMs: number;
 }
+
+/**
+ * How runs exclude each other. `session`: one session advisory lock for the whole run. `transaction`: a
+ * transaction-level lock inside each migration's transaction, for transaction-mode poolers.
+ */
+export type LockScope = 'session' | 'transaction';

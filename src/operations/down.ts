@@ -4,14 +4,14 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
 import { loadCatalog } from '../io/loader.js';
 import { prepareDown } from './history.js';
-import { withRun } from './run.js';
+import { withRun, type Observed } from './run.js';
 import { collect, sendDown } from './send.js';
 import { revertSteps } from './steps.js';
 
-export async function down(context: ResolvedOptions, call: DownOptions): Promise<MigrationsResult> {
+export async function down(context: ResolvedOptions, call: DownOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
   const catalog = await loadCatalog(context.dirs);
-  return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
+  return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
     const steps = revertSteps(run.table, await prepareDown(context, run, catalog, call), context.defaults);
     return { migrations: await collect(run, (done) => sendDown(run, steps, done)) };
   });

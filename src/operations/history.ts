@@ -45,6 +45,7 @@ export async function prepareUp(
   const loaded = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
   const only = loaded && commits ? withCommit(loaded, commits) : loaded;
   const history = await readHistory(run.session, run.table);
+  run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { to, singleTransaction, skipUnwritten } = call;
   const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ to, only, singleTransaction, skipUnwritten }) });
   return { planned, createLedger: ledgerSetup(history.ledger) };
@@ -66,6 +67,7 @@ export async function checkedUp(
 
 export async function prepareDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: DownOptions): Promise<DownStep[]> {
   const history = await readHistory(run.session, run.table);
+  run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { steps: count, to, all } = call;
   const steps = planDown(catalog, history.rows, { ...context.words, ...defined({ steps: count, to, all }) });
   await parsedOrFail(steps.map((step) => ({ file: step.rollback, analysis: step.analysis })), run.logger);

@@ -34,6 +34,23 @@ export interface Run extends ScriptContext {
   readonly parameters: Readonly<Record<string, string>>;
   /** Opened read-only (RunNeeds.readOnly). */
   readonly readOnly: boolean;
+  readonly observer: RunObserver | undefined;
+}
+
+/**
+ * What a many-database run watches each target's run through: where its ledger stood before, and the file
+ * it is running now. Called synchronously; the run never waits on it.
+ */
+export interface RunObserver {
+  /** The applied versions as the run read them before planning (again after a re-read). */
+  ledgerRead?(versions: readonly number[]): void;
+  /** A migration or rollback file is about to be sent. */
+  fileStarted?(path: string): void;
+}
+
+/** The call options of an operation a many-database run watches; not part of the public API. */
+export interface Observed {
+  readonly observer?: RunObserver | undefined;
 }
 
 export interface RunNeeds {
@@ -44,6 +61,7 @@ export interface RunNeeds {
   /** The session starts with default_transaction_read_only on: the work only reads the target. */
   readonly readOnly?: boolean;
   readonly signal?: AbortSignal | undefined;
+  readonly observer?: RunObserver | undefined;
 }
 
 /**
@@ -85,7 +103,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
       if (needs.writes && schema !== undefined && session.info.currentSchema === null) {
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
       }
-      const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true };
+      const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true, observer: needs.observer };
       return await (needs.lock ? whileLocked(context, run, work) : work(run));
     } catch (caught) {
       const error = table ? asPgshiftError(caught, table) : caught;

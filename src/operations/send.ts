@@ -25,6 +25,7 @@ export async function sendUp(run: Run, steps: readonly UpStep[], retry: RetryPol
   const record = (file: SqlFile, durationMs: number): void =>
     report(run, done, { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs });
   for (const step of steps) {
+    run.observer?.fileStarted?.('script' in step ? (step.migrations[0]?.file.path ?? '') : step.noTransaction.planned.file.path);
     if ('script' in step) {
       // The time logged is the one the ledger row records: one measured number.
       const recorded = await applyTransactional(run, step.script, retry);
@@ -38,6 +39,7 @@ export async function sendUp(run: Run, steps: readonly UpStep[], retry: RetryPol
 
 export async function sendDown(run: Run, steps: readonly RevertStep[], done: MigrationResult[]): Promise<void> {
   for (const step of steps) {
+    run.observer?.fileStarted?.(step.step.rollback.path);
     const durationMs = await revert(run, step);
     report(run, done, { direction: 'down', version: step.step.version, name: step.step.name, path: step.step.rollback.path, durationMs });
   }
