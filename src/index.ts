@@ -1,5 +1,6 @@
 /** pgshift's programmatic API. Importing it has no side effects: nothing connects, prints or reads the environment. */
-export { createMigrator } from './migrator.js';
+export { createMigrator, migrateMany, targetsFromQuery } from './migrator.js';
+export type { TargetsQueryOptions } from './operations/targets-query.js';
 export type {
   CallOptions,
   DatabaseTarget,
@@ -7,6 +8,13 @@ export type {
   BaselineOptions,
   LintOptions,
   LockScope,
+  ManyCommand,
+  ManyOptions,
+  ManyResult,
+  Target,
+  TargetEvent,
+  TargetOutcome,
+  TargetResult,
   Migrator,
   MigratorOptions,
   Plan,

@@ -2,7 +2,7 @@
  * The programmatic API's types: what createMigrator takes, what each method takes and returns. Plain data;
  * the implementation is in operations/, wired up by migrator.ts.
  */
-import type { Problem } from './core/errors.js';
+import type { PgshiftError, Problem } from './core/errors.js';
 import type { LockHolder } from './core/lock-holder.js';
 import type { Logger } from './core/logger.js';
 import type { LockScope, MigrationResult, StatusEntry } from './core/types.js';
@@ -223,4 +223,65 @@ export interface Migrator {
   repair(options?: RepairOptions): Promise<RepairResult>;
   /** Writes the next migration and its rollback from the template; needs no database. `createdFolders`: the folders it had to create. */
   create(name: string): Promise<{ readonly migration: string; readonly rollback: string; readonly createdFolders: readonly string[] }>;
+}
+
+/** One database, or one schema of a database, of a many-database run. */
+export interface Target {
+  /** Names the target in results and logs, and to a password command (as PGSHIFT_TARGET). */
+  readonly name: string;
+  readonly database: ConnectionSettings;
+  /** Migrate this schema of the database, with its own ledger in it (as MigratorOptions.schema does). */
+  readonly schema?: string;
+}
+
+/** What migrateMany runs on each target. */
+export type ManyCommand = 'up' | 'down' | 'status' | 'validate' | 'drift';
+
+export interface ManyOptions extends Omit<MigratorOptions, 'database'> {
+  /** Default `up`. */
+  readonly command?: ManyCommand;
+  readonly up?: Omit<UpOptions, keyof CallOptions>;
+  readonly down?: Omit<DownOptions, keyof CallOptions>;
+  readonly drift?: Omit<DriftOptions, keyof CallOptions>;
+  /** Targets run at once, each on its own connection. Default 4. */
+  readonly parallel?: number;
+  /** After the first failure no further target starts (those running finish). */
+  readonly failFast?: boolean;
+  /** Run the first `canary` targets on their own first; if any of them fails, no other target starts. */
+  readonly canary?: number;
+  /** Aborting stops every running target (its running migration rolled back) and starts no other. */
+  readonly signal?: AbortSignal;
+  /** Told as targets start, send files and finish; called synchronously, never awaited. */
+  readonly onEvent?: (event: TargetEvent) => void;
+}
+
+export type TargetEvent =
+  | { readonly type: 'started'; readonly name: string }
+  | { readonly type: 'file'; readonly name: string; readonly path: string }
+  | { readonly type: 'finished'; readonly result: TargetResult };
+
+/** ok: done; failed: its error says why; interrupted: aborted while running; skipped: never started. */
+export type TargetOutcome = 'ok' | 'failed' | 'interrupted' | 'skipped';
+
+export interface TargetResult {
+  readonly name: string;
+  readonly outcome: TargetOutcome;
+  /** Why a skipped target did not start. */
+  readonly skippedBecause?: 'canary' | 'fail-fast' | 'interrupted';
+  /** The highest applied version before and after the run: null when none; absent when not known (it never read the ledger). */
+  readonly before?: number | null;
+  readonly after?: number | null;
+  /** What `up` or `down` applied or reverted, also when it then failed. */
+  readonly migrations: readonly MigrationResult[];
+  readonly durationMs: number;
+  /** A failed or interrupted target's error, with its code; `validate` problems and drift also fail a target. */
+  readonly error?: PgshiftError;
+  readonly status?: StatusResult;
+  readonly problems?: readonly Problem[];
+  readonly drift?: DriftReport;
+}
+
+export interface ManyResult {
+  /** In the order the targets were given. */
+  readonly targets: readonly TargetResult[];
 }

@@ -18,6 +18,9 @@ import { validate } from './operations/validate.js';
 import { trace } from './operations/trace.js';
 import { verify } from './operations/verify.js';
 
+export { migrateMany } from './operations/many.js';
+export { targetsFromQuery } from './operations/targets-query.js';
+
 export function createMigrator(options: MigratorOptions = {}): Migrator {
   const context = resolveOptions(options);
   return {

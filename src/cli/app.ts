@@ -1,8 +1,9 @@
 import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
-import type { Migrator, ScratchServer } from '../migrator-types.js';
+import type { ManyOptions, Migrator, ScratchServer, Target } from '../migrator-types.js';
 import { DEFAULTS, LOCK_SCOPES, LOG_LEVELS } from '../config/defaults.js';
+import type { Terminal } from './live-progress.js';
 
 /**
  * A numeric flag read as the text typed, so that its check (before connecting) can echo it: yargs' own
@@ -37,7 +38,15 @@ export const globalOptions = {
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'pino log level (default: PGSHIFT_LOG_LEVEL or info)' },
   dotenv: { type: 'string', describe: 'read this file instead of ./.env (default: PGSHIFT_ENV_FILE)' },
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
+  targets: { type: 'string', describe: 'file of targets, one a line: a postgres:// URL or name=URL, ${VAR} taken from the environment, # comments' },
+  'targets-query': { type: 'string', describe: 'SQL run on --database that lists the targets: a column target (a URL, or a schema name of that database), and optionally name' },
+  parallel: numberOption('parallel', 'count', `targets migrated at once, each on its own connection (default ${DEFAULTS.parallel})`),
+  'fail-fast': { type: 'boolean', describe: 'after the first failed target, start no other (those running finish)' },
+  canary: numberOption('canary', 'count', 'migrate the first K targets on their own first, and stop if any of them fails'),
 } as const satisfies Record<string, Options>;
+
+/** The commands that take many targets; the others refuse the flags of the "Many databases" group. */
+export const MANY_COMMANDS = ['up', 'down', 'status', 'validate', 'drift'] as const;
 
 /** Where drift, trace and verify build a scratch database. */
 export const scratchOptions = {
@@ -63,6 +72,7 @@ const OPTION_GROUPS = {
   ledger: { title: 'Ledger and schema:', keys: ['schema', 'table'] },
   files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir'] },
   run: { title: 'Running migrations:', keys: ['lock', 'lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },
+  targets: { title: 'Many databases:', keys: ['targets', 'targets-query', 'parallel', 'fail-fast', 'canary'] },
 } as const satisfies Record<string, { readonly title: string; readonly keys: ReadonlyArray<keyof typeof globalOptions> }>;
 
 export type OptionGroup = keyof typeof OPTION_GROUPS;
@@ -92,12 +102,26 @@ export interface OpenNeeds {
   readonly scratch?: ScratchArgs;
 }
 
+/** What App.openMany resolves: the targets and the options every one of them shares. */
+export interface ManyRun {
+  readonly targets: readonly Target[];
+  readonly options: ManyOptions;
+  readonly logger: Logger;
+}
+
 /** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */
 export interface App {
   /** `database: false` for commands that only touch files: no database is chosen (or refused). */
   open(argv: GlobalArgs, needs?: OpenNeeds): Promise<{ readonly migrator: Migrator; readonly logger: Logger; readonly scratchServer?: ScratchServer }>;
+  /**
+   * A many-database run's targets and the options they share; undefined when the flags name one database
+   * as usual. A --targets-query is run here, before any target.
+   */
+  openMany(argv: GlobalArgs): Promise<ManyRun | undefined>;
   readonly signal: AbortSignal;
   write(text: string): void;
+  /** stderr when it is a terminal: where a live progress line goes. */
+  readonly terminal: Terminal | undefined;
   /** The status to exit with when the command itself finished (validate uses it for problems found). */
   setExitStatus(status: number): void;
 }

@@ -4,14 +4,15 @@
  * main() can also run inside another process (a test) without touching that process's state.
  */
 import yargs from 'yargs';
-import { loadCliEnvironment, resolveCliTarget, resolveScratchDatabase } from '../config/cli-environment.js';
+import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratchDatabase, type CliTargets } from '../config/cli-environment.js';
+import { targetsFromQuery } from '../migrator.js';
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createLogger } from '../log.js';
 import { createMigrator } from '../migrator.js';
 import { PGSHIFT_VERSION } from '../version.js';
-import { ALL_GROUPS, globalOptions, groupHelp, type App, type GlobalArgs } from './app.js';
+import { ALL_GROUPS, globalOptions, groupHelp, MANY_COMMANDS, type App, type GlobalArgs } from './app.js';
 import { scratchServerOf } from './scratch.js';
 import { driftCommand } from './commands/drift.js';
 import { traceCommand } from './commands/trace.js';
@@ -36,7 +37,7 @@ interface Output {
 export interface CliIo {
   readonly stdout: Output;
   /** Error text goes here; a terminal (isTTY) gets readable log lines instead of JSON. */
-  readonly stderr: Output & { readonly isTTY?: boolean };
+  readonly stderr: Output & { readonly isTTY?: boolean; readonly columns?: number };
   /** Aborting it stops the run: bin.ts aborts it on SIGINT and SIGTERM. */
   readonly signal?: AbortSignal;
 }
@@ -48,31 +49,38 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
   const pretty = io.stderr.isTTY === true;
   let exitStatus = EXIT_OK;
   let logger: Logger | undefined;
+  const prepare = async (argv: GlobalArgs) => {
+    const loaded = loadCliEnvironment({ dotenv: argv.dotenv, logLevel: argv['log-level'] });
+    logger = await createLogger({ level: loaded.logLevel, pretty });
+    for (const warning of loaded.warnings) logger.warn(warning.message, warning.fields);
+    const flags = { passwordCommand: argv['password-command'], connectTimeoutSeconds: argv['connect-timeout'], waitSeconds: argv.wait };
+    return { loaded, logger, flags, cwd: process.cwd() };
+  };
   const app: App = {
     signal: io.signal ?? new AbortController().signal,
     write: (text) => void io.stdout.write(text),
     setExitStatus: (status) => void (exitStatus = status),
+    terminal: pretty ? { write: (text) => void io.stderr.write(text), columns: io.stderr.columns } : undefined,
     async open(argv: GlobalArgs, needs = { database: true }) {
-      const loaded = loadCliEnvironment({ dotenv: argv.dotenv, logLevel: argv['log-level'] });
-      logger = await createLogger({ level: loaded.logLevel, pretty });
-      for (const warning of loaded.warnings) logger.warn(warning.message, warning.fields);
-      const cwd = process.cwd();
-      const flags = { database: argv.database, passwordCommand: argv['password-command'], connectTimeoutSeconds: argv['connect-timeout'], waitSeconds: argv.wait };
-      const target = resolveCliTarget(loaded, flags, cwd, needs.database);
+      const { loaded, logger, flags, cwd } = await prepare(argv);
+      const target = resolveCliTarget(loaded, { ...flags, database: databasesOf(argv)[0] }, cwd, needs.database);
       const scratchServer = needs.scratch === undefined ? undefined : scratchServerOf(needs.scratch, (url) => resolveScratchDatabase(loaded, url, flags, cwd));
-      const migrator = createMigrator({
-        ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }),
-        cwd,
-        migrationsDir: argv['migrations-dir'],
-        rollbacksDir: argv['rollbacks-dir'],
-        lockWaitSeconds: argv['lock-wait'],
-        lockTimeout: argv['lock-timeout'],
-        lockRetries: argv['lock-retries'],
-        lock: argv.lock,
-        logger,
-        ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema }),
-      });
+      const migrator = createMigrator({ ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }), ...sharedOptions(argv, logger, cwd) });
       return { migrator, logger, ...defined({ scratchServer }) };
+    },
+    async openMany(argv: GlobalArgs) {
+      const databases = databasesOf(argv);
+      if (argv.targets === undefined && argv['targets-query'] === undefined && databases.length < 2) {
+        refuseManyOnly(argv);
+        return undefined;
+      }
+      const { loaded, logger, flags, cwd } = await prepare(argv);
+      const listed = resolveCliTargets(loaded, { ...flags, databases, targetsFile: argv.targets, targetsQuery: argv['targets-query'] }, cwd);
+      const { connectWaitSeconds } = resolveCliTarget(loaded, flags, cwd, false);
+      const options = { ...sharedOptions(argv, logger, cwd), ...defined({ connectWaitSeconds, parallel: argv.parallel, failFast: argv['fail-fast'], canary: argv.canary }) };
+      const targets =
+        listed === undefined ? [] : listed.kind === 'list' ? listed.targets : await queryTargets(listed, logger, defined({ connectWaitSeconds, signal: app.signal }));
+      return { targets, options, logger };
     },
   };
 
@@ -87,6 +95,41 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     return report(error, logger, io, pretty);
   }
   return exitStatus;
+}
+
+/** What every migrator of the run shares, whatever its database. */
+function sharedOptions(argv: GlobalArgs, logger: Logger, cwd: string) {
+  return {
+    cwd,
+    migrationsDir: argv['migrations-dir'],
+    rollbacksDir: argv['rollbacks-dir'],
+    lockWaitSeconds: argv['lock-wait'],
+    lockTimeout: argv['lock-timeout'],
+    lockRetries: argv['lock-retries'],
+    lock: argv.lock,
+    logger,
+    ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema }),
+  };
+}
+
+/** --database as given: once, several times (a many-database run), or not at all. */
+function databasesOf(argv: GlobalArgs): string[] {
+  const given: unknown = argv.database;
+  return (Array.isArray(given) ? given : given === undefined ? [] : [given]).map(String);
+}
+
+/** The flags that only shape a many-database run mean nothing for one database. */
+function refuseManyOnly(argv: GlobalArgs): void {
+  const given = (['parallel', 'fail-fast', 'canary'] as const).find((flag) => argv[flag] !== undefined);
+  if (given !== undefined) {
+    throw new PgshiftError('USAGE', `--${given} goes with several targets`, { hint: 'name them with --targets FILE, --targets-query SQL or several --database flags' });
+  }
+}
+
+async function queryTargets(listed: Extract<CliTargets, { kind: 'query' }>, logger: Logger, options: { connectWaitSeconds?: number; signal?: AbortSignal }) {
+  const targets = await targetsFromQuery(listed.database, listed.sql, { logger, urlSettings: listed.urlSettings, ...options });
+  if (targets.length === 0) logger.warn('--targets-query returned no targets: nothing to do');
+  return targets;
 }
 
 function buildParser(app: App, args: readonly string[]) {
@@ -127,6 +170,7 @@ function buildParser(app: App, args: readonly string[]) {
   // Middleware sees the command's own options too: a boolean flag's value is a boolean there.
   parser.middleware((argv) => refuseBooleanValues(args, argv), true);
   parser.middleware((argv) => refuseRepeatedFlags(argv), true);
+  parser.middleware((argv) => refuseTargetsFlags(argv), true);
   return groupHelp(parser, [], ALL_GROUPS, false);
 }
 
@@ -151,12 +195,31 @@ const LISTS = new Set(['_', '$0', '--', 'paths']);
 /**
  * yargs gathers a flag given twice into a list, which a string flag would then read joined with commas: two
  * database URLs would become one that names neither, and its message would print both, passwords and all.
+ * Only --database may repeat, and only for the commands that take many targets.
  */
 function refuseRepeatedFlags(argv: Readonly<Record<string, unknown>>): void {
-  const repeated = Object.keys(argv).find((key) => !LISTS.has(key) && Array.isArray(argv[key]));
+  const many = isManyCommand(argv);
+  const repeated = Object.keys(argv).find((key) => !LISTS.has(key) && Array.isArray(argv[key]) && !(many && key === 'database'));
   if (repeated !== undefined) {
     throw new PgshiftError('USAGE', `--${repeated} is given more than once`, { hint: `give --${repeated} once: pgshift does not choose between two values` });
   }
+}
+
+/** The "Many databases" flags belong to up, down, status, validate and drift; any other command refuses them. */
+function refuseTargetsFlags(argv: Readonly<Record<string, unknown>>): void {
+  if (isManyCommand(argv) || argv['_'] === undefined || (argv['_'] as unknown[]).length === 0) return;
+  const given = MANY_FLAGS.find((flag) => argv[flag] !== undefined);
+  if (given === undefined) return;
+  throw new PgshiftError('USAGE', `--${given} is for ${MANY_COMMANDS.join(', ')}, not ${String((argv['_'] as unknown[])[0])}`, {
+    hint: 'run this command on one database at a time (one --database)',
+  });
+}
+
+const MANY_FLAGS = ['targets', 'targets-query', 'parallel', 'fail-fast', 'canary'] as const;
+
+function isManyCommand(argv: Readonly<Record<string, unknown>>): boolean {
+  const command = (argv['_'] as unknown[] | undefined)?.[0];
+  return (MANY_COMMANDS as readonly unknown[]).includes(command);
 }
 
 function report(error: unknown, logger: Logger | undefined, io: CliIo, pretty: boolean): number {

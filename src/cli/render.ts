@@ -156,7 +156,7 @@ function formatTime(date: Date): string {
   return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function table(header: readonly string[], rows: readonly string[][], rightAligned: readonly number[]): string {
+export function table(header: readonly string[], rows: readonly string[][], rightAligned: readonly number[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells

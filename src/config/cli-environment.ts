@@ -12,6 +12,8 @@ import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { LogFields } from '../core/logger.js';
 import { parseNumber } from '../core/numbers.js';
 import type { ConnectionSettings } from '../db/settings.js';
+import type { Target } from '../migrator-types.js';
+import { databaseFlagTargets, parseTargetsText } from './targets.js';
 import { DEFAULTS, LOG_LEVELS, type LogLevel } from './defaults.js';
 import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
 
@@ -82,6 +84,58 @@ export function resolveScratchDatabase(loaded: CliEnvironment, url: string, flag
   } catch (error) {
     // Its messages speak of "the database URL": say which one.
     throw isPgshiftError(error) ? rewrap(error, error.code, `--scratch-database: ${error.message}`, { hint }) : error;
+  }
+}
+
+/** The flags that may name several targets. */
+export interface ManyFlags extends TargetFlags {
+  /** Every --database given, in order. */
+  readonly databases: readonly string[];
+  readonly targetsFile?: string | undefined;
+  readonly targetsQuery?: string | undefined;
+}
+
+/** Targets written out (a targets file, several --database), or the database a query lists them from. */
+export type CliTargets =
+  | { readonly kind: 'list'; readonly targets: readonly Target[] }
+  | { readonly kind: 'query'; readonly database: ConnectionSettings; readonly sql: string; readonly urlSettings: (url: string, where: string) => ConnectionSettings };
+
+/** The targets of a many-database run; undefined when the flags name one database as usual. */
+export function resolveCliTargets(loaded: CliEnvironment, flags: ManyFlags, cwd: string): CliTargets | undefined {
+  const { databases, targetsFile, targetsQuery } = flags;
+  if (targetsFile !== undefined && targetsQuery !== undefined) throw new PgshiftError('USAGE', 'give --targets or --targets-query, not both');
+  if (targetsFile !== undefined && databases.length > 0) {
+    throw new PgshiftError('USAGE', '--targets and --database are given together', { hint: 'list every target in the --targets file, or give them all as --database flags' });
+  }
+  const urlSettings = (url: string, where: string): ConnectionSettings => {
+    try {
+      const choice = resolveDatabase(url, loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
+      return { ...(choice.target as ConnectionSettings), origin: where };
+    } catch (error) {
+      throw isPgshiftError(error) ? rewrap(error, error.code, `${where}: ${error.message}`) : error;
+    }
+  };
+  if (targetsQuery !== undefined) {
+    if (databases.length > 1) throw new PgshiftError('USAGE', '--targets-query runs on one database, and --database is given more than once');
+    const choice = resolveDatabase(databases[0], loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
+    if ('embedded' in choice.target) {
+      throw new PgshiftError('USAGE', '--targets-query needs the database to run on', { hint: 'name it with --database (or DATABASE_URL, or PGHOST and friends)' });
+    }
+    return { kind: 'query', database: choice.target, sql: targetsQuery, urlSettings };
+  }
+  const lines = targetsFile !== undefined ? parseTargetsText(readTargetsFile(targetsFile, cwd), targetsFile, loaded.environment.env) : databases.length > 1 ? databaseFlagTargets(databases) : undefined;
+  if (lines === undefined) return undefined;
+  return { kind: 'list', targets: lines.map((line) => ({ name: line.name, database: urlSettings(line.url, line.where) })) };
+}
+
+function readTargetsFile(path: string, cwd: string): string {
+  try {
+    return readFileSync(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new PgshiftError('USAGE', `cannot read the --targets file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, {
+      hint: 'point --targets at a file of targets, one a line: a postgres:// URL or name=URL',
+    });
   }
 }
 

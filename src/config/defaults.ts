@@ -25,6 +25,8 @@ export const DEFAULTS = {
   lockRetryDelayMs: 1000,
   /** How runs exclude each other: a session advisory lock, unless a transaction-mode pooler rules it out. */
   lockScope: 'session' as LockScope,
+  /** Targets a many-database run migrates at once. */
+  parallel: 4,
   /** What the server shows for pgshift's sessions (pg_stat_activity), unless PGAPPNAME or the URL says otherwise. */
   applicationName: 'pgshift',
   logLevel: 'info',

@@ -93,7 +93,7 @@ function withinLimit<T>(pending: Promise<T>, limitSeconds: number, signal: Abort
  * Then a password given in the URL or PGPASSWORD, then libpq's password file.
  */
 async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint, limits: CommandLimits): Promise<string | undefined> {
-  if (settings.passwordCommand !== undefined) return passwordFromCommand(settings.passwordCommand, limits);
+  if (settings.passwordCommand !== undefined) return passwordFromCommand(settings.passwordCommand, { ...limits, ...defined({ target: settings.targetName }) });
   if (endpoint.password !== undefined) return endpoint.password;
   const { hostName: host, port, user, database } = endpoint;
   return passwordFromFile({ host, port, user, database });

@@ -18,6 +18,8 @@ export interface CommandLimits {
   readonly limitSeconds: number;
   /** An interrupt kills the command at once. */
   readonly signal?: AbortSignal | undefined;
+  /** The target of a many-database run, handed to the command as PGSHIFT_TARGET. */
+  readonly target?: string;
 }
 
 /** Runs the command with a shell, as libpq users expect of such settings; its trimmed stdout is the password. */
@@ -26,7 +28,10 @@ export function passwordFromCommand(command: string, limits: CommandLimits): Pro
   return new Promise((resolve, reject) => {
     let timedOut = false;
     // Its own process group (execFile cannot make one), so killing it also kills what the shell started.
-    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A target's name reaches the command as PGSHIFT_TARGET, set by the shell itself: as an argument it
+    // needs no quoting, and the command inherits the rest of pgshift's environment unchanged.
+    const args = limits.target === undefined ? ['-c', command] : ['-c', 'PGSHIFT_TARGET=$1; export PGSHIFT_TARGET; eval "$2"', 'sh', limits.target, command];
+    const child = spawn('/bin/sh', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const stop = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');

@@ -158,3 +158,9 @@ export function redactUrl(url: string): string {
     return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
   }
 }
+
+/** host:port/database: what tells targets apart in a many-database run, without the user or any secret. */
+export function endpointName(settings: ConnectionSettings): string {
+  const { host, port, database } = resolveEndpoint(settings);
+  return `${host.includes(':') ? `[${host}]` : host}:${port}/${database}`;
+}

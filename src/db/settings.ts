@@ -26,6 +26,8 @@ export interface ConnectionSettings {
   readonly passwordCommand?: string;
   readonly applicationName?: string;
   readonly connectTimeoutSeconds?: number;
+  /** A many-database run's name for this target: a password command finds it in PGSHIFT_TARGET. */
+  readonly targetName?: string;
   /** Where these settings came from (`--database`, `DATABASE_URL from .env`...), named with the target. */
   readonly origin?: string;
 }

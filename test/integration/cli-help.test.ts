@@ -37,7 +37,7 @@ test('pgshift -h shows the help on stdout and exits 0, like --help', async () =>
   assert.equal(short.stdout, (await project.run(['--help'])).stdout);
   assert.deepEqual(
     sections(short.stdout).map((section) => section.heading),
-    ['Commands:', 'Connection:', 'Ledger and schema:', 'Files:', 'Running migrations:', 'General:', 'Options:'],
+    ['Commands:', 'Connection:', 'Ledger and schema:', 'Files:', 'Running migrations:', 'Many databases:', 'General:', 'Options:'],
   );
 });
 

@@ -1,5 +1,7 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { defined } from '../../core/defined.js';
+import { PgshiftError } from '../../core/errors.js';
+import { runMany } from '../many.js';
 import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
@@ -16,11 +18,14 @@ export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
     describe: 'revert applied migrations, newest first, each rollback with its ledger row',
     builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ALL_GROUPS),
     handler: async (argv) => {
+      const call = defined({ steps: argv.steps, to: argv.to, all: argv.all });
+      const many = await app.openMany(argv);
+      if (many) {
+        if (argv['dry-run']) throw new PgshiftError('USAGE', '--dry-run shows the SQL for one database', { hint: 'run pgshift down --dry-run with one --database' });
+        return runMany(app, many, 'down', { down: call }, argv.json);
+      }
       const { migrator } = await app.open(argv);
-      const options = {
-        signal: app.signal,
-        ...defined({ steps: argv.steps, to: argv.to, all: argv.all }),
-      };
+      const options = { signal: app.signal, ...call };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'down', ...options }), argv.json));
       const result = await migrator.down(options);
       if (argv.json) app.write(asJson(result.migrations));

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { runMany } from '../many.js';
 import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { describeHolder } from '../../core/lock-holder.js';
 import { statusJson, statusTable } from '../render.js';
@@ -7,8 +8,10 @@ export function statusCommand(app: App): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'status',
     describe: 'list every version: applied, pending, changed (checksum drift) or missing',
-    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files']),
+    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files', 'targets']),
     handler: async (argv) => {
+      const many = await app.openMany(argv);
+      if (many) return runMany(app, many, 'status', {}, argv.json);
       const { migrator, logger } = await app.open(argv);
       const { entries, problems, lockHolder } = await migrator.status({ signal: app.signal });
       for (const problem of problems) logger.warn(problem.message, { code: problem.code, hint: problem.hint });

@@ -5,6 +5,7 @@ import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, scratchOptions, type
 import { asJson, planOutput } from '../render.js';
 import { traceComments } from '../render-trace.js';
 import { refuseTraceFlags, stopOnFindings, traceOptions } from './trace.js';
+import { runMany } from '../many.js';
 
 const options = {
   to: numberOption('to', 'version', 'stop after this version'),
@@ -28,12 +29,14 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         throw new PgshiftError('USAGE', '--trace goes with --dry-run: a trace runs on a scratch copy, never in a real run', { hint: 'pgshift up --dry-run --trace, or pgshift trace' });
       }
       if (argv.trace !== true) refuseTraceFlags(argv, ['big', 'scratch', 'scratch-database'], '--dry-run --trace');
+      const call = { ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }), lint: argv.lint };
+      const many = await app.openMany(argv);
+      if (many) {
+        if (argv['dry-run']) throw new PgshiftError('USAGE', '--dry-run shows the SQL for one database', { hint: 'run pgshift up --dry-run with one --database' });
+        return runMany(app, many, 'up', { up: call }, argv.json);
+      }
       const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
-      const options = {
-        signal: app.signal,
-        ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }),
-        lint: argv.lint,
-      };
+      const options = { signal: app.signal, ...call };
       if (argv['dry-run']) {
         const plan = await migrator.plan({ direction: 'up', ...options });
         if (argv.trace !== true) return app.write(planOutput(plan, argv.json));

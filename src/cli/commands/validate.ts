@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { runMany } from '../many.js';
 import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson, problemsText } from '../render.js';
@@ -7,8 +8,10 @@ export function validateCommand(app: App): CommandModule<GlobalArgs, GlobalArgs>
   return {
     command: 'validate',
     describe: 'check files and ledger without running anything; exit 3 with a list of problems',
-    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files']),
+    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files', 'targets']),
     handler: async (argv) => {
+      const many = await app.openMany(argv);
+      if (many) return runMany(app, many, 'validate', {}, argv.json);
       const { migrator } = await app.open(argv);
       const problems = await migrator.validate({ signal: app.signal });
       if (argv.json) app.write(asJson(problems));

@@ -1,0 +1,71 @@
+/**
+ * The line a many-database run keeps redrawn on a terminal: targets done, failed and running, and the file
+ * each running one is sending. Redrawn at most ten times a second and erased when the run ends; log lines
+ * are written above it (the line is cleared first and redrawn after).
+ */
+import type { Logger, LogFields } from '../core/logger.js';
+import type { TargetEvent } from '../migrator-types.js';
+
+export interface Terminal {
+  write(text: string): void;
+  readonly columns?: number | undefined;
+}
+
+const CLEAR = '\r\u001b[K';
+const REDRAW_MS = 100;
+
+export class LiveProgress {
+  private readonly running = new Map<string, string>();
+  private done = 0;
+  private failed = 0;
+  private shown = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly terminal: Terminal,
+    private readonly total: number,
+  ) {
+    this.timer = setInterval(() => this.draw(), REDRAW_MS);
+    this.timer.unref();
+  }
+
+  readonly onEvent = (event: TargetEvent): void => {
+    if (event.type === 'started') this.running.set(event.name, '');
+    else if (event.type === 'file') this.running.set(event.name, event.path.replace(/^.*\//, ''));
+    else {
+      this.running.delete(event.result.name);
+      this.done++;
+      if (event.result.outcome !== 'ok') this.failed++;
+    }
+  };
+
+  /** Warnings and errors only: the line and the summary say the rest, and every target's info would bury it. */
+  logger(logger: Logger): Logger {
+    const above =
+      (level: 'warn' | 'error') =>
+      (message: string, fields?: LogFields): void => {
+        this.clear();
+        logger[level](message, fields);
+      };
+    const ignore = (): void => undefined;
+    return { debug: ignore, info: ignore, warn: above('warn'), error: above('error') };
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.shown) this.terminal.write(CLEAR);
+    this.shown = false;
+  }
+
+  private draw(): void {
+    const running = [...this.running].map(([name, file]) => (file === '' ? name : `${name} ${file}`));
+    const line = `targets: ${this.done}/${this.total} done, ${this.failed} failed, ${this.running.size} running${running.length > 0 ? `: ${running.join(', ')}` : ''}`;
+    const width = Math.max(20, (this.terminal.columns ?? 80) - 1);
+    this.terminal.write(`${CLEAR}${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+    this.shown = true;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The targets of a many-database run as written: a targets file (`--targets`) and repeated `--database`
+ * flags, each target a URL or `name=URL`. `${VAR}` is taken from the environment so that secrets stay out
+ * of the file; an unset variable stops the run before anything connects. Nothing here prints a URL: a
+ * target is named by its name, or by host:port/database, and a line by its number.
+ */
+import { PgshiftError } from '../core/errors.js';
+import { endpointName } from '../db/endpoint.js';
+import type { Environment } from './environment.js';
+
+/** One target as written, its variables expanded. */
+export interface TargetLine {
+  readonly name: string;
+  readonly url: string;
+  /** Where it was written, for messages: `targets.txt:3`, `--database (2nd)`. */
+  readonly where: string;
+}
+
+const URL_START = /^postgres(ql)?:\/\//;
+const NAMED = /^([A-Za-z0-9_.-]+)=(.*)$/s;
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const FORMAT_HINT = 'write one target a line: postgres://user@host:5432/db, or name=postgres://...; ${VAR} takes VAR from the environment; # starts a comment';
+
+/** The targets of a targets file's text; `file` names it in messages. */
+export function parseTargetsText(text: string, file: string, env: Environment): TargetLine[] {
+  const targets: TargetLine[] = [];
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    // A comment is a whole line, or what follows whitespace and #: a URL holds no whitespace.
+    const line = raw.replace(/(^|\s)#.*$/s, '').trim();
+    if (line === '') continue;
+    const where = `${file}:${index + 1}`;
+    const named = NAMED.exec(line);
+    const written = named ? (named[2] as string) : line;
+    if (!URL_START.test(written)) {
+      throw new PgshiftError('USAGE', `${where}: not a target: expected a postgres:// URL or name=postgres://...`, { hint: FORMAT_HINT });
+    }
+    const url = expandVariables(written, env, where);
+    targets.push({ name: named ? (named[1] as string) : defaultName(url, where), url, where });
+  }
+  if (targets.length === 0) throw new PgshiftError('USAGE', `${file} names no target`, { hint: FORMAT_HINT });
+  return refuseDuplicates(targets);
+}
+
+/** Repeated --database flags as targets (they take no name= and no ${VAR}: the shell expands those). */
+export function databaseFlagTargets(urls: readonly string[]): TargetLine[] {
+  return refuseDuplicates(
+    urls.map((url, index) => {
+      const where = `--database (${ordinal(index + 1)})`;
+      if (!URL_START.test(url)) throw new PgshiftError('USAGE', `${where} must be a postgres:// or postgresql:// URL`, { hint: 'for example postgres://app@localhost:5432/app' });
+      return { name: defaultName(url, where), url, where };
+    }),
+  );
+}
+
+/**
+ * `${VAR}` replaced by its value. A value standing for a URL's whole password is percent-encoded, so that a
+ * token or password holding `@`, `/` or `:` still makes a valid URL; anywhere else it is taken as written.
+ */
+export function expandVariables(text: string, env: Environment, where: string): string {
+  return text.replace(VARIABLE, (placeholder, name: string, offset: number) => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      throw new PgshiftError('USAGE', `${where}: \${${name}} is ${value === undefined ? 'not set' : 'set but empty'}`, {
+        hint: `export ${name} (or set it in .env) before running pgshift: a target is never run with an empty value in its place`,
+      });
+    }
+    const before = text.slice(0, offset);
+    const isPassword = /^postgres(ql)?:\/\/[^/@:]*:$/.test(before) && text.startsWith('@', offset + placeholder.length);
+    return isPassword ? encodeURIComponent(value) : value;
+  });
+}
+
+function defaultName(url: string, where: string): string {
+  try {
+    return endpointName({ url });
+  } catch (error) {
+    if (error instanceof PgshiftError) throw new PgshiftError(error.code, `${where}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+    throw error;
+  }
+}
+
+function refuseDuplicates(targets: TargetLine[]): TargetLine[] {
+  const seen = new Map<string, string>();
+  for (const target of targets) {
+    const first = seen.get(target.name);
+    if (first !== undefined) {
+      throw new PgshiftError('USAGE', `${first} and ${target.where} are both the target ${target.name}`, {
+        hint: 'list each database once: two runs on one ledger would only wait for each other',
+      });
+    }
+    seen.set(target.name, target.where);
+  }
+  return targets;
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}

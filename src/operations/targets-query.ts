@@ -1,0 +1,65 @@
+/**
+ * `--targets-query`: the targets listed by a query on one database (a tenants table, a catalog of shards).
+ * Each row's `target` is a postgres:// URL, or a schema of that same database for schema-per-tenant; `name`
+ * is optional. The query runs in a read-only transaction: listing targets never changes anything.
+ */
+import type { Target } from '../migrator-types.js';
+import { defined } from '../core/defined.js';
+import { PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { openSession } from '../db/connect.js';
+import { endpointName } from '../db/endpoint.js';
+import { checkSchemaName } from '../db/ledger.js';
+import type { ConnectionSettings } from '../db/settings.js';
+
+export interface TargetsQueryOptions {
+  readonly logger: Logger;
+  readonly connectWaitSeconds?: number;
+  readonly signal?: AbortSignal;
+  /** A URL a row gives becomes a target's settings through this (the environment's TLS and password rules). */
+  readonly urlSettings: (url: string, where: string) => ConnectionSettings;
+}
+
+const HINT = 'the query must return a column target (a postgres:// URL, or a schema name of this database) and may return a column name';
+
+export async function targetsFromQuery(database: ConnectionSettings, sql: string, options: TargetsQueryOptions): Promise<Target[]> {
+  if (sql.trim() === '') throw new PgshiftError('USAGE', '--targets-query is empty', { hint: HINT });
+  const session = await openSession(database, options.logger, defined({ waitSeconds: options.connectWaitSeconds, signal: options.signal }));
+  let rows: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  try {
+    await session.execute('BEGIN READ ONLY');
+    try {
+      ({ rows } = await session.query<Record<string, unknown>>(sql));
+    } catch (error) {
+      throw error instanceof PgshiftError
+        ? error
+        : new PgshiftError('USAGE', `--targets-query failed: ${(error as Error).message}`, { hint: HINT, cause: error });
+    } finally {
+      await session.execute('ROLLBACK').catch(() => undefined);
+    }
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+  return rows.map((row, index) => targetOfRow(row, index, database, options));
+}
+
+function targetOfRow(row: Readonly<Record<string, unknown>>, index: number, database: ConnectionSettings, options: TargetsQueryOptions): Target {
+  const where = `--targets-query row ${index + 1}`;
+  const value = row['target'];
+  if (!('target' in row)) throw new PgshiftError('USAGE', `--targets-query returned no column target (it returned ${Object.keys(row).join(', ') || 'no columns'})`, { hint: HINT });
+  if (typeof value !== 'string' || value === '') throw new PgshiftError('USAGE', `${where}: target is ${value === null ? 'null' : 'empty'}`, { hint: HINT });
+  const given = row['name'];
+  if (given !== undefined && (typeof given !== 'string' || given === '')) {
+    throw new PgshiftError('USAGE', `${where}: name is ${given === null ? 'null' : 'empty'}`, { hint: HINT });
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    const settings = options.urlSettings(value, where);
+    return { name: given ?? endpointName(settings), database: settings };
+  }
+  try {
+    checkSchemaName(value);
+  } catch (error) {
+    throw error instanceof PgshiftError ? new PgshiftError('USAGE', `${where}: ${error.message.replace('--schema', 'the schema')}`, { hint: HINT }) : error;
+  }
+  return { name: given ?? value, database, schema: value };
+}
