@@ -24,7 +24,9 @@ export const LEDGER_DROPPED_STATE = 'PGL02';
 function digestBody(ledger: LedgerTable, version: number): string {
   const tables = [ledger, progressTable(ledger)].map((table) => quoteLiteral(table.sql)).join(', ');
   const rows = quoteLiteral("SELECT count(*) || ':' || coalesce(sum(hashtextextended(ctid::text || xmin::text, 0)), 0) FROM ");
-  return `DECLARE t text; d text := '${version}'; p text; key bigint; BEGIN FOREACH t IN ARRAY ARRAY[${tables}] LOOP IF to_regclass(t) IS NULL THEN p := '-'; ELSE EXECUTE ${rows} || t INTO p; END IF; d := d || ' ' || p; END LOOP; key := hashtextextended(d, 0);`;
+  // Salted with the ledger's name too: two ledgers of one database (a schema per tenant, migrated at once)
+  // must not take the same key, or one run's check would find the other's lock instead of its own.
+  return `DECLARE t text; d text := ${quoteLiteral(`${version} ${ledger.sql}`)}; p text; key bigint; BEGIN FOREACH t IN ARRAY ARRAY[${tables}] LOOP IF to_regclass(t) IS NULL THEN p := '-'; ELSE EXECUTE ${rows} || t INTO p; END IF; d := d || ' ' || p; END LOOP; key := hashtextextended(d, 0);`;
 }
 
 /** Before the file: the tables' digest, held as a lock until the transaction ends. */
