@@ -11,7 +11,7 @@ export function manyText(result: ManyResult, command: ManyCommand): string {
   const failures = result.targets.filter((target) => target.error !== undefined && target.outcome === 'failed');
   const details = failures.map((target) => {
     const error = target.error;
-    return error === undefined ? '' : `${target.name}: ${error.message}\n${error.hint === undefined ? '' : `  hint: ${error.hint}\n`}`;
+    return error === undefined ? '' : `${oneLine(target.name)}: ${error.message}\n${error.hint === undefined ? '' : `  hint: ${error.hint}\n`}`;
   });
   return `${table(['target', 'version', COUNTED[command], 'time', 'result'], rows, [2, 3])}${summaryLine(result)}${details.length > 0 ? `\n${details.join('')}` : ''}`;
 }
@@ -70,11 +70,8 @@ function resultText(target: TargetResult): string {
   if (target.outcome === 'skipped') return `not started: ${SKIPPED[target.skippedBecause ?? 'interrupted']}`;
   const { error } = target;
   if (error === undefined) return 'ok';
-  return `${target.outcome} ${error.code} (exit ${exitStatusOf(error.code)})${target.outcome === 'interrupted' ? '' : `: ${shorten(oneLine(error.message), 60)}`}`;
-}
-
-function shorten(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+  // The message itself is spelled out under the table: a row stays one short line.
+  return `${target.outcome} ${error.code} (exit ${exitStatusOf(error.code)})`;
 }
 
 function seconds(ms: number): string {

@@ -33,6 +33,8 @@ const NORMALISE: ReadonlyArray<readonly [RegExp, string]> = [
   // A table's pages on disk may differ by a few between server versions; the row estimates after ANALYZE do not.
   [/\(\d+(\.\d)? (bytes|kB|MB|GB), /g, '(<size>, '],
   [/\bpid \d+/g, 'pid <n>'],
+  // A many-database run's time column: seconds with two decimals.
+  [/\b\d+\.\d\d s\b/g, '<n> s'],
   [/\brunning \d+ s\b/g, 'running <n> s'],
   // Where a run connected: the README names a server of its own, the test its scratch database.
   [/^(connected to | +database: )\S+/gm, '$1<target>'],
@@ -141,6 +143,19 @@ ANALYZE customers; ANALYZE orders;`);
 
   async drift() {
     return (await driftOutputs()).text;
+  },
+
+  /** Three tenant schemas listed by a query; one of them already has a table the second migration creates. */
+  async many() {
+    const project = await makeProject({ ...ORDERS, 'migrations/002_orders.sql': FIXED_ORDERS }, db.url);
+    await db.sql.unsafe(`CREATE SCHEMA catalog;
+CREATE TABLE catalog.tenants (schema_name text, name text);
+INSERT INTO catalog.tenants VALUES ('tenant_acme', 'acme'), ('tenant_globex', 'globex'), ('tenant_initech', 'initech');
+CREATE SCHEMA tenant_initech;
+CREATE TABLE tenant_initech.orders (id int);`);
+    const run = await project.run(['up', '--targets-query', 'SELECT schema_name AS target, name FROM catalog.tenants ORDER BY name']);
+    assert.equal(run.status, 6, run.stderr);
+    return run.stdout;
   },
 
   async 'drift-sql'() {
