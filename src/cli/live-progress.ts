@@ -19,6 +19,7 @@ export class LiveProgress {
   private done = 0;
   private failed = 0;
   private shown = false;
+  private last = '';
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -64,8 +65,12 @@ export class LiveProgress {
   private draw(): void {
     const running = [...this.running].map(([name, file]) => (file === '' ? name : `${name} ${file}`));
     const line = `targets: ${this.done}/${this.total} done, ${this.failed} failed, ${this.running.size} running${running.length > 0 ? `: ${running.join(', ')}` : ''}`;
-    const width = Math.max(20, (this.terminal.columns ?? 80) - 1);
-    this.terminal.write(`${CLEAR}${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+    // A terminal of unknown width (0 under some pseudo-terminals) is taken as 80 columns.
+    const width = Math.max(20, (this.terminal.columns || 80) - 1);
+    const text = line.length > width ? `${line.slice(0, width - 1)}…` : line;
+    if (this.shown && text === this.last) return;
+    this.terminal.write(`${CLEAR}${text}`);
+    this.last = text;
     this.shown = true;
   }
 }
