@@ -3,8 +3,9 @@ import type { MigrationsResult, UpOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
 import type { Catalog } from '../core/catalog.js';
-import { isPgshiftError } from '../core/errors.js';
+import { isPgshiftError, type PgshiftError } from '../core/errors.js';
 import type { MigrationResult } from '../core/types.js';
+import { ledgerDigest } from '../db/xact-lock.js';
 import type { FolderCommits } from '../io/git.js';
 import { loadForWrite } from './files.js';
 import { checkedUp } from './history.js';
@@ -33,8 +34,11 @@ interface UpWork {
  * its file ran): the ledger is read again and what is still pending is applied, after what this run did.
  */
 async function applyPending(context: ResolvedOptions, run: Run, { catalog, commits, call }: UpWork, done: MigrationResult[]): Promise<void> {
+  let moved: { error: PgshiftError; from: string } | undefined;
   for (;;) {
     const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call, commits);
+    // A ledger read again as it was before cannot be what moved: stop rather than try the same again for ever.
+    if (moved && moved.from === ledgerDigest(applied)) throw moved.error;
     const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, transactionLock(context, applied));
     try {
       await sendUp(run, steps, context.retry, done);
@@ -42,6 +46,7 @@ async function applyPending(context: ResolvedOptions, run: Run, { catalog, commi
     } catch (error) {
       if (!isPgshiftError(error) || error.code !== 'LEDGER_MOVED') throw error;
       run.logger.info(`${error.message}: reading it again and applying what is still pending`, { table: run.table.display });
+      moved = { error, from: ledgerDigest(applied) };
     }
   }
 }
