@@ -2,7 +2,9 @@
  * The migration lock: a PostgreSQL session advisory lock keyed on the ledger table, so two runs against the
  * same ledger exclude each other and runs against different ledgers do not. It is only ever tried
  * (pg_try_advisory_lock), never waited for inside the server: a blocked waiter would sit in the lock queue,
- * where it can deadlock with CREATE INDEX CONCURRENTLY run by the holder (Flyway #1654).
+ * where it can deadlock with CREATE INDEX CONCURRENTLY run by the holder (Flyway #1654). Under --lock
+ * transaction the same key is taken at transaction level instead (xact-lock.ts), so both kinds of run
+ * exclude each other.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -22,7 +22,9 @@ import { PGSHIFT_VERSION } from '../version.js';
  * An open session on the target database with the ledger it works on. Guarantees, for the whole of the work:
  * the session is connected (the embedded server started if it is the target); with `writes`, the session
  * carries the provenance its ledger rows record and the schema of the `schema` option exists; with `lock`,
- * this session holds the migration lock of `table`.
+ * this session holds the migration lock of `table`. Under --lock transaction (a transaction-mode pooler)
+ * none of that holds for the session: each transaction the run writes in sets, makes and takes it itself
+ * (db/xact-lock.ts).
  */
 export interface Run extends ScriptContext {
   readonly session: Session;

@@ -4,80 +4,19 @@
  * takes the lock itself and checks the ledger it planned from; nothing depends on the session.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import type postgres from 'postgres';
-import { tableNamed } from '../../src/db/ledger.js';
-import { lockKey } from '../../src/db/lock.js';
+import { createMigrator, isPgshiftError } from '../../src/index.js';
 import { PGSHIFT_VERSION } from '../../src/version.js';
-import { testDatabase, urlFor, type TestDatabase } from '../support/database.js';
-import { cleanEnv, errorLine, makeProject, spawnPgshift, type Project } from '../support/project.js';
+import { testDatabase, urlFor } from '../support/database.js';
+import { errorLine, makeProject } from '../support/project.js';
 import { startBouncer } from '../support/pgbouncer.js';
 import { startProxy } from '../support/proxy.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { advisoryLocks, counted, holdLock, start, waitFor } from '../support/xact-runs.js';
 
 const bouncer = await startBouncer(3);
 const LOCK = ['--lock', 'transaction'];
-
-/** Ten migrations, each creating a table and counting itself in a table they share. */
-function counted(): Record<string, string> {
-  const files: Record<string, string> = { 'migrations/001_counter.sql': 'CREATE TABLE counter (version int NOT NULL);\nINSERT INTO counter VALUES (1);\n' };
-  for (let version = 2; version <= 10; version++) {
-    const name = String(version).padStart(3, '0');
-    files[`migrations/${name}_t.sql`] = `CREATE TABLE t_${name} (id int);\nINSERT INTO counter VALUES (${version});\n`;
-    files[`rollbacks/${name}_t.sql`] = `DROP TABLE t_${name};\nDELETE FROM counter WHERE version = ${version};\n`;
-  }
-  return files;
-}
-
-interface Running {
-  readonly child: ChildProcess;
-  stderr: string;
-  readonly exit: Promise<number>;
-}
-
-function start(project: Project, url: string, args: readonly string[]): Running {
-  const child = spawnPgshift(args, project.dir, cleanEnv({ DATABASE_URL: url }));
-  const running: Running = { child, stderr: '', exit: new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1))) };
-  child.stderr?.on('data', (chunk: Buffer) => (running.stderr += chunk.toString()));
-  child.stdout?.resume();
-  return running;
-}
-
-/** Polls until `condition` holds: eight processes starting on a busy machine take longer than waitFor's 10 s. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (const started = Date.now(); Date.now() - started < 90_000; await sleep(50)) if (condition()) return;
-  throw new Error(`${what} was not reached in 90 s`);
-}
-
-/** A session of the test's own holding the migration lock of `ledger` until `release` is called. */
-async function holdLock(db: TestDatabase, schema = 'public'): Promise<{ release: (work?: (sql: postgres.TransactionSql) => Promise<unknown>) => Promise<void> }> {
-  const key = lockKey(tableNamed(schema, 'schema_migrations'));
-  let release!: (work?: (sql: postgres.TransactionSql) => Promise<unknown>) => void;
-  const released = new Promise<((sql: postgres.TransactionSql) => Promise<unknown>) | undefined>((resolve) => (release = resolve));
-  let held!: () => void;
-  const taken = new Promise<void>((resolve) => (held = resolve));
-  const done = db.sql.begin(async (sql) => {
-    await sql.unsafe(`SELECT pg_advisory_xact_lock(${key.sql})`);
-    held();
-    const work = await released;
-    await work?.(sql);
-  });
-  await taken;
-  return {
-    release: async (work) => {
-      release(work);
-      await done;
-    },
-  };
-}
-
-async function advisoryLocks(db: TestDatabase): Promise<number> {
-  const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory'`;
-  return count;
-}
 
 test('8 concurrent up --lock transaction through PgBouncer (pool 3): all exit 0, each migration applied once, with provenance', async () => {
   const db = await testDatabase(import.meta.url);
@@ -150,6 +89,29 @@ test('the lock held by another for all of --lock-wait: LOCK_TIMEOUT (exit 4) nam
   assert.equal(errorLine(up.stderr)['code'], 'LOCK_TIMEOUT');
   assert.match(up.stderr, /the migration lock is still held after 1 s by pid \d+/);
   assert.equal((await db.sql`SELECT 1 FROM pg_class WHERE relname IN ('counter', 'schema_migrations')`).length, 0);
+});
+
+test('SIGINT while waiting for the lock: exit 130, nothing run', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject(counted());
+  const holder = await holdLock(db);
+  const up = start(project, bouncer.urlFor(db.name), ['up', ...LOCK]);
+  await waitFor(() => up.stderr.includes('waiting for the migration lock'), 'up waiting for the lock');
+  up.child.kill('SIGINT');
+  const status = await up.exit;
+  await holder.release();
+  assert.equal(status, 130, up.stderr);
+  assert.match(String(errorLine(up.stderr)['msg']), /interrupted while waiting for the migration lock/);
+  assert.equal((await db.sql`SELECT 1 FROM pg_class WHERE relname IN ('counter', 'schema_migrations')`).length, 0);
+});
+
+test('the API refuses lock: transaction for redo, baseline, repair, verify and trace alike (USAGE)', async () => {
+  const project = await makeProject(counted());
+  const migrator = createMigrator({ database: { url: 'postgres://nobody@127.0.0.1:1/none' }, cwd: project.dir, lock: 'transaction' });
+  const calls = [() => migrator.redo(), () => migrator.baseline({ version: 1 }), () => migrator.repair(), () => migrator.verify(), () => migrator.trace(), () => migrator.plan({ direction: 'redo' })];
+  for (const call of calls) {
+    await assert.rejects(call(), (error: unknown) => isPgshiftError(error) && error.code === 'USAGE' && /--lock transaction is for up, down/.test(error.message));
+  }
 });
 
 test('no startup parameter beyond the basics and no session lock on the wire', async () => {
