@@ -14,7 +14,7 @@ import { ledgerSnapshotSql, ledgerUnchangedSql } from './ledger-guard.js';
 import { lockGuardSql, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
 import { fileStartedSql, OWN_ROLE_SQL, SESSION_RESET_SQL } from './session-state.js';
-import { localSettingsSql, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
+import { localSettingsSql, setupAfterOpening, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
@@ -109,7 +109,8 @@ export interface ApplyStep {
  * is the one the run reports.
  */
 export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock): Script {
-  const script = new ScriptText().sql(`BEGIN;\n${opening(table, lock)}${createLedger ? createLedgerSql(table, createLedger) : ''}`);
+  const setup = lock ? setupAfterOpening(table, lock, createLedger) : createLedger;
+  const script = new ScriptText().sql(`BEGIN;\n${opening(table, lock)}${setup ? createLedgerSql(table, setup) : ''}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
     script
       .sql(`${fileStartedSql('up', file.path)}${ledgerSnapshotSql(table, file.version)}${timeoutsSql(timeouts, 'LOCAL')}`)

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
-import { PROVENANCE_SETTINGS, type LedgerTable } from './ledger.js';
+import { PROVENANCE_SETTINGS, type LedgerSetup, type LedgerTable } from './ledger.js';
 import { lockKey } from './lock.js';
 
 /** Another run holds the lock: the transaction is sent again later. pgshift's own SQLSTATEs, as in ledger-guard.ts. */
@@ -61,6 +61,11 @@ export function ledgerExpectedSql(table: LedgerTable, versions: readonly number[
   const read = quoteLiteral(`SELECT md5(coalesce(string_agg(version::text, ',' ORDER BY version), '')) FROM ${table.sql}`);
   const message = quoteLiteral(`another run changed the ledger ${table.display} after this run read it`);
   return `DO $pgshift$ DECLARE d text := '-'; BEGIN IF to_regclass(${quoteLiteral(table.sql)}) IS NOT NULL THEN EXECUTE ${read} INTO d; END IF; IF d IS DISTINCT FROM '${ledgerDigest(versions)}' THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_MOVED_STATE}', MESSAGE = ${message}; END IF; END $pgshift$;\n`;
+}
+
+/** The ledger's setup after the opening made --schema's schema: no second CREATE SCHEMA (and its notice) for it. */
+export function setupAfterOpening(table: LedgerTable, lock: TransactionLock, setup: LedgerSetup | undefined): LedgerSetup | undefined {
+  return setup && 'schemaExists' in setup && lock.schema === table.schema ? { schemaExists: true } : setup;
 }
 
 /**

@@ -62,6 +62,25 @@ test('--schema tenant_a --lock transaction through PgBouncer: tables and ledger 
   assert.equal(await advisoryLocks(db), 0);
 });
 
+test('--schema with --lock transaction needs no CREATE on the database when the schema exists', async () => {
+  const db = await testDatabase(import.meta.url);
+  const role = `pgshift_tenant_${process.pid}`;
+  await db.sql.unsafe(`CREATE ROLE ${role} LOGIN PASSWORD 'tenant-pw'`);
+  try {
+    await db.sql.unsafe(`REVOKE CREATE ON DATABASE "${db.name}" FROM PUBLIC; CREATE SCHEMA tenant_c AUTHORIZATION ${role}`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'tenant-pw';
+    const project = await makeProject(counted(), url.toString());
+    const up = await project.run(['up', '--schema', 'tenant_c', ...LOCK]);
+    assert.equal(up.status, 0, up.stderr);
+    const [row] = await db.sql<[{ rows: number }]>`SELECT count(*)::int AS rows FROM tenant_c.schema_migrations`;
+    assert.equal(row.rows, 10);
+  } finally {
+    await db.sql.unsafe(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+  }
+});
+
 test('down --lock transaction stops with LEDGER_MOVED (exit 4) when another run changed the ledger after it planned', async () => {
   const db = await testDatabase(import.meta.url);
   const project = await makeProject(counted());
