@@ -38,8 +38,9 @@ export type LedgerState =
 export type LedgerSetup = { readonly schemaExists: boolean } | { readonly addProvenance: true };
 
 /**
- * The session setting pgshift_version takes its default from (set as a connection parameter). git_commit is
- * written by each insert instead: it belongs to the file, not to the run.
+ * The session setting pgshift_version takes its default from (set as a connection parameter, or with SET
+ * LOCAL in each transaction under --lock transaction). git_commit is written by each insert instead: it
+ * belongs to the file, not to the run.
  */
 export const PROVENANCE_SETTINGS = { version: 'pgshift.version' } as const;
 

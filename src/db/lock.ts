@@ -2,7 +2,9 @@
  * The migration lock: a PostgreSQL session advisory lock keyed on the ledger table, so two runs against the
  * same ledger exclude each other and runs against different ledgers do not. It is only ever tried
  * (pg_try_advisory_lock), never waited for inside the server: a blocked waiter would sit in the lock queue,
- * where it can deadlock with CREATE INDEX CONCURRENTLY run by the holder (Flyway #1654).
+ * where it can deadlock with CREATE INDEX CONCURRENTLY run by the holder (Flyway #1654). Under --lock
+ * transaction the same key is taken at transaction level instead (xact-lock.ts), so both kinds of run
+ * exclude each other.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,21 +41,31 @@ export interface AcquireOptions {
 
 /** Polls until the lock is had or `waitMs` passes, saying once who holds it. */
 export async function acquireLock(session: Session, key: LockKey, options: AcquireOptions): Promise<void> {
+  const tryLock = async (): Promise<boolean> =>
+    (await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${key.sql}) AS locked`)).rows[0]?.locked === true;
+  await pollLock(tryLock, () => lockHolder(session, key), options);
+}
+
+/**
+ * Tries `attempt` until it has the lock (it answers true) or `waitMs` passes, backing off from 50 ms to 1 s
+ * and saying once who holds it (`holder`). Both ways of locking wait alike: the session lock, and a whole
+ * transaction sent again under --lock transaction.
+ */
+export async function pollLock(attempt: () => Promise<boolean>, holder: () => Promise<LockHolder | undefined>, options: AcquireOptions): Promise<void> {
   const deadline = Date.now() + options.waitMs;
   let delay = 50;
   let announced = false;
   for (;;) {
-    const { rows } = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${key.sql}) AS locked`);
-    if (rows[0]?.locked) return;
-    const holder = await lockHolder(session, key);
+    if (await attempt()) return;
+    const held = await holder();
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      throw new PgshiftError('LOCK_TIMEOUT', `the migration lock is still held after ${options.waitMs / 1000} s ${describeHolder(holder)}`, {
+      throw new PgshiftError('LOCK_TIMEOUT', `the migration lock is still held after ${options.waitMs / 1000} s ${describeHolder(held)}`, {
         hint: 'another pgshift run is migrating this database; wait for it, or raise --lock-wait',
       });
     }
     if (!announced) {
-      options.logger.info(`waiting for the migration lock ${describeHolder(holder)}`, { holder });
+      options.logger.info(`waiting for the migration lock ${describeHolder(held)}`, { holder: held });
       announced = true;
     }
     try {

@@ -127,7 +127,7 @@ function refusalHint(error: postgres.PostgresError): string {
   if (error.code === '3D000') return 'create the database first, or point --database at one that exists';
   // Only a pooler says this: PostgreSQL itself takes any setting at startup.
   if (/unsupported startup parameter/.test(error.message)) {
-    return "a connection pooler (PgBouncer) between pgshift and the server refuses the settings pgshift sends when it connects (its version for the ledger, --schema's search_path, a read-only trace's settings): point --database at the server itself for migrations, not at the pooler";
+    return "a connection pooler (PgBouncer) between pgshift and the server refuses the settings pgshift sends when it connects (its version for the ledger, --schema's search_path, a read-only trace's settings): run up, down, status, validate and drift through it with --lock transaction, which sends none, or point --database at the server itself, not at the pooler";
   }
   return 'check that the server accepts connections from this host';
 }

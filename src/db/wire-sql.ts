@@ -14,6 +14,7 @@ import { ledgerSnapshotSql, ledgerUnchangedSql } from './ledger-guard.js';
 import { lockGuardSql, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
 import { fileStartedSql, OWN_ROLE_SQL, SESSION_RESET_SQL } from './session-state.js';
+import { localSettingsSql, setupAfterOpening, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
@@ -60,6 +61,16 @@ function guard(table: LedgerTable): string {
   return lockGuardSql(lockKey(table));
 }
 
+/** How a migration transaction opens: the session lock's guard, or under --lock transaction the lock itself (xact-lock.ts). */
+function opening(table: LedgerTable, lock: TransactionLock | undefined): string {
+  return lock ? transactionOpeningSql(table, lock) : guard(table);
+}
+
+/** After a file's session reset: under --lock transaction, its settings again for pgshift's ledger statements. */
+function afterReset(lock: TransactionLock | undefined): string {
+  return `${SESSION_RESET_SQL}${lock ? localSettingsSql(lock) : ''}`;
+}
+
 class ScriptText {
   private text = '';
   private readonly parts: ScriptPart[] = [];
@@ -97,23 +108,24 @@ export interface ApplyStep {
  * to the connection's own state. Its ledger row comes back as a result row: the execution time it records
  * is the one the run reports.
  */
-export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup): Script {
-  const script = new ScriptText().sql(`BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}`);
+export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock): Script {
+  const setup = lock ? setupAfterOpening(table, lock, createLedger) : createLedger;
+  const script = new ScriptText().sql(`BEGIN;\n${opening(table, lock)}${setup ? createLedgerSql(table, setup) : ''}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
     script
       .sql(`${fileStartedSql('up', file.path)}${ledgerSnapshotSql(table, file.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
-      .sql(`${SESSION_RESET_SQL}${ledgerUnchangedSql(table, file)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
+      .sql(`${afterReset(lock)}${ledgerUnchangedSql(table, file)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql('COMMIT;\n').done();
 }
 
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
-export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean): Script {
+export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean, lock?: TransactionLock): Script {
   return new ScriptText()
-    .sql(`BEGIN;\n${guard(table)}${fileStartedSql('down', rollback.path)}${ledgerSnapshotSql(table, rollback.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
+    .sql(`BEGIN;\n${opening(table, lock)}${fileStartedSql('down', rollback.path)}${ledgerSnapshotSql(table, rollback.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
-    .sql(`${SESSION_RESET_SQL}${ledgerUnchangedSql(table, rollback)}`)
+    .sql(`${afterReset(lock)}${ledgerUnchangedSql(table, rollback)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
     .sql('COMMIT;\n')
     .done();

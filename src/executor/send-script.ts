@@ -2,20 +2,51 @@ import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Script } from '../db/wire-sql.js';
 import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
-import { LOCK_LOST_MESSAGE } from '../db/lock.js';
+import { LOCK_LOST_MESSAGE, lockHolder, lockKey, pollLock } from '../db/lock.js';
 import { ServerError } from '../db/server-error.js';
+import { LEDGER_MOVED_STATE, LOCK_BUSY_STATE } from '../db/xact-lock.js';
 import { explainFailure, LEDGER_TAMPERED_HINT, type FailureContext, type FailureWording } from './failure.js';
 
 export interface ScriptContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
+  /** --lock-wait: how long a script that found the migration lock taken (--lock transaction) is sent again. */
+  readonly lockWaitMs?: number | undefined;
 }
 
 /**
- * Sends one script and waits for it. On failure the open transaction is rolled back before anything else is
+ * Sends one script, and under --lock transaction sends it again while another run holds the migration lock
+ * (its transaction failed at its start, before anything of its files ran), up to --lock-wait.
+ */
+export async function sendScript(
+  context: ScriptContext,
+  script: Script,
+  wording: FailureWording,
+  onRow?: (row: Readonly<Record<string, unknown>>) => void,
+): Promise<number> {
+  let durationMs = 0;
+  const attempt = async (): Promise<boolean> => {
+    try {
+      durationMs = await sendOnce(context, script, wording, onRow);
+      return true;
+    } catch (error) {
+      if (error instanceof LockBusy) return false;
+      throw error;
+    }
+  };
+  const { session, table, logger, signal } = context;
+  await pollLock(attempt, () => lockHolder(session, lockKey(table)), { waitMs: context.lockWaitMs ?? 0, logger, signal });
+  return durationMs;
+}
+
+/** The transaction found the migration lock taken (LOCK_BUSY_STATE), and was rolled back. */
+class LockBusy extends Error {}
+
+/**
+ * Sends one script once and waits for it. On failure the open transaction is rolled back before anything else is
  * said, so no error path can leave a migration half-applied. An abort cancels the running statement on the
  * server (the same cancel request psql sends on Ctrl-C). Rows the script returns go to `onRow`.
  */
-export async function sendScript(
+async function sendOnce(
   context: ScriptContext,
   script: Script,
   wording: FailureWording,
@@ -34,6 +65,8 @@ export async function sendScript(
     if (error instanceof ServerError && script.transaction) await session.rollback();
     if (signal?.aborted) throw interrupted(label, wording.stopped);
     if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(label);
+    if (error instanceof ServerError && error.fields.sqlState === LOCK_BUSY_STATE) throw new LockBusy(error.message);
+    if (error instanceof ServerError && error.fields.sqlState === LEDGER_MOVED_STATE) throw ledgerMoved(error, label, wording);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error, wording.ledgerChanged);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_DROPPED_STATE) throw new PgshiftError('LEDGER_TAMPERED', error.message, { hint: LEDGER_TAMPERED_HINT });
     if (error instanceof ServerError) throw await explainFailure(context, script, error, wording);
@@ -57,7 +90,14 @@ function connectionLost(error: PgshiftError, path: string | undefined, transacti
 
 function lockLost(path: string | undefined): PgshiftError {
   return new PgshiftError('LOCK_LOST', `the migration lock was lost before ${path ?? 'the next migration'}: this database session no longer holds it`, {
-    hint: 'nothing from that file was applied. A transaction-mode pooler (PgBouncer pool_mode=transaction, some cloud proxies) sends each transaction to any backend, so a session lock cannot work through it: connect pgshift directly to the server or to a session-mode pool. A migration that ran pg_advisory_unlock_all() does the same',
+    hint: 'nothing from that file was applied. A transaction-mode pooler (PgBouncer pool_mode=transaction, some cloud proxies) sends each transaction to any backend, so a session lock cannot work through it, and nothing in the protocol shows that a pooler is there: use --lock transaction through it (or connect pgshift directly to the server or to a session-mode pool). A migration that ran pg_advisory_unlock_all() does the same',
+  });
+}
+
+function ledgerMoved(error: ServerError, path: string | undefined, wording: FailureWording): PgshiftError {
+  const command = wording.code === 'ROLLBACK_FAILED' ? 'down' : 'up';
+  return new PgshiftError('LEDGER_MOVED', error.message, {
+    hint: `another run changed the ledger after this one planned from it (--lock transaction takes the lock only inside each transaction); nothing of ${path ?? 'that file'} ran; run ${command} again`,
   });
 }
 

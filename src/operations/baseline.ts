@@ -5,9 +5,11 @@ import { planBaseline } from '../core/baseline.js';
 import { baselineSql } from '../db/wire-sql.js';
 import { loadForWrite } from './files.js';
 import { ledgerSetup, readHistory } from './history.js';
+import { refuseTransactionLock } from './lock-scope.js';
 import { withRun } from './run.js';
 
 export async function baseline(context: ResolvedOptions, call: BaselineOptions): Promise<MigrationsResult> {
+  refuseTransactionLock(context, 'baseline');
   const { catalog } = await loadForWrite(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async ({ session, table, logger }) => {
     const history = await readHistory(session, table);

@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
 import { loadCatalog } from '../io/loader.js';
 import { prepareDown } from './history.js';
+import { transactionLock } from './lock-scope.js';
 import { withRun, type Observed } from './run.js';
 import { collect, sendDown } from './send.js';
 import { revertSteps } from './steps.js';
@@ -12,7 +13,8 @@ export async function down(context: ResolvedOptions, call: DownOptions & Observe
   checkNumbers(call);
   const catalog = await loadCatalog(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
-    const steps = revertSteps(run.table, await prepareDown(context, run, catalog, call), context.defaults);
+    const { steps: planned, applied } = await prepareDown(context, run, catalog, call);
+    const steps = revertSteps(run.table, planned, context.defaults, transactionLock(context, applied));
     return { migrations: await collect(run, (done) => sendDown(run, steps, done)) };
   });
 }

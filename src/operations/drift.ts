@@ -6,29 +6,31 @@ import type { DriftOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
 import { driftReport, type DriftReport } from '../core/drift-report.js';
-import { failValidation } from '../core/errors.js';
+import { failValidation, PgshiftError } from '../core/errors.js';
 import { planReplay } from '../core/replay-plan.js';
+import { inReadSnapshot, savepointed } from '../db/read-snapshot.js';
+import type { Session } from '../db/session.js';
 import { takeSnapshot } from '../db/snapshot.js';
 import { loadCatalog } from '../io/loader.js';
 import { openScratchSite } from '../executor/scratch-site.js';
 import { readHistory } from './history.js';
-import { whileLocked, withRun } from './run.js';
+import { whileLocked, withRun, type Run } from './run.js';
 import { rebuildApplied } from './scratch-rebuild.js';
 
 export async function drift(context: ResolvedOptions, call: DriftOptions): Promise<DriftReport> {
+  refuseScratchThroughPooler(context, call);
   const catalog = await loadCatalog(context.dirs);
   if (catalog.problems.length > 0) failValidation(catalog.problems);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const clock = stopwatch();
     const scope = defined({ schemas: context.schema === undefined ? undefined : [context.schema] });
-    // Under the migration lock, briefly: a run applying files meanwhile would set the ledger and the schema apart.
-    const { steps, actual, ledger } = await whileLocked(context, run, async () => {
-      const history = await readHistory(run.session, run.table);
+    const { steps, actual, ledger } = await readConsistently(context, run, async (session) => {
+      const history = await readHistory(context.lockScope === 'transaction' ? savepointed(session) : session, run.table);
       if (!history.ledger.exists) {
         run.logger.warn(`drift: there is no ledger ${run.table.display} in this database: pgshift has applied nothing here (or --table or --schema names another ledger), so everything in it is compared with an empty schema`);
       }
       const planned = planReplay(catalog, history.rows, context.words);
-      return { steps: planned, actual: await takeSnapshot(run.session, run.table, scope), ledger: history.ledger.exists };
+      return { steps: planned, actual: await takeSnapshot(session, run.table, scope), ledger: history.ledger.exists };
     });
     const site = await openScratchSite(run, {
       purpose: 'drift',
@@ -51,6 +53,27 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
     } finally {
       await site.close();
     }
+  });
+}
+
+/**
+ * The ledger and the schema as of one moment: a run applying files meanwhile would set them apart. Under
+ * the migration lock, briefly; under --lock transaction, in one read-only snapshot instead (no session lock).
+ */
+function readConsistently<T>(context: ResolvedOptions, run: Run, read: (session: Session) => Promise<T>): Promise<T> {
+  if (context.lockScope === 'transaction') return inReadSnapshot(run.session, read);
+  return whileLocked(context, run, () => read(run.session));
+}
+
+/**
+ * Under --lock transaction the target is reached through a transaction-mode pooler: a scratch database
+ * on its server would be reached through it too, which refuses the search_path a scratch session starts
+ * with and would spread the replay over server connections. The scratch database is built elsewhere.
+ */
+function refuseScratchThroughPooler(context: ResolvedOptions, call: DriftOptions): void {
+  if (context.lockScope !== 'transaction' || call.scratchServer !== undefined) return;
+  throw new PgshiftError('USAGE', "drift --lock transaction cannot build its scratch database on the target's server: it would be reached through the pooler too", {
+    hint: 'give --scratch-database a URL of a server reached directly (the server itself, not the pooler), or use --scratch embedded',
   });
 }
 

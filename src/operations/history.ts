@@ -15,6 +15,7 @@ import type { Session } from '../db/session.js';
 import type { FolderCommits } from '../io/git.js';
 import { lintBeforeRun } from '../lint/gate.js';
 import { loadOnly, parsedOrFail, withCommit } from './files.js';
+import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
 
 /** The ledger and the progress of unfinished no-transaction files. */
@@ -33,6 +34,13 @@ export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
 export interface UpPlan {
   readonly planned: PlannedMigration[];
   readonly createLedger: LedgerSetup | undefined;
+  /** The versions the ledger held when it was read; undefined: there was no ledger. */
+  readonly applied: readonly number[] | undefined;
+}
+
+/** The versions the ledger held, as `--lock transaction`'s check compares them; undefined when there is no ledger. */
+function appliedVersions(ledger: LedgerState): readonly number[] | undefined {
+  return ledger.exists ? ledger.rows.map((row) => row.version) : undefined;
 }
 
 export async function prepareUp(
@@ -48,7 +56,7 @@ export async function prepareUp(
   run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { to, singleTransaction, skipUnwritten } = call;
   const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ to, only, singleTransaction, skipUnwritten }) });
-  return { planned, createLedger: ledgerSetup(history.ledger) };
+  return { planned, createLedger: ledgerSetup(history.ledger), applied: appliedVersions(history.ledger) };
 }
 
 /** prepareUp, then the parse every file to run must pass, then lint on the same parse (unless turned off). */
@@ -59,19 +67,28 @@ export async function checkedUp(
   call: UpOptions,
   commits?: FolderCommits,
 ): Promise<UpPlan & { findings: readonly LintFinding[] }> {
-  const { planned, createLedger } = await prepareUp(context, run, catalog, call, commits);
+  const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call, commits);
+  refuseSessionFiles(context, planned);
   const checked = await parsedOrFail(planned, context.logger);
   const findings = call.lint === false ? [] : await lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict: call.strict === true });
-  return { planned, createLedger, findings };
+  return { planned, createLedger, applied, findings };
 }
 
-export async function prepareDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: DownOptions): Promise<DownStep[]> {
+export interface DownPlan {
+  readonly steps: DownStep[];
+  /** The versions the ledger held when it was read; undefined: there was no ledger. */
+  readonly applied: readonly number[] | undefined;
+}
+
+export async function prepareDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: DownOptions): Promise<DownPlan> {
   const history = await readHistory(run.session, run.table);
   run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { steps: count, to, all } = call;
   const steps = planDown(catalog, history.rows, { ...context.words, ...defined({ steps: count, to, all }) });
-  await parsedOrFail(steps.map((step) => ({ file: step.rollback, analysis: step.analysis })), run.logger);
-  return steps;
+  const rollbacks = steps.map((step) => ({ file: step.rollback, analysis: step.analysis }));
+  refuseSessionFiles(context, rollbacks);
+  await parsedOrFail(rollbacks, run.logger);
+  return { steps, applied: appliedVersions(history.ledger) };
 }
 
 /** The migration a redo applies again: the one its first step reverted (a missing file stops planDown first). */

@@ -11,30 +11,34 @@ import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
 import { loadForWrite } from './files.js';
 import { checkedUp, prepareDown, redoMigration } from './history.js';
+import { refuseTransactionLock, transactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
 import { lockedText, revertSteps, revertText, upSteps, upText } from './steps.js';
 
 export async function plan(context: ResolvedOptions, call: PlanOptions): Promise<Plan> {
   if (call.direction !== 'redo') checkNumbers(call);
+  else refuseTransactionLock(context, 'redo');
   const { catalog, commits } = await loadForWrite(context.dirs);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     if (call.direction === 'up') {
-      const { planned, createLedger, findings } = await checkedUp(context, run, catalog, call, commits);
-      const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults);
-      return { direction: 'up', findings, steps: planned.map(applied), sql: lockedText(run.table, upText(run.table, steps)) };
+      const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, call, commits);
+      const lock = transactionLock(context, ledger);
+      const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
+      return { direction: 'up', findings, steps: planned.map(applied), sql: lockedText(run.table, upText(run.table, steps), lock !== undefined) };
     }
     return call.direction === 'down' ? planDown(context, run, catalog, call) : planRedo(context, run, catalog);
   });
 }
 
 async function planDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: PlanOptions & { direction: 'down' }): Promise<Plan> {
-  const steps = await prepareDown(context, run, catalog, call);
-  const sql = revertText(run.table, revertSteps(run.table, steps, context.defaults));
-  return { direction: 'down', steps: steps.map(reverted), findings: [], sql: lockedText(run.table, sql) };
+  const { steps, applied: ledger } = await prepareDown(context, run, catalog, call);
+  const lock = transactionLock(context, ledger);
+  const sql = revertText(run.table, revertSteps(run.table, steps, context.defaults, lock));
+  return { direction: 'down', steps: steps.map(reverted), findings: [], sql: lockedText(run.table, sql, lock !== undefined) };
 }
 
 async function planRedo(context: ResolvedOptions, run: Run, catalog: Catalog): Promise<Plan> {
-  const steps = await prepareDown(context, run, catalog, { steps: 1 });
+  const { steps } = await prepareDown(context, run, catalog, { steps: 1 });
   const reapply = steps.map((step) => redoMigration(catalog, step));
   const sql = `${revertText(run.table, revertSteps(run.table, steps, context.defaults))}\n${upText(run.table, upSteps(run.table, reapply, undefined, false, context.defaults))}`;
   return { direction: 'redo', findings: [], steps: [...steps.map(reverted), ...reapply.map(applied)], sql: lockedText(run.table, sql) };

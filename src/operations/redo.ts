@@ -4,14 +4,16 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { PgshiftError } from '../core/errors.js';
 import { loadForWrite } from './files.js';
 import { prepareDown, redoMigration } from './history.js';
+import { refuseTransactionLock } from './lock-scope.js';
 import { withRun } from './run.js';
 import { collect, sendDown, sendUp } from './send.js';
 import { revertSteps, upSteps } from './steps.js';
 
 export async function redo(context: ResolvedOptions, call: CallOptions): Promise<MigrationsResult> {
+  refuseTransactionLock(context, 'redo');
   const { catalog } = await loadForWrite(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
-    const steps = await prepareDown(context, run, catalog, { steps: 1 });
+    const { steps } = await prepareDown(context, run, catalog, { steps: 1 });
     const [step] = steps;
     if (!step) throw new PgshiftError('USAGE', 'redo: no migration is applied', { hint: 'run up first' });
     const reverts = revertSteps(run.table, steps, context.defaults);

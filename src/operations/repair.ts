@@ -3,9 +3,11 @@ import type { RepairOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { repairLedger, type RepairResult } from '../executor/repair.js';
 import { loadForWrite } from './files.js';
+import { refuseTransactionLock } from './lock-scope.js';
 import { withRun } from './run.js';
 
 export async function repair(context: ResolvedOptions, call: RepairOptions): Promise<RepairResult> {
+  refuseTransactionLock(context, 'repair');
   const { catalog } = await loadForWrite(context.dirs);
   // Like the other dry runs, a dry repair only reads: no lock, no provenance to record.
   const writes = !call.dryRun;

@@ -22,7 +22,9 @@ import { PGSHIFT_VERSION } from '../version.js';
  * An open session on the target database with the ledger it works on. Guarantees, for the whole of the work:
  * the session is connected (the embedded server started if it is the target); with `writes`, the session
  * carries the provenance its ledger rows record and the schema of the `schema` option exists; with `lock`,
- * this session holds the migration lock of `table`.
+ * this session holds the migration lock of `table`. Under --lock transaction (a transaction-mode pooler)
+ * none of that holds for the session: each transaction the run writes in sets, makes and takes it itself
+ * (db/xact-lock.ts).
  */
 export interface Run extends ScriptContext {
   readonly session: Session;
@@ -30,7 +32,10 @@ export interface Run extends ScriptContext {
   readonly signal: AbortSignal | undefined;
   /** What the session connected with: a scratch database is opened on the same server with these. */
   readonly settings: ConnectionSettings;
-  /** The session's startup parameters: a scratch session starts with the same search_path. */
+  /**
+   * The session's startup parameters (none are sent under --lock transaction, whose transactions set them
+   * locally): a scratch session starts with the same search_path.
+   */
   readonly parameters: Readonly<Record<string, string>>;
   /** Opened read-only (RunNeeds.readOnly). */
   readonly readOnly: boolean;
@@ -71,6 +76,7 @@ export interface RunNeeds {
  */
 export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work: (run: Run) => Promise<T>): Promise<T> {
   const { logger, schema, target } = context;
+  const pooled = context.lockScope === 'transaction';
   const parameters: Record<string, string> = {
     ...(needs.writes ? { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION } : {}),
     // A startup parameter: the session starts in the schema, at no extra round trip.
@@ -91,20 +97,20 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
     // An unqualified ledger is found where search_path finds it, as any table would be: a later schema of the
     // path coming into being (a migration created it) must not hide the ledger behind an empty new place.
     const findTable = schema === undefined ? unqualifiedName(context.table) : undefined;
-    // A read-only session's reads give up after --lock-wait (a ledger locked by a migration must not hold it
-    // for ever). Neither setting is handed on to scratch sessions with `parameters`: they build a schema.
-    const startup = needs.readOnly === true ? { ...parameters, default_transaction_read_only: 'on', lock_timeout: `${context.lockWaitMs}ms` } : parameters;
+    const startup = startupParameters(context, needs, parameters);
     const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable });
     const connected = connectedTarget(settings, session.info);
     logger.info(connected.message, connected.fields);
     let table: LedgerTable | undefined;
     try {
       table = resolveLedgerTable(context.table, schema ?? session.info.foundTableSchema ?? session.info.currentSchema);
-      if (needs.writes && schema !== undefined && session.info.currentSchema === null) {
+      // Under --lock transaction each transaction makes the schema under its lock (xact-lock.ts).
+      if (needs.writes && schema !== undefined && session.info.currentSchema === null && !pooled) {
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
       }
-      const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true, observer: needs.observer };
-      return await (needs.lock ? whileLocked(context, run, work) : work(run));
+      const { lockWaitMs, lockScope } = context;
+      const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true, observer: needs.observer, lockWaitMs };
+      return await (needs.lock && lockScope === 'session' ? whileLocked(context, run, work) : work(run));
     } catch (caught) {
       const error = table ? asPgshiftError(caught, table) : caught;
       // Whatever failed from here on failed in this database: the message says which one.
@@ -116,6 +122,17 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
   } finally {
     await stopServer();
   }
+}
+
+/**
+ * What the session starts with. Under --lock transaction nothing: a transaction-mode pooler refuses
+ * startup parameters it does not know, and would not keep them for the next transaction anyway.
+ */
+function startupParameters(context: ResolvedOptions, needs: RunNeeds, parameters: Record<string, string>): Record<string, string> {
+  if (context.lockScope === 'transaction') return {};
+  // A read-only session's reads give up after --lock-wait (a ledger locked by a migration must not hold it
+  // for ever). Neither setting is handed on to scratch sessions with `parameters`: they build a schema.
+  return needs.readOnly === true ? { ...parameters, default_transaction_read_only: 'on', lock_timeout: `${context.lockWaitMs}ms` } : parameters;
 }
 
 /** `work` under the migration lock of the run's ledger, released after it however it ended. */

@@ -8,6 +8,7 @@ import type { PlannedMigration } from '../core/plan-up.js';
 import { lockKey, lockSql } from '../db/lock.js';
 import type { LedgerTable } from '../db/ledger.js';
 import { applyScript, noTransactionRevertScript, noTransactionScript, revertScript, timeoutsFor, type LedgerSetup, type Script, type Timeouts } from '../db/wire-sql.js';
+import { ledgerAfter, type TransactionLock } from '../db/xact-lock.js';
 import type { NoTransactionRun, RevertRun } from '../executor/apply.js';
 
 /** A transaction applying one file, or with --single-transaction all of them; or one no-transaction file. */
@@ -20,33 +21,40 @@ export interface RevertStep extends RevertRun {
   readonly header: string;
 }
 
-/** Only the first step creates or upgrades the ledger (`createLedger`): the steps after it find it ready. */
+/**
+ * Only the first step creates or upgrades the ledger (`createLedger`): the steps after it find it ready.
+ * Under --lock transaction (`lock`) each transaction checks for the ledger the steps before it leave.
+ */
 export function upSteps(
   table: LedgerTable,
   planned: readonly PlannedMigration[],
   createLedger: LedgerSetup | undefined,
   single: boolean,
   defaults: Timeouts,
+  lock?: TransactionLock,
 ): UpStep[] {
   const applyStep = ({ file, analysis }: PlannedMigration) => ({ file, timeouts: timeoutsFor(analysis.directives, defaults) });
   if (single && planned.length > 0) {
-    return [{ header: planned.map(header).join(''), migrations: planned, script: applyScript(table, planned.map(applyStep), createLedger) }];
+    return [{ header: planned.map(header).join(''), migrations: planned, script: applyScript(table, planned.map(applyStep), createLedger, lock) }];
   }
   return planned.map((step, index) => {
     const create = index === 0 ? createLedger : undefined;
-    if (step.analysis.directives.transaction) return { header: header(step), migrations: [step], script: applyScript(table, [applyStep(step)], create) };
+    const before = lock && ledgerAfter(lock, planned.slice(0, index).map(({ file }) => file.version), []);
+    if (step.analysis.directives.transaction) return { header: header(step), migrations: [step], script: applyScript(table, [applyStep(step)], create, before) };
     return { header: header(step), noTransaction: { planned: step, timeouts: timeoutsFor(step.analysis.directives, defaults), createLedger: create } };
   });
 }
 
-export function revertSteps(table: LedgerTable, steps: readonly DownStep[], defaults: Timeouts): RevertStep[] {
-  return steps.map((step) => {
+export function revertSteps(table: LedgerTable, steps: readonly DownStep[], defaults: Timeouts, lock?: TransactionLock): RevertStep[] {
+  return steps.map((step, index) => {
     const timeouts = timeoutsFor(step.analysis.directives, defaults);
+    // A partial migration has no ledger row: reverting it leaves the ledger as it was.
+    const before = lock && ledgerAfter(lock, [], steps.slice(0, index).filter(({ partial }) => !partial).map(({ version }) => version));
     return {
       header: `-- ${step.rollback.path} (reverts version ${step.version})\n`,
       step,
       timeouts,
-      script: step.analysis.directives.transaction ? revertScript(table, step.rollback, timeouts, step.partial) : undefined,
+      script: step.analysis.directives.transaction ? revertScript(table, step.rollback, timeouts, step.partial, before) : undefined,
     };
   });
 }
@@ -60,10 +68,13 @@ export function revertText(table: LedgerTable, steps: readonly RevertStep[]): st
   return steps.map(({ header, step, timeouts, script }) => `${header}${script ? script.text : noTransactionRevertScript(table, step, timeouts)}`).join('\n');
 }
 
-/** A dry run takes the migration lock the way the run does, so that psql passes the scripts' lock guards. */
-export function lockedText(table: LedgerTable, sql: string): string {
+/**
+ * A dry run takes the migration lock the way the run does, so that psql passes the scripts' lock guards.
+ * Under --lock transaction (`pooled`) each transaction takes its own: the text is what is sent, as it is.
+ */
+export function lockedText(table: LedgerTable, sql: string, pooled = false): string {
   const key = lockKey(table);
-  return sql === '' ? '' : `${lockSql(key, true)}\n${sql}\n${lockSql(key, false)}`;
+  return sql === '' || pooled ? sql : `${lockSql(key, true)}\n${sql}\n${lockSql(key, false)}`;
 }
 
 function header(step: PlannedMigration): string {

@@ -25,6 +25,7 @@ import { suppressionProblems } from '../lint/lint.js';
 import { traceReport } from '../lint/trace-findings.js';
 import { loadOnly } from './files.js';
 import { readHistory } from './history.js';
+import { refuseTransactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
 import { rebuildApplied } from './scratch-rebuild.js';
 
@@ -36,6 +37,7 @@ interface TracePlan {
 }
 
 export async function trace(context: ResolvedOptions, call: TraceOptions): Promise<TraceReport> {
+  refuseTransactionLock(context, 'trace (nor up --dry-run --trace)');
   // One reading for the flag's text and the API's number: a negative, fractional-unit or unsafe number fails alike.
   const big = parseSize(context.words.wording.option('big'), call.big ?? DEFAULTS.traceBig);
   const config = await readLintConfig(context.cwd);

@@ -2,9 +2,15 @@
 import type { MigrationsResult, UpOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
+import type { Catalog } from '../core/catalog.js';
+import { isPgshiftError, type PgshiftError } from '../core/errors.js';
+import type { MigrationResult } from '../core/types.js';
+import { ledgerDigest } from '../db/xact-lock.js';
+import type { FolderCommits } from '../io/git.js';
 import { loadForWrite } from './files.js';
 import { checkedUp } from './history.js';
-import { withRun, type Observed } from './run.js';
+import { transactionLock } from './lock-scope.js';
+import { withRun, type Observed, type Run } from './run.js';
 import { collect, sendUp } from './send.js';
 import { upSteps } from './steps.js';
 
@@ -12,8 +18,35 @@ export async function up(context: ResolvedOptions, call: UpOptions & Observed): 
   checkNumbers(call);
   const { catalog, commits } = await loadForWrite(context.dirs);
   return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
-    const { planned, createLedger } = await checkedUp(context, run, catalog, call, commits);
-    const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults);
-    return { migrations: await collect(run, (done) => sendUp(run, steps, context.retry, done)) };
+    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, commits, call }, done)) };
   });
+}
+
+interface UpWork {
+  readonly catalog: Catalog;
+  readonly commits: FolderCommits;
+  readonly call: UpOptions;
+}
+
+/**
+ * Plans from the ledger and sends the steps. Under --lock transaction the plan was made without the lock,
+ * so a transaction may find that another run changed the ledger since (LEDGER_MOVED, before anything of
+ * its file ran): the ledger is read again and what is still pending is applied, after what this run did.
+ */
+async function applyPending(context: ResolvedOptions, run: Run, { catalog, commits, call }: UpWork, done: MigrationResult[]): Promise<void> {
+  let moved: { error: PgshiftError; from: string } | undefined;
+  for (;;) {
+    const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call, commits);
+    // A ledger read again as it was before cannot be what moved: stop rather than try the same again for ever.
+    if (moved && moved.from === ledgerDigest(applied)) throw moved.error;
+    const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, transactionLock(context, applied));
+    try {
+      await sendUp(run, steps, context.retry, done);
+      return;
+    } catch (error) {
+      if (!isPgshiftError(error) || error.code !== 'LEDGER_MOVED') throw error;
+      run.logger.info(`${error.message}: reading it again and applying what is still pending`, { table: run.table.display });
+      moved = { error, from: ledgerDigest(applied) };
+    }
+  }
 }

@@ -5,10 +5,12 @@ import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type Problem } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { validationProblems, type History } from '../core/ledger-problems.js';
-import { analyzeScript } from '../core/file-analysis.js';
+import { analyzeScript, type ScriptAnalysis } from '../core/file-analysis.js';
+import type { SqlFile } from '../core/types.js';
 import { loadCatalog } from '../io/loader.js';
 import { checkSyntax } from '../lint/syntax.js';
 import { readHistory } from './history.js';
+import { needsSession } from './lock-scope.js';
 import { withRun } from './run.js';
 
 export async function validate(context: ResolvedOptions, call: CallOptions): Promise<readonly Problem[]> {
@@ -16,7 +18,8 @@ export async function validate(context: ResolvedOptions, call: CallOptions): Pro
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async ({ session, table }) => {
     try {
       const history = (await readHistory(session, table)).rows;
-      return [...validationProblems(catalog, history, context.words), ...(await syntaxProblems(catalog, history))];
+      const pooled = context.lockScope === 'transaction' ? needsSession(pendingFiles(catalog, history)) : [];
+      return [...validationProblems(catalog, history, context.words), ...pooled, ...(await syntaxProblems(catalog, history))];
     } catch (error) {
       if (isPgshiftError(error) && error.problems.length > 0) return error.problems;
       throw error;
@@ -26,7 +29,16 @@ export async function validate(context: ResolvedOptions, call: CallOptions): Pro
 
 /** What `validate` parses: every pending migration and every rollback (applied files ran already). */
 async function syntaxProblems(catalog: Catalog, history: History): Promise<Problem[]> {
-  const applied = new Set(history.ledger.map((row) => row.version));
-  const files = [...catalog.migrations.filter((file) => !applied.has(file.version)), ...catalog.rollbacks.values()];
+  const files = [...catalog.migrations.filter(pending(history)), ...catalog.rollbacks.values()];
   return (await checkSyntax(files.map((file) => ({ file, analysis: analyzeScript(file) })), silentLogger)).problems;
+}
+
+/** The migrations up would still run (a partly applied no-transaction file among them), read. */
+function pendingFiles(catalog: Catalog, history: History): Array<{ file: SqlFile; analysis: ScriptAnalysis }> {
+  return catalog.migrations.filter(pending(history)).map((file) => ({ file, analysis: analyzeScript(file) }));
+}
+
+function pending(history: History): (file: SqlFile) => boolean {
+  const applied = new Set(history.ledger.map((row) => row.version));
+  return (file) => !applied.has(file.version);
 }

@@ -11,9 +11,11 @@ import { loadCatalog } from '../io/loader.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../executor/verify.js';
 import { loadOnly } from './files.js';
 import { readHistory } from './history.js';
+import { refuseTransactionLock } from './lock-scope.js';
 import { withRun } from './run.js';
 
 export async function verify(context: ResolvedOptions, call: VerifyOptions): Promise<readonly VerifyResult[]> {
+  refuseTransactionLock(context, 'verify');
   const catalog = await loadCatalog(context.dirs);
   if (catalog.problems.length > 0) failValidation(catalog.problems);
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);

@@ -2,7 +2,8 @@
  * pgshift through a real PgBouncer in transaction mode. PgBouncer refuses any startup parameter it does not
  * know, and pgshift sends some (its version for the ledger, --schema's search_path, a trace's read-only
  * settings): those commands stop before anything runs, with a message that says a pooler is in the way and
- * what to do. Commands that send none work through it.
+ * what to do (--lock transaction, or the server itself). Commands that send none work through it; what
+ * --lock transaction does through it is pooler-transaction.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -21,6 +22,7 @@ test('up through PgBouncer stops at connect (exit 5) naming the pooler and what 
     assert.match(run.stderr, /unsupported startup parameter/);
     assert.match(run.stderr, /a connection pooler \(PgBouncer\) between pgshift and the server refuses the settings pgshift sends/);
     assert.match(run.stderr, /point --database at the server itself/);
+    assert.match(run.stderr, /run up, down, status, validate and drift through it with --lock transaction, which sends none/);
   }
   const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM pg_class WHERE relname IN ('t', 'schema_migrations')`;
   assert.equal(count, 0, 'nothing was run');
