@@ -10,6 +10,7 @@ import postgres from 'postgres';
 import { resolveLedgerTable } from '../../src/db/ledger.js';
 import { lockKey } from '../../src/db/lock.js';
 import { serverUrl, testDatabase, urlFor } from '../support/database.js';
+import { startBouncer } from '../support/pgbouncer.js';
 import { cleanEnv, finished, makeProject, spawnPgshift, type Project } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
 
@@ -226,4 +227,17 @@ test('SIGINT stops every running target (its migration rolled back), starts no o
   for (const name of names.slice(0, 3)) assert.equal(await on(name, async (sql) => (await sql`SELECT to_regclass('slow') AS t`)[0]?.['t']), null);
   const [{ left }] = await admin<[{ left: number }]>`SELECT count(*)::int AS left FROM pg_stat_activity WHERE datname = ANY(${names})`;
   assert.equal(left, 0, 'no session left behind');
+});
+
+test('through PgBouncer in transaction mode, two runs over the same six targets with --lock transaction apply each migration once', async () => {
+  const bouncer = await startBouncer(3);
+  const names = await databases(6);
+  const project = await makeProject(MIGRATIONS);
+  await targetsFile(project, names.map((name) => `${name}=${bouncer.urlFor(name)}`));
+  const args = ['up', '--targets', 'targets.txt', '--lock', 'transaction', '--parallel', '6', '--json'];
+  const runs = await Promise.all([project.run(args), project.run(args)]);
+  for (const run of runs) assert.equal(run.status, 0, run.stderr);
+  const applied = runs.flatMap((run) => [...targetsOf(run.stdout).values()].map((target) => target.migrations.length));
+  assert.equal(applied.reduce((sum, count) => sum + count, 0), 18, 'three migrations on each of six databases, once');
+  for (const name of names) assert.deepEqual(await ledgerOf(name), [1, 2, 3], name);
 });
