@@ -8,6 +8,7 @@ import { defined } from '../core/defined.js';
 import { durationProblem } from '../core/directives.js';
 import { PgshiftError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import type { Memo } from '../core/memo.js';
 import { checkNumber } from '../core/numbers.js';
 import { checkLedgerName, checkSchemaName } from '../db/ledger.js';
 import type { Timeouts } from '../db/wire-sql.js';
@@ -38,6 +39,8 @@ export interface ResolvedOptions {
   readonly retry: RetryPolicy;
   /** What the planner's hints call options, commands and folders. */
   readonly words: PlanWords;
+  /** Set by a many-database run: the files, git's answer, parses and lint shared by all its targets. */
+  readonly memo?: Memo;
 }
 
 export function resolveOptions(options: MigratorOptions): ResolvedOptions {

@@ -4,6 +4,7 @@
  */
 import { failValidation, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { shared, type Memo } from '../core/memo.js';
 import { readLintConfig } from './config.js';
 import { lintFiles, type LintFinding } from './lint.js';
 import type { CheckedFile } from './syntax.js';
@@ -12,12 +13,14 @@ export interface GateOptions {
   readonly cwd: string;
   readonly logger: Logger;
   readonly strict: boolean;
+  readonly memo?: Memo | undefined;
 }
 
 export async function lintBeforeRun(files: readonly CheckedFile[], options: GateOptions): Promise<readonly LintFinding[]> {
   const { logger, strict } = options;
   if (files.length === 0) return [];
-  const { findings, problems } = await lintFiles(files, await readLintConfig(options.cwd));
+  const key = `lint:${files.map(({ file }) => file.checksum).join(',')}`;
+  const { findings, problems } = await shared(options.memo, key, async () => lintFiles(files, await readLintConfig(options.cwd)));
   // Validation has already refused every parse error except those a file allows (-- pgshift:allow
   // parse-error: syntax newer than the parser), and bulk loads are not parsed: neither stops a run here.
   const unread = problems.filter((p) => p.code === 'SYNTAX_ERROR' || p.code === 'LINT_SKIPPED');

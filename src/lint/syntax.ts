@@ -5,6 +5,7 @@
  */
 import type { Problem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { shared, type Memo } from '../core/memo.js';
 import { problemAt, type ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import { parseFile, type FileParse } from './parse.js';
@@ -19,6 +20,7 @@ export interface CheckedFile {
 export async function checkSyntax(
   files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>,
   logger: Logger,
+  memo?: Memo,
 ): Promise<{ checked: CheckedFile[]; problems: Problem[] }> {
   const problems: Problem[] = [];
   const checked: CheckedFile[] = [];
@@ -28,7 +30,7 @@ export async function checkSyntax(
       checked.push({ file, analysis });
       continue;
     }
-    const parsed = await parseFile(file.text);
+    const parsed = await shared(memo, `parse:${file.checksum}`, () => parseFile(file.text));
     checked.push({ file, analysis, parsed });
     if ('tooLargeMb' in parsed) {
       logger.warn(`${file.path} not parsed: ${parsed.tooLargeMb} MB is more than the parser takes`, {

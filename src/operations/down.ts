@@ -2,16 +2,16 @@
 import type { DownOptions, MigrationsResult } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
-import { loadCatalog } from '../io/loader.js';
 import { prepareDown } from './history.js';
 import { transactionLock } from './lock-scope.js';
+import { catalogFor } from './files.js';
 import { withRun, type Observed } from './run.js';
 import { collect, sendDown } from './send.js';
 import { revertSteps } from './steps.js';
 
 export async function down(context: ResolvedOptions, call: DownOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  const catalog = await loadCatalog(context.dirs);
+  const catalog = await catalogFor(context);
   return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
     const { steps: planned, applied } = await prepareDown(context, run, catalog, call);
     const steps = revertSteps(run.table, planned, context.defaults, transactionLock(context, applied));

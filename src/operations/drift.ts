@@ -11,15 +11,15 @@ import { planReplay } from '../core/replay-plan.js';
 import { inReadSnapshot, savepointed } from '../db/read-snapshot.js';
 import type { Session } from '../db/session.js';
 import { takeSnapshot } from '../db/snapshot.js';
-import { loadCatalog } from '../io/loader.js';
 import { openScratchSite } from '../executor/scratch-site.js';
+import { catalogFor } from './files.js';
 import { readHistory } from './history.js';
 import { whileLocked, withRun, type Run } from './run.js';
 import { rebuildApplied } from './scratch-rebuild.js';
 
 export async function drift(context: ResolvedOptions, call: DriftOptions): Promise<DriftReport> {
   refuseScratchThroughPooler(context, call);
-  const catalog = await loadCatalog(context.dirs);
+  const catalog = await catalogFor(context);
   if (catalog.problems.length > 0) failValidation(catalog.problems);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const clock = stopwatch();

@@ -3,6 +3,8 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { buildCatalog, type Catalog } from '../core/catalog.js';
 import { failValidation, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { shared, type Memo } from '../core/memo.js';
+import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import { commitOf, folderCommits, type FolderCommits } from '../io/git.js';
@@ -24,9 +26,19 @@ export function withCommit(file: SqlFile, commits: FolderCommits): SqlFile {
   return commit === undefined ? file : { ...file, gitCommit: commit };
 }
 
+/** The migration and rollback files, read once for all the targets of a many-database run. */
+export function catalogFor(context: ResolvedOptions): Promise<Catalog> {
+  return shared(context.memo, 'catalog', () => loadCatalog(context.dirs));
+}
+
+/** loadForWrite, done once for all the targets of a many-database run (git is asked once). */
+export function filesForWrite(context: ResolvedOptions): Promise<{ catalog: Catalog; commits: FolderCommits }> {
+  return shared(context.memo, 'files-for-write', () => loadForWrite(context.dirs));
+}
+
 /** Parses the files a command would run; a parse error stops it with nothing run. */
-export async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, logger: Logger): Promise<CheckedFile[]> {
-  const { checked, problems } = await checkSyntax(files, logger);
+export async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, logger: Logger, memo?: Memo): Promise<CheckedFile[]> {
+  const { checked, problems } = await checkSyntax(files, logger, memo);
   if (problems.length > 0) failValidation(problems);
   return checked;
 }

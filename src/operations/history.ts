@@ -69,8 +69,8 @@ export async function checkedUp(
 ): Promise<UpPlan & { findings: readonly LintFinding[] }> {
   const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call, commits);
   refuseSessionFiles(context, planned);
-  const checked = await parsedOrFail(planned, context.logger);
-  const findings = call.lint === false ? [] : await lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict: call.strict === true });
+  const checked = await parsedOrFail(planned, context.logger, context.memo);
+  const findings = call.lint === false ? [] : await lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict: call.strict === true, memo: context.memo });
   return { planned, createLedger, applied, findings };
 }
 
@@ -87,7 +87,7 @@ export async function prepareDown(context: ResolvedOptions, run: Run, catalog: C
   const steps = planDown(catalog, history.rows, { ...context.words, ...defined({ steps: count, to, all }) });
   const rollbacks = steps.map((step) => ({ file: step.rollback, analysis: step.analysis }));
   refuseSessionFiles(context, rollbacks);
-  await parsedOrFail(rollbacks, run.logger);
+  await parsedOrFail(rollbacks, run.logger, context.memo);
   return { steps, applied: appliedVersions(history.ledger) };
 }
 

@@ -10,6 +10,7 @@ import { resolveOptions, type ResolvedOptions } from '../config/migrator-options
 import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger, LogFields } from '../core/logger.js';
+import { Memo } from '../core/memo.js';
 import { checkNumber } from '../core/numbers.js';
 import { schedule, type SkipReason } from './many-schedule.js';
 import { runTarget } from './many-target.js';
@@ -21,7 +22,8 @@ export async function migrateMany(targets: readonly Target[], options: ManyOptio
   if (options.canary !== undefined) checkNumber('canary', options.canary, 'count');
   // Every target's options are checked before any target connects: a wrong one stops the run with nothing done.
   const findings = new Set<string>();
-  const contexts = targets.map((target) => contextFor(target, options, findings));
+  const memo = new Memo();
+  const contexts = targets.map((target) => ({ ...contextFor(target, options, findings), memo }));
   refuseDuplicateNames(targets);
   const emit = (event: TargetEvent): void => options.onEvent?.(event);
   let failed = false;

@@ -4,12 +4,12 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
 import { statusOf } from '../core/status.js';
 import { lockHolder as heldBy, lockKey } from '../db/lock.js';
-import { loadCatalog } from '../io/loader.js';
 import { readHistory } from './history.js';
+import { catalogFor } from './files.js';
 import { withRun } from './run.js';
 
 export async function status(context: ResolvedOptions, call: CallOptions): Promise<StatusResult> {
-  const catalog = await loadCatalog(context.dirs);
+  const catalog = await catalogFor(context);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async ({ session, table }) => {
     const history = await readHistory(session, table);
     const lockHolder = await heldBy(session, lockKey(table));

@@ -7,7 +7,7 @@ import { isPgshiftError, type PgshiftError } from '../core/errors.js';
 import type { MigrationResult } from '../core/types.js';
 import { ledgerDigest } from '../db/xact-lock.js';
 import type { FolderCommits } from '../io/git.js';
-import { loadForWrite } from './files.js';
+import { filesForWrite } from './files.js';
 import { checkedUp } from './history.js';
 import { transactionLock } from './lock-scope.js';
 import { withRun, type Observed, type Run } from './run.js';
@@ -16,7 +16,7 @@ import { upSteps } from './steps.js';
 
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  const { catalog, commits } = await loadForWrite(context.dirs);
+  const { catalog, commits } = await filesForWrite(context);
   return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
     return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, commits, call }, done)) };
   });

@@ -4,22 +4,23 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type Problem } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
+import type { Memo } from '../core/memo.js';
 import { validationProblems, type History } from '../core/ledger-problems.js';
 import { analyzeScript, type ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
-import { loadCatalog } from '../io/loader.js';
 import { checkSyntax } from '../lint/syntax.js';
 import { readHistory } from './history.js';
 import { needsSession } from './lock-scope.js';
+import { catalogFor } from './files.js';
 import { withRun } from './run.js';
 
 export async function validate(context: ResolvedOptions, call: CallOptions): Promise<readonly Problem[]> {
-  const catalog = await loadCatalog(context.dirs);
+  const catalog = await catalogFor(context);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async ({ session, table }) => {
     try {
       const history = (await readHistory(session, table)).rows;
       const pooled = context.lockScope === 'transaction' ? needsSession(pendingFiles(catalog, history)) : [];
-      return [...validationProblems(catalog, history, context.words), ...pooled, ...(await syntaxProblems(catalog, history))];
+      return [...validationProblems(catalog, history, context.words), ...pooled, ...(await syntaxProblems(catalog, history, context.memo))];
     } catch (error) {
       if (isPgshiftError(error) && error.problems.length > 0) return error.problems;
       throw error;
@@ -28,9 +29,9 @@ export async function validate(context: ResolvedOptions, call: CallOptions): Pro
 }
 
 /** What `validate` parses: every pending migration and every rollback (applied files ran already). */
-async function syntaxProblems(catalog: Catalog, history: History): Promise<Problem[]> {
+async function syntaxProblems(catalog: Catalog, history: History, memo: Memo | undefined): Promise<Problem[]> {
   const files = [...catalog.migrations.filter(pending(history)), ...catalog.rollbacks.values()];
-  return (await checkSyntax(files.map((file) => ({ file, analysis: analyzeScript(file) })), silentLogger)).problems;
+  return (await checkSyntax(files.map((file) => ({ file, analysis: analyzeScript(file) })), silentLogger, memo)).problems;
 }
 
 /** The migrations up would still run (a partly applied no-transaction file among them), read. */
