@@ -64,7 +64,9 @@ export class LiveProgress {
   private draw(): void {
     const running = [...this.running].map(([name, file]) => (file === '' ? name : `${name} ${file}`));
     const line = `targets: ${this.done}/${this.total} done, ${this.failed} failed, ${this.running.size} running${running.length > 0 ? `: ${running.join(', ')}` : ''}`;
-    const width = Math.max(20, (this.terminal.columns ?? 80) - 1);
+    // A terminal nobody sized (a pty under script(1), some CI runners) reports 0 columns: not a width to fit.
+    const columns = this.terminal.columns === undefined || this.terminal.columns <= 0 ? 80 : this.terminal.columns;
+    const width = Math.max(20, columns - 1);
     this.terminal.write(`${CLEAR}${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     this.shown = true;
   }
