@@ -35,7 +35,9 @@ export function parseTargetsText(text: string, file: string, env: Environment): 
       throw new PgshiftError('USAGE', `${where}: not a target: expected a postgres:// URL or name=postgres://...`, { hint: FORMAT_HINT });
     }
     const url = expandVariables(written, env, where);
-    targets.push({ name: named ? (named[1] as string) : defaultName(url, where), url, where });
+    // Read a named line's URL too: one that cannot be read stops the run here, before any target runs.
+    const endpoint = defaultName(url, where);
+    targets.push({ name: named ? (named[1] as string) : endpoint, url, where });
   }
   if (targets.length === 0) throw new PgshiftError('USAGE', `${file} names no target`, { hint: FORMAT_HINT });
   return refuseDuplicates(targets);

@@ -166,12 +166,13 @@ test('--fail-fast --parallel 1: after the first failure the others are not start
   await noLedgers(r1, r2);
 });
 
-test('a bad targets file is exit 2 with nothing run: missing, empty, duplicates, a non-URL line, ${VAR} unset or empty', async () => {
+test('a bad targets file is exit 2 with nothing run: missing, empty, duplicates, a non-URL line, a bad escape, ${VAR} unset or empty', async () => {
   const path = r2.url.replace(/\/[^/]*$/, '/${DB_B}');
   const files: Array<[string, string, RegExp, Record<string, string>?]> = [
     ['comments.txt', '# nothing yet\n\n   # still nothing\n', /comments\.txt names no target/],
     ['dupes.txt', `a=${r1.url}\n\nb=${r2.url}\na=${r2.url}\n`, /dupes\.txt:1 and dupes\.txt:4 are both the target a/],
     ['not-url.txt', `a=${r1.url}\nhost=db password=hunter2\n`, /not-url\.txt:2: not a target/],
+    ['escape.txt', `b=${r2.url}\na=postgres://u:hunter%zz@127.0.0.1:5432/x\n`, /escape\.txt:2: .*bad percent escape/],
     ['vars.txt', `a=${r1.url}\nb=${path}\n`, /vars\.txt:2: \$\{DB_B\} is not set/],
     ['vars.txt', `a=${r1.url}\nb=${path}\n`, /vars\.txt:2: \$\{DB_B\} is set but empty/, { DB_B: '' }],
   ];
@@ -180,15 +181,17 @@ test('a bad targets file is exit 2 with nothing run: missing, empty, duplicates,
     ...files.map(async ([name, text, , env]) => project.run(['up', '--targets', await targetsFile(project, name, text)], { env: env ?? {} })),
   ]);
   const expected = [/cannot read the --targets file no-such-targets\.txt: no such file/, ...files.map(([, , message]) => message)];
+  // hunter2 and hunter%zz stand for passwords: never echoed.
   runs.forEach((run, index) => {
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, expected[index] as RegExp);
-    assert.doesNotMatch(run.stderr, /hunter2/);
+    assert.doesNotMatch(run.stderr, /hunter/);
     assert.equal(run.stdout, '');
   });
   await noLedgers(r1, r2);
-  // The same file with the variable set runs both.
-  const set = await project.run(['up', '--targets', 'vars.txt'], { env: { DB_B: r2.name } });
+  // The same file with the variable set (here in a --dotenv file) runs both.
+  await project.write('vars.env', `DB_B=${r2.name}\n`);
+  const set = await project.run(['up', '--targets', 'vars.txt', '--dotenv', 'vars.env']);
   assert.equal(set.status, 0, set.stderr);
   assert.deepEqual(await ledgerVersions(r2.sql), [1, 2]);
 });

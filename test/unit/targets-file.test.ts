@@ -65,11 +65,13 @@ describe('parseTargetsText', () => {
     }
   });
 
-  test('a bare URL whose password cannot be read is refused at file:line without the password', () => {
-    const { code, text } = refusal(() => parse('postgres://u:hunter%zz@h/app\n'));
-    assert.equal(code, 'CONFIG_INVALID');
-    assert.match(text, /^targets\.txt:1: /);
-    assert.doesNotMatch(text, /hunter/);
+  test('a URL whose password cannot be read is refused at file:line without the password, named or not', () => {
+    for (const line of ['postgres://u:hunter%zz@h/app', 'a=postgres://u:hunter%zz@h/app']) {
+      const { code, text } = refusal(() => parse(`b=postgres://h/b\n${line}\n`));
+      assert.equal(code, 'CONFIG_INVALID', line);
+      assert.match(text, /^targets\.txt:2: /, line);
+      assert.doesNotMatch(text, /hunter/, line);
+    }
   });
 
   test('a file with no target (empty, or only comments and blanks) is refused', () => {
