@@ -166,11 +166,12 @@ test('--fail-fast --parallel 1: after the first failure the others are not start
   await noLedgers(r1, r2);
 });
 
-test('a bad targets file is exit 2 with nothing run: missing, empty, duplicates, a non-URL line, a bad escape, ${VAR} unset or empty', async () => {
+test('a bad targets file is exit 2 with nothing run: missing, empty, duplicate names or databases, a non-URL line, a bad escape, ${VAR} unset or empty', async () => {
   const path = r2.url.replace(/\/[^/]*$/, '/${DB_B}');
   const files: Array<[string, string, RegExp, Record<string, string>?]> = [
     ['comments.txt', '# nothing yet\n\n   # still nothing\n', /comments\.txt names no target/],
     ['dupes.txt', `a=${r1.url}\n\nb=${r2.url}\na=${r2.url}\n`, /dupes\.txt:1 and dupes\.txt:4 are both the target a/],
+    ['same-db.txt', `x=${r1.url}\ny=${r1.url}\n`, /same-db\.txt:1 and same-db\.txt:2 are both the database/],
     ['not-url.txt', `a=${r1.url}\nhost=db password=hunter2\n`, /not-url\.txt:2: not a target/],
     ['escape.txt', `b=${r2.url}\na=postgres://u:hunter%zz@127.0.0.1:5432/x\n`, /escape\.txt:2: .*bad percent escape/],
     ['vars.txt', `a=${r1.url}\nb=${path}\n`, /vars\.txt:2: \$\{DB_B\} is not set/],

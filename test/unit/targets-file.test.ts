@@ -56,6 +56,15 @@ describe('parseTargetsText', () => {
     assert.match(bare.text, /^targets\.txt:1 and targets\.txt:3 are both the target h:5432\/app/);
   });
 
+  test('one database under two names is refused too: both would run on one ledger', () => {
+    const { code, text } = refusal(() => parse('x=postgres://alice@h/app\ny=postgres://h/b\nz=postgres://bob:hunter2@h:5432/app\n'));
+    assert.equal(code, 'USAGE');
+    assert.match(text, /^targets\.txt:1 and targets\.txt:3 are both the database h:5432\/app/);
+    assert.doesNotMatch(text, /hunter2/);
+    // Another port or another database is another target.
+    assert.equal(parse('x=postgres://h/app\ny=postgres://h:5433/app\nz=postgres://h/app2\n').length, 3);
+  });
+
   test('a line that is not a URL is refused at file:line, without its text (it may hold a password)', () => {
     for (const line of ['host=db1 password=hunter2 dbname=app', 'a=mysql://u:hunter2@h/app', 'tenant one=postgres://u:hunter2@h/app', 'hunter2']) {
       const { code, text } = refusal(() => parse(`a=postgres://h/a\n${line}\n`));
