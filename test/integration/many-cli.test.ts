@@ -1,20 +1,17 @@
 /**
  * Many databases from the outside, as a stranger meets them: the built CLI's --targets files, repeated
  * --database, the flags it refuses, what status, validate, drift and down print per target, the exit
- * statuses, the password never shown, the live line on a terminal, and migrateMany from the API.
+ * statuses, the password never shown. The live line and the API: many-live-api.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { migrateMany, type TargetEvent } from '../../src/index.js';
 import { serverUrl, testDatabase, urlFor, type TestDatabase } from '../support/database.js';
 import { ledgerVersions, tableExists } from '../support/inspect.js';
-import { cleanEnv, logLines, makeProject, repoRoot, type CliResult, type Project } from '../support/project.js';
+import { NOWHERE, noLedgers, targetsFile, targetsOf } from '../support/many.js';
+import { logLines, makeProject, type CliResult } from '../support/project.js';
 
-const NOWHERE = 'postgres://u@127.0.0.1:1/x';
 const FILES = {
   'migrations/001_accounts.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n',
   'rollbacks/001_accounts.sql': 'DROP TABLE accounts;\n',
@@ -22,44 +19,14 @@ const FILES = {
   'rollbacks/002_orders.sql': 'DROP TABLE orders;\n',
 };
 
-const created = await Promise.all(Array.from({ length: 16 }, () => testDatabase(import.meta.url)));
+const created = await Promise.all(Array.from({ length: 10 }, () => testDatabase(import.meta.url)));
 const take = (count: number): TestDatabase[] => created.splice(0, count);
 const [p1, p2] = take(2) as [TestDatabase, TestDatabase];
 const [r1, r2] = take(2) as [TestDatabase, TestDatabase];
 const [d1, d2] = take(2) as [TestDatabase, TestDatabase];
 const [s1, s2, s3] = take(3) as [TestDatabase, TestDatabase, TestDatabase];
 const [f1] = take(1) as [TestDatabase];
-const ttys = take(3);
-const apis = take(3);
 const project = await makeProject(FILES);
-
-interface TargetJson {
-  readonly name: string;
-  readonly outcome: string;
-  readonly exitStatus: number | null;
-  readonly before?: number | null;
-  readonly after?: number | null;
-  readonly migrations: ReadonlyArray<{ readonly direction: string; readonly version: number }>;
-  readonly skippedBecause?: string;
-  readonly error?: { readonly code: string; readonly message: string; readonly exitStatus: number };
-  readonly status?: { readonly entries: ReadonlyArray<{ readonly version: number; readonly state: string }> };
-  readonly problems?: ReadonlyArray<{ readonly code: string }>;
-  readonly drift?: { readonly drift: boolean };
-}
-
-function targetsOf(run: CliResult): TargetJson[] {
-  return (JSON.parse(run.stdout) as { targets: TargetJson[] }).targets;
-}
-
-/** A targets file in the project; returns its name. */
-async function targetsFile(where: Project, name: string, text: string): Promise<string> {
-  await where.write(name, text);
-  return name;
-}
-
-async function noLedgers(...dbs: readonly TestDatabase[]): Promise<void> {
-  for (const db of dbs) assert.equal(await tableExists(db.sql, 'schema_migrations'), false, `${db.name} has a ledger`);
-}
 
 /** A login role whose password holds @ / : and %, free to create tables in `db`; gone after the test. */
 async function roleIn(db: TestDatabase, password: string): Promise<string> {
@@ -287,84 +254,4 @@ test("a single target in a targets file exits with its own status, not 6", async
   assert.equal(broken.status, 1, broken.stderr);
   assert.deepEqual(targetsOf(broken).map((t) => [t.outcome, t.exitStatus, t.error?.code, t.before, t.after]), [['failed', 1, 'MIGRATION_FAILED', null, 1]]);
   assert.deepEqual(await ledgerVersions(f1.sql), [1]);
-});
-
-const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
-
-/** Runs pgshift under a pseudo-terminal (util-linux script): stdout and stderr arrive mixed, as a user sees them. */
-function inTerminal(where: Project, args: readonly string[]): Promise<CliResult> {
-  const command = [process.execPath, join(repoRoot, 'dist', 'pgshift.mjs'), ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    execFile('script', ['-qfec', command, '/dev/null'], { cwd: where.dir, env: cleanEnv(), timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
-
-const PROGRESS = /targets: \d+\/3 done, \d+ failed, \d+ running/g;
-
-test('a terminal gets a live line (done, failed, running) erased before the table; --json and a pipe get none', { skip: !existsSync('/usr/bin/script') && 'needs script(1)' }, async () => {
-  const sleeps = Object.fromEntries([1, 2, 3].map((version) => [`migrations/00${version}_sleep.sql`, 'SELECT pg_sleep(0.5);\n']));
-  const slow = await makeProject(sleeps);
-  const file = await targetsFile(slow, 'targets.txt', ttys.map((db, index) => `t${index + 1}=${db.url}\n`).join(''));
-  const live = await inTerminal(slow, ['up', '--targets', file, '--to', '1']);
-  assert.equal(live.status, 0, live.stdout);
-  const shown = [...live.stdout.matchAll(PROGRESS)];
-  assert.ok(shown.length > 0, `no progress line in:\n${JSON.stringify(live.stdout)}`);
-  assert.ok(shown.some((match) => / running: t\d/.test(live.stdout.slice(match.index, match.index + 80))), 'the running targets are named');
-  const last = (shown.at(-1)?.index ?? 0) + 1;
-  const erased = live.stdout.indexOf('\r\u001b[K', last);
-  const table = live.stdout.search(/target +version +applied/);
-  assert.ok(last < erased && erased < table, `the last progress line is not erased before the table:\n${JSON.stringify(live.stdout)}`);
-  assert.match(live.stdout, /3 targets: 3 ok, 0 failed/);
-  for (const db of ttys) assert.deepEqual(await ledgerVersions(db.sql), [1]);
-
-  const json = await inTerminal(slow, ['up', '--targets', file, '--to', '2', '--json']);
-  assert.equal(json.status, 0, json.stdout);
-  assert.doesNotMatch(json.stdout, /targets: \d+\//);
-  const piped = await slow.run(['up', '--targets', file]);
-  assert.equal(piped.status, 0, piped.stderr);
-  assert.doesNotMatch(piped.stderr, /targets: \d+\//);
-  for (const db of ttys) assert.deepEqual(await ledgerVersions(db.sql), [1, 2, 3]);
-});
-
-test('migrateMany: a result per target, events as they run, and a failing target is a result, not a throw', async () => {
-  const where = await makeProject({ 'migrations/001_accounts.sql': FILES['migrations/001_accounts.sql'] });
-  const targets = [...apis.map((db, index) => ({ name: `api${index + 1}`, database: { url: db.url } })), { name: 'nowhere', database: { url: NOWHERE } }];
-  await assert.rejects(migrateMany(targets, { cwd: where.dir, parallel: 0 }), { code: 'USAGE' });
-  await noLedgers(...apis);
-
-  const events: TargetEvent[] = [];
-  const result = await migrateMany(targets, { cwd: where.dir, parallel: 2, onEvent: (event) => events.push(event) });
-  assert.deepEqual(
-    result.targets.map((t) => [t.name, t.outcome, t.error?.code, t.before, t.after, t.migrations.map((m) => m.version)]),
-    [['api1', 'ok', undefined, null, 1, [1]], ['api2', 'ok', undefined, null, 1, [1]], ['api3', 'ok', undefined, null, 1, [1]], ['nowhere', 'failed', 'CONNECTION_FAILED', undefined, undefined, []]],
-  );
-  for (const db of apis) assert.deepEqual(await ledgerVersions(db.sql), [1]);
-  for (const { name } of targets) {
-    const own = events.filter((event) => (event.type === 'finished' ? event.result.name : event.name) === name).map((event) => event.type);
-    assert.deepEqual(own, name === 'nowhere' ? ['started', 'finished'] : ['started', 'file', 'finished'], name);
-  }
-  const file = events.find((event) => event.type === 'file');
-  assert.match(file?.type === 'file' ? file.path : '', /migrations\/001_accounts\.sql$/);
-  const finished = events.filter((event) => event.type === 'finished').map((event) => event.result);
-  assert.deepEqual(new Set(finished), new Set(result.targets));
-
-  const status = await migrateMany(targets.slice(0, 3), { cwd: where.dir, command: 'status' });
-  assert.deepEqual(status.targets.map((t) => [t.outcome, t.before, t.after, t.status?.entries.map((entry) => entry.state)]), Array(3).fill(['ok', 1, 1, ['applied']]));
-});
-
-test('a lint finding is logged once for the run, not once per target', async () => {
-  const linted = await makeProject({
-    'migrations/001_big.sql': "CREATE TABLE IF NOT EXISTS big_table (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);\nCOMMENT ON TABLE big_table IS 'x';\n",
-    'migrations/002_index.sql': 'CREATE INDEX IF NOT EXISTS ix_big ON big_table (id);\n',
-  });
-  // The terminal test's databases, with a ledger of this test's own.
-  const file = await targetsFile(linted, 'targets.txt', ttys.map((db) => `${db.url}\n`).join(''));
-  const run = await linted.run(['up', '--targets', file, '--table', 'lint_ledger']);
-  assert.equal(run.status, 0, run.stderr);
-  const findings = logLines(run.stderr).filter((line) => line['rule'] === 'index-not-concurrent');
-  assert.equal(findings.length, 1, run.stderr);
-  for (const db of ttys) assert.deepEqual(await ledgerVersions(db.sql, 'lint_ledger'), [1, 2]);
 });
