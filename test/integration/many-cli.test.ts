@@ -194,6 +194,9 @@ test('status, validate and drift over several targets: a row each, --json per ta
   assert.match(validate.stdout, /^s1 +.*failed VALIDATION_FAILED \(exit 3\)/m);
   assert.match(validate.stdout, /^s2 +- +0 +.* ok$/m);
   assert.match(validate.stdout, /^3 targets: 2 ok, 1 failed$/m);
+  // The problems themselves are listed under the table: no need to run validate again on s1 alone.
+  assert.match(validate.stdout, /^s1: 1 problem found in migrations and ledger\n  .*migrations\/001_accounts\.sql.*\n    hint: /m);
+  assert.doesNotMatch(validate.stdout, /on this target alone/);
   const validateJson = targetsOf(await checked.run(['validate', '--targets', all, '--json']));
   assert.deepEqual(validateJson.map((t) => [t.name, t.outcome, t.exitStatus, t.error?.code, t.problems?.map((p) => p.code)]), [
     ['s1', 'failed', 3, 'VALIDATION_FAILED', ['CHECKSUM_MISMATCH']],

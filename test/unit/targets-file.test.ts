@@ -39,8 +39,8 @@ describe('parseTargetsText', () => {
     ]);
   });
 
-  test('CRLF line endings: no \\r left in a URL, line numbers as an editor shows them', () => {
-    const targets = parse('# windows\r\na=postgres://h/a\r\n\r\npostgres://h/b\r\n');
+  test('CRLF line endings and a byte order mark: no \\r left in a URL, line numbers as an editor shows them', () => {
+    const targets = parse('\uFEFF# windows\r\na=postgres://h/a\r\n\r\npostgres://h/b\r\n');
     assert.deepEqual(brief(targets), [
       ['a', 'postgres://h/a', 'targets.txt:2'],
       ['h:5432/b', 'postgres://h/b', 'targets.txt:4'],
