@@ -1,7 +1,7 @@
 /**
- * The line a many-database run keeps redrawn on a terminal: targets done, failed and running, and the file
- * each running one is sending. Redrawn at most ten times a second and erased when the run ends; log lines
- * are written above it (the line is cleared first and redrawn after).
+ * The line a many-database run keeps redrawn on a terminal: targets done, failed, not started and running,
+ * and the file each running one is sending. Redrawn at most ten times a second and erased when the run
+ * ends; log lines are written above it (the line is cleared first and redrawn after).
  */
 import type { Logger, LogFields } from '../core/logger.js';
 import type { TargetEvent } from '../migrator-types.js';
@@ -18,6 +18,8 @@ export class LiveProgress {
   private readonly running = new Map<string, string>();
   private done = 0;
   private failed = 0;
+  /** Skipped (--fail-fast, a failed canary): neither done nor failed. */
+  private notStarted = 0;
   private shown = false;
   private last = '';
   private readonly timer: NodeJS.Timeout;
@@ -33,6 +35,7 @@ export class LiveProgress {
   readonly onEvent = (event: TargetEvent): void => {
     if (event.type === 'started') this.running.set(event.name, '');
     else if (event.type === 'file') this.running.set(event.name, event.path.replace(/^.*\//, ''));
+    else if (event.result.outcome === 'skipped') this.notStarted++;
     else {
       this.running.delete(event.result.name);
       this.done++;
@@ -64,9 +67,11 @@ export class LiveProgress {
 
   private draw(): void {
     const running = [...this.running].map(([name, file]) => (file === '' ? name : `${name} ${file}`));
-    const line = `targets: ${this.done}/${this.total} done, ${this.failed} failed, ${this.running.size} running${running.length > 0 ? `: ${running.join(', ')}` : ''}`;
-    // A terminal of unknown width (0 under some pseudo-terminals) is taken as 80 columns.
-    const width = Math.max(20, (this.terminal.columns || 80) - 1);
+    const skipped = this.notStarted > 0 ? `, ${this.notStarted} not started` : '';
+    const line = `targets: ${this.done}/${this.total} done, ${this.failed} failed${skipped}, ${this.running.size} running${running.length > 0 ? `: ${running.join(', ')}` : ''}`;
+    // A terminal nobody sized (a pty under script(1), some CI runners) reports 0 columns: not a width to fit.
+    const columns = this.terminal.columns === undefined || this.terminal.columns <= 0 ? 80 : this.terminal.columns;
+    const width = Math.max(20, columns - 1);
     const text = line.length > width ? `${line.slice(0, width - 1)}…` : line;
     if (this.shown && text === this.last) return;
     this.terminal.write(`${CLEAR}${text}`);

@@ -1,6 +1,6 @@
 /** A many-database run's answer: one row per target, the failures spelled out under the table, or JSON. */
 import type { ManyCommand, ManyResult, TargetResult } from '../migrator-types.js';
-import { asJson, counted, errorFields, oneLine, table } from './render.js';
+import { asJson, counted, errorFields, oneLine, problemsText, table } from './render.js';
 import { exitStatusOf } from './exit-status.js';
 
 /** What the count column counts, per command. */
@@ -9,11 +9,15 @@ const COUNTED: Readonly<Record<ManyCommand, string>> = { up: 'applied', down: 'r
 export function manyText(result: ManyResult, command: ManyCommand): string {
   const rows = result.targets.map((target) => [oneLine(target.name), versionText(target), countOf(target, command), seconds(target.durationMs), resultText(target)]);
   const failures = result.targets.filter((target) => target.error !== undefined && target.outcome === 'failed');
-  const details = failures.map((target) => {
-    const error = target.error;
-    return error === undefined ? '' : `${oneLine(target.name)}: ${error.message}\n${error.hint === undefined ? '' : `  hint: ${error.hint}\n`}`;
-  });
-  return `${table(['target', 'version', COUNTED[command], 'time', 'result'], rows, [2, 3])}${summaryLine(result)}${details.length > 0 ? `\n${details.join('')}` : ''}`;
+  return `${table(['target', 'version', COUNTED[command], 'time', 'result'], rows, [2, 3])}${summaryLine(result)}${failures.length > 0 ? `\n${failures.map(failureText).join('')}` : ''}`;
+}
+
+/** A failed target's error, or the validate problems themselves: a reader should not have to run it again alone. */
+function failureText({ name, error, problems }: TargetResult): string {
+  if (error === undefined) return '';
+  const named = oneLine(name);
+  if (problems !== undefined && problems.length > 0) return `${named}: ${error.message}\n${problemsText(problems).replace(/^(?=.)/gm, '  ')}`;
+  return `${named}: ${error.message}\n${error.hint === undefined ? '' : `  hint: ${error.hint}\n`}`;
 }
 
 export function manyJson(result: ManyResult): string {

@@ -129,6 +129,7 @@ export function resolveCliTargets(loaded: CliEnvironment, flags: ManyFlags, cwd:
 }
 
 function readTargetsFile(path: string, cwd: string): string {
+  if (path === '') throw new PgshiftError('USAGE', '--targets is empty', { hint: 'point --targets at a file of targets, one a line: a postgres:// URL or name=URL' });
   try {
     return readFileSync(resolve(cwd, path), 'utf8');
   } catch (error) {

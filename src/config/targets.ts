@@ -24,6 +24,7 @@ const FORMAT_HINT = 'write one target a line: postgres://user@host:5432/db, or n
 /** The targets of a targets file's text; `file` names it in messages. */
 export function parseTargetsText(text: string, file: string, env: Environment): TargetLine[] {
   const targets: TargetLine[] = [];
+  const endpoints: string[] = [];
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     // A comment is a whole line, or what follows whitespace and #: a URL holds no whitespace.
     const line = raw.replace(/(^|\s)#.*$/s, '').trim();
@@ -35,10 +36,14 @@ export function parseTargetsText(text: string, file: string, env: Environment): 
       throw new PgshiftError('USAGE', `${where}: not a target: expected a postgres:// URL or name=postgres://...`, { hint: FORMAT_HINT });
     }
     const url = expandVariables(written, env, where);
-    targets.push({ name: named ? (named[1] as string) : defaultName(url, where), url, where });
+    // Read a named line's URL too: one that cannot be read stops the run here, before any target runs.
+    const endpoint = defaultName(url, where);
+    targets.push({ name: named ? (named[1] as string) : endpoint, url, where });
+    endpoints.push(endpoint);
   }
   if (targets.length === 0) throw new PgshiftError('USAGE', `${file} names no target`, { hint: FORMAT_HINT });
-  return refuseDuplicates(targets);
+  // One database under two names is one ledger too (the ledger's schema and table are the run's, not a line's).
+  return refuseDuplicates(refuseDuplicates(targets), endpoints, 'database');
 }
 
 /** Repeated --database flags as targets (they take no name= and no ${VAR}: the shell expands those). */
@@ -79,16 +84,18 @@ function defaultName(url: string, where: string): string {
   }
 }
 
-function refuseDuplicates(targets: TargetLine[]): TargetLine[] {
+/** Refuses two targets with one key: their names, or the databases (host:port/database) they reach. */
+function refuseDuplicates(targets: TargetLine[], keys: readonly string[] = targets.map((target) => target.name), what = 'target'): TargetLine[] {
   const seen = new Map<string, string>();
-  for (const target of targets) {
-    const first = seen.get(target.name);
+  for (const [index, target] of targets.entries()) {
+    const key = keys[index] as string;
+    const first = seen.get(key);
     if (first !== undefined) {
-      throw new PgshiftError('USAGE', `${first} and ${target.where} are both the target ${target.name}`, {
+      throw new PgshiftError('USAGE', `${first} and ${target.where} are both the ${what} ${key}`, {
         hint: 'list each database once: two runs on one ledger would only wait for each other',
       });
     }
-    seen.set(target.name, target.where);
+    seen.set(key, target.where);
   }
   return targets;
 }

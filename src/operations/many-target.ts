@@ -34,7 +34,8 @@ export async function runTarget(name: string, context: ResolvedOptions, options:
   const migrations = found.migrations ?? [];
   const { error } = found;
   const outcome = error === undefined ? 'ok' : error.code === 'INTERRUPTED' ? 'interrupted' : 'failed';
-  const applied = found.status?.entries.filter((entry) => entry.state === 'applied').map((entry) => entry.version);
+  // Every version the ledger holds, also one whose file changed or is gone since.
+  const applied = found.status?.entries.filter((entry) => IN_LEDGER.has(entry.state)).map((entry) => entry.version);
   const before = firstRead ?? applied;
   const after = lastRead === undefined ? applied : versionsAfter(lastRead, migrations);
   return {
@@ -45,6 +46,8 @@ export async function runTarget(name: string, context: ResolvedOptions, options:
     ...defined({ before: highest(before), after: highest(after), error, status: found.status, problems: found.problems, drift: found.drift }),
   };
 }
+
+const IN_LEDGER: ReadonlySet<string> = new Set(['applied', 'changed', 'missing']);
 
 async function runCommand(context: ResolvedOptions, options: ManyOptions, observer: RunObserver): Promise<Found> {
   const signal = options.signal;
