@@ -5,7 +5,7 @@
 import type { PgshiftError, Problem } from './core/errors.js';
 import type { LockHolder } from './core/lock-holder.js';
 import type { Logger } from './core/logger.js';
-import type { LockScope, MigrationResult, StatusEntry } from './core/types.js';
+import type { LockScope, ManyCommand, MigrationResult, StatusEntry } from './core/types.js';
 import type { EmbeddedOptions } from './db/embedded.js';
 import type { ConnectionSettings } from './db/settings.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
@@ -15,7 +15,7 @@ import type { ScratchServer as ScratchSiteServer } from './executor/scratch-site
 import type { DriftItem, DriftReport } from './core/drift-report.js';
 import type { TraceReport } from './core/trace-types.js';
 
-export type { DriftItem, DriftReport, LockScope, RepairResult, TraceReport, VerifyResult };
+export type { DriftItem, DriftReport, LockScope, ManyCommand, RepairResult, TraceReport, VerifyResult };
 
 /** A server to connect to, or the embedded one with its data in `dir`. */
 export type DatabaseTarget = ConnectionSettings | { readonly embedded: EmbeddedOptions };
@@ -234,8 +234,6 @@ export interface Target {
   readonly schema?: string;
 }
 
-/** What migrateMany runs on each target. */
-export type ManyCommand = 'up' | 'down' | 'status' | 'validate' | 'drift';
 
 export interface ManyOptions extends Omit<MigratorOptions, 'database'> {
   /** Default `up`. */

@@ -40,13 +40,13 @@ export const globalOptions = {
   json: { type: 'boolean', default: false, describe: 'print the answer as JSON' },
   targets: { type: 'string', describe: 'file of targets, one a line: a postgres:// URL or name=URL, ${VAR} taken from the environment, # comments' },
   'targets-query': { type: 'string', describe: 'SQL run on --database that lists the targets: a column target (a URL, or a schema name of that database), and optionally name' },
-  parallel: numberOption('parallel', 'count', `targets migrated at once, each on its own connection (default ${DEFAULTS.parallel})`),
+  parallel: numberOption('parallel', 'steps', `targets migrated at once, each on its own connection (default ${DEFAULTS.parallel})`),
   'fail-fast': { type: 'boolean', describe: 'after the first failed target, start no other (those running finish)' },
   canary: numberOption('canary', 'count', 'migrate the first K targets on their own first, and stop if any of them fails'),
 } as const satisfies Record<string, Options>;
 
 /** The commands that take many targets; the others refuse the flags of the "Many databases" group. */
-export const MANY_COMMANDS = ['up', 'down', 'status', 'validate', 'drift'] as const;
+export { MANY_COMMANDS } from '../core/types.js';
 
 /** Where drift, trace and verify build a scratch database. */
 export const scratchOptions = {
@@ -107,6 +107,8 @@ export interface ManyRun {
   readonly targets: readonly Target[];
   readonly options: ManyOptions;
   readonly logger: Logger;
+  /** Where drift builds its scratch databases (the command's scratch flags), for every target. */
+  readonly scratchServer?: ScratchServer;
 }
 
 /** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */
@@ -117,7 +119,7 @@ export interface App {
    * A many-database run's targets and the options they share; undefined when the flags name one database
    * as usual. A --targets-query is run here, before any target.
    */
-  openMany(argv: GlobalArgs): Promise<ManyRun | undefined>;
+  openMany(argv: GlobalArgs, needs?: Pick<OpenNeeds, 'scratch'>): Promise<ManyRun | undefined>;
   readonly signal: AbortSignal;
   write(text: string): void;
   /** stderr when it is a terminal: where a live progress line goes. */

@@ -68,7 +68,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       const migrator = createMigrator({ ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }), ...sharedOptions(argv, logger, cwd) });
       return { migrator, logger, ...defined({ scratchServer }) };
     },
-    async openMany(argv: GlobalArgs) {
+    async openMany(argv: GlobalArgs, needs = {}) {
       const databases = databasesOf(argv);
       if (argv.targets === undefined && argv['targets-query'] === undefined && databases.length < 2) {
         refuseManyOnly(argv);
@@ -80,7 +80,8 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       const options = { ...sharedOptions(argv, logger, cwd), ...defined({ connectWaitSeconds, parallel: argv.parallel, failFast: argv['fail-fast'], canary: argv.canary }) };
       const targets =
         listed === undefined ? [] : listed.kind === 'list' ? listed.targets : await queryTargets(listed, logger, defined({ connectWaitSeconds, signal: app.signal }));
-      return { targets, options, logger };
+      const scratchServer = needs.scratch === undefined ? undefined : scratchServerOf(needs.scratch, (url) => resolveScratchDatabase(loaded, url, flags, cwd));
+      return { targets, options, logger, ...defined({ scratchServer }) };
     },
   };
 

@@ -31,13 +31,14 @@ export async function runMany(app: App, many: ManyRun, command: ManyCommand, ext
 /** What the run as a whole ends with, as an error whose code gives the exit status; none when all went well. */
 function manyFailure(result: ManyResult, aborted: boolean): PgshiftError | undefined {
   const { targets } = result;
-  if (targets.length === 1) return targets[0]?.error;
   const rerun = 'run the same command again: only what is still pending runs, the ledgers being the state';
   if (aborted || targets.some((target) => target.outcome === 'interrupted')) {
+    if (targets.length === 1 && targets[0]?.error !== undefined) return targets[0].error;
     return new PgshiftError('INTERRUPTED', `interrupted: ${summaryLine(result).trim()}`, {
-      hint: `each running migration was cancelled and its transaction rolled back; ${rerun}`,
+      hint: `each running migration was cancelled: a transactional one rolled back whole, a no-transaction one stopped at its statement (status shows it partial); ${rerun}`,
     });
   }
+  if (targets.length === 1) return targets[0]?.error;
   const failed = targets.filter((target) => target.outcome === 'failed');
   const skipped = targets.filter((target) => target.outcome === 'skipped');
   if (failed.length === 0 && skipped.length === 0) return undefined;

@@ -73,9 +73,16 @@ function countOf(target: TargetResult, command: ManyCommand): string {
 function resultText(target: TargetResult): string {
   if (target.outcome === 'skipped') return `not started: ${SKIPPED[target.skippedBecause ?? 'interrupted']}`;
   const { error } = target;
-  if (error === undefined) return 'ok';
+  if (error === undefined) return `ok${attention(target)}`;
   // The message itself is spelled out under the table: a row stays one short line.
   return `${target.outcome} ${error.code} (exit ${exitStatusOf(error.code)})`;
+}
+
+/** What status found that a single-target status would show: versions whose file changed, is gone, or is partly applied. */
+function attention({ status }: TargetResult): string {
+  const states = (status?.entries ?? []).map((entry) => entry.state).filter((state) => state === 'changed' || state === 'missing' || state === 'partial');
+  const counts = [...new Set(states)].map((state) => `${states.filter((other) => other === state).length} ${state}`);
+  return counts.length === 0 ? '' : ` (${counts.join(', ')})`;
 }
 
 function seconds(ms: number): string {

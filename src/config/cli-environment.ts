@@ -11,6 +11,7 @@ import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { LogFields } from '../core/logger.js';
 import { parseNumber } from '../core/numbers.js';
+import { resolveEndpoint } from '../db/endpoint.js';
 import type { ConnectionSettings } from '../db/settings.js';
 import type { Target } from '../migrator-types.js';
 import { databaseFlagTargets, parseTargetsText } from './targets.js';
@@ -110,6 +111,8 @@ export function resolveCliTargets(loaded: CliEnvironment, flags: ManyFlags, cwd:
   const urlSettings = (url: string, where: string): ConnectionSettings => {
     try {
       const choice = resolveDatabase(url, loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
+      // Read whole now (a bad % escape too): a target that cannot be read stops the run before any starts.
+      resolveEndpoint({ url });
       return { ...(choice.target as ConnectionSettings), origin: where };
     } catch (error) {
       throw isPgshiftError(error) ? rewrap(error, error.code, `${where}: ${error.message}`) : error;

@@ -58,20 +58,33 @@ export function databaseFlagTargets(urls: readonly string[]): TargetLine[] {
 }
 
 /**
- * `${VAR}` replaced by its value. A value standing for a URL's whole password is percent-encoded, so that a
- * token or password holding `@`, `/` or `:` still makes a valid URL; anywhere else it is taken as written.
+ * `${VAR}` replaced by its value. In the user and password part a value is percent-encoded, so a token
+ * holding `@`, `/` or `:` still makes the URL it was meant to. Anywhere else a value holding a character
+ * that changes a URL's structure is refused: it would send the run to another host or database.
  */
 export function expandVariables(text: string, env: Environment, where: string): string {
-  return text.replace(VARIABLE, (placeholder, name: string, offset: number) => {
+  const malformed = /\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/.exec(text);
+  if (malformed) {
+    throw new PgshiftError('USAGE', `${where}: \${ opens something other than \${NAME}`, {
+      hint: 'write ${NAME} (letters, digits, _) for a variable; defaults such as ${NAME:-x} are not supported. To write $ itself, percent-encode it as %24',
+    });
+  }
+  const authority = text.slice(0, text.indexOf('/', text.indexOf('//') + 2) >>> 0);
+  const userInfoEnd = authority.lastIndexOf('@');
+  return text.replace(VARIABLE, (_placeholder, name: string, offset: number) => {
     const value = env[name];
     if (value === undefined || value === '') {
       throw new PgshiftError('USAGE', `${where}: \${${name}} is ${value === undefined ? 'not set' : 'set but empty'}`, {
         hint: `export ${name} (or set it in .env) before running pgshift: a target is never run with an empty value in its place`,
       });
     }
-    const before = text.slice(0, offset);
-    const isPassword = /^postgres(ql)?:\/\/[^/@:]*:$/.test(before) && text.startsWith('@', offset + placeholder.length);
-    return isPassword ? encodeURIComponent(value) : value;
+    if (offset < userInfoEnd) return encodeURIComponent(value);
+    if (/[@/?#&\s]/.test(value)) {
+      throw new PgshiftError('USAGE', `${where}: \${${name}} holds a character (@ / ? # & or a space) that would change where the URL points`, {
+        hint: 'percent-encode it in the variable, or use variables for the user and password only, where pgshift encodes them',
+      });
+    }
+    return value;
   });
 }
 
@@ -92,7 +105,7 @@ function refuseDuplicates(targets: TargetLine[], keys: readonly string[] = targe
     const first = seen.get(key);
     if (first !== undefined) {
       throw new PgshiftError('USAGE', `${first} and ${target.where} are both the ${what} ${key}`, {
-        hint: 'list each database once: two runs on one ledger would only wait for each other',
+        hint: what === 'target' ? 'give each target a name of its own' : 'list each database once: one database must not be migrated twice in one run',
       });
     }
     seen.set(key, target.where);

@@ -92,3 +92,7 @@ export interface MigrationResult {
  * transaction-level lock inside each migration's transaction, for transaction-mode poolers.
  */
 export type LockScope = 'session' | 'transaction';
+
+/** The commands a many-database run takes targets for. */
+export const MANY_COMMANDS = ['up', 'down', 'status', 'validate', 'drift'] as const;
+export type ManyCommand = (typeof MANY_COMMANDS)[number];

@@ -154,8 +154,9 @@ export function redactUrl(url: string): string {
     }
     return parsed.toString();
   } catch {
-    // Up to the last @: an unencoded @ in the password must not leave part of it behind.
-    return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
+    // Up to the last @: an unencoded @ in the password must not leave part of it behind; and any query
+    // parameter whose name speaks of a secret, as above, up to the next & (or the end).
+    return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@').replace(/([?&][^=&#]*(?:pass|token|secret)[^=&#]*=)[^&#]*/gi, '$1***');
   }
 }
 

@@ -101,6 +101,9 @@ export function unqualifiedName(option: string): string | undefined {
 export function checkSchemaName(schema: string): void {
   if (schema === '') throw new PgshiftError('USAGE', '--schema is empty', { hint: 'name a schema, for example --schema app, or leave --schema out' });
   refuseControlCharacters('--schema', schema, schema);
+  if (/^(pg_|information_schema$)/i.test(schema)) {
+    throw new PgshiftError('USAGE', `--schema ${JSON.stringify(schema)} is a system schema`, { hint: 'name a schema of your own: PostgreSQL keeps pg_* and information_schema for itself' });
+  }
   if (bytes(schema) > MAX_IDENTIFIER_BYTES) {
     throw new PgshiftError('USAGE', `--schema ${JSON.stringify(schema)} is ${bytes(schema)} bytes, over PostgreSQL's limit of ${MAX_IDENTIFIER_BYTES}`, {
       hint: `PostgreSQL would cut it to its first ${MAX_IDENTIFIER_BYTES} bytes, another schema: use a name of at most ${MAX_IDENTIFIER_BYTES} bytes`,

@@ -21,6 +21,11 @@ export interface SessionInfo {
   readonly foundTableSchema: string | null;
   readonly user: string;
   readonly database: string;
+  /**
+   * The server's start time and the database's oid: the same for every way of reaching one database (a
+   * host name, an address, a pooler), so a many-database run can tell two targets that are one database.
+   */
+  readonly databaseIdentity: string;
   readonly serverVersion: string;
   /** Whether the connection is encrypted (pg_stat_ssl). */
   readonly tls: boolean;
@@ -131,6 +136,7 @@ async function pin(sql: postgres.Sql, { within, findTable }: SessionStart): Prom
     sql.unsafe<Array<Record<string, unknown>>>(
       `SELECT pg_backend_pid() AS pid, current_schema() AS schema, current_user AS "user",
               current_database() AS database, current_setting('server_version') AS version,
+              pg_postmaster_start_time()::text || ' ' || (SELECT oid FROM pg_database WHERE datname = current_database()) AS identity,
               coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls, ${found} AS found_schema`,
     ),
   );
@@ -143,6 +149,7 @@ async function pin(sql: postgres.Sql, { within, findTable }: SessionStart): Prom
     database: String(row?.['database']),
     serverVersion: String(row?.['version']),
     tls: row?.['tls'] === true,
+    databaseIdentity: String(row?.['identity']),
   };
   return { reserved, info };
 }
@@ -178,14 +185,18 @@ function wrap(sql: postgres.Sql, reserved: postgres.ReservedSql, info: SessionIn
     },
     async query<T extends object>(text: string) {
       guard();
+      const pending = reserved.unsafe(text);
+      running = pending;
       try {
-        const result = await reserved.unsafe(text);
+        const result = await pending;
         return {
           rows: result as unknown as T[],
           columns: (result.columns ?? []).map((column) => ({ name: column.name, type: column.type })),
         };
       } catch (error) {
         throw translate(error);
+      } finally {
+        running = undefined;
       }
     },
     async rollback() {

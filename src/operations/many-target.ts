@@ -13,7 +13,12 @@ import { validate } from './validate.js';
 
 type Found = Pick<TargetResult, 'status' | 'problems' | 'drift'> & { readonly migrations?: readonly MigrationResult[]; readonly error?: PgshiftError };
 
-export async function runTarget(name: string, context: ResolvedOptions, options: ManyOptions, onFile: (path: string) => void): Promise<TargetResult> {
+/**
+ * `ledgers`: every ledger a target of this run has found, by its identity, with the target's name. A second
+ * target reaching the same ledger by another way (localhost and 127.0.0.1, two names) stops before it
+ * reads it: one database must not be migrated, or reverted, twice in one run.
+ */
+export async function runTarget(name: string, context: ResolvedOptions, options: ManyOptions, onFile: (path: string) => void, ledgers: Map<string, string>): Promise<TargetResult> {
   const started = performance.now();
   let firstRead: readonly number[] | undefined;
   let lastRead: readonly number[] | undefined;
@@ -23,6 +28,15 @@ export async function runTarget(name: string, context: ResolvedOptions, options:
       lastRead = versions;
     },
     fileStarted: onFile,
+    ledgerFound: (identity, where) => {
+      const other = ledgers.get(identity);
+      if (other !== undefined && other !== name) {
+        throw new PgshiftError('USAGE', `the target ${name} is the database ${where}, with the same ledger as the target ${other}: it would be migrated twice`, {
+          hint: 'list each database once (a host name and its address, or two names, reach the same database)',
+        });
+      }
+      ledgers.set(identity, name);
+    },
   };
   let found: Found;
   try {

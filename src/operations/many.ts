@@ -6,6 +6,7 @@
  */
 import type { ManyOptions, ManyResult, Target, TargetEvent, TargetResult } from '../migrator-types.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { MANY_COMMANDS } from '../core/types.js';
 import { resolveOptions, type ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
@@ -20,9 +21,14 @@ export async function migrateMany(targets: readonly Target[], options: ManyOptio
   checkNumber('parallel', parallel, 'count');
   if (parallel < 1) throw new PgshiftError('USAGE', `--parallel ${parallel} runs nothing`, { hint: 'give --parallel 1 or more' });
   if (options.canary !== undefined) checkNumber('canary', options.canary, 'count');
+  const command = options.command ?? 'up';
+  if (!(MANY_COMMANDS as readonly string[]).includes(command)) {
+    throw new PgshiftError('USAGE', `migrateMany runs ${MANY_COMMANDS.join(', ')}, not ${String(command)}`, { hint: 'run other commands on one database at a time (createMigrator)' });
+  }
   // Every target's options are checked before any target connects: a wrong one stops the run with nothing done.
   const findings = new Set<string>();
   const memo = new Memo();
+  const ledgers = new Map<string, string>();
   const contexts = targets.map((target) => ({ ...contextFor(target, options, findings), memo }));
   refuseDuplicateNames(targets);
   const emit = (event: TargetEvent): void => options.onEvent?.(event);
@@ -31,7 +37,7 @@ export async function migrateMany(targets: readonly Target[], options: ManyOptio
   const runOne = async (index: number): Promise<TargetResult> => {
     const target = targets[index] as Target;
     emit({ type: 'started', name: target.name });
-    const result = await runTarget(target.name, contexts[index] as ResolvedOptions, options, (path) => emit({ type: 'file', name: target.name, path }));
+    const result = await runTarget(target.name, contexts[index] as ResolvedOptions, options, (path) => emit({ type: 'file', name: target.name, path }), ledgers);
     if (result.outcome !== 'ok') failed = true;
     emit({ type: 'finished', result });
     return result;
@@ -54,6 +60,11 @@ function contextFor(target: Target, options: ManyOptions, findings: Set<string>)
   if (target.schema !== undefined && options.schema !== undefined) {
     throw new PgshiftError('USAGE', `the target ${target.name} names its own schema, and --schema names another`, {
       hint: 'leave --schema out when the targets are schemas (--targets-query returning schema names)',
+    });
+  }
+  if (target.schema !== undefined && options.table?.includes('.') === true) {
+    throw new PgshiftError('USAGE', `--table ${options.table} names a schema, so every tenant schema would share that one ledger`, {
+      hint: 'give --table without a schema (each tenant schema keeps its own ledger), or leave it out',
     });
   }
   return resolveOptions({

@@ -51,6 +51,8 @@ export interface RunObserver {
   ledgerRead?(versions: readonly number[]): void;
   /** A migration or rollback file is about to be sent. */
   fileStarted?(path: string): void;
+  /** Connected, and the ledger settled: what identifies it on any server. Throwing stops this run before it reads the ledger. */
+  ledgerFound?(identity: string, where: string): void;
 }
 
 /** The call options of an operation a many-database run watches; not part of the public API. */
@@ -108,6 +110,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
       if (needs.writes && schema !== undefined && session.info.currentSchema === null && !pooled) {
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
       }
+      needs.observer?.ledgerFound?.(`${session.info.databaseIdentity} ${table.sql}`, connected.fields.target);
       const { lockWaitMs, lockScope } = context;
       const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true, observer: needs.observer, lockWaitMs };
       return await (needs.lock && lockScope === 'session' ? whileLocked(context, run, work) : work(run));

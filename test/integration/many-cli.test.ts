@@ -101,7 +101,7 @@ test('flags a run cannot honour are refused with exit 2 before anything connects
     [['drift', '--sql', '--targets', file], /--sql prints the statements for one database/],
     [['up', '--targets', file, '--database', r1.url], /--targets and --database are given together/],
     [['status', '--targets', file, '--targets-query', 'SELECT 1'], /give --targets or --targets-query, not both/],
-    [['up', '--targets', file, '--parallel', '0'], /--parallel 0 runs nothing/],
+    [['up', '--targets', file, '--parallel', '0'], /--parallel 0 is not a whole number, 1 or more/],
     [['up', '--targets', file, '--parallel', 'x'], /--parallel x is not a whole number/],
     [['up', '--targets', file, '--canary', '-1'], /--canary -1 is not a whole number/],
   ];
@@ -178,7 +178,7 @@ test('status, validate and drift over several targets: a row each, --json per ta
   assert.equal(status.status, 0, status.stderr);
   const lines = status.stdout.split('\n');
   assert.match(lines[0] ?? '', /^target +version +pending +time +result$/);
-  assert.match(lines[1] ?? '', /^s1 +1 +1 +\d+\.\d\d s +ok$/);
+  assert.match(lines[1] ?? '', /^s1 +1 +1 +\d+\.\d\d s +ok \(1 changed\)$/);
   for (const [index, name] of ['s2', 's3'].entries()) assert.match(lines[index + 2] ?? '', new RegExp(`^${name} +1 +1 +\\d+\\.\\d\\d s +ok$`));
   assert.equal(lines[4], '3 targets: 3 ok, 0 failed');
   const statusJson = targetsOf(await checked.run(['status', '--targets', all, '--json']));

@@ -230,6 +230,8 @@ describe('createLedgerSql', () => {
 
 test('a URL that cannot be parsed is redacted up to its last @, so no part of the password shows', () => {
   assert.equal(redactUrl('postgres://app:p@ss:w0rd@[::1:5432/db'), 'postgres://app:***@[::1:5432/db');
+  assert.equal(redactUrl('postgres://app@127.0.0.1:notport/db?password=SECRETq'), 'postgres://app@127.0.0.1:notport/db?password=***');
+  assert.equal(redactUrl('postgres://app@[::1/db?sslmode=require&api_token=t0k&x=1'), 'postgres://app@[::1/db?sslmode=require&api_token=***&x=1');
   assert.throws(() => parseConnectionUrl('postgres://app:s3cret@[::1:5432/db'), (error: Error & { code?: string }) => {
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.ok(!JSON.stringify({ ...error, message: error.message }).includes('s3cret'));

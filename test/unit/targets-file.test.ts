@@ -113,10 +113,20 @@ describe('expandVariables', () => {
     assert.equal(decodeURIComponent(parsed.password), password);
   });
 
-  test('anywhere else a value is taken as written, and is not expanded again', () => {
+  test('anywhere else a plain value is taken as written, and is not expanded again', () => {
     const env = { HOST: 'db.example:6432', DB: '${HOST}', Q: 'sslmode=require' };
     assert.equal(expandVariables('postgres://u@${HOST}/${DB}?${Q}', env, 'here'), 'postgres://u@db.example:6432/${HOST}?sslmode=require');
-    assert.equal(expandVariables('no variables: $HOME ${ not one }', env, 'here'), 'no variables: $HOME ${ not one }');
+    assert.equal(expandVariables('postgres://u@h/$HOME', env, 'here'), 'postgres://u@h/$HOME', '$NAME without braces is text');
+    assert.throws(() => expandVariables('postgres://u:${PW:-x}@h/db', env, 'here'), /here: \$\{ opens something other than \$\{NAME\}/);
+  });
+
+  test('part of a password or a user is encoded too; elsewhere a value that would move the URL is refused', () => {
+    const url = expandVariables('postgres://app:pre${PW}@db.example/app', { PW: 'x@evil.example:5432/other#' }, 'here');
+    assert.equal(new URL(url).hostname, 'db.example');
+    assert.equal(new URL(url).pathname, '/app');
+    for (const value of ['other?host=evil', 'a/b', 'x@y', 'a#b', 'a b']) {
+      assert.throws(() => expandVariables('postgres://app@db.example/${DB}', { DB: value }, 'here'), (error: Error) => /would change where the URL points/.test(error.message) && !error.message.includes(value));
+    }
   });
 
   test('an unset or empty variable is refused with where it was written, never its neighbours', () => {

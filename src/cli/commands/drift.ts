@@ -2,7 +2,6 @@ import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { PgshiftError } from '../../core/errors.js';
 import { defined } from '../../core/defined.js';
 import { runMany } from '../many.js';
-import { scratchServerOf } from '../scratch.js';
 import { groupHelp, scratchOptions, type App, type GlobalArgs } from '../app.js';
 import { EXIT_INVALID } from '../exit-status.js';
 import { asJson } from '../render.js';
@@ -20,13 +19,10 @@ export function driftCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & I
     describe: 'compare the database with the schema its applied migrations build in a scratch database; changes nothing; exit 3 on a difference',
     builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files', 'targets']),
     handler: async (argv) => {
-      const many = await app.openMany(argv);
+      const many = await app.openMany(argv, { scratch: argv });
       if (many) {
         if (argv.sql === true) throw new PgshiftError('USAGE', '--sql prints the statements for one database', { hint: 'run pgshift drift --sql with one --database' });
-        const scratchServer = scratchServerOf(argv, () => {
-          throw new PgshiftError('USAGE', '--scratch-database goes with one database', { hint: 'use the default (each target\'s own server) or --scratch embedded' });
-        });
-        return runMany(app, many, 'drift', { drift: { privileges: argv.privileges === true, ...defined({ scratchServer }) } }, argv.json);
+        return runMany(app, many, 'drift', { drift: { privileges: argv.privileges === true, ...defined({ scratchServer: many.scratchServer }) } }, argv.json);
       }
       const { migrator, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const report = await migrator.drift({ signal: app.signal, privileges: argv.privileges === true, ...(scratchServer ? { scratchServer } : {}) });
