@@ -1,7 +1,7 @@
 /**
  * Row (h): one `pgshift up --targets FILE --parallel 8` on 100 databases, each 10 small migrations behind,
  * against psql applying the same files to the same databases 8 processes at a time (xargs -P 8), and against
- * a shell loop running `pgshift up` once per database. The databases are made once; between runs their
+ * a shell loop running `pgshift up` once per database. pgshift runs as a user would, its lint pass included. The databases are made once; between runs their
  * public schema (tables and ledger) is dropped and made again, untimed. The three take turns within a round,
  * in an order that rotates, and each round a client polls pg_stat_activity for the most sessions open at once.
  */
