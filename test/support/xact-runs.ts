@@ -63,7 +63,8 @@ export async function holdLock(db: TestDatabase, schema = 'public'): Promise<{ r
   };
 }
 
+/** Advisory locks held in `db` (pg_locks is the whole server's: other test files hold theirs meanwhile). */
 export async function advisoryLocks(db: TestDatabase): Promise<number> {
-  const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory'`;
+  const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
   return count;
 }
