@@ -64,7 +64,9 @@ async function main(): Promise<number> {
     );
   }
   try {
-    const concurrency = Math.max(2, Math.min(4, availableParallelism()));
+    // Most of a test file's time is spent waiting on the server and on the CLI processes it starts, not
+    // on this process's CPU: two files per core keep both busy. PGSHIFT_TEST_CONCURRENCY overrides it.
+    const concurrency = Number(env['PGSHIFT_TEST_CONCURRENCY']) || Math.max(2, Math.min(6, 2 * availableParallelism()));
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
       cwd: root,
       env,
