@@ -52,13 +52,16 @@ async function ledgerOf(name: string, schema = 'public'): Promise<number[] | und
   });
 }
 
-/** The most sessions open at once on `names` while `work` runs, sampled every 10 ms; `except` is not counted. */
+/**
+ * The most of pgshift's sessions (by application name) open at once on `names` while `work` runs, sampled
+ * every 10 ms; `except` is not counted. The test's own clients on those databases are not pgshift's.
+ */
 async function peakSessions<T>(names: readonly string[], work: () => Promise<T>, except: readonly number[] = []): Promise<{ result: T; peak: number }> {
   let peak = 0;
   let running = true;
   const sampler = (async () => {
     while (running) {
-      const [{ count }] = await admin<[{ count: number }]>`SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = ANY(${names as string[]}) AND pid <> ALL(${except as number[]}) AND pid <> pg_backend_pid()`;
+      const [{ count }] = await admin<[{ count: number }]>`SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = ANY(${names as string[]}) AND application_name LIKE 'pgshift%' AND pid <> ALL(${except as number[]}) AND pid <> pg_backend_pid()`;
       peak = Math.max(peak, count);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
