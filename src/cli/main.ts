@@ -4,15 +4,15 @@
  * main() can also run inside another process (a test) without touching that process's state.
  */
 import yargs from 'yargs';
-import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratchDatabase, type CliTargets } from '../config/cli-environment.js';
-import { targetsFromQuery } from '../migrator.js';
+import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratchDatabase, type CliEnvironment, type CliTargets, type TargetFlags } from '../config/cli-environment.js';
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createLogger } from '../log.js';
-import { createMigrator } from '../migrator.js';
+import { createMigrator, targetsFromQuery } from '../migrator.js';
+import type { ScratchServer } from '../migrator-types.js';
 import { PGSHIFT_VERSION } from '../version.js';
-import { ALL_GROUPS, globalOptions, groupHelp, MANY_COMMANDS, type App, type GlobalArgs } from './app.js';
+import { ALL_GROUPS, globalOptions, groupHelp, MANY_COMMANDS, type App, type GlobalArgs, type ScratchArgs } from './app.js';
 import { scratchServerOf } from './scratch.js';
 import { driftCommand } from './commands/drift.js';
 import { traceCommand } from './commands/trace.js';
@@ -64,7 +64,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     async open(argv: GlobalArgs, needs = { database: true }) {
       const { loaded, logger, flags, cwd } = await prepare(argv);
       const target = resolveCliTarget(loaded, { ...flags, database: databasesOf(argv)[0] }, cwd, needs.database);
-      const scratchServer = needs.scratch === undefined ? undefined : scratchServerOf(needs.scratch, (url) => resolveScratchDatabase(loaded, url, flags, cwd));
+      const scratchServer = scratchOf(needs.scratch, loaded, flags, cwd);
       const migrator = createMigrator({ ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }), ...sharedOptions(argv, logger, cwd) });
       return { migrator, logger, ...defined({ scratchServer }) };
     },
@@ -80,7 +80,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       const options = { ...sharedOptions(argv, logger, cwd), ...defined({ connectWaitSeconds, parallel: argv.parallel, failFast: argv['fail-fast'], canary: argv.canary }) };
       const targets =
         listed === undefined ? [] : listed.kind === 'list' ? listed.targets : await queryTargets(listed, logger, defined({ connectWaitSeconds, signal: app.signal }));
-      const scratchServer = needs.scratch === undefined ? undefined : scratchServerOf(needs.scratch, (url) => resolveScratchDatabase(loaded, url, flags, cwd));
+      const scratchServer = scratchOf(needs.scratch, loaded, flags, cwd);
       return { targets, options, logger, ...defined({ scratchServer }) };
     },
   };
@@ -96,6 +96,11 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     return report(error, logger, io, pretty);
   }
   return exitStatus;
+}
+
+/** Where the command's scratch flags (if it has any) build scratch databases. */
+function scratchOf(scratch: ScratchArgs | undefined, loaded: CliEnvironment, flags: TargetFlags, cwd: string): ScratchServer | undefined {
+  return scratch === undefined ? undefined : scratchServerOf(scratch, (url) => resolveScratchDatabase(loaded, url, flags, cwd));
 }
 
 /** What every migrator of the run shares, whatever its database. */

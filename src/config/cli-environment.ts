@@ -108,9 +108,10 @@ export function resolveCliTargets(loaded: CliEnvironment, flags: ManyFlags, cwd:
   if (targetsFile !== undefined && databases.length > 0) {
     throw new PgshiftError('USAGE', '--targets and --database are given together', { hint: 'list every target in the --targets file, or give them all as --database flags' });
   }
+  const connection = { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds };
   const urlSettings = (url: string, where: string): ConnectionSettings => {
     try {
-      const choice = resolveDatabase(url, loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
+      const choice = resolveDatabase(url, loaded.environment, cwd, connection);
       // Read whole now (a bad % escape too): a target that cannot be read stops the run before any starts.
       resolveEndpoint({ url });
       return { ...(choice.target as ConnectionSettings), origin: where };
@@ -120,7 +121,7 @@ export function resolveCliTargets(loaded: CliEnvironment, flags: ManyFlags, cwd:
   };
   if (targetsQuery !== undefined) {
     if (databases.length > 1) throw new PgshiftError('USAGE', '--targets-query runs on one database, and --database is given more than once');
-    const choice = resolveDatabase(databases[0], loaded.environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds });
+    const choice = resolveDatabase(databases[0], loaded.environment, cwd, connection);
     if ('embedded' in choice.target) {
       throw new PgshiftError('USAGE', '--targets-query needs the database to run on', { hint: 'name it with --database (or DATABASE_URL, or PGHOST and friends)' });
     }
@@ -131,15 +132,15 @@ export function resolveCliTargets(loaded: CliEnvironment, flags: ManyFlags, cwd:
   return { kind: 'list', targets: lines.map((line) => ({ name: line.name, database: urlSettings(line.url, line.where) })) };
 }
 
+const TARGETS_FILE_HINT = 'point --targets at a file of targets, one a line: a postgres:// URL or name=URL';
+
 function readTargetsFile(path: string, cwd: string): string {
-  if (path === '') throw new PgshiftError('USAGE', '--targets is empty', { hint: 'point --targets at a file of targets, one a line: a postgres:// URL or name=URL' });
+  if (path === '') throw new PgshiftError('USAGE', '--targets is empty', { hint: TARGETS_FILE_HINT });
   try {
     return readFileSync(resolve(cwd, path), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PgshiftError('USAGE', `cannot read the --targets file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, {
-      hint: 'point --targets at a file of targets, one a line: a postgres:// URL or name=URL',
-    });
+    throw new PgshiftError('USAGE', `cannot read the --targets file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, { hint: TARGETS_FILE_HINT });
   }
 }
 
