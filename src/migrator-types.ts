@@ -8,6 +8,8 @@ import type { Logger } from './core/logger.js';
 import type { LockScope, ManyCommand, MigrationResult, StatusEntry } from './core/types.js';
 import type { EmbeddedOptions } from './db/embedded.js';
 import type { ConnectionSettings } from './db/settings.js';
+
+export type { ConnectionSettings } from './db/settings.js';
 import type { LintFinding, LintResult } from './lint/lint.js';
 import type { RepairOptions as RepairRunOptions, RepairResult } from './executor/repair.js';
 import type { VerifyResult } from './executor/verify.js';

@@ -1,41 +1,39 @@
 /**
  * The programmatic API: createMigrator checks its options once and hands each method to its operation in
  * operations/. The CLI is a thin layer over this; nothing here prints, exits or reads the environment.
+ *
+ * Each operation's module is loaded when its method is first called: a command loads the code it runs and
+ * not the rest (a no-op `up` need not compile drift, trace or lint rules).
  */
-import type { Migrator, MigratorOptions } from './migrator-types.js';
+import type { ConnectionSettings, ManyOptions, ManyResult, Migrator, MigratorOptions, Target } from './migrator-types.js';
 import { resolveOptions } from './config/migrator-options.js';
-import { baseline } from './operations/baseline.js';
-import { down } from './operations/down.js';
-import { drift } from './operations/drift.js';
-import { lint } from './operations/lint.js';
-import { create } from './operations/new.js';
-import { plan } from './operations/plan.js';
-import { redo } from './operations/redo.js';
-import { repair } from './operations/repair.js';
-import { status } from './operations/status.js';
-import { up } from './operations/up.js';
-import { validate } from './operations/validate.js';
-import { trace } from './operations/trace.js';
-import { verify } from './operations/verify.js';
-
-export { migrateMany } from './operations/many.js';
-export { targetsFromQuery } from './operations/targets-query.js';
+import type { TargetsQueryOptions } from './operations/targets-query.js';
 
 export function createMigrator(options: MigratorOptions = {}): Migrator {
   const context = resolveOptions(options);
   return {
-    up: (call = {}) => up(context, call),
-    down: (call = {}) => down(context, call),
-    plan: (call) => plan(context, call),
-    redo: (call = {}) => redo(context, call),
-    verify: (call = {}) => verify(context, call),
-    drift: (call = {}) => drift(context, call),
-    trace: (call = {}) => trace(context, call),
-    lint: (call = {}) => lint(context, call),
-    repair: (call = {}) => repair(context, call),
-    create: (name) => create(context, name),
-    baseline: (call) => baseline(context, call),
-    status: (call = {}) => status(context, call),
-    validate: (call = {}) => validate(context, call),
+    up: async (call = {}) => (await import('./operations/up.js')).up(context, call),
+    down: async (call = {}) => (await import('./operations/down.js')).down(context, call),
+    plan: async (call) => (await import('./operations/plan.js')).plan(context, call),
+    redo: async (call = {}) => (await import('./operations/redo.js')).redo(context, call),
+    verify: async (call = {}) => (await import('./operations/verify.js')).verify(context, call),
+    drift: async (call = {}) => (await import('./operations/drift.js')).drift(context, call),
+    trace: async (call = {}) => (await import('./operations/trace.js')).trace(context, call),
+    lint: async (call = {}) => (await import('./operations/lint.js')).lint(context, call),
+    repair: async (call = {}) => (await import('./operations/repair.js')).repair(context, call),
+    create: async (name) => (await import('./operations/new.js')).create(context, name),
+    baseline: async (call) => (await import('./operations/baseline.js')).baseline(context, call),
+    status: async (call = {}) => (await import('./operations/status.js')).status(context, call),
+    validate: async (call = {}) => (await import('./operations/validate.js')).validate(context, call),
   };
+}
+
+/** Runs one command on many targets, each through the same operation as one database, a failure as that target's result. */
+export async function migrateMany(targets: readonly Target[], options: ManyOptions = {}): Promise<ManyResult> {
+  return (await import('./operations/many.js')).migrateMany(targets, options);
+}
+
+/** The targets one read-only query on `database` lists: a column `target` (a URL or a schema name), and optionally `name`. */
+export async function targetsFromQuery(database: ConnectionSettings, sql: string, options: TargetsQueryOptions = {}): Promise<Target[]> {
+  return (await import('./operations/targets-query.js')).targetsFromQuery(database, sql, options);
 }

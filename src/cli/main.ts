@@ -3,7 +3,7 @@
  * turns errors into exit statuses. bin.ts runs it as the process: it owns the signals and the exit, so
  * main() can also run inside another process (a test) without touching that process's state.
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratchDatabase, type CliEnvironment, type CliTargets, type TargetFlags } from '../config/cli-environment.js';
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
@@ -177,7 +177,19 @@ function buildParser(app: App, args: readonly string[]) {
   parser.middleware((argv) => refuseBooleanValues(args, argv), true);
   parser.middleware((argv) => refuseRepeatedFlags(argv), true);
   parser.middleware((argv) => refuseTargetsFlags(argv), true);
+  skipHelpCache(parser);
   return groupHelp(parser, [], ALL_GROUPS, false);
+}
+
+/**
+ * yargs renders a command's whole --help text before it runs the command's handler, keeping it in case the
+ * handler fails and help is shown on failure. pgshift never shows help on failure (.fail reports the
+ * error), and the rendering measuring every option's text cost a no-op `up` about a sixth of its time. The
+ * hook is yargs-internal; the help and command tests fail if a yargs upgrade moves it.
+ */
+function skipHelpCache(parser: Argv): void {
+  const usage = (parser as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance();
+  usage.cacheHelpMessage = () => undefined;
 }
 
 /**

@@ -12,9 +12,8 @@ import type { SqlFile } from '../core/types.js';
 import { readLedger, type LedgerSetup, type LedgerState, type LedgerTable } from '../db/ledger.js';
 import { readProgress } from '../db/progress.js';
 import type { Session } from '../db/session.js';
-import type { FolderCommits } from '../io/git.js';
-import { lintBeforeRun } from '../lint/gate.js';
-import { loadOnly, parsedOrFail, withCommit } from './files.js';
+import type { CheckedFile } from '../lint/syntax.js';
+import { commitsFor, loadOnly, parsedOrFail, withCommit } from './files.js';
 import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
 
@@ -48,10 +47,8 @@ export async function prepareUp(
   run: Run,
   catalog: Catalog,
   call: UpOptions & { skipUnwritten?: boolean },
-  commits?: FolderCommits,
 ): Promise<UpPlan> {
-  const loaded = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
-  const only = loaded && commits ? withCommit(loaded, commits) : loaded;
+  const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
   const history = await readHistory(run.session, run.table);
   run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { to, singleTransaction, skipUnwritten } = call;
@@ -59,19 +56,25 @@ export async function prepareUp(
   return { planned, createLedger: ledgerSetup(history.ledger), applied: appliedVersions(history.ledger) };
 }
 
-/** prepareUp, then the parse every file to run must pass, then lint on the same parse (unless turned off). */
-export async function checkedUp(
-  context: ResolvedOptions,
-  run: Run,
-  catalog: Catalog,
-  call: UpOptions,
-  commits?: FolderCommits,
-): Promise<UpPlan & { findings: readonly LintFinding[] }> {
-  const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call, commits);
+/**
+ * prepareUp, then the parse every file to run must pass, then lint on the same parse (unless turned off).
+ * The files to apply carry the commit their ledger rows will name; git runs while they are parsed.
+ */
+export async function checkedUp(context: ResolvedOptions, run: Run, catalog: Catalog, call: UpOptions): Promise<UpPlan & { findings: readonly LintFinding[] }> {
+  const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call);
+  const commits = planned.length > 0 ? commitsFor(context) : undefined;
   refuseSessionFiles(context, planned);
   const checked = await parsedOrFail(planned, context.logger, context.memo);
-  const findings = call.lint === false ? [] : await lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict: call.strict === true, memo: context.memo });
-  return { planned, createLedger, applied, findings };
+  const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, call.strict === true);
+  const folder = await commits;
+  const stamped = folder === undefined ? planned : planned.map((step) => ({ ...step, file: withCommit(step.file, folder) }));
+  return { planned: stamped, createLedger, applied, findings };
+}
+
+/** The lint rules load only when there is something to lint: a no-op run never compiles them. */
+async function lintPlanned(context: ResolvedOptions, checked: readonly CheckedFile[], strict: boolean): Promise<readonly LintFinding[]> {
+  const { lintBeforeRun } = await import('../lint/gate.js');
+  return lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict, memo: context.memo });
 }
 
 export interface DownPlan {
