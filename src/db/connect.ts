@@ -90,11 +90,14 @@ function withinLimit<T>(pending: Promise<T>, limitSeconds: number, signal: Abort
 /**
  * A password command wins: it was asked for explicitly, and a token in the environment or the URL may be
  * stale. It runs now, once for this connection (a token is short-lived, so it is fetched right before use).
- * Then a password given in the URL or PGPASSWORD, then libpq's password file.
+ * Then a password given in the URL or PGPASSWORD, then libpq's password file, which (as libpq does) is read
+ * only when the server asks for a password: a server that trusts the connection never needs it.
  */
-async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint, limits: CommandLimits): Promise<string | undefined> {
-  if (settings.passwordCommand !== undefined) return passwordFromCommand(settings.passwordCommand, { ...limits, ...defined({ target: settings.targetName }) });
-  if (endpoint.password !== undefined) return endpoint.password;
-  const { hostName: host, port, user, database } = endpoint;
-  return passwordFromFile({ host, port, user, database });
+async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint, limits: CommandLimits): Promise<() => Promise<string | undefined>> {
+  if (settings.passwordCommand !== undefined) {
+    const token = await passwordFromCommand(settings.passwordCommand, { ...limits, ...defined({ target: settings.targetName }) });
+    return async () => token;
+  }
+  const { password, hostName: host, port, user, database } = endpoint;
+  return password !== undefined ? async () => password : () => passwordFromFile({ host, port, user, database });
 }

@@ -3,13 +3,11 @@
  * for every new connection (short-lived tokens such as Lakebase's), libpq's password file, and libpq's
  * sslmode/sslrootcert rules. A password never reaches a log line or an error message.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { checkServerIdentity as checkIdentity, type PeerCertificate } from 'node:tls';
-import pgPass from 'pgpass';
 import { PgshiftError } from '../core/errors.js';
 import type { SslMode } from './settings.js';
 
@@ -23,7 +21,9 @@ export interface CommandLimits {
 }
 
 /** Runs the command with a shell, as libpq users expect of such settings; its trimmed stdout is the password. */
-export function passwordFromCommand(command: string, limits: CommandLimits): Promise<string> {
+export async function passwordFromCommand(command: string, limits: CommandLimits): Promise<string> {
+  // Loaded here: most runs never start a process, and loading child_process costs every run.
+  const { spawn } = await import('node:child_process');
   const hint = 'run the --password-command (or PGSHIFT_PASSWORD_COMMAND) by hand to see why; it must print the password or token on stdout';
   return new Promise((resolve, reject) => {
     let timedOut = false;
@@ -85,7 +85,8 @@ export interface PasswordLookup {
 }
 
 /** libpq's ~/.pgpass (or PGPASSFILE), ignored as libpq ignores it when others may read it. */
-export function passwordFromFile(lookup: PasswordLookup): Promise<string | undefined> {
+export async function passwordFromFile(lookup: PasswordLookup): Promise<string | undefined> {
+  const { default: pgPass } = await import('pgpass');
   return new Promise((resolve) => pgPass(lookup, (password) => resolve(password)));
 }
 

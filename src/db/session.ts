@@ -61,7 +61,8 @@ export interface Session {
 /** Everything a session needs to start, already resolved: no field is left for the driver to read from process.env. */
 export interface SessionStart {
   readonly endpoint: Endpoint;
-  readonly password: string | undefined;
+  /** Called when the server asks for a password. */
+  readonly password: () => Promise<string | undefined>;
   readonly limitSeconds: number;
   /** Session settings sent when connecting (custom `pgshift.*` settings cost no round trip this way). */
   readonly parameters: Readonly<Record<string, string>>;
@@ -110,7 +111,7 @@ function driverOptions({ endpoint, password, limitSeconds, parameters, logger }:
     port: [endpoint.port] as unknown as number,
     user: endpoint.user,
     database: endpoint.database,
-    password: () => password ?? '',
+    password: async () => (await password()) ?? '',
     ssl: sslmode === undefined ? false : (tlsOption(sslmode, endpoint.sslrootcert, endpoint.hostName) as boolean | object),
     connect_timeout: limitSeconds,
     keep_alive: 60,

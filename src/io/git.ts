@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 
 /**
  * What the ledger records as the commit each migration file was applied from: `<commit>` when the file is
@@ -82,7 +81,9 @@ export interface GitLimits {
 const STATUS_LIMITS: GitLimits = { timeoutMs: 5000, maxBuffer: 64 * 1024 * 1024 };
 
 /** A git command's stdout, or undefined when git is missing, fails, or the folder is not one git can enter. */
-export function git(cwd: string, args: readonly string[], limits: GitLimits = STATUS_LIMITS): Promise<string | undefined> {
+export async function git(cwd: string, args: readonly string[], limits: GitLimits = STATUS_LIMITS): Promise<string | undefined> {
+  // Loaded here: a run with nothing to apply never asks git, and loading child_process costs every run.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     try {
       execFile('git', args, { cwd, timeout: limits.timeoutMs, maxBuffer: limits.maxBuffer }, (error, stdout) => resolve(error ? undefined : stdout));

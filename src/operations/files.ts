@@ -31,9 +31,12 @@ export function catalogFor(context: ResolvedOptions): Promise<Catalog> {
   return shared(context.memo, 'catalog', () => loadCatalog(context.dirs));
 }
 
-/** loadForWrite, done once for all the targets of a many-database run (git is asked once). */
-export function filesForWrite(context: ResolvedOptions): Promise<{ catalog: Catalog; commits: FolderCommits }> {
-  return shared(context.memo, 'files-for-write', () => loadForWrite(context.dirs));
+/**
+ * The folder's git status, asked once for all the targets of a many-database run. Only a run with something
+ * to apply asks: a git process costs a no-op run more than its queries do.
+ */
+export function commitsFor(context: ResolvedOptions): Promise<FolderCommits> {
+  return shared(context.memo, 'git', () => folderCommits(resolve(context.dirs.cwd, context.dirs.migrationsDir)));
 }
 
 /** Parses the files a command would run; a parse error stops it with nothing run. */

@@ -9,7 +9,7 @@ import { defined } from '../core/defined.js';
 import { checkNumbers } from '../config/call-options.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
-import { loadForWrite } from './files.js';
+import { catalogFor, loadForWrite } from './files.js';
 import { checkedUp, prepareDown, redoMigration } from './history.js';
 import { refuseTransactionLock, transactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
@@ -18,10 +18,11 @@ import { lockedText, revertSteps, revertText, upSteps, upText } from './steps.js
 export async function plan(context: ResolvedOptions, call: PlanOptions): Promise<Plan> {
   if (call.direction !== 'redo') checkNumbers(call);
   else refuseTransactionLock(context, 'redo');
-  const { catalog, commits } = await loadForWrite(context.dirs);
+  // up stamps only the files it plans with their commits; redo's dry run shows the commit its reapply records.
+  const catalog = call.direction === 'redo' ? (await loadForWrite(context.dirs)).catalog : await catalogFor(context);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     if (call.direction === 'up') {
-      const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, call, commits);
+      const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, call);
       const lock = transactionLock(context, ledger);
       const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
       return { direction: 'up', findings, steps: planned.map(applied), sql: lockedText(run.table, upText(run.table, steps), lock !== undefined) };

@@ -6,7 +6,6 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
 import { isPgshiftError } from '../core/errors.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
-import { startEmbedded } from '../db/embedded.js';
 import { PROVENANCE_SETTINGS, resolveLedgerTable, unqualifiedName, type LedgerTable } from '../db/ledger.js';
 import { acquireLock, lockKey, releaseLock } from '../db/lock.js';
 import { openSession } from '../db/connect.js';
@@ -87,6 +86,8 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
   let settings: ConnectionSettings;
   let stopServer = async (): Promise<void> => undefined;
   if ('embedded' in target) {
+    // Loaded only for the embedded default: runs against a server never load it.
+    const { startEmbedded } = await import('../db/embedded.js');
     const server = await startEmbedded(target.embedded, logger);
     settings = { ...server.settings, origin: 'default (no database configured: the embedded server)' };
     stopServer = () => server.stop();

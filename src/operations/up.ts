@@ -6,8 +6,7 @@ import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type PgshiftError } from '../core/errors.js';
 import type { MigrationResult } from '../core/types.js';
 import { ledgerDigest } from '../db/xact-lock.js';
-import type { FolderCommits } from '../io/git.js';
-import { filesForWrite } from './files.js';
+import { catalogFor } from './files.js';
 import { checkedUp } from './history.js';
 import { transactionLock } from './lock-scope.js';
 import { withRun, type Observed, type Run } from './run.js';
@@ -16,15 +15,14 @@ import { upSteps } from './steps.js';
 
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  const { catalog, commits } = await filesForWrite(context);
+  const catalog = await catalogFor(context);
   return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
-    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, commits, call }, done)) };
+    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, call }, done)) };
   });
 }
 
 interface UpWork {
   readonly catalog: Catalog;
-  readonly commits: FolderCommits;
   readonly call: UpOptions;
 }
 
@@ -33,10 +31,10 @@ interface UpWork {
  * so a transaction may find that another run changed the ledger since (LEDGER_MOVED, before anything of
  * its file ran): the ledger is read again and what is still pending is applied, after what this run did.
  */
-async function applyPending(context: ResolvedOptions, run: Run, { catalog, commits, call }: UpWork, done: MigrationResult[]): Promise<void> {
+async function applyPending(context: ResolvedOptions, run: Run, { catalog, call }: UpWork, done: MigrationResult[]): Promise<void> {
   let moved: { error: PgshiftError; from: string } | undefined;
   for (;;) {
-    const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call, commits);
+    const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call);
     // A ledger read again as it was before cannot be what moved: stop rather than try the same again for ever.
     if (moved && moved.from === ledgerDigest(applied)) throw moved.error;
     const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, transactionLock(context, applied));
