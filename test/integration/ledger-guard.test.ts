@@ -84,6 +84,32 @@ test('--single-transaction: a file that deletes the row of a file applied earlie
   assert.deepEqual((await ledger(sql)).map((row) => row.version), ['1', '2']);
   });
 
+test('--single-transaction from an empty database: a file that truncates the ledger made in that same transaction is caught', async () => {
+  // TRUNCATE of a table made in the same transaction empties it in place (no new relfilenode): the row counts catch it.
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_first.sql': 'CREATE TABLE first_one (id int);\n', 'migrations/002_truncate.sql': 'TRUNCATE schema_migrations;\n' }, db.url);
+  const run = await project.run(['up', '--single-transaction']);
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(String(errorLine(run.stderr)['msg']), /^migrations\/002_truncate\.sql changed the rows/);
+  assert.equal(await tableExists(db.sql, 'schema_migrations'), false, 'nothing of the transaction is left, the ledger included');
+});
+
+test('with track_counts off (the server counts no rows) the rows themselves are compared: writes are still caught', async () => {
+  const { project, sql } = await applied();
+  const [{ name }] = await sql<[{ name: string }]>`SELECT current_database() AS name`;
+  await sql.unsafe(`ALTER DATABASE "${name}" SET track_counts = off`);
+  for (const statement of ['DELETE FROM schema_migrations WHERE version = 1;', "UPDATE schema_migrations SET name = name || '';"]) {
+    await project.write('migrations/003_rewrite.sql', `${statement}\n`);
+    const run = await project.run(['up']);
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(errorLine(run.stderr)['code'], 'LEDGER_CHANGED');
+  }
+  await project.write('migrations/003_rewrite.sql', 'CREATE TABLE harmless (id int);\n');
+  const run = await project.run(['up']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual((await ledger(sql)).map((row) => row.version), ['1', '2', '3']);
+});
+
 test('a rollback that writes the ledger fails too, and the migration stays applied', async () => {
   const { project, sql } = await applied();
   await project.write('migrations/003_rewrite.sql', 'CREATE TABLE first_of_two (id int);\n');
