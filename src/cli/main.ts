@@ -28,6 +28,7 @@ import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
 import { EXIT_OK, EXIT_UNEXPECTED, exitStatusOf } from './exit-status.js';
 import { errorFields, errorText } from './render.js';
+import { profileText, runProfile } from './profile.js';
 
 interface Output {
   write(text: string): unknown;
@@ -46,11 +47,14 @@ const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
 
 /** Runs one pgshift command line (without the node and script arguments) and returns its exit status. */
 export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
+  const entered = performance.now();
   const pretty = io.stderr.isTTY === true;
   let exitStatus = EXIT_OK;
   let logger: Logger | undefined;
+  let profile = false;
   const prepare = async (argv: GlobalArgs) => {
     const loaded = loadCliEnvironment({ dotenv: argv.dotenv, logLevel: argv['log-level'] });
+    profile = loaded.profile;
     logger = await createLogger({ level: loaded.logLevel, pretty });
     for (const warning of loaded.warnings) logger.warn(warning.message, warning.fields);
     const flags = { passwordCommand: argv['password-command'], connectTimeoutSeconds: argv['connect-timeout'], waitSeconds: argv.wait };
@@ -93,8 +97,11 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
   try {
     await buildParser(app, args).parseAsync([...args], printed);
   } catch (error) {
-    return report(error, logger, io, pretty);
+    exitStatus = report(error, logger, io, pretty);
   }
+  const spent = runProfile(entered);
+  logger?.debug('where the time went', spent);
+  if (profile) io.stderr.write(profileText(spent));
   return exitStatus;
 }
 

@@ -35,6 +35,8 @@ export interface CliEnvironment {
   readonly environment: MergedEnvironment;
   /** To be logged once the logger exists. */
   readonly warnings: readonly ConfigWarning[];
+  /** PGSHIFT_PROFILE=1: print where the run's time went when it ends. */
+  readonly profile: boolean;
 }
 
 /** The flags that choose the database and how long to wait for it. */
@@ -57,7 +59,8 @@ export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = 
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new PgshiftError('USAGE', `log level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
   }
-  return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment) };
+  const profile = ['1', 'true', 'on'].includes(environment.env['PGSHIFT_PROFILE'] ?? '');
+  return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment), profile };
 }
 
 export function resolveCliTarget(loaded: CliEnvironment, flags: TargetFlags, cwd: string, needsDatabase: boolean): CliTarget {

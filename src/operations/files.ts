@@ -4,6 +4,7 @@ import { buildCatalog, type Catalog } from '../core/catalog.js';
 import { failValidation, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { shared, type Memo } from '../core/memo.js';
+import { timed } from '../core/timings.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
@@ -28,7 +29,7 @@ export function withCommit(file: SqlFile, commits: FolderCommits): SqlFile {
 
 /** The migration and rollback files, read once for all the targets of a many-database run. */
 export function catalogFor(context: ResolvedOptions): Promise<Catalog> {
-  return shared(context.memo, 'catalog', () => loadCatalog(context.dirs));
+  return shared(context.memo, 'catalog', () => timed('read and hash files', () => loadCatalog(context.dirs)));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { DownOptions, UpOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';
+import { timed } from '../core/timings.js';
 import type { LintFinding } from '../lint/lint.js';
 import type { History } from '../core/ledger-problems.js';
 import { planDown, type DownStep } from '../core/plan-down.js';
@@ -18,10 +19,12 @@ import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
 
 /** The ledger and the progress of unfinished no-transaction files. */
-export async function readHistory(session: Session, table: LedgerTable): Promise<{ ledger: LedgerState; rows: History }> {
-  const ledger = await readLedger(session, table);
-  const progress = ledger.exists ? await readProgress(session, table) : [];
-  return { ledger, rows: { ledger: ledger.exists ? ledger.rows : [], progress } };
+export function readHistory(session: Session, table: LedgerTable): Promise<{ ledger: LedgerState; rows: History }> {
+  return timed('read ledger', async () => {
+    const ledger = await readLedger(session, table);
+    const progress = ledger.exists ? await readProgress(session, table) : [];
+    return { ledger, rows: { ledger: ledger.exists ? ledger.rows : [], progress } };
+  });
 }
 
 /** What the run's first write must do to the ledger: nothing, create it, or add the provenance columns. */
@@ -64,8 +67,8 @@ export async function checkedUp(context: ResolvedOptions, run: Run, catalog: Cat
   const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call);
   const commits = planned.length > 0 ? commitsFor(context) : undefined;
   refuseSessionFiles(context, planned);
-  const checked = await parsedOrFail(planned, context.logger, context.memo);
-  const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, call.strict === true);
+  const checked = await timed('parse', () => parsedOrFail(planned, context.logger, context.memo));
+  const findings = call.lint === false || planned.length === 0 ? [] : await timed('lint', () => lintPlanned(context, checked, call.strict === true));
   const folder = await commits;
   const stamped = folder === undefined ? planned : planned.map((step) => ({ ...step, file: withCommit(step.file, folder) }));
   return { planned: stamped, createLedger, applied, findings };

@@ -6,6 +6,7 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
 import { isPgshiftError } from '../core/errors.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
+import { timed } from '../core/timings.js';
 import { PROVENANCE_SETTINGS, resolveLedgerTable, unqualifiedName, type LedgerTable } from '../db/ledger.js';
 import { acquireLock, lockKey, releaseLock } from '../db/lock.js';
 import { openSession } from '../db/connect.js';
@@ -101,7 +102,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
     // path coming into being (a migration created it) must not hide the ledger behind an empty new place.
     const findTable = schema === undefined ? unqualifiedName(context.table) : undefined;
     const startup = startupParameters(context, needs, parameters);
-    const session = await openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable });
+    const session = await timed('connect', () => openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable }));
     const connected = connectedTarget(settings, session.info);
     logger.info(connected.message, connected.fields);
     let table: LedgerTable | undefined;
@@ -121,7 +122,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
       if (isPgshiftError(error)) error.target ??= connected.fields.target;
       throw error;
     } finally {
-      await session.close().catch(() => undefined);
+      await timed('close', () => session.close().catch(() => undefined));
     }
   } finally {
     await stopServer();
@@ -142,7 +143,7 @@ function startupParameters(context: ResolvedOptions, needs: RunNeeds, parameters
 /** `work` under the migration lock of the run's ledger, released after it however it ended. */
 export async function whileLocked<T>(context: ResolvedOptions, run: Run, work: (run: Run) => Promise<T>): Promise<T> {
   const key = lockKey(run.table);
-  await acquireLock(run.session, key, { waitMs: context.lockWaitMs, logger: run.logger, signal: run.signal });
+  await timed('migration lock', () => acquireLock(run.session, key, { waitMs: context.lockWaitMs, logger: run.logger, signal: run.signal }));
   run.logger.debug('migration lock acquired', { table: run.table.display, pid: run.session.info.pid });
   try {
     return await work(run);

@@ -1,5 +1,6 @@
 /** The executor: sends the steps of steps.ts in order and reports each migration done. */
 import { isPgshiftError } from '../core/errors.js';
+import { timed } from '../core/timings.js';
 import type { MigrationResult, SqlFile } from '../core/types.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from '../executor/apply.js';
 import { asPgshiftError, type Run } from './run.js';
@@ -21,7 +22,11 @@ export async function collect(run: Run, work: (done: MigrationResult[]) => Promi
   }
 }
 
-export async function sendUp(run: Run, steps: readonly UpStep[], retry: RetryPolicy, done: MigrationResult[]): Promise<void> {
+export function sendUp(run: Run, steps: readonly UpStep[], retry: RetryPolicy, done: MigrationResult[]): Promise<void> {
+  return timed('apply', () => sendUpSteps(run, steps, retry, done));
+}
+
+async function sendUpSteps(run: Run, steps: readonly UpStep[], retry: RetryPolicy, done: MigrationResult[]): Promise<void> {
   const record = (file: SqlFile, durationMs: number): void =>
     report(run, done, { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs });
   for (const step of steps) {
@@ -37,7 +42,11 @@ export async function sendUp(run: Run, steps: readonly UpStep[], retry: RetryPol
   if (steps.length === 0) run.logger.info('nothing to apply');
 }
 
-export async function sendDown(run: Run, steps: readonly RevertStep[], done: MigrationResult[]): Promise<void> {
+export function sendDown(run: Run, steps: readonly RevertStep[], done: MigrationResult[]): Promise<void> {
+  return timed('revert', () => sendDownSteps(run, steps, done));
+}
+
+async function sendDownSteps(run: Run, steps: readonly RevertStep[], done: MigrationResult[]): Promise<void> {
   for (const step of steps) {
     run.observer?.fileStarted?.(step.step.rollback.path);
     const durationMs = await revert(run, step);
