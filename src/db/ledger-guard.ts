@@ -27,18 +27,19 @@ export const LEDGER_DROPPED_STATE = 'PGL02';
  * pg_stat_xact_user_tables: constant time, whatever the ledger's size. With track_counts off the server
  * counts nothing, and the part is a hash of every row's version (ctid and xmin) instead.
  */
-function digestBody(ledger: LedgerTable, version: number): string {
-  const tables = [ledger, progressTable(ledger)].map((table) => quoteLiteral(table.sql)).join(', ');
-  const rows = quoteLiteral("SELECT count(*) || ':' || coalesce(sum(hashtextextended(ctid::text || xmin::text, 0)), 0) FROM ");
-  const counts = "r || ':' || pg_relation_filenode(r) || ':' || pg_stat_get_xact_tuples_inserted(r) || ':' || pg_stat_get_xact_tuples_updated(r) || ':' || pg_stat_get_xact_tuples_deleted(r)";
-  // Salted with the ledger's name too: two ledgers of one database (a schema per tenant, migrated at once)
-  // must not take the same key, or one run's check would find the other's lock instead of its own.
-  return `DECLARE t text; r regclass; counted boolean := current_setting('track_counts')::boolean; d text := ${quoteLiteral(`${version} ${ledger.sql}`)}; p text; key bigint; BEGIN FOREACH t IN ARRAY ARRAY[${tables}] LOOP r := to_regclass(t); IF r IS NULL THEN p := '-'; ELSIF counted THEN p := ${counts}; ELSE EXECUTE ${rows} || t INTO p; END IF; d := d || ' ' || p; END LOOP; key := hashtextextended(d, 0);`;
+function digestBody(ledger: LedgerTable, version: number, first = ''): string {
+  const tables = [ledger, progressTable(ledger)].map((table) => quoteLiteral(table.sql)).join(',');
+  const rows = quoteLiteral("SELECT count(*)||':'||coalesce(sum(hashtextextended(ctid::text||xmin::text,0)),0) FROM ");
+  const counts = "concat_ws(':',r::oid,pg_relation_filenode(r),pg_stat_get_xact_tuples_inserted(r),pg_stat_get_xact_tuples_updated(r),pg_stat_get_xact_tuples_deleted(r))";
+  // Salted with the tables' names too: two ledgers of one database (a schema per tenant, migrated at once)
+  // must not take the same key, or one run's check would find the other's lock instead of its own. Written
+  // tight: what precedes a statement counts against the 1 kB of it that pg_stat_activity shows.
+  return `DECLARE t text; r regclass; c bool := current_setting('track_counts'); d text := '${version}'; p text; key bigint; BEGIN ${first}FOREACH t IN ARRAY ARRAY[${tables}] LOOP r := to_regclass(t); IF r IS NULL THEN p := '-'; ELSIF c THEN p := ${counts}; ELSE EXECUTE ${rows}||t INTO p; END IF; d := concat_ws(' ',d,t,p); END LOOP; key := hashtextextended(d,0);`;
 }
 
-/** Before the file: the tables' digest, held as a lock until the transaction ends. */
-export function ledgerSnapshotSql(ledger: LedgerTable, version: number): string {
-  return `DO $pgshift$ ${digestBody(ledger, version)} PERFORM pg_try_advisory_xact_lock(key); END $pgshift$;\n`;
+/** Before the file: the tables' digest, held as a lock until the transaction ends; `first` runs before it in the same block. */
+export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = ''): string {
+  return `DO $pgshift$ ${digestBody(ledger, version, first)} PERFORM pg_try_advisory_xact_lock(key); END $pgshift$;\n`;
 }
 
 /** After the file: the same digest must still be held, or the file changed the tables. */

@@ -101,7 +101,12 @@ export const LOCK_LOST_MESSAGE = 'pgshift: this session does not hold the migrat
  * reach different backends, and a session lock taken on one says nothing about the others.
  */
 export function lockGuardSql(key: LockKey): string {
-  return `DO $pgshift$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND classid = '${key.classid}'::oid AND objid = '${key.objid}'::oid AND objsubid = 1) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'; END IF; END $pgshift$;\n`;
+  return `DO $pgshift$ BEGIN ${lockGuardStatement(key)} END $pgshift$;\n`;
+}
+
+/** lockGuardSql's PL/pgSQL statement, for a block that does more before a file (one block parses once). */
+export function lockGuardStatement(key: LockKey): string {
+  return `IF NOT EXISTS (SELECT FROM pg_locks WHERE locktype='advisory' AND granted AND pid=pg_backend_pid() AND classid=${key.classid} AND objid=${key.objid} AND objsubid=1) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'; END IF;`;
 }
 
 /** What a dry run prints around its script, so that psql takes the lock the guards check for. */

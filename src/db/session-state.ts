@@ -36,8 +36,13 @@ export const OWN_ROLE_SQL = 'RESET SESSION AUTHORIZATION;\nRESET ROLE;\n';
  * The reset after the file returns the name to the connection's own.
  */
 export function fileStartedSql(command: 'up' | 'down', path: string): string {
+  return `DO $pgshift$ BEGIN ${fileStartedStatement(command, path)} END $pgshift$;\n`;
+}
+
+/** fileStartedSql's PL/pgSQL statement, for a block that does more before a file (one block parses once). */
+export function fileStartedStatement(command: 'up' | 'down', path: string): string {
   const prefix = quoteLiteral(runningNamePrefix(command, path));
-  return `DO $pgshift$ BEGIN PERFORM set_config('application_name', ${prefix} || floor(extract(epoch FROM clock_timestamp()))::bigint, false); END $pgshift$;\n`;
+  return `PERFORM set_config('application_name', ${prefix} || floor(extract(epoch FROM clock_timestamp()))::bigint, false);`;
 }
 
 /**

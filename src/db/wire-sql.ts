@@ -11,9 +11,9 @@ import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';
 import { ledgerSnapshotSql, ledgerUnchangedSql } from './ledger-guard.js';
-import { lockGuardSql, lockKey } from './lock.js';
+import { lockGuardSql, lockGuardStatement, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
-import { fileStartedSql, OWN_ROLE_SQL, SESSION_RESET_SQL } from './session-state.js';
+import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, SESSION_RESET_SQL } from './session-state.js';
 import { localSettingsSql, setupAfterOpening, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
@@ -110,10 +110,13 @@ export interface ApplyStep {
  */
 export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock): Script {
   const setup = lock ? setupAfterOpening(table, lock, createLedger) : createLedger;
-  const script = new ScriptText().sql(`BEGIN;\n${opening(table, lock)}${setup ? createLedgerSql(table, setup) : ''}`);
+  // The session lock's guard runs first, in the first file's block unless the ledger must be made before it.
+  const guardFirst = lock === undefined && setup === undefined;
+  const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${setup ? createLedgerSql(table, setup) : ''}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
+    const before = `${guardFirst && index === 0 ? lockGuardStatement(lockKey(table)) : ''}${fileStartedStatement('up', file.path)}`;
     script
-      .sql(`${fileStartedSql('up', file.path)}${ledgerSnapshotSql(table, file.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
+      .sql(`${ledgerSnapshotSql(table, file.version, before)}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
       .sql(`${afterReset(lock)}${ledgerUnchangedSql(table, file)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
@@ -123,7 +126,7 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
 export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean, lock?: TransactionLock): Script {
   return new ScriptText()
-    .sql(`BEGIN;\n${opening(table, lock)}${fileStartedSql('down', rollback.path)}${ledgerSnapshotSql(table, rollback.version)}${timeoutsSql(timeouts, 'LOCAL')}`)
+    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, `${lock ? '' : lockGuardStatement(lockKey(table))}${fileStartedStatement('down', rollback.path)}`)}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
     .sql(`${afterReset(lock)}${ledgerUnchangedSql(table, rollback)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
@@ -139,7 +142,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
 export function statementScript(table: LedgerTable, file: SqlFile, statement: ScriptStatement): Script {
   if (statement.outsideTransaction) return aloneScript(file, statement);
   return new ScriptText()
-    .sql(`BEGIN;\n${guard(table)}${ledgerSnapshotSql(table, file.version)}`)
+    .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, lockGuardStatement(lockKey(table)))}`)
     .copy(file, statement.start, statement.end, true)
     .sql(`${OWN_ROLE_SQL}${ledgerUnchangedSql(table, file)}${statementDoneSql(table, file, statement)}COMMIT;\n`)
     .done();

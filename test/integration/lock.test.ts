@@ -94,7 +94,7 @@ test('a waiting pgshift never blocks a CREATE INDEX CONCURRENTLY run by the hold
   const holder = spawnPgshift(['up'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
   const holderDone = finished(holder);
   await waitFor(async () => {
-    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/005\_cic.sql @%' AND query LIKE '%pg_sleep(3)%' AND state = 'active'`;
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/005\_cic.sql @%' AND wait_event = 'PgSleep'`;
     return row?.['n'] === 1;
   });
   const waiter = await project.run(['up', '--lock-wait', '30']);
