@@ -81,12 +81,13 @@ async function readAll(folders: readonly Folder[]): Promise<Catalog> {
   const readBytes = bytesReader();
   let read = 0;
   for (const { kind, absoluteDir, shownDir, names } of folders) {
+    const [absolutePrefix, shownPrefix] = [`${absoluteDir}${sep}`, `${shownDir}/`];
     for (const name of names) {
       if (read++ % READ_BATCH === READ_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
-      const path = `${shownDir}/${name}`;
+      const path = shownPrefix + name;
       let bytes: Buffer;
       try {
-        bytes = readBytes(`${absoluteDir}${sep}${name}`);
+        bytes = readBytes(absolutePrefix + name);
       } catch (error) {
         // A file that cannot be read (a dangling link, a folder named like a migration) is a problem to list, not a crash.
         catalog.add({ kind, baseName: name, path, content: { unreadable: readError(error) } });
