@@ -19,9 +19,10 @@ export function checksumOf(normalized: string): string {
 const CR = 0x0d;
 
 /**
- * A file's bytes as pgshift takes them (RawFile's content). The same as normalising and hashing the decoded text, without encoding it again to
- * hash it: valid UTF-8 decodes and encodes back to the same bytes, a BOM is the three bytes EF BB BF, and
- * the byte 0x0D occurs only as CR. A file with a CR takes the text route (rare, and a Windows checkout).
+ * A file's bytes as pgshift takes them (RawFile's content): the same as normalizeText and checksumOf on
+ * the decoded text, without encoding the text again to hash it. Valid UTF-8 decodes and encodes back to
+ * the same bytes, a leading BOM is the three bytes EF BB BF, and the byte 0x0D occurs only as CR; a file
+ * with a CR (a Windows checkout, rare) takes the text route, whole, so that only one BOM is removed.
  */
 export function contentOf(bytes: Buffer): FileContent {
   if (!isUtf8(bytes)) return { invalidUtf8AtLine: firstInvalidLine(bytes) };
@@ -29,7 +30,7 @@ export function contentOf(bytes: Buffer): FileContent {
   if (bytes.indexOf(CR, start) === -1) {
     return { text: bytes.toString('utf8', start), checksum: sha256(start === 0 ? bytes : bytes.subarray(start)) };
   }
-  const text = normalizeText(bytes.toString('utf8', start));
+  const text = normalizeText(bytes.toString('utf8'));
   return { text, checksum: checksumOf(text) };
 }
 

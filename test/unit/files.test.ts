@@ -101,6 +101,7 @@ describe('contentOf', () => {
     'BOM only': '\ufeff',
     BOM: '\ufeffSELECT 1;\n',
     'two BOMs': '\ufeff\ufeffSELECT 1;\n',
+    'two BOMs and CRLF': '\ufeff\ufeffSELECT 1;\r\n',
     'BOM inside': "SELECT '\ufeff';\n",
     CRLF: 'SELECT 1;\r\nSELECT 2;\r\n',
     'lone CR': 'a\rb\r\r\nc',
@@ -113,6 +114,16 @@ describe('contentOf', () => {
       assert.deepEqual(contentOf(Buffer.from(text, 'utf8')), { text: normalized, checksum: checksumOf(normalized) });
     });
   }
+
+  test('every mix of leading BOMs, line ends and non-ASCII text gives what the text route gives', () => {
+    for (const prefix of ['', '\ufeff', '\ufeff\ufeff', ' \ufeff']) {
+      for (const body of ['SELECT 1;', 'a\nb\n', 'a\r\nb\r\n', 'a\rb', "'é'\r", '\r', '\n\r\n', '日本\n']) {
+        const text = prefix + body;
+        const normalized = normalizeText(text);
+        assert.deepEqual(contentOf(Buffer.from(text, 'utf8')), { text: normalized, checksum: checksumOf(normalized) }, JSON.stringify(text));
+      }
+    }
+  });
 
   test('bytes that are not UTF-8 give the line of the first bad byte, and no text', () => {
     const latin1 = Buffer.concat([Buffer.from('SELECT 1;\n-- caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
