@@ -1,4 +1,3 @@
-import { checksumOf, normalizeText } from './checksum.js';
 import type { Problem } from './errors.js';
 import { parseFileName } from './naming.js';
 import type { RawFile, SqlFile } from './types.js';
@@ -11,70 +10,89 @@ export interface Catalog {
   readonly problems: readonly Problem[];
 }
 
-export function buildCatalog(rawFiles: readonly RawFile[]): Catalog {
+export function buildCatalog(rawFiles: Iterable<RawFile>): Catalog {
+  const builder = catalogBuilder();
+  for (const raw of rawFiles) builder.add(raw);
+  return builder.finish();
+}
+
+export interface CatalogBuilder {
+  add(raw: RawFile): void;
+  finish(): Catalog;
+}
+
+/**
+ * buildCatalog a file at a time, so that a loader keeps no file but the one it has just read: with 10,000
+ * migrations, objects held until the last file is read are copied by every garbage collection meanwhile.
+ */
+export function catalogBuilder(): CatalogBuilder {
   const problems: Problem[] = [];
   const byKind = { migration: new Map<number, SqlFile>(), rollback: new Map<number, SqlFile>() };
+  return {
+    add: (raw) => {
+      const problem = fileProblem(raw, byKind[raw.kind]);
+      if (problem) problems.push(problem);
+    },
+    finish: () => {
+      for (const rollback of byKind.rollback.values()) {
+        if (!byKind.migration.has(rollback.version)) {
+          problems.push({
+            code: 'ORPHAN_ROLLBACK',
+            file: rollback.path,
+            version: rollback.version,
+            message: `${rollback.path} has no migration with version ${rollback.version}`,
+            hint: 'rename it to the version of the migration it reverses, or delete it',
+          });
+        }
+      }
+      const migrations = [...byKind.migration.values()].sort((a, b) => a.version - b.version);
+      return { migrations, rollbacks: byKind.rollback, problems };
+    },
+  };
+}
 
-  for (const raw of rawFiles) {
-    const parsed = parseFileName(raw.baseName);
-    if ('error' in parsed) {
-      problems.push({
-        code: 'BAD_NAME',
-        file: raw.path,
-        message: `${raw.path}: ${parsed.error}`,
-        hint: 'rename it like 002_add_orders.sql; files not ending in .sql are ignored, so a typo is never skipped silently',
-      });
-      continue;
-    }
-    if ('unreadable' in raw.content) {
-      problems.push({
-        code: 'UNREADABLE_FILE',
-        file: raw.path,
-        version: parsed.version,
-        message: `${raw.path} ${raw.content.unreadable}`,
-        hint: `every *.sql entry in the ${raw.kind}s folder must be a readable file: fix or remove it`,
-      });
-      continue;
-    }
-    if ('invalidUtf8AtLine' in raw.content) {
-      problems.push({
-        code: 'INVALID_ENCODING',
-        file: raw.path,
-        version: parsed.version,
-        line: raw.content.invalidUtf8AtLine,
-        message: `${raw.path}:${raw.content.invalidUtf8AtLine}: the file is not valid UTF-8`,
-        hint: 'save the file as UTF-8 (for example: iconv -f latin1 -t utf-8)',
-      });
-      continue;
-    }
-    const text = normalizeText(raw.content.text);
-    const file: SqlFile = { kind: raw.kind, ...parsed, path: raw.path, text, checksum: checksumOf(text) };
-    const seen = byKind[raw.kind].get(file.version);
-    if (seen) {
-      problems.push({
-        code: 'DUPLICATE_VERSION',
-        file: file.path,
-        version: file.version,
-        message: `${seen.path} and ${file.path} both have version ${file.version}`,
-        hint: 'give one of them the next free number',
-      });
-      continue;
-    }
-    byKind[raw.kind].set(file.version, file);
+/** Adds a file to the files of its kind, or says what is wrong with it. */
+function fileProblem(raw: RawFile, files: Map<number, SqlFile>): Problem | undefined {
+  const parsed = parseFileName(raw.baseName);
+  if ('error' in parsed) {
+    return {
+      code: 'BAD_NAME',
+      file: raw.path,
+      message: `${raw.path}: ${parsed.error}`,
+      hint: 'rename it like 002_add_orders.sql; files not ending in .sql are ignored, so a typo is never skipped silently',
+    };
   }
-
-  for (const rollback of byKind.rollback.values()) {
-    if (!byKind.migration.has(rollback.version)) {
-      problems.push({
-        code: 'ORPHAN_ROLLBACK',
-        file: rollback.path,
-        version: rollback.version,
-        message: `${rollback.path} has no migration with version ${rollback.version}`,
-        hint: 'rename it to the version of the migration it reverses, or delete it',
-      });
-    }
+  if ('unreadable' in raw.content) {
+    return {
+      code: 'UNREADABLE_FILE',
+      file: raw.path,
+      version: parsed.version,
+      message: `${raw.path} ${raw.content.unreadable}`,
+      hint: `every *.sql entry in the ${raw.kind}s folder must be a readable file: fix or remove it`,
+    };
   }
-
-  const migrations = [...byKind.migration.values()].sort((a, b) => a.version - b.version);
-  return { migrations, rollbacks: byKind.rollback, problems };
+  if ('invalidUtf8AtLine' in raw.content) {
+    return {
+      code: 'INVALID_ENCODING',
+      file: raw.path,
+      version: parsed.version,
+      line: raw.content.invalidUtf8AtLine,
+      message: `${raw.path}:${raw.content.invalidUtf8AtLine}: the file is not valid UTF-8`,
+      hint: 'save the file as UTF-8 (for example: iconv -f latin1 -t utf-8)',
+    };
+  }
+  const { version, name } = parsed;
+  const seen = files.get(version);
+  if (seen) {
+    return {
+      code: 'DUPLICATE_VERSION',
+      file: raw.path,
+      version,
+      message: `${seen.path} and ${raw.path} both have version ${version}`,
+      hint: 'give one of them the next free number',
+    };
+  }
+  const { text, checksum } = raw.content;
+  files.set(version, { kind: raw.kind, version, name, path: raw.path, text, checksum });
+  return undefined;
 }

@@ -16,6 +16,13 @@ export interface History {
   readonly progress: readonly ProgressRow[];
 }
 
+/** Files or rows by version, built with a loop: new Map(rows.map(...)) builds an array per row, 10,000 of them. */
+export function byVersion<T extends { readonly version: number }>(rows: readonly T[]): Map<number, T> {
+  const map = new Map<number, T>();
+  for (const row of rows) map.set(row.version, row);
+  return map;
+}
+
 /** Problems of the files themselves and of the ledger against them: drift, missing files, order. */
 export function ledgerProblems(
   catalog: Catalog,
@@ -24,7 +31,7 @@ export function ledgerProblems(
 ): Problem[] {
   const { wording } = words;
   const problems = [...catalog.problems];
-  const files = new Map(catalog.migrations.map((file) => [file.version, file]));
+  const files = byVersion(catalog.migrations);
   const missing = (row: { version: number; name: string }): string => missingFilePath('migration', row.version, row.name, catalog.migrations, words);
   for (const row of progress) {
     if (!files.has(row.version)) {
@@ -58,7 +65,7 @@ export function ledgerProblems(
     }
   }
   if ((words.checkOrder ?? true) && highestApplied) {
-    const applied = new Set(ledger.map((row) => row.version));
+    const applied = byVersion(ledger);
     for (const file of catalog.migrations) {
       if (file.version < highestApplied.version && !applied.has(file.version)) {
         problems.push({
@@ -76,8 +83,8 @@ export function ledgerProblems(
 
 /** Everything `validate` reports: ledger problems plus script problems in every file. */
 export function validationProblems(catalog: Catalog, history: History, words: PlanWords): Problem[] {
-  const partial = new Map(history.progress.map((row) => [row.version, row]));
-  const applied = new Set(history.ledger.map((row) => row.version));
+  const partial = byVersion(history.progress);
+  const applied = byVersion(history.ledger);
   return [
     ...ledgerProblems(catalog, history, words),
     ...catalog.migrations.flatMap((file) => {

@@ -2,7 +2,7 @@
 import type { Catalog } from './catalog.js';
 import { defined } from './defined.js';
 import { failValidation, PgshiftError } from './errors.js';
-import { ledgerProblems, resumeProblems, type History } from './ledger-problems.js';
+import { byVersion, ledgerProblems, resumeProblems, type History } from './ledger-problems.js';
 import { analyzeScript, type ScriptAnalysis } from './file-analysis.js';
 import type { ProgressRow, SqlFile } from './types.js';
 import { checkPlanNumbers, type PlanWords } from './wording.js';
@@ -29,8 +29,8 @@ export function planUp(catalog: Catalog, history: History, options: UpOptions): 
   const { only, to, wording } = options;
   checkPlanNumbers(options, wording);
   const problems = ledgerProblems(catalog, history, { ...options, checkOrder: only === undefined });
-  const partial = new Map(history.progress.map((row) => [row.version, row]));
-  const applied = new Map(history.ledger.map((row) => [row.version, row]));
+  const partial = byVersion(history.progress);
+  const applied = byVersion(history.ledger);
   if (to !== undefined && !catalog.migrations.some((file) => file.version === to)) {
     throw new PgshiftError('USAGE', `${wording.option('to')} ${to}: no migration has version ${to}`, {
       hint: `pass the version of an existing migration file (${wording.command('status')} lists them)`,

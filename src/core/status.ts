@@ -1,18 +1,17 @@
 /** What `status` shows: every migration file and every ledger or progress row, one entry per version. */
 import type { Catalog } from './catalog.js';
-import { defined } from './defined.js';
-import type { History } from './ledger-problems.js';
+import { byVersion, type History } from './ledger-problems.js';
 import type { ProgressRow, StatusEntry } from './types.js';
 
 export function statusOf(catalog: Catalog, { ledger, progress }: History): StatusEntry[] {
-  const rows = new Map(ledger.map((row) => [row.version, row]));
-  const partial = new Map(progress.map((row) => [row.version, row]));
+  const rows = byVersion(ledger);
+  const partial = byVersion(progress);
   const entries: StatusEntry[] = catalog.migrations.map((file) => {
     const row = rows.get(file.version);
     const started = partial.get(file.version);
     rows.delete(file.version);
     partial.delete(file.version);
-    return {
+    const entry: StatusEntry = {
       version: file.version,
       name: file.name,
       state: row ? (row.checksum === file.checksum ? 'applied' : 'changed') : started ? 'partial' : 'pending',
@@ -23,8 +22,9 @@ export function statusOf(catalog: Catalog, { ledger, progress }: History): Statu
       hasRollback: catalog.rollbacks.has(file.version),
       pgshiftVersion: row?.pgshiftVersion,
       gitCommit: row?.gitCommit,
-      ...defined({ progress: started && !row ? progressOf(started) : undefined }),
     };
+    // Only a partly applied file has progress: defined() per entry would build two objects and an array for each file.
+    return started && !row ? { ...entry, progress: progressOf(started) } : entry;
   });
   for (const started of partial.values()) {
     if (rows.has(started.version)) continue;

@@ -8,9 +8,12 @@ export interface RawFile {
   readonly baseName: string;
   /** The path shown to people: relative to the working directory where possible. */
   readonly path: string;
-  /** The decoded text, the 1-based line holding the first byte that is not valid UTF-8, or why it could not be read. */
-  readonly content: { readonly text: string } | { readonly invalidUtf8AtLine: number } | { readonly unreadable: string };
+  /** What was read, or why it could not be read. */
+  readonly content: FileContent | { readonly unreadable: string };
 }
+
+/** A file's normalised text (no BOM, LF line ends) and its checksum, or the 1-based line holding its first byte that is not UTF-8. */
+export type FileContent = { readonly text: string; readonly checksum: string } | { readonly invalidUtf8AtLine: number };
 
 /** A well-named, readable migration or rollback. */
 export interface SqlFile {

@@ -1,8 +1,8 @@
-import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { buildCatalog, type Catalog } from '../core/catalog.js';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { catalogBuilder, type Catalog } from '../core/catalog.js';
+import { contentOf } from '../core/checksum.js';
 import { PgshiftError } from '../core/errors.js';
 import { isSqlFile } from '../core/naming.js';
 import type { FileKind, RawFile } from '../core/types.js';
@@ -22,7 +22,7 @@ export async function loadCatalog(dirs: Directories, { absentOk = false }: { rea
     listSqlFiles(dirs, dirs.migrationsDir, 'migration', !absentOk),
     listSqlFiles(dirs, dirs.rollbacksDir, 'rollback', false),
   ]);
-  return buildCatalog(await readAll([...migrations, ...rollbacks]));
+  return readAll([migrations, rollbacks]);
 }
 
 /** One file named on the command line (`--migration PATH`), read the same way as the directory's files. */
@@ -45,48 +45,81 @@ interface Listed {
   readonly path: string;
 }
 
-async function listSqlFiles(dirs: Directories, dir: string, kind: FileKind, required: boolean): Promise<Listed[]> {
+interface Folder {
+  readonly kind: FileKind;
+  readonly absoluteDir: string;
+  /** The folder as shown to people. */
+  readonly shownDir: string;
+  readonly names: readonly string[];
+}
+
+async function listSqlFiles(dirs: Directories, dir: string, kind: FileKind, required: boolean): Promise<Folder> {
   const absoluteDir = resolve(dirs.cwd, dir);
   let names: string[];
   try {
     names = await readdir(absoluteDir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !required) return [];
+    if (code === 'ENOENT' && !required) return { kind, absoluteDir, shownDir: '', names: [] };
     const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : readError(error);
     throw new PgshiftError('UNREADABLE_FILE', `the ${kind}s folder ${displayPath(dirs.cwd, absoluteDir)} ${why}`, {
       hint: `run pgshift from the project root, or pass --${kind}s-dir with the folder that holds the ${kind}s (pgshift new creates it)`,
       cause: error,
     });
   }
-  // One relative path per folder rather than per file: path.relative costs more than reading a small file.
-  const shownDir = displayPath(dirs.cwd, absoluteDir);
-  return names.filter(isSqlFile).map((name) => ({ kind, absolute: join(absoluteDir, name), path: `${shownDir}/${name}` }));
+  return { kind, absoluteDir, shownDir: displayPath(dirs.cwd, absoluteDir), names: names.filter(isSqlFile) };
 }
 
 /**
  * Migration files are small and many: synchronous reads are about five times faster than promise-based
  * ones here (10,000 files: 160 ms against 800 ms). The event loop gets a turn between batches, so a
- * signal is still seen promptly.
+ * signal is still seen promptly. Paths are joined by hand, once per folder for the shown one: path.join
+ * and path.relative cost more than reading a small file, and readdir's names hold no separator.
  */
-async function readAll(files: readonly Listed[]): Promise<RawFile[]> {
-  const out: RawFile[] = [];
-  for (let start = 0; start < files.length; start += READ_BATCH) {
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (const file of files.slice(start, start + READ_BATCH)) out.push(readListed(file));
+async function readAll(folders: readonly Folder[]): Promise<Catalog> {
+  const catalog = catalogBuilder();
+  const readBytes = bytesReader();
+  let read = 0;
+  for (const { kind, absoluteDir, shownDir, names } of folders) {
+    const [absolutePrefix, shownPrefix] = [`${absoluteDir}${sep}`, `${shownDir}/`];
+    for (const name of names) {
+      if (read++ % READ_BATCH === READ_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
+      const path = shownPrefix + name;
+      let bytes: Buffer;
+      try {
+        bytes = readBytes(absolutePrefix + name);
+      } catch (error) {
+        // A file that cannot be read (a dangling link, a folder named like a migration) is a problem to list, not a crash.
+        catalog.add({ kind, baseName: name, path, content: { unreadable: readError(error) } });
+        continue;
+      }
+      catalog.add({ kind, baseName: name, path, content: contentOf(bytes) });
+    }
   }
-  return out;
+  return catalog.finish();
 }
 
-/** A file that cannot be read (a dangling link, a folder named like a migration) is a problem to list, not a crash. */
-function readListed(file: Listed): RawFile {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file.absolute);
-  } catch (error) {
-    return { kind: file.kind, baseName: basename(file.absolute), path: file.path, content: { unreadable: readError(error) } };
-  }
-  return rawFile(file, bytes);
+/**
+ * Reads whole files into one buffer, grown to the largest, rather than a new buffer per file: a file's
+ * bytes are only decoded and hashed, so each returned view is valid until the next read. No fstat for
+ * the size, as readFileSync does: the read that finds the end of the file takes its place.
+ */
+function bytesReader(): (absolute: string) => Buffer {
+  let buffer = Buffer.allocUnsafeSlow(64 * 1024);
+  return (absolute) => {
+    const fd = openSync(absolute, 'r');
+    try {
+      let length = 0;
+      for (;;) {
+        if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafeSlow(buffer.length)]);
+        const read = readSync(fd, buffer, length, buffer.length - length, null);
+        if (read === 0) return buffer.subarray(0, length);
+        length += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
 }
 
 /** Why a path cannot be read, in words rather than a Node error code. */
@@ -105,26 +138,7 @@ function readError(error: unknown): string {
 }
 
 async function readRaw(file: Listed): Promise<RawFile> {
-  return rawFile(file, await readFile(file.absolute));
-}
-
-function rawFile(file: Listed, bytes: Buffer): RawFile {
-  const content = isUtf8(bytes) ? { text: bytes.toString('utf8') } : { invalidUtf8AtLine: firstInvalidLine(bytes) };
-  return { kind: file.kind, baseName: basename(file.absolute), path: file.path, content };
-}
-
-/** A newline byte never occurs inside a multi-byte UTF-8 sequence, so lines can be checked one by one. */
-function firstInvalidLine(bytes: Buffer): number {
-  let line = 1;
-  let start = 0;
-  for (;;) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline === -1 ? bytes.length : newline;
-    if (!isUtf8(bytes.subarray(start, end))) return line;
-    if (newline === -1) return line;
-    line++;
-    start = newline + 1;
-  }
+  return { kind: file.kind, baseName: basename(file.absolute), path: file.path, content: contentOf(await readFile(file.absolute)) };
 }
 
 function displayPath(cwd: string, absolute: string): string {

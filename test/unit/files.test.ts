@@ -1,7 +1,7 @@
 /** File naming, checksums and positions: the per-file rules of README.md "Writing migrations" and error reporting. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checksumOf, normalizeText } from '../../src/core/checksum.js';
+import { checksumOf, contentOf, normalizeText } from '../../src/core/checksum.js';
 import { isSqlFile, parseFileName } from '../../src/core/naming.js';
 import { caretSnippet, indexOfServerPosition, lineColumnAt } from '../../src/core/position.js';
 
@@ -27,6 +27,17 @@ describe('parseFileName', () => {
       assert.match(parsed.error, /NNN_name\.sql/);
     });
   }
+
+  test('accepts exactly the names /^(\\d+)_([A-Za-z0-9_-]+)\\.sql$/ matches, with the same version and name', () => {
+    const pattern = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
+    const names = ['1_a.sql', '12_3_4.sql', '007__.sql', '1_-.sql', '12a_x.sql', '1_x.sqlx', '1_x.sq', '1_.sql', '_1_x.sql', '1_x.sql\n', '\u0661_x.sql', '1_x y.sql', '1_x.Sql', '9007199254740991_max.sql', '1__x__.sql', '.sql', '1_.sql.sql', '1_a.b.sql'];
+    for (const baseName of names) {
+      const match = pattern.exec(baseName);
+      const parsed = parseFileName(baseName);
+      if (match) assert.deepEqual(parsed, { version: Number(match[1]), name: match[2] }, baseName);
+      else assert.ok('error' in parsed, `${JSON.stringify(baseName)} should be refused`);
+    }
+  });
 
   test('a version beyond the largest safe integer is refused instead of being rounded onto another', () => {
     const parsed = parseFileName('99999999999999999999_x.sql');
@@ -78,6 +89,53 @@ describe('checksumOf', () => {
 
   test('any real edit changes the checksum', () => {
     assert.notEqual(checksumOf('SELECT 1;\n'), checksumOf('SELECT 1; \n'));
+  });
+});
+
+describe('contentOf', () => {
+  // The ledger holds checksums of normalised text: hashing the bytes directly must give exactly those.
+  const texts = {
+    empty: '',
+    ascii: 'CREATE TABLE t (id int);\n',
+    'non-ASCII': "SELECT 'déjà vu', '日本', '\u{1F600}';\n",
+    'BOM only': '\ufeff',
+    BOM: '\ufeffSELECT 1;\n',
+    'two BOMs': '\ufeff\ufeffSELECT 1;\n',
+    'two BOMs and CRLF': '\ufeff\ufeffSELECT 1;\r\n',
+    'BOM inside': "SELECT '\ufeff';\n",
+    CRLF: 'SELECT 1;\r\nSELECT 2;\r\n',
+    'lone CR': 'a\rb\r\r\nc',
+    'BOM, CRLF and non-ASCII': "\ufeffSELECT 'é';\r\n-- 日本\r\n",
+    'no final newline': 'SELECT 1;',
+  };
+  for (const [what, text] of Object.entries(texts)) {
+    test(`${what}: the normalised text and its checksum, as normalizeText and checksumOf give them`, () => {
+      const normalized = normalizeText(text);
+      assert.deepEqual(contentOf(Buffer.from(text, 'utf8')), { text: normalized, checksum: checksumOf(normalized) });
+    });
+  }
+
+  test('every mix of leading BOMs, line ends and non-ASCII text gives what the text route gives', () => {
+    for (const prefix of ['', '\ufeff', '\ufeff\ufeff', ' \ufeff']) {
+      for (const body of ['SELECT 1;', 'a\nb\n', 'a\r\nb\r\n', 'a\rb', "'é'\r", '\r', '\n\r\n', '日本\n']) {
+        const text = prefix + body;
+        const normalized = normalizeText(text);
+        assert.deepEqual(contentOf(Buffer.from(text, 'utf8')), { text: normalized, checksum: checksumOf(normalized) }, JSON.stringify(text));
+      }
+    }
+  });
+
+  test('bytes that are not UTF-8 give the line of the first bad byte, and no text', () => {
+    const latin1 = Buffer.concat([Buffer.from('SELECT 1;\n-- caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    assert.deepEqual(contentOf(latin1), { invalidUtf8AtLine: 2 });
+    assert.deepEqual(contentOf(Buffer.from([0xed, 0xa0, 0x80])), { invalidUtf8AtLine: 1 }, 'an encoded surrogate is not UTF-8');
+    assert.deepEqual(contentOf(Buffer.from([0xc0, 0xaf])), { invalidUtf8AtLine: 1 }, 'nor is an overlong encoding');
+  });
+
+  test('a view into a larger buffer hashes only its own bytes', () => {
+    const shared = Buffer.from('\ufeffSELECT 1;\nSELECT 2;\n', 'utf8');
+    const first = shared.subarray(0, Buffer.byteLength('\ufeffSELECT 1;\n'));
+    assert.deepEqual(contentOf(first), { text: 'SELECT 1;\n', checksum: checksumOf('SELECT 1;\n') });
   });
 });
 

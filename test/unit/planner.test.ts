@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildCatalog, type Catalog } from '../../src/core/catalog.js';
-import { checksumOf } from '../../src/core/checksum.js';
+import { checksumOf, contentOf } from '../../src/core/checksum.js';
 import { isPgshiftError, type PgshiftError } from '../../src/core/errors.js';
 import { cliPlanWords } from '../../src/config/wording.js';
 import type { History } from '../../src/core/ledger-problems.js';
@@ -13,7 +13,7 @@ import type { PlanWords, Wording } from '../../src/core/wording.js';
 import type { FileKind, LedgerRow, RawFile, SqlFile } from '../../src/core/types.js';
 
 function raw(kind: FileKind, baseName: string, text = `SELECT '${baseName}';\n`): RawFile {
-  return { kind, baseName, path: `${kind === 'migration' ? 'migrations' : 'rollbacks'}/${baseName}`, content: { text } };
+  return { kind, baseName, path: `${kind === 'migration' ? 'migrations' : 'rollbacks'}/${baseName}`, content: contentOf(Buffer.from(text)) };
 }
 
 type Worded<T> = Omit<T, 'wording' | 'folders'> & Partial<Pick<PlanWords, 'folders'>>;
@@ -359,8 +359,8 @@ describe('statusOf', () => {
 describe("hints in the caller's words and folders", () => {
   const inFolders = (migrations: string, rollbacks: string): Catalog =>
     buildCatalog([
-      { kind: 'migration', baseName: '001_m1.sql', path: `${migrations}/001_m1.sql`, content: { text: 'SELECT 1;\n' } },
-      { kind: 'rollback', baseName: '001_m1.sql', path: `${rollbacks}/001_m1.sql`, content: { text: 'SELECT 1;\n' } },
+      { kind: 'migration', baseName: '001_m1.sql', path: `${migrations}/001_m1.sql`, content: contentOf(Buffer.from('SELECT 1;\n')) },
+      { kind: 'rollback', baseName: '001_m1.sql', path: `${rollbacks}/001_m1.sql`, content: contentOf(Buffer.from('SELECT 1;\n')) },
     ]);
   const hintsOf = (run: () => unknown): string[] => failureOf(run).problems.map((problem) => problem.hint);
 
@@ -373,7 +373,7 @@ describe("hints in the caller's words and folders", () => {
   });
 
   test('a missing rollback is to be written in the folder the rollbacks were read from', () => {
-    const catalog = buildCatalog([...[1, 2].map((version) => migration(`00${version}_m${version}.sql`)), { kind: 'rollback', baseName: '001_m1.sql', path: 'db/r/001_m1.sql', content: { text: 'SELECT 1;\n' } }]);
+    const catalog = buildCatalog([...[1, 2].map((version) => migration(`00${version}_m${version}.sql`)), { kind: 'rollback', baseName: '001_m1.sql', path: 'db/r/001_m1.sql', content: contentOf(Buffer.from('SELECT 1;\n')) }]);
     assert.deepEqual(hintsOf(() => planDown(catalog, appliedFrom(catalog, [1, 2]))), ['write db/r/002_m2.sql that undoes it']);
   });
 

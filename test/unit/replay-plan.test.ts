@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildCatalog, type Catalog } from '../../src/core/catalog.js';
+import { contentOf } from '../../src/core/checksum.js';
 import { isPgshiftError, type PgshiftError } from '../../src/core/errors.js';
 import { analyzeScript, statementHash } from '../../src/core/file-analysis.js';
 import type { History } from '../../src/core/ledger-problems.js';
@@ -12,10 +13,10 @@ import { cliPlanWords } from '../../src/config/wording.js';
 const NO_TRANSACTION = '-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY ix_a ON a (x);\nCREATE INDEX CONCURRENTLY ix_b ON a (y);\nCREATE INDEX CONCURRENTLY ix_c ON a (z);\n';
 
 const catalog: Catalog = buildCatalog([
-  { kind: 'migration', baseName: '001_a.sql', path: 'migrations/001_a.sql', content: { text: 'CREATE TABLE a (x int, y int, z int);\n' } },
-  { kind: 'migration', baseName: '002_b.sql', path: 'migrations/002_b.sql', content: { text: 'CREATE TABLE b (id int);\n' } },
-  { kind: 'migration', baseName: '003_c.sql', path: 'migrations/003_c.sql', content: { text: 'CREATE TABLE c (id int);\n' } },
-  { kind: 'migration', baseName: '004_ix.sql', path: 'migrations/004_ix.sql', content: { text: NO_TRANSACTION } },
+  { kind: 'migration', baseName: '001_a.sql', path: 'migrations/001_a.sql', content: contentOf(Buffer.from('CREATE TABLE a (x int, y int, z int);\n')) },
+  { kind: 'migration', baseName: '002_b.sql', path: 'migrations/002_b.sql', content: contentOf(Buffer.from('CREATE TABLE b (id int);\n')) },
+  { kind: 'migration', baseName: '003_c.sql', path: 'migrations/003_c.sql', content: contentOf(Buffer.from('CREATE TABLE c (id int);\n')) },
+  { kind: 'migration', baseName: '004_ix.sql', path: 'migrations/004_ix.sql', content: contentOf(Buffer.from(NO_TRANSACTION)) },
 ]);
 
 const file = (version: number): SqlFile => catalog.migrations.find((candidate) => candidate.version === version) as SqlFile;
@@ -91,8 +92,8 @@ test('pending files are not replayed, and a pending file below the highest appli
 
 test('firstServerWide names the first statement that changes the whole server, with its line', () => {
   const roles = buildCatalog([
-    { kind: 'migration', baseName: '001_t.sql', path: 'migrations/001_t.sql', content: { text: 'CREATE TABLE t (id int);\n' } },
-    { kind: 'migration', baseName: '002_r.sql', path: 'migrations/002_r.sql', content: { text: '-- roles\nGRANT SELECT ON t TO PUBLIC;\nCREATE ROLE reporting NOLOGIN;\nGRANT reporting TO app;\n' } },
+    { kind: 'migration', baseName: '001_t.sql', path: 'migrations/001_t.sql', content: contentOf(Buffer.from('CREATE TABLE t (id int);\n')) },
+    { kind: 'migration', baseName: '002_r.sql', path: 'migrations/002_r.sql', content: contentOf(Buffer.from('-- roles\nGRANT SELECT ON t TO PUBLIC;\nCREATE ROLE reporting NOLOGIN;\nGRANT reporting TO app;\n')) },
   ]);
   const found = firstServerWide(roles.migrations);
   assert.deepEqual(found && [found.file.path, found.line, found.name], ['migrations/002_r.sql', 3, 'CREATE ROLE']);
