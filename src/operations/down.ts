@@ -4,15 +4,14 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
 import { prepareDown } from './history.js';
 import { transactionLock } from './lock-scope.js';
-import { catalogFor } from './files.js';
-import { withRun, type Observed } from './run.js';
+import { withFiles } from './files.js';
+import type { Observed } from './run.js';
 import { collect, sendDown } from './send.js';
 import { revertSteps } from './steps.js';
 
 export async function down(context: ResolvedOptions, call: DownOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  const catalog = await catalogFor(context);
-  return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
+  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run) => {
     const { steps: planned, applied } = await prepareDown(context, run, catalog, call);
     const steps = revertSteps(run.table, planned, context.defaults, transactionLock(context, applied));
     return { migrations: await collect(run, (done) => sendDown(run, steps, done)) };

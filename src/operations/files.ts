@@ -11,6 +11,7 @@ import type { SqlFile } from '../core/types.js';
 import { commitOf, folderCommits, type FolderCommits } from '../io/git.js';
 import { loadCatalog, loadSingleFile, type Directories } from '../io/loader.js';
 import { checkSyntax, type CheckedFile } from '../lint/syntax.js';
+import { withRun, type Run, type RunNeeds } from './run.js';
 
 /**
  * The files of a run that may record migrations, each carrying the commit its ledger row will name; git
@@ -38,6 +39,24 @@ export function catalogFor(context: ResolvedOptions): Promise<Catalog> {
  */
 export function commitsFor(context: ResolvedOptions): Promise<FolderCommits> {
   return shared(context.memo, 'git', () => folderCommits(resolve(context.dirs.cwd, context.dirs.migrationsDir)));
+}
+
+/**
+ * `work` with the migration and rollback files and a Run: the files are read while the session connects.
+ * Files that cannot be read still fail the command as they did when they were read first: their error is
+ * the one reported, and the connection attempt is abandoned at once rather than waited out.
+ */
+export async function withFiles<T>(context: ResolvedOptions, needs: RunNeeds, work: (catalog: Catalog, run: Run) => Promise<T>): Promise<T> {
+  const unread = new AbortController();
+  const reading = catalogFor(context);
+  reading.catch(() => unread.abort());
+  const signal = needs.signal === undefined ? unread.signal : AbortSignal.any([needs.signal, unread.signal]);
+  try {
+    return await withRun(context, { ...needs, signal }, async (run) => work(await reading, run));
+  } catch (error) {
+    await reading;
+    throw error;
+  }
 }
 
 /** Parses the files a command would run; a parse error stops it with nothing run. */

@@ -5,12 +5,10 @@ import { defined } from '../core/defined.js';
 import { statusOf } from '../core/status.js';
 import { lockHolder as heldBy, lockKey } from '../db/lock.js';
 import { readHistory } from './history.js';
-import { catalogFor } from './files.js';
-import { withRun } from './run.js';
+import { withFiles } from './files.js';
 
 export async function status(context: ResolvedOptions, call: CallOptions): Promise<StatusResult> {
-  const catalog = await catalogFor(context);
-  return withRun(context, { lock: false, writes: false, signal: call.signal }, async ({ session, table }) => {
+  return withFiles(context, { lock: false, writes: false, signal: call.signal }, async (catalog, { session, table }) => {
     const history = await readHistory(session, table);
     const lockHolder = await heldBy(session, lockKey(table));
     return { entries: statusOf(catalog, history.rows), problems: catalog.problems, ...defined({ lockHolder }) };

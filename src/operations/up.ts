@@ -6,17 +6,16 @@ import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type PgshiftError } from '../core/errors.js';
 import type { MigrationResult } from '../core/types.js';
 import { ledgerDigest } from '../db/xact-lock.js';
-import { catalogFor } from './files.js';
+import { withFiles } from './files.js';
 import { checkedUp } from './history.js';
 import { transactionLock } from './lock-scope.js';
-import { withRun, type Observed, type Run } from './run.js';
+import type { Observed, Run } from './run.js';
 import { collect, sendUp } from './send.js';
 import { upSteps } from './steps.js';
 
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  const catalog = await catalogFor(context);
-  return withRun(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (run) => {
+  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run) => {
     return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, call }, done)) };
   });
 }

@@ -154,3 +154,16 @@ test('--migration outside the migrations folder is refused with a hint naming --
   assert.equal(after.status, 0, 'the next run finds the file the ledger names');
   assert.deepEqual(await ledgerVersions(sql), [1]);
 });
+
+test('files are read while the session connects, yet a folder that cannot be read is still exit 3 at once with the server down', async () => {
+  // up, status and down read the files while connecting; the file error must not wait for --wait to run out.
+  const project = await makeProject({}, 'postgres://nobody@127.0.0.1:1/nowhere');
+  await rm(project.path('migrations'), { recursive: true });
+  for (const command of ['up', 'status', 'down']) {
+    const started = performance.now();
+    const run = await project.run([command, '--wait', '60']);
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(String(errorLine(run.stderr)['msg']), /the migrations folder migrations does not exist/);
+    assert.ok(performance.now() - started < 30_000, `${command} gave up waiting for the server once the files failed`);
+  }
+});
