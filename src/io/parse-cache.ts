@@ -39,7 +39,7 @@ export interface CacheStore {
   set(key: string, value: unknown): void;
   /** Writes the file when something was added since it was read or last saved. */
   save(): Promise<void>;
-  /** Entries this run found, and entries it added. */
+  /** Entries this run found, and entries it added or changed. */
   readonly counts: { readonly found: number; readonly added: number };
 }
 
@@ -48,6 +48,7 @@ export async function openCacheStore(options: CacheStoreOptions): Promise<CacheS
   const entries = await readEntries(options);
   const now = Date.now();
   const used = new Set<string>();
+  const added = new Set<string>();
   const counts = { found: 0, added: 0 };
   let dirty = false;
   let saving: Promise<void> = Promise.resolve();
@@ -61,7 +62,8 @@ export async function openCacheStore(options: CacheStoreOptions): Promise<CacheS
       return entry.value;
     },
     set(key, value) {
-      counts.added += 1;
+      added.add(key);
+      counts.added = added.size;
       entries[key] = { used: now, value };
       used.add(key);
       dirty = true;
@@ -163,10 +165,16 @@ export async function buildOf(pgshiftVersion: string): Promise<string> {
       (info) => Math.round(info.mtimeMs),
       () => 0,
     ),
-    readFile(join(dirname(fileURLToPath(import.meta.resolve('libpg-query'))), '..', 'package.json'), 'utf8').then(
-      (text) => (JSON.parse(text) as { version?: string }).version ?? 'unknown',
-      () => 'unknown',
-    ),
+    parserVersion(),
   ]);
   return `pgshift ${pgshiftVersion} built ${built}, libpg-query ${parser}`;
+}
+
+async function parserVersion(): Promise<string> {
+  try {
+    const manifest = join(dirname(fileURLToPath(import.meta.resolve('libpg-query'))), '..', 'package.json');
+    return (JSON.parse(await readFile(manifest, 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
