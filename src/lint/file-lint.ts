@@ -5,6 +5,7 @@
  */
 import { allowsBetween } from '../core/allow.js';
 import type { ScriptAnalysis } from '../core/file-analysis.js';
+import { isIndex, isObject } from './shape.js';
 import { scanSql } from '../core/sql-lexer.js';
 import type { SqlFile } from '../core/types.js';
 import type { FileParse } from './parse.js';
@@ -22,6 +23,19 @@ export interface LintProblem {
 export interface FileLint {
   readonly findings: ReadonlyArray<{ readonly rule: RuleId; readonly at: number; readonly message: string }>;
   readonly problems: readonly LintProblem[];
+}
+
+const RULES: ReadonlySet<string> = new Set(RULE_IDS);
+const CODES: ReadonlySet<string> = new Set<LintProblem['code']>(['LINT_SUPPRESSION', 'SYNTAX_ERROR', 'LINT_SKIPPED']);
+
+/** A file's lint as the parse cache gave it back: anything of another shape (another build, a hand) is a miss. */
+export function isFileLint(value: unknown): value is FileLint {
+  if (!isObject(value) || !Array.isArray(value['findings']) || !Array.isArray(value['problems'])) return false;
+  const findingsOk = value['findings'].every((f: unknown) => isObject(f) && RULES.has(f['rule'] as string) && isIndex(f['at']) && typeof f['message'] === 'string');
+  const problemsOk = value['problems'].every(
+    (p: unknown) => isObject(p) && CODES.has(p['code'] as string) && isIndex(p['at']) && typeof p['message'] === 'string' && typeof p['hint'] === 'string',
+  );
+  return findingsOk && problemsOk;
 }
 
 /** The rules a `-- pgshift:allow` may name: lint's, and the lock trace's (which reads the same comments). */

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import { shared, type Memo } from '../core/memo.js';
 import type { CheckCache } from './check-cache.js';
 import { readLintConfig } from './config.js';
-import { lintParsed, type FileLint } from './file-lint.js';
+import { isFileLint, lintParsed, type FileLint } from './file-lint.js';
 import { configure, type LintCollector, type LintFinding } from './lint.js';
 import { parseOnce, type CheckedFile } from './syntax.js';
 
@@ -59,8 +59,8 @@ export async function lintBeforeRun(files: readonly CheckedFile[], options: Gate
 
 /** A file's lint as the cache knows it, or from its parse (made now when the cache knew only its syntax). */
 async function fileLint({ file, analysis, syntax, parsed }: CheckedFile, { cache, memo }: GateOptions): Promise<FileLint> {
-  const known = cache?.lint(file);
-  if (known !== undefined) return known;
+  const known = cache?.storedLint(file);
+  if (isFileLint(known)) return known;
   const lint = lintParsed(file, analysis, parsed ?? (await parseOnce(file, memo)), syntax !== undefined);
   if (syntax !== undefined) cache?.remember(file, syntax, lint);
   return lint;

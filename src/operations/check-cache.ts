@@ -12,12 +12,13 @@ export interface CheckCacheOptions {
 }
 
 /**
- * Runs `check` with the cache (none when PGSHIFT_CACHE=off), then saves what the check added, whether the
- * check passed or stopped the run: a refused file is not parsed again to be refused again.
+ * Runs `check` of `files` with the cache (none when PGSHIFT_CACHE=off, and not read when there are no files),
+ * then saves what the check added, whether the check passed or stopped the run: a refused file is not parsed
+ * again to be refused again.
  */
-export async function withCheckCache<T>(options: CheckCacheOptions, check: (cache: CheckCache | undefined) => Promise<T>): Promise<T> {
+export async function withCheckCache<T>(options: CheckCacheOptions, files: readonly unknown[], check: (cache: CheckCache | undefined) => Promise<T>): Promise<T> {
   const { parseCache, logger } = options;
-  if (parseCache === undefined) return check(undefined);
+  if (parseCache === undefined || files.length === 0) return check(undefined);
   // A many-database run reads the file once for all its targets.
   const store = await shared(options.memo, 'parse-cache', async () => openCacheStore({ ...parseCache, build: await buildOf(PGSHIFT_VERSION), logger }));
   try {

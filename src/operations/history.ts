@@ -69,7 +69,7 @@ export async function checkedUp(context: ResolvedOptions, run: Run, catalog: Cat
   const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call);
   const commits = planned.length > 0 ? commitsFor(context) : undefined;
   refuseSessionFiles(context, planned);
-  const findings = await withCheckCache(context, async (cache) => {
+  const findings = await withCheckCache(context, planned, async (cache) => {
     const checked = await timed('parse', () => parsedOrFail(planned, context.logger, context.memo, cache));
     return call.lint === false || planned.length === 0 ? [] : timed('lint', () => lintPlanned(context, checked, call.strict === true, cache));
   });
@@ -97,7 +97,7 @@ export async function prepareDown(context: ResolvedOptions, run: Run, catalog: C
   const steps = planDown(catalog, history.rows, { ...context.words, ...defined({ steps: count, to, all }) });
   const rollbacks = steps.map((step) => ({ file: step.rollback, analysis: step.analysis }));
   refuseSessionFiles(context, rollbacks);
-  await withCheckCache(context, (cache) => parsedOrFail(rollbacks, run.logger, context.memo, cache));
+  await withCheckCache(context, rollbacks, (cache) => parsedOrFail(rollbacks, run.logger, context.memo, cache));
   return { steps, applied: appliedVersions(history.ledger) };
 }
 
