@@ -31,6 +31,10 @@ export const DEFAULTS = {
   applicationName: 'pgshift',
   logLevel: 'info',
   envFile: '.env',
+  /** What the checks found in each file checked before, under the working directory (PGSHIFT_CACHE=off: none). */
+  parseCacheFile: '.pgshift/parse-cache-v1.json',
+  /** Parse cache entries kept beyond the files a run checks (another branch's, say), the most recently used. */
+  parseCacheKeep: 5000,
   /** trace: a lock that blocks writes on a table of the target at least this big is a finding. */
   traceBig: '10MB',
 } as const;

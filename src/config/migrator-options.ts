@@ -18,6 +18,7 @@ import type { RetryPolicy } from '../executor/apply.js';
 import { DEFAULTS, LOCK_SCOPES } from './defaults.js';
 import type { LockScope } from '../core/types.js';
 import { cliPlanWords } from './wording.js';
+import { parseCacheSetting, type ParseCacheSetting } from './parse-cache.js';
 
 export interface ResolvedOptions {
   /** Absolute: where relative paths are resolved. */
@@ -39,6 +40,8 @@ export interface ResolvedOptions {
   readonly retry: RetryPolicy;
   /** What the planner's hints call options, commands and folders. */
   readonly words: PlanWords;
+  /** Where what the checks found in each file is kept between runs; absent: PGSHIFT_CACHE=off. */
+  readonly parseCache?: ParseCacheSetting;
   /** Set by a many-database run: the files, git's answer, parses and lint shared by all its targets. */
   readonly memo?: Memo;
 }
@@ -71,6 +74,7 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
     defaults: { lockTimeout, ...defined({ statementTimeout }) },
     retry: { retries: options.lockRetries ?? DEFAULTS.lockRetries, firstDelayMs: options.lockRetryDelayMs ?? DEFAULTS.lockRetryDelayMs },
     words: cliPlanWords({ migrations: dirs.migrationsDir, rollbacks: dirs.rollbacksDir }),
+    ...defined({ parseCache: parseCacheSetting(cwd) }),
   };
 }
 

@@ -5,22 +5,30 @@
 import { failValidation, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { shared, type Memo } from '../core/memo.js';
+import type { CheckCache } from './check-cache.js';
 import { readLintConfig } from './config.js';
-import { lintFiles, type LintFinding } from './lint.js';
-import type { CheckedFile } from './syntax.js';
+import { isFileLint, lintParsed, type FileLint } from './file-lint.js';
+import { configure, type LintCollector, type LintFinding } from './lint.js';
+import { parseOnce, type CheckedFile } from './syntax.js';
 
 export interface GateOptions {
   readonly cwd: string;
   readonly logger: Logger;
   readonly strict: boolean;
   readonly memo?: Memo | undefined;
+  readonly cache?: CheckCache | undefined;
 }
 
 export async function lintBeforeRun(files: readonly CheckedFile[], options: GateOptions): Promise<readonly LintFinding[]> {
   const { logger, strict } = options;
   if (files.length === 0) return [];
   const key = `lint:${files.map(({ file }) => file.checksum).join(',')}`;
-  const { findings, problems } = await shared(options.memo, key, async () => lintFiles(files, await readLintConfig(options.cwd)));
+  const { findings, problems } = await shared(options.memo, key, async () => {
+    const config = await readLintConfig(options.cwd);
+    const result: LintCollector = { findings: [], problems: [] };
+    for (const checked of files) configure(checked.file, await fileLint(checked, options), config, result);
+    return result;
+  });
   // Validation has already refused every parse error except those a file allows (-- pgshift:allow
   // parse-error: syntax newer than the parser), and bulk loads are not parsed: neither stops a run here.
   const unread = problems.filter((p) => p.code === 'SYNTAX_ERROR' || p.code === 'LINT_SKIPPED');
@@ -47,4 +55,13 @@ export async function lintBeforeRun(files: readonly CheckedFile[], options: Gate
     });
   }
   return findings;
+}
+
+/** A file's lint as the cache knows it, or from its parse (made now when the cache knew only its syntax). */
+async function fileLint({ file, analysis, syntax, parsed }: CheckedFile, { cache, memo }: GateOptions): Promise<FileLint> {
+  const known = cache?.storedLint(file);
+  if (isFileLint(known)) return known;
+  const lint = lintParsed(file, analysis, parsed ?? (await parseOnce(file, memo)), syntax !== undefined);
+  if (syntax !== undefined) cache?.remember(file, syntax, lint);
+  return lint;
 }

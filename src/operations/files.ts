@@ -10,6 +10,7 @@ import type { ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import { commitOf, folderCommits, type FolderCommits } from '../io/git.js';
 import { loadCatalog, loadSingleFile, type Directories } from '../io/loader.js';
+import type { CheckCache } from '../lint/check-cache.js';
 import { checkSyntax, type CheckedFile } from '../lint/syntax.js';
 import { withRun, type Run, type RunNeeds } from './run.js';
 
@@ -60,8 +61,8 @@ export async function withFiles<T>(context: ResolvedOptions, needs: RunNeeds, wo
 }
 
 /** Parses the files a command would run; a parse error stops it with nothing run. */
-export async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, logger: Logger, memo?: Memo): Promise<CheckedFile[]> {
-  const { checked, problems } = await checkSyntax(files, logger, memo);
+export async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, logger: Logger, memo?: Memo, cache?: CheckCache): Promise<CheckedFile[]> {
+  const { checked, problems } = await checkSyntax(files, logger, memo, cache);
   if (problems.length > 0) failValidation(problems);
   return checked;
 }

@@ -13,7 +13,9 @@ import type { SqlFile } from '../core/types.js';
 import { readLedger, type LedgerSetup, type LedgerState, type LedgerTable } from '../db/ledger.js';
 import { readProgress } from '../db/progress.js';
 import type { Session } from '../db/session.js';
+import type { CheckCache } from '../lint/check-cache.js';
 import type { CheckedFile } from '../lint/syntax.js';
+import { withCheckCache } from './check-cache.js';
 import { commitsFor, loadOnly, parsedOrFail, withCommit } from './files.js';
 import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
@@ -67,17 +69,19 @@ export async function checkedUp(context: ResolvedOptions, run: Run, catalog: Cat
   const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call);
   const commits = planned.length > 0 ? commitsFor(context) : undefined;
   refuseSessionFiles(context, planned);
-  const checked = await timed('parse', () => parsedOrFail(planned, context.logger, context.memo));
-  const findings = call.lint === false || planned.length === 0 ? [] : await timed('lint', () => lintPlanned(context, checked, call.strict === true));
+  const findings = await withCheckCache(context, planned, async (cache) => {
+    const checked = await timed('parse', () => parsedOrFail(planned, context.logger, context.memo, cache));
+    return call.lint === false || planned.length === 0 ? [] : timed('lint', () => lintPlanned(context, checked, call.strict === true, cache));
+  });
   const folder = await commits;
   const stamped = folder === undefined ? planned : planned.map((step) => ({ ...step, file: withCommit(step.file, folder) }));
   return { planned: stamped, createLedger, applied, findings };
 }
 
 /** The lint rules load only when there is something to lint: a no-op run never compiles them. */
-async function lintPlanned(context: ResolvedOptions, checked: readonly CheckedFile[], strict: boolean): Promise<readonly LintFinding[]> {
+async function lintPlanned(context: ResolvedOptions, checked: readonly CheckedFile[], strict: boolean, cache: CheckCache | undefined): Promise<readonly LintFinding[]> {
   const { lintBeforeRun } = await import('../lint/gate.js');
-  return lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict, memo: context.memo });
+  return lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict, memo: context.memo, cache });
 }
 
 export interface DownPlan {
@@ -93,7 +97,7 @@ export async function prepareDown(context: ResolvedOptions, run: Run, catalog: C
   const steps = planDown(catalog, history.rows, { ...context.words, ...defined({ steps: count, to, all }) });
   const rollbacks = steps.map((step) => ({ file: step.rollback, analysis: step.analysis }));
   refuseSessionFiles(context, rollbacks);
-  await parsedOrFail(rollbacks, run.logger, context.memo);
+  await withCheckCache(context, rollbacks, (cache) => parsedOrFail(rollbacks, run.logger, context.memo, cache));
   return { steps, applied: appliedVersions(history.ledger) };
 }
 
