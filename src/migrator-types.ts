@@ -61,6 +61,11 @@ export interface MigratorOptions {
   readonly lock?: LockScope;
   /** Default: silent. */
   readonly logger?: Logger;
+  /**
+   * Keep what the parser and lint found in each file in `<cwd>/.pgshift/parse-cache-v1.json`, so that a file
+   * checked before is not parsed again. Default true; the CLI turns it off with PGSHIFT_CACHE=off.
+   */
+  readonly parseCache?: boolean;
 }
 
 

@@ -69,7 +69,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       const { loaded, logger, flags, cwd } = await prepare(argv);
       const target = resolveCliTarget(loaded, { ...flags, database: databasesOf(argv)[0] }, cwd, needs.database);
       const scratchServer = scratchOf(needs.scratch, loaded, flags, cwd);
-      const migrator = createMigrator({ ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }), ...sharedOptions(argv, logger, cwd) });
+      const migrator = createMigrator({ ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }), ...sharedOptions(argv, logger, cwd, loaded.parseCache) });
       return { migrator, logger, ...defined({ scratchServer }) };
     },
     async openMany(argv: GlobalArgs, needs = {}) {
@@ -81,7 +81,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       const { loaded, logger, flags, cwd } = await prepare(argv);
       const listed = resolveCliTargets(loaded, { ...flags, databases, targetsFile: argv.targets, targetsQuery: argv['targets-query'] }, cwd);
       const { connectWaitSeconds } = resolveCliTarget(loaded, flags, cwd, false);
-      const options = { ...sharedOptions(argv, logger, cwd), ...defined({ connectWaitSeconds, parallel: argv.parallel, failFast: argv['fail-fast'], canary: argv.canary }) };
+      const options = { ...sharedOptions(argv, logger, cwd, loaded.parseCache), ...defined({ connectWaitSeconds, parallel: argv.parallel, failFast: argv['fail-fast'], canary: argv.canary }) };
       const targets =
         listed === undefined ? [] : listed.kind === 'list' ? listed.targets : await queryTargets(listed, logger, defined({ connectWaitSeconds, signal: app.signal }));
       const scratchServer = scratchOf(needs.scratch, loaded, flags, cwd);
@@ -111,9 +111,10 @@ function scratchOf(scratch: ScratchArgs | undefined, loaded: CliEnvironment, fla
 }
 
 /** What every migrator of the run shares, whatever its database. */
-function sharedOptions(argv: GlobalArgs, logger: Logger, cwd: string) {
+function sharedOptions(argv: GlobalArgs, logger: Logger, cwd: string, parseCache: boolean) {
   return {
     cwd,
+    parseCache,
     migrationsDir: argv['migrations-dir'],
     rollbacksDir: argv['rollbacks-dir'],
     lockWaitSeconds: argv['lock-wait'],

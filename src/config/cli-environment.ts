@@ -15,6 +15,7 @@ import { resolveEndpoint } from '../db/endpoint.js';
 import type { ConnectionSettings } from '../db/settings.js';
 import type { Target } from '../migrator-types.js';
 import { databaseFlagTargets, parseTargetsText } from './targets.js';
+import { parseCacheFromEnvironment } from './parse-cache.js';
 import { DEFAULTS, LOG_LEVELS, type LogLevel } from './defaults.js';
 import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
 
@@ -37,6 +38,8 @@ export interface CliEnvironment {
   readonly warnings: readonly ConfigWarning[];
   /** PGSHIFT_PROFILE=1: print where the run's time went when it ends. */
   readonly profile: boolean;
+  /** PGSHIFT_CACHE (on unless off): the parse cache in .pgshift/. */
+  readonly parseCache: boolean;
 }
 
 /** The flags that choose the database and how long to wait for it. */
@@ -60,7 +63,8 @@ export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = 
     throw new PgshiftError('USAGE', `log level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
   }
   const profile = ['1', 'true', 'on'].includes(environment.env['PGSHIFT_PROFILE'] ?? '');
-  return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment), profile };
+  const parseCache = parseCacheFromEnvironment(environment.env['PGSHIFT_CACHE']);
+  return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment), profile, parseCache };
 }
 
 export function resolveCliTarget(loaded: CliEnvironment, flags: TargetFlags, cwd: string, needsDatabase: boolean): CliTarget {

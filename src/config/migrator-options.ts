@@ -74,7 +74,7 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
     defaults: { lockTimeout, ...defined({ statementTimeout }) },
     retry: { retries: options.lockRetries ?? DEFAULTS.lockRetries, firstDelayMs: options.lockRetryDelayMs ?? DEFAULTS.lockRetryDelayMs },
     words: cliPlanWords({ migrations: dirs.migrationsDir, rollbacks: dirs.rollbacksDir }),
-    ...defined({ parseCache: parseCacheSetting(cwd) }),
+    ...defined({ parseCache: parseCacheSetting(cwd, options.parseCache !== false) }),
   };
 }
 

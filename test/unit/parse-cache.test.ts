@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { checksumOf } from '../../src/core/checksum.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { SqlFile } from '../../src/core/types.js';
-import { parseCacheSetting } from '../../src/config/parse-cache.js';
+import { parseCacheFromEnvironment, parseCacheSetting } from '../../src/config/parse-cache.js';
 import { openCacheStore, type CacheStoreOptions } from '../../src/io/parse-cache.js';
 import { checkCache } from '../../src/lint/check-cache.js';
 import { isFileLint } from '../../src/lint/file-lint.js';
@@ -175,9 +175,11 @@ describe('check cache entries', () => {
 
 describe('PGSHIFT_CACHE', () => {
   test('on unless it says off; anything else is refused, not guessed', () => {
-    assert.deepEqual(parseCacheSetting('/p', {}), { path: join('/p', '.pgshift', 'parse-cache-v1.json'), keep: 5000 });
-    assert.deepEqual(parseCacheSetting('/p', { PGSHIFT_CACHE: 'on' }), parseCacheSetting('/p', {}));
-    assert.equal(parseCacheSetting('/p', { PGSHIFT_CACHE: 'off' }), undefined);
-    assert.throws(() => parseCacheSetting('/p', { PGSHIFT_CACHE: 'false' }), { code: 'USAGE', message: 'PGSHIFT_CACHE=false is not on or off' });
+    assert.deepEqual(parseCacheSetting('/p'), { path: join('/p', '.pgshift', 'parse-cache-v1.json'), keep: 5000 });
+    assert.equal(parseCacheSetting('/p', false), undefined);
+    assert.equal(parseCacheFromEnvironment(undefined), true);
+    assert.equal(parseCacheFromEnvironment('on'), true);
+    assert.equal(parseCacheFromEnvironment('off'), false);
+    assert.throws(() => parseCacheFromEnvironment('false'), { code: 'USAGE', message: 'PGSHIFT_CACHE=false is not on or off' });
   });
 });
