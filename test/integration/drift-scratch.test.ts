@@ -132,7 +132,8 @@ test('a --scratch embedded run SIGKILLed mid-replay orphans its server; the next
   assert.equal(next.status, 0, next.stderr);
   assert.match(next.stderr, /removed scratch-\d+-\d+, the folder of a scratch server whose run ended without removing it/);
   assert.throws(() => process.kill(orphan, 0), 'the orphaned server was stopped');
-  assert.deepEqual(await readdir(project.path('.pgshift')), []);
+  // Only the scratch folder goes: .pgshift/ also holds the parse cache that up left there.
+  assert.deepEqual((await readdir(project.path('.pgshift'))).filter((entry) => entry.startsWith('scratch-')), []);
 });
 
 test('a role without CREATEDB: exit 2 naming --scratch-database and --scratch embedded', async () => {
