@@ -77,7 +77,7 @@ export async function issueTable(bench: Bench, count: number, installProblem: st
   const dir = join(bench.scratch, `issue-${count}`, 'corpus');
   await writeProject(dir, count);
   const peers = await peerTools({ dir, count, into: join(dir, '..'), env: bench.env }, installProblem);
-  for (const reason of peers.missing) process.stderr.write(`bench: left out ${reason}\n`);
+  for (const reason of new Set(peers.missing.map((line) => line.replace(/^[^:]+: /, '')))) process.stderr.write(`bench: peers left out: ${reason}\n`);
   const own = await ownTools(bench, dir, count);
   const tools = [...own.slice(0, 3), ...peers.tools, ...own.slice(3)];
   const seen = new Map(PHASES.map((phase) => [phase, new Map<string, Measure[]>()]));

@@ -40,7 +40,10 @@ export async function installPeers(): Promise<string | undefined> {
   if (installed !== undefined && installed.mtimeMs >= (await stat(manifest)).mtimeMs) return undefined;
   process.stderr.write('bench: installing the peer tools into bench/peers (npm install)\n');
   const npm = spawnSync('npm', ['install', '--prefix', peersDir, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  return npm.status === 0 ? undefined : `npm install in bench/peers failed: ${(npm.stderr ?? String(npm.error)).trim().slice(-500)}`;
+  if (npm.status === 0) return undefined;
+  // npm's first lines name the error (code, then the message); the stack after them says nothing more.
+  const lines = (npm.stderr ?? String(npm.error)).split('\n').filter((line) => !/^npm error\s+at /.test(line));
+  return `npm install in bench/peers failed: ${lines.slice(0, 4).join('; ')}`;
 }
 
 /** The installed version of a peer package, or why it cannot be used. */

@@ -79,7 +79,8 @@ export async function render(report: Report, asMarkdown: boolean): Promise<strin
   for (const issue of report.tables) {
     parts.push(table(issueGrid(issue)), '');
     const dbmate = issue.columns.includes('dbmate') ? [`dbmate's down is a shell loop of ${issue.count} \`dbmate rollback\` (it reverts one a command).`] : [];
-    parts.push([...dbmate, ...issue.missing.map((reason) => `left out ${reason}`)].join(asMarkdown ? ' ' : '\n'), '');
+    const missing = issue.missing.length === 0 ? [] : [`Left out: ${issue.missing.map((reason) => reason.split(':')[0]).join(', ')} (why: above the table, on stderr).`];
+    parts.push([...dbmate, ...missing].join(asMarkdown ? ' ' : '\n'), '');
   }
   if (report.targets.length > 0) parts.push(table([['target', 'verdict', 'figures'], ...report.targets.map((t) => [t.name, verdict(t), t.detail])], true), '');
   return parts.join('\n');
