@@ -46,7 +46,7 @@ export async function installPeers(): Promise<string | undefined> {
   return `npm install in bench/peers failed: ${lines.slice(0, 4).join('; ')}`;
 }
 
-/** The installed version of a peer package, or why it cannot be used. */
+/** The installed version of a peer package, for the report's header. */
 export async function peerVersion(name: string): Promise<string> {
   const text = await readFile(join(peersDir, 'node_modules', name, 'package.json'), 'utf8').catch(() => undefined);
   return text === undefined ? 'not installed' : (JSON.parse(text) as { version: string }).version;
