@@ -92,6 +92,8 @@ export async function issueTable(bench: Bench, count: number, installProblem: st
       await oneRound(round, contenders, seen.get(phase) as Map<string, Measure[]>);
     }
     for (const url of urls.values()) await bench.dropDatabase(url);
+    // A round of 1,000 migrations takes minutes on a small machine: say how far the run is.
+    process.stderr.write(`bench: ${count} migrations, round ${round + 1} of ${bench.runs} done\n`);
   }
   const cells = new Map(
     PHASES.map((phase) => {
