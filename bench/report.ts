@@ -57,6 +57,9 @@ async function machine(versions: { postgres: string; psql: string }): Promise<st
   ].join('\n');
 }
 
+/** One issue table as plain text, for stderr as soon as it is measured: a long run that fails later keeps it. */
+export const plainIssueTable = (table: IssueTable): string => plain(issueGrid(table));
+
 export interface Report {
   readonly rows: readonly Row[];
   readonly tables: readonly IssueTable[];

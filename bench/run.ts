@@ -35,7 +35,7 @@ import { databaseUrl } from '../test/support/urls.js';
 import { issueTable, type IssueTable } from './issue.js';
 import { manyDatabasesRows } from './many.js';
 import { installPeers } from './peers.js';
-import { render } from './report.js';
+import { plainIssueTable, render } from './report.js';
 import { applyRows, bigRows, downRows, historyRows, latencyRows } from './rows.js';
 import { cli, timed, writeProject, type Bench, type Row } from './support.js';
 import { targets } from './targets.js';
@@ -93,8 +93,13 @@ try {
   if (wanted('f', 'g')) rows.push(...(await historyRows(bench)));
   if (wanted('h')) rows.push(...(await manyDatabasesRows(bench)));
   const installProblem = wanted('i', 'j') ? await installPeers() : undefined;
-  const small: IssueTable | undefined = wanted('i') ? await issueTable(bench, N, installProblem) : undefined;
-  const large: IssueTable | undefined = wanted('j') ? await issueTable(bench, N_LARGE, installProblem) : undefined;
+  const issue = async (count: number): Promise<IssueTable> => {
+    const table = await issueTable(bench, count, installProblem);
+    process.stderr.write(`${plainIssueTable(table)}\n`);
+    return table;
+  };
+  const small = wanted('i') ? await issue(N) : undefined;
+  const large = wanted('j') ? await issue(N_LARGE) : undefined;
   const tables = [small, large].filter((table) => table !== undefined);
   const report = { rows, tables, targets: targets(small, large, rows), runs: RUNS, versions };
   process.stdout.write(`\n${await render(report, values.markdown)}`);
