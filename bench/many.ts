@@ -9,7 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres, { type Sql } from 'postgres';
-import { cli, median, psqlApplyScript, timed, writeProject, type Measure, type Row } from './support.js';
+import { compare, rotated, times } from './rounds.js';
+import { cli, psqlApplyScript, timed, writeProject, type Measure, type Row } from './support.js';
 
 const DATABASES = 100;
 const FILES = 10;
@@ -63,21 +64,19 @@ async function measure({ admin, urlOf, scratch, runs, env }: ManyContext, names:
   const seen: Record<Contender, Watched[]> = { pgshift: [], psql: [], loop: [] };
   let applied: number | undefined;
   for (let round = 0; round < runs; round++) {
-    for (const name of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
+    for (const name of rotated(order, round)) {
       await reset(admin, urls, applied);
       seen[name].push(await watched(watch, names, contenders[name]));
       applied = FILES;
     }
   }
   await reset(admin, urls, FILES);
-  const ms = (name: Contender): number => median(seen[name].map((m) => m.ms));
   const perRound = (name: Contender): string => `${name} ${seen[name].map((m) => m.ms.toFixed(0)).join('/')} ms, most sessions ${seen[name].map((m) => m.connections).join('/')}`;
   process.stderr.write(`bench: (h) per round: ${order.map(perRound).join('; ')}\n`);
-  const pgshift = { pgshiftMs: ms('pgshift'), rssMiB: Math.max(...seen.pgshift.map((m) => m.rssKiB ?? 0)) / 1024, cpuMs: median(seen.pgshift.map((m) => m.cpuMs ?? 0)) };
   const sessions = Math.max(...seen.pgshift.map((m) => m.connections));
   return [
-    { what: `(h) ${DATABASES} dbs x ${FILES}, --parallel ${PARALLEL}`, ...pgshift, floorMs: ms('psql'), floor: `psql per database, xargs -P ${PARALLEL}`, target: '<= 1.3x' },
-    { what: `(h) the same, ${sessions} sessions at most`, ...pgshift, floorMs: ms('loop'), floor: 'sh loop: pgshift up per database', target: '<= 0.25x' },
+    { what: `(h) ${DATABASES} dbs x ${FILES}, --parallel ${PARALLEL}`, result: compare(seen.pgshift, times(seen.psql)), floor: `psql per database, xargs -P ${PARALLEL}`, target: '<= 1.3x' },
+    { what: `(h) the same, ${sessions} sessions at most`, result: compare(seen.pgshift, times(seen.loop)), floor: 'sh loop: pgshift up per database', target: '<= 0.25x' },
   ];
 }
 

@@ -4,7 +4,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Sql } from 'postgres';
 import { checksumOf, normalizeText } from '../src/core/checksum.js';
+import type { Compared } from './rounds.js';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const cli = join(root, 'dist', 'pgshift.mjs');
@@ -15,14 +17,27 @@ export interface Measure {
   readonly cpuMs?: number;
 }
 
+/** A line of the table of rows (a)-(h): pgshift against its floor. */
 export interface Row {
   readonly what: string;
-  readonly pgshiftMs: number;
-  readonly floorMs: number;
+  readonly result: Compared;
   readonly floor: string;
-  readonly rssMiB: number;
-  readonly cpuMs?: number;
   readonly target: string;
+}
+
+/** The bench's server and how its rows run commands against it. */
+export interface Bench {
+  /** A client of the server's postgres database. */
+  readonly admin: Sql;
+  readonly scratch: string;
+  readonly runs: number;
+  readonly env: NodeJS.ProcessEnv;
+  readonly urlOf: (database: string) => string;
+  /** A new empty database of the server, by URL. */
+  readonly freshDatabase: () => Promise<string>;
+  readonly dropDatabase: (url: string) => Promise<void>;
+  readonly pgshift: (args: readonly string[], url: string, cwd: string) => Promise<Measure>;
+  readonly psql: (url: string, script: string) => Promise<Measure>;
 }
 
 export function median(values: readonly number[]): number {
@@ -49,13 +64,6 @@ export async function timed(command: string, args: readonly string[], env: NodeJ
   const usage = (await readFile(usageFile, 'utf8')).trim().split('\n').map((line) => line.split(' ').map(Number));
   await rm(usageFile, { force: true });
   return { ms, rssKiB: Math.max(...usage.map(([rss]) => rss ?? 0)), cpuMs: usage.reduce((sum, [, cpu]) => sum + (cpu ?? 0), 0) };
-}
-
-/** `count` runs of `once`: the median time and CPU, the highest RSS. */
-export async function runs(count: number, once: () => Promise<Measure>): Promise<{ ms: number; rssKiB: number; cpuMs: number }> {
-  const results: Measure[] = [];
-  for (let i = 0; i < count; i++) results.push(await once());
-  return { ms: median(results.map((r) => r.ms)), rssKiB: Math.max(0, ...results.map((r) => r.rssKiB ?? 0)), cpuMs: median(results.map((r) => r.cpuMs ?? 0)) };
 }
 
 /** N small, realistic migrations: a table referencing the previous one, an index for the key, a comment, rows. */
