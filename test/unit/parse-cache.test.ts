@@ -43,6 +43,16 @@ function onlyDebug(logger: ReturnType<typeof recording>, pattern: RegExp): void 
   );
 }
 
+/** Opens the store, adds one entry and saves it: both the read and the write fail, each with one debug line. */
+async function saveOneExpecting(options: (logger: Logger) => CacheStoreOptions, read: RegExp, written: RegExp): Promise<void> {
+  const logger = recording();
+  const store = await openCacheStore(options(logger));
+  store.set('a', 1);
+  await store.save();
+  onlyDebug(logger, read);
+  onlyDebug(logger, written);
+}
+
 describe('parse cache store', () => {
   test('what one run adds the next finds; a run that adds nothing writes nothing', async () => {
     const { path, options } = await setup();
@@ -85,12 +95,7 @@ describe('parse cache store', () => {
   test('a file where .pgshift should be: not read, not written, and left alone', async () => {
     const { dir, options } = await setup();
     await writeFile(join(dir, '.pgshift'), 'mine');
-    const logger = recording();
-    const store = await openCacheStore(options(logger));
-    store.set('a', 1);
-    await store.save();
-    onlyDebug(logger, /parse cache not read: ENOTDIR/);
-    onlyDebug(logger, /parse cache not written: (ENOTDIR|EEXIST)/);
+    await saveOneExpecting(options, /parse cache not read: ENOTDIR/, /parse cache not written: (ENOTDIR|EEXIST)/);
     assert.equal(await readFile(join(dir, '.pgshift'), 'utf8'), 'mine');
   });
 
@@ -98,12 +103,7 @@ describe('parse cache store', () => {
     const { path, options } = await setup();
     await mkdir(path, { recursive: true });
     await writeFile(join(path, 'x'), 'x');
-    const logger = recording();
-    const store = await openCacheStore(options(logger));
-    store.set('a', 1);
-    await store.save();
-    onlyDebug(logger, /parse cache not read: EISDIR/);
-    onlyDebug(logger, /parse cache not written: (EISDIR|ENOTEMPTY|EEXIST)/);
+    await saveOneExpecting(options, /parse cache not read: EISDIR/, /parse cache not written: (EISDIR|ENOTEMPTY|EEXIST)/);
     assert.deepEqual(await readdir(join(path, '..')), ['parse-cache-v1.json']);
   });
 
