@@ -6,7 +6,8 @@
  * logged at debug level and the run goes on as if there were none.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/logger.js';
@@ -80,10 +81,24 @@ export async function openCacheStore(options: CacheStoreOptions): Promise<CacheS
   };
 }
 
+/**
+ * The file's text, if it is a regular file. Opened without blocking: a FIFO put where the cache belongs
+ * would otherwise hold the run (and its database session) for ever.
+ */
+async function readRegularFile(path: string): Promise<string> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await file.stat()).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    return await file.readFile('utf8');
+  } finally {
+    await file.close();
+  }
+}
+
 async function readEntries({ path, build, logger }: CacheStoreOptions): Promise<Record<string, Entry>> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularFile(path);
   } catch (error) {
     logger.debug(`parse cache not read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { path });
     return {};

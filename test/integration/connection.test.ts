@@ -240,6 +240,20 @@ test('SIGINT while connecting stops at once with exit 130, without claiming a st
   }
 });
 
+test('SIGINT in the pause between --wait attempts stops within a moment, not when the pause ends', async () => {
+  const child = spawnPgshift(['status', '--wait', '30', '--database', 'postgres://postgres@127.0.0.1:1/x'], project.dir, cleanEnv());
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // The pauses double up to 2 s: after attempt 4 the run is in a pause of 2 s.
+  await waitFor(async () => /attempt 4\)/.test(stderr), 'the fourth retry pause');
+  const started = Date.now();
+  child.kill('SIGINT');
+  const run = await finished(child);
+  assert.equal(run.status, 130, run.stderr);
+  assert.ok(Date.now() - started < 1000, `stopped within ${Date.now() - started} ms`);
+  assert.match(stderr + run.stderr, /interrupted while waiting to connect \(--wait, attempt 4\)/);
+});
+
 test('a password command that hangs is stopped after the connect timeout (exit 2), and killed on SIGTERM', async () => {
   const hanging = (pidFile: string): string => `sleep 100 & echo $! > ${pidFile}; wait`;
   const pidFile = `${project.dir}/sleeper.pid`;

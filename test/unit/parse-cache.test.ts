@@ -1,5 +1,6 @@
 /** The parse cache's file on a real filesystem: what it keeps, and every way it fails without failing a run. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,11 +100,23 @@ describe('parse cache store', () => {
     assert.equal(await readFile(join(dir, '.pgshift'), 'utf8'), 'mine');
   });
 
+  test('a FIFO where the cache file should be: not read (a blocking read would hold the run for ever), replaced by the write', async () => {
+    const { path, options } = await setup();
+    await mkdir(join(path, '..'), { recursive: true });
+    execFileSync('mkfifo', [path]);
+    const logger = recording();
+    const store = await openCacheStore(options(logger));
+    store.set('a', 1);
+    await store.save();
+    onlyDebug(logger, /parse cache not read: ENOTREG/);
+    assert.equal((await stat(path)).isFile(), true);
+  });
+
   test('a folder where the cache file should be: not read, not written, no temporary file left', async () => {
     const { path, options } = await setup();
     await mkdir(path, { recursive: true });
     await writeFile(join(path, 'x'), 'x');
-    await saveOneExpecting(options, /parse cache not read: EISDIR/, /parse cache not written: (EISDIR|ENOTEMPTY|EEXIST)/);
+    await saveOneExpecting(options, /parse cache not read: ENOTREG/, /parse cache not written: (EISDIR|ENOTEMPTY|EEXIST)/);
     assert.deepEqual(await readdir(join(path, '..')), ['parse-cache-v1.json']);
   });
 
