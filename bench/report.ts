@@ -81,7 +81,11 @@ export async function render(report: Report, asMarkdown: boolean): Promise<strin
   if (report.rows.length > 0) parts.push(table(rowsGrid(report.rows), true), '');
   for (const issue of report.tables) {
     parts.push(table(issueGrid(issue)), '');
-    const dbmate = issue.columns.includes('dbmate') ? [`dbmate's down is a shell loop of ${issue.count} \`dbmate rollback\` (it reverts one a command).`] : [];
+    const dbmate = !issue.columns.includes('dbmate')
+      ? []
+      : issue.cells.get('down')?.has('dbmate')
+        ? [`dbmate's down is a shell loop of ${issue.count} \`dbmate rollback\` (it reverts one a command).`]
+        : [`dbmate's down is not timed at ${issue.count}: a shell loop of that many \`dbmate rollback\` takes minutes a round.`];
     const missing = issue.missing.length === 0 ? [] : [`Left out: ${issue.missing.map((reason) => reason.split(':')[0]).join(', ')} (why: above the table, on stderr).`];
     parts.push([...dbmate, ...missing].join(asMarkdown ? ' ' : '\n'), '');
   }
