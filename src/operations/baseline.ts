@@ -10,7 +10,7 @@ import { withRun } from './run.js';
 
 export async function baseline(context: ResolvedOptions, call: BaselineOptions): Promise<MigrationsResult> {
   refuseTransactionLock(context, 'baseline');
-  const { catalog } = await loadForWrite(context.dirs);
+  const catalog = await loadForWrite(context);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async ({ session, table, logger }) => {
     const history = await readHistory(session, table);
     const files = planBaseline(catalog, history.rows, call.version, context.words);

@@ -1,4 +1,5 @@
 /** The parse cache around the checks before a run: read before them, written after, shared by many targets. */
+import type { ParseCacheSetting } from '../config/parse-cache.js';
 import type { Logger } from '../core/logger.js';
 import { shared, type Memo } from '../core/memo.js';
 import { buildOf, openCacheStore } from '../io/parse-cache.js';
@@ -6,7 +7,7 @@ import { checkCache, type CheckCache } from '../lint/check-cache.js';
 import { PGSHIFT_VERSION } from '../version.js';
 
 export interface CheckCacheOptions {
-  readonly parseCache?: { readonly path: string; readonly keep: number } | undefined;
+  readonly parseCache?: ParseCacheSetting | undefined;
   readonly logger: Logger;
   readonly memo?: Memo | undefined;
 }

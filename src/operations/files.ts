@@ -18,9 +18,9 @@ import { withRun, type Run, type RunNeeds } from './run.js';
  * The files of a run that may record migrations, each carrying the commit its ledger row will name; git
  * runs while the files are read.
  */
-export async function loadForWrite(dirs: Directories): Promise<{ catalog: Catalog; commits: FolderCommits }> {
-  const [catalog, commits] = await Promise.all([loadCatalog(dirs), folderCommits(resolve(dirs.cwd, dirs.migrationsDir))]);
-  return { catalog: { ...catalog, migrations: catalog.migrations.map((file) => withCommit(file, commits)) }, commits };
+export async function loadForWrite(context: ResolvedOptions): Promise<Catalog> {
+  const [catalog, commits] = await Promise.all([catalogFor(context), commitsFor(context)]);
+  return { ...catalog, migrations: catalog.migrations.map((file) => withCommit(file, commits)) };
 }
 
 /** The commit a migration's ledger row will name, from the folder's git status. */

@@ -19,7 +19,7 @@ export async function plan(context: ResolvedOptions, call: PlanOptions): Promise
   if (call.direction !== 'redo') checkNumbers(call);
   else refuseTransactionLock(context, 'redo');
   // up stamps only the files it plans with their commits; redo's dry run shows the commit its reapply records.
-  const catalog = call.direction === 'redo' ? (await loadForWrite(context.dirs)).catalog : await catalogFor(context);
+  const catalog = call.direction === 'redo' ? await loadForWrite(context) : await catalogFor(context);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     if (call.direction === 'up') {
       const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, call);

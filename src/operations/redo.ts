@@ -11,7 +11,7 @@ import { revertSteps, upSteps } from './steps.js';
 
 export async function redo(context: ResolvedOptions, call: CallOptions): Promise<MigrationsResult> {
   refuseTransactionLock(context, 'redo');
-  const { catalog } = await loadForWrite(context.dirs);
+  const catalog = await loadForWrite(context);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
     const { steps } = await prepareDown(context, run, catalog, { steps: 1 });
     const [step] = steps;

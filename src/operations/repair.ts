@@ -8,7 +8,7 @@ import { withRun } from './run.js';
 
 export async function repair(context: ResolvedOptions, call: RepairOptions): Promise<RepairResult> {
   refuseTransactionLock(context, 'repair');
-  const { catalog } = await loadForWrite(context.dirs);
+  const catalog = await loadForWrite(context);
   // Like the other dry runs, a dry repair only reads: no lock, no provenance to record.
   const writes = !call.dryRun;
   return withRun(context, { lock: writes, writes, signal: call.signal }, ({ session, table, logger }) =>
