@@ -1,7 +1,7 @@
 /** Issue 11 item 23: -h, grouped --help per command, the completion script, and what down --to 0 does. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -147,4 +147,19 @@ test('an unknown flag is named once, as typed', async () => {
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stderr, /^error: Unknown argument: bogus-flag$/m);
   assert.doesNotMatch(run.stderr, /bogusFlag/);
+});
+
+test('the bin runs through the link npm makes for it, also under node --preserve-symlinks-main', async () => {
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS $$t$$;\n' }, unreachable);
+  // As npm installs it: node_modules/.bin/pgshift links to the package's dist/pgshift.mjs.
+  await mkdir(project.path('node_modules/.bin'), { recursive: true });
+  await symlink(join(repoRoot, 'dist', 'pgshift.mjs'), project.path('node_modules/.bin/pgshift'));
+  const run = promisify(execFile);
+  for (const flags of [[], ['--preserve-symlinks-main']]) {
+    const version = await run(process.execPath, [...flags, project.path('node_modules/.bin/pgshift'), '--version'], { cwd: project.dir, env: cleanEnv() });
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/, `${flags.join(' ')}: ${version.stderr}`);
+    // lint loads the chunks of a command and the SQL parser, which lives outside the bundle.
+    const lint = await run(process.execPath, [...flags, project.path('node_modules/.bin/pgshift'), 'lint'], { cwd: project.dir, env: cleanEnv() });
+    assert.equal(lint.stdout, 'no findings\n', `${flags.join(' ')}: ${lint.stderr}`);
+  }
 });
