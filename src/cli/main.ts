@@ -45,9 +45,16 @@ export interface CliIo {
 
 const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
 
+const COMPLETION = 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)';
+
 /** Runs one pgshift command line (without the node and script arguments) and returns its exit status. */
 export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const entered = performance.now();
+  // yargs answers `completion --help` with the script itself; someone asking what the command does gets this.
+  if (args[0] === 'completion' && args.slice(1).some((arg) => arg === '--help' || arg === '-h')) {
+    io.stdout.write(`pgshift completion\n\n${COMPLETION}: pgshift completion >> ~/.bashrc\n`);
+    return EXIT_OK;
+  }
   const pretty = io.stderr.isTTY === true;
   let exitStatus = EXIT_OK;
   let logger: Logger | undefined;
@@ -165,7 +172,7 @@ function buildParser(app: App, args: readonly string[]) {
     .command(newCommand(app))
     .command(baselineCommand(app))
     .command(repairCommand(app))
-    .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
+    .completion('completion', COMPLETION)
     .demandCommand(1, 'name a command: up, down, status, validate, verify, drift, trace, lint, redo, new, baseline, repair or completion')
     .recommendCommands()
     // Not .strict(): it rejects the completion command, which yargs does not register as a command.

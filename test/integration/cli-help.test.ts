@@ -95,6 +95,15 @@ test('pgshift completion prints a bash completion script that completes commands
   assert.deepEqual(await complete('pgshift', 'new', '--d'), [], 'new does not offer the database flags it ignores');
 });
 
+test('pgshift completion --help says what the command does instead of printing the script', async () => {
+  const project = await makeProject({}, unreachable);
+  for (const flag of ['--help', '-h']) {
+    const run = await project.run(['completion', flag]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'pgshift completion\n\nprint a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc): pgshift completion >> ~/.bashrc\n');
+  }
+});
+
 test('pgshift completion with an argument is a usage error alone: no script on stdout to be sourced by mistake', async () => {
   const project = await makeProject({}, unreachable);
   const run = await project.run(['completion', 'bash']);
