@@ -38,7 +38,7 @@ export interface EntryStore {
 export function checkCache(store: EntryStore): CheckCache {
   const entry = (file: SqlFile): Entry | undefined => {
     const value = store.get(keyOf(file));
-    return isEntry(value) ? value : undefined;
+    return isEntry(value) && insideFile(value, file.text.length) ? value : undefined;
   };
   return {
     syntax: (file) => entry(file)?.syntax,
@@ -60,4 +60,11 @@ function isEntry(value: unknown): value is Entry {
 function isSyntax(value: unknown): value is SyntaxOutcome {
   if (!isObject(value)) return false;
   return value['ok'] === true || (typeof value['error'] === 'string' && isIndex(value['at'])) || typeof value['tooLargeMb'] === 'number';
+}
+
+/** An entry that places an error or a finding past the end of its file was not made from that text: a miss. */
+function insideFile(entry: Entry, length: number): boolean {
+  const lint = isObject(entry.lint) ? entry.lint : {};
+  const places = [entry.syntax, ...[lint['findings'], lint['problems']].flatMap((list) => (Array.isArray(list) ? (list as unknown[]) : []))];
+  return places.every((place) => !isObject(place) || typeof place['at'] !== 'number' || place['at'] <= length);
 }

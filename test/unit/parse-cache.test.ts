@@ -176,6 +176,9 @@ describe('check cache entries', () => {
       { syntax: { ok: true }, lint: { findings: [{ rule: 'no-such-rule', at: 0, message: 'm' }], problems: [] } },
       { syntax: { ok: true }, lint: { findings: [], problems: [{ code: 'LINT_FINDINGS', at: 0, message: 'm', hint: 'h' }] } },
       { syntax: { ok: true }, lint: { findings: 'none', problems: [] } },
+      // Places past the end of the file: not made from this text.
+      { syntax: { error: 'x', at: text.length + 1 } },
+      { syntax: { ok: true }, lint: { findings: [{ rule: 'create-if-not-exists', at: 10_000, message: 'm' }], problems: [] } },
       'text',
     ];
     for (const value of damaged) {
