@@ -21,6 +21,8 @@ export interface OpenOptions {
   readonly signal?: AbortSignal | undefined;
   /** An unqualified table name whose schema, as the session's search_path finds it, SessionInfo reports. */
   readonly findTable?: string | undefined;
+  /** Runs before each pause between --wait attempts: what it throws ends the wait with that error. */
+  readonly beforeRetry?: (() => Promise<void>) | undefined;
 }
 
 export async function openSession(settings: ConnectionSettings, logger: Logger, open: OpenOptions = {}): Promise<Session> {
@@ -39,6 +41,7 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
           cause: error.cause,
         });
       }
+      await open.beforeRetry?.();
       logger.info(`${error.message}; retrying in ${Math.min(delay, remaining)} ms (--wait, attempt ${attempt})`);
       await sleep(Math.min(delay, remaining), undefined, defined({ signal: open.signal })).catch(() => {
         // Ctrl-C during the pause between attempts stops at once, as it does during an attempt.

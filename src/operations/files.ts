@@ -45,15 +45,22 @@ export function commitsFor(context: ResolvedOptions): Promise<FolderCommits> {
 /**
  * `work` with the migration and rollback files and a Run: the files are read while the session connects.
  * Files that cannot be read still fail the command as they did when they were read first: their error is
- * the one reported, and the connection attempt is abandoned at once rather than waited out.
+ * the one reported, and the connection attempt is abandoned at once rather than waited out. A command that
+ * writes refuses to run while a file has a problem of its own (a bad name, invalid UTF-8), whatever the
+ * ledger holds: when the server is not up yet, --wait stops there with those problems rather than waiting
+ * out its time to say only that the server was down.
  */
 export async function withFiles<T>(context: ResolvedOptions, needs: RunNeeds, work: (catalog: Catalog, run: Run) => Promise<T>): Promise<T> {
   const unread = new AbortController();
   const reading = catalogFor(context);
   reading.catch(() => unread.abort());
   const signal = needs.signal === undefined ? unread.signal : AbortSignal.any([needs.signal, unread.signal]);
+  const filesRefused = async (): Promise<void> => {
+    const { problems } = await reading;
+    if (problems.length > 0) failValidation(problems);
+  };
   try {
-    return await withRun(context, { ...needs, signal }, async (run) => work(await reading, run));
+    return await withRun(context, { ...needs, signal, ...(needs.writes ? { beforeRetry: filesRefused } : {}) }, async (run) => work(await reading, run));
   } catch (error) {
     await reading;
     throw error;

@@ -69,6 +69,8 @@ export interface RunNeeds {
   readonly readOnly?: boolean;
   readonly signal?: AbortSignal | undefined;
   readonly observer?: RunObserver | undefined;
+  /** Before each pause between --wait attempts to connect; what it throws ends the wait. */
+  readonly beforeRetry?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -102,7 +104,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
     // path coming into being (a migration created it) must not hide the ledger behind an empty new place.
     const findTable = schema === undefined ? unqualifiedName(context.table) : undefined;
     const startup = startupParameters(context, needs, parameters);
-    const session = await timed('connect', () => openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable }));
+    const session = await timed('connect', () => openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable, beforeRetry: needs.beforeRetry }));
     const connected = connectedTarget(settings, session.info);
     logger.info(connected.message, connected.fields);
     let table: LedgerTable | undefined;

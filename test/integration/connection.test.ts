@@ -254,6 +254,26 @@ test('SIGINT in the pause between --wait attempts stops within a moment, not whe
   assert.match(stderr + run.stderr, /interrupted while waiting to connect \(--wait, attempt 4\)/);
 });
 
+test('up and down --wait on a server that is not up stop at once on a file with a problem of its own; status keeps waiting', async () => {
+  const broken = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\n', 'migrations/002-typo.sql': 'SELECT 1;\n' });
+  const down = 'postgres://postgres@127.0.0.1:1/x';
+  for (const command of [['up'], ['down', '--all']]) {
+    const started = Date.now();
+    const run = await broken.run([...command, '--wait', '30', '--database', down]);
+    assert.equal(run.status, 3, run.stderr);
+    assert.ok(Date.now() - started < 10_000, `${command[0]} answered in ${Date.now() - started} ms, not after --wait`);
+    const error = errorLine(run.stderr);
+    assert.equal(error['code'], 'VALIDATION_FAILED');
+    assert.match(String(error['msg']), /migrations\/002-typo\.sql/);
+    // It stopped at the first failed attempt, before any pause.
+    assert.doesNotMatch(run.stderr, /retrying in/);
+  }
+  // status reports such a file along with the ledger, so it waits for the server as asked.
+  const status = await broken.run(['status', '--wait', '1', '--database', down]);
+  assert.equal(status.status, 5, status.stderr);
+  assert.match(String(errorLine(status.stderr)['msg']), /gave up after \d+ attempts in 1 s of --wait/);
+});
+
 test('a password command that hangs is stopped after the connect timeout (exit 2), and killed on SIGTERM', async () => {
   const hanging = (pidFile: string): string => `sleep 100 & echo $! > ${pidFile}; wait`;
   const pidFile = `${project.dir}/sleeper.pid`;
