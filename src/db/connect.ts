@@ -55,7 +55,7 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
 async function connect(settings: ConnectionSettings, logger: Logger, { parameters = {}, signal, findTable }: OpenOptions): Promise<Session> {
   const endpoint = resolveEndpoint(settings);
   const limitSeconds = endpoint.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds;
-  const password = await passwordOf(settings, endpoint, { limitSeconds, signal });
+  const password = await passwordOf(settings, endpoint, { limitSeconds, signal }, logger);
   try {
     return await startSession({
       endpoint,
@@ -99,11 +99,11 @@ function withinLimit<T>(pending: Promise<T>, limitSeconds: number, signal: Abort
  * Then a password given in the URL or PGPASSWORD, then libpq's password file, which (as libpq does) is read
  * only when the server asks for a password: a server that trusts the connection never needs it.
  */
-async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint, limits: CommandLimits): Promise<() => Promise<string | undefined>> {
+async function passwordOf(settings: ConnectionSettings, endpoint: Endpoint, limits: CommandLimits, logger: Logger): Promise<() => Promise<string | undefined>> {
   if (settings.passwordCommand !== undefined) {
     const token = await passwordFromCommand(settings.passwordCommand, { ...limits, ...defined({ target: settings.targetName }) });
     return async () => token;
   }
   const { password, hostName: host, port, user, database } = endpoint;
-  return password !== undefined ? async () => password : () => passwordFromFile({ host, port, user, database });
+  return password !== undefined ? async () => password : () => passwordFromFile({ host, port, user, database }, logger);
 }

@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { checkServerIdentity as checkIdentity, type PeerCertificate } from 'node:tls';
 import { PgshiftError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { SslMode } from './settings.js';
 
 export interface CommandLimits {
@@ -84,9 +85,22 @@ export interface PasswordLookup {
   readonly user: string;
 }
 
-/** libpq's ~/.pgpass (or PGPASSFILE), ignored as libpq ignores it when others may read it. */
-export async function passwordFromFile(lookup: PasswordLookup): Promise<string | undefined> {
+/**
+ * libpq's ~/.pgpass (or PGPASSFILE), ignored as libpq ignores it when others may read it. pgpass writes
+ * why it ignored a file to a stream of its own ("WARNING: password file ... has group or world access"):
+ * pgshift logs it as a warning of its own, with what to do.
+ */
+export async function passwordFromFile(lookup: PasswordLookup, logger: Logger): Promise<string | undefined> {
   const { default: pgPass } = await import('pgpass');
+  pgPass.warnTo(
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const message = chunk.toString().trim().replace(/^WARNING: /, '');
+        logger.warn(`${message}: pgshift ignores it, as libpq does`, { hint: 'make the password file readable by its owner only (chmod 600), or give the password another way' });
+        done();
+      },
+    }),
+  );
   return new Promise((resolve) => pgPass(lookup, (password) => resolve(password)));
 }
 

@@ -1,4 +1,5 @@
 declare module 'pgpass' {
+  import type { Writable } from 'node:stream';
   interface ConnectionInfo {
     host?: string;
     port?: number | string;
@@ -6,5 +7,9 @@ declare module 'pgpass' {
     user?: string;
   }
   function pgPass(connInfo: ConnectionInfo, callback: (password: string | undefined) => void): void;
+  namespace pgPass {
+    /** Where pgpass writes why it ignored a password file (process.stderr unless told). */
+    function warnTo(stream: Writable): void;
+  }
   export default pgPass;
 }

@@ -90,6 +90,11 @@ test('.pgpass (PGPASSFILE) gives the password when none is set, and is ignored w
   await chmod(file, 0o644);
   const open = await project.run(['status'], { env: { DATABASE_URL: server.url('passuser'), PGPASSFILE: file } });
   assert.equal(open.status, 5, 'libpq ignores a password file that others can read');
+  // Why it was ignored is one of pgshift's log lines, with what to do: no raw text from the library.
+  const warning = logLines(open.stderr).find((line) => line['level'] === 40);
+  assert.equal(warning?.['msg'], `password file "${file}" has group or world access; permissions should be u=rw (0600) or less: pgshift ignores it, as libpq does`);
+  assert.match(String(warning?.['hint']), /chmod 600/);
+  assert.deepEqual(open.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{')), []);
 });
 
 test('sslmode=require encrypts without checking the certificate', async () => {
