@@ -16,19 +16,31 @@ export interface LogOptions {
 const REDACT = ['password', '*.password', 'url', '*.url', 'connectionString', '*.connectionString'];
 
 export async function createLogger(options: LogOptions): Promise<Logger> {
-  const base = { level: options.level, redact: { paths: REDACT, censor: '***' } };
-  let logger: PinoLogger;
-  if (options.pretty) {
-    // Loaded only for a terminal: pino-pretty costs start-up time that JSON output does not need. The
-    // connection's fields stay in the JSON lines only: on a terminal its one line already says them in words.
-    const { default: pretty } = await import('pino-pretty');
-    logger = pino(
-      { ...base, base: null },
+  if (!options.pretty) return jsonLogger(options.level);
+  // Loaded only for a terminal: pino-pretty costs start-up time that JSON output does not need. The
+  // connection's fields stay in the JSON lines only: on a terminal its one line already says them in words.
+  const { default: pretty } = await import('pino-pretty');
+  return wrap(
+    pino(
+      { ...base(options.level), base: null },
       pretty({ destination: 2, sync: true, colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,target,sslmode,tls,source' }),
-    );
-  } else {
-    logger = pino(base, pino.destination({ fd: 2, sync: true }));
-  }
+    ),
+  );
+}
+
+/**
+ * JSON lines on stderr (file descriptor 2), or on `destination`: made at once, also for an error found
+ * before the run's log level is known, which goes where the caller of main() said stderr is.
+ */
+export function jsonLogger(level: LogLevel, destination?: { write(text: string): unknown }): Logger {
+  return wrap(pino(base(level), destination ?? pino.destination({ fd: 2, sync: true })));
+}
+
+function base(level: LogLevel) {
+  return { level, redact: { paths: REDACT, censor: '***' } };
+}
+
+function wrap(logger: PinoLogger): Logger {
   const at =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, fields?: LogFields): void =>

@@ -8,7 +8,8 @@ import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratch
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { createLogger } from '../log.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { createLogger, jsonLogger } from '../log.js';
 import { createMigrator, targetsFromQuery } from '../migrator.js';
 import type { ScratchServer } from '../migrator-types.js';
 import { PGSHIFT_VERSION } from '../version.js';
@@ -262,7 +263,8 @@ function report(error: unknown, logger: Logger | undefined, io: CliIo, pretty: b
     return EXIT_UNEXPECTED;
   }
   const status = exitStatusOf(error.code);
-  if (pretty || !logger) io.stderr.write(errorText(error));
-  else logger.error(error.message, errorFields(error, status));
+  if (pretty) io.stderr.write(errorText(error));
+  // An error found before the run's logger exists (a bad flag, an unreadable .env) is a JSON line too, with its code.
+  else (logger ?? jsonLogger(DEFAULTS.logLevel, io.stderr)).error(error.message, errorFields(error, status));
   return status;
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions } from '../support/inspect.js';
-import { cleanEnv, makeProject, repoRoot } from '../support/project.js';
+import { cleanEnv, errorLine, makeProject, repoRoot } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
 // Help and completion never connect: a run that tried would exit 5, not 0.
@@ -138,8 +138,10 @@ test('a boolean flag given a value other than true or false is refused before an
     const run = await project.run(args);
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
     const flag = (args[1] as string).split('=')[0] as string;
-    // Refused while the arguments are read, before the logger exists: a plain error line.
-    assert.match(run.stderr, new RegExp(`^error: ${flag} takes no value, or true or false, not "`, 'm'));
+    // Refused while the arguments are read, before the run's logger exists: still a JSON line with its code.
+    const error = errorLine(run.stderr);
+    assert.equal(error['code'], 'USAGE');
+    assert.match(String(error['msg']), new RegExp(`^${flag} takes no value, or true or false, not "`));
   }
   assert.deepEqual(await ledgerVersions(db.sql), [], 'nothing was applied');
   assert.equal((await project.run(['up', '--dry-run=true'])).status, 0);
@@ -154,7 +156,7 @@ test('an unknown flag is named once, as typed', async () => {
   const project = await makeProject({}, unreachable);
   const run = await project.run(['up', '--bogus-flag']);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /^error: Unknown argument: bogus-flag$/m);
+  assert.deepEqual([errorLine(run.stderr)['code'], errorLine(run.stderr)['msg']], ['USAGE', 'Unknown argument: bogus-flag']);
   assert.doesNotMatch(run.stderr, /bogusFlag/);
 });
 
