@@ -5,10 +5,11 @@
  * transaction fails and is rolled back.
  *
  * The digest covers what every INSERT, UPDATE, DELETE, TRUNCATE, rewrite, drop or rename of the tables
- * changes (see digestBody), in constant time: a check made for every file must not grow with the ledger.
- * It is kept as a transaction-level advisory lock keyed on it (and on the file's version), because a lock
- * is transaction state that a migration cannot reset: RESET ALL clears a setting, DISCARD TEMP a temporary
- * table, and pg_advisory_unlock_all() only releases session locks.
+ * changes (see digestDeclarations), in constant time: a check made for every file must not grow with the
+ * ledger. It is kept as a transaction-level advisory lock keyed on it (and on the file's version), because a
+ * lock is transaction state that a migration cannot reset: RESET ALL clears a setting, DISCARD TEMP a
+ * temporary table, and pg_advisory_unlock_all() only releases session locks. It is also noted in a setting
+ * of the transaction, which the check reads first: looking for the lock means reading pg_locks.
  */
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
@@ -21,30 +22,58 @@ export const LEDGER_CHANGED_STATE = 'PGL01';
 export const LEDGER_DROPPED_STATE = 'PGL02';
 
 /**
- * PL/pgSQL that sets `key` to the digest of both tables (a missing table counts as such) salted with `version`.
- * A table's part is its identity (oid, and relfilenode: TRUNCATE and rewrites give a new one) and the rows
- * this transaction has inserted, updated and deleted in it so far, which the server counts for
- * pg_stat_xact_user_tables: constant time, whatever the ledger's size. With track_counts off the server
- * counts nothing, and the part is a hash of every row's version (ctid and xmin) instead.
+ * PL/pgSQL that declares `key`, the digest of both tables salted with `version`, and `a`, the ledger (null
+ * if it is gone). A table's part is its identity (oid, and relfilenode: TRUNCATE and rewrites give a new one)
+ * and the rows this transaction has inserted, updated and deleted in it so far, which the server counts for
+ * pg_stat_xact_user_tables: constant time, whatever the ledger's size. Where the server counts nothing
+ * (track_counts off, or not known to be on), each table's rows are hashed too (ctid and xmin). A DO block
+ * is compiled and planned anew each time, and that work grows with its text and its statements: this is
+ * most of what a small file's transaction costs, so the block is one declaration and the common case
+ * carries no text for the other.
  */
-function digestBody(ledger: LedgerTable, version: number, first = ''): string {
-  const tables = [ledger, progressTable(ledger)].map((table) => quoteLiteral(table.sql)).join(',');
-  const rows = quoteLiteral("SELECT count(*)||':'||coalesce(sum(hashtextextended(ctid::text||xmin::text,0)),0) FROM ");
-  const counts = "concat_ws(':',r::oid,pg_relation_filenode(r),pg_stat_get_xact_tuples_inserted(r),pg_stat_get_xact_tuples_updated(r),pg_stat_get_xact_tuples_deleted(r))";
+function digestDeclarations(ledger: LedgerTable, version: number): string {
+  const [own, progress] = [ledger, progressTable(ledger)].map((table) => quoteLiteral(table.sql)) as [string, string];
+  const counts = (r: string): string =>
+    `concat_ws(':',${r}::oid,pg_relation_filenode(${r}),pg_stat_get_xact_tuples_inserted(${r}),pg_stat_get_xact_tuples_updated(${r}),pg_stat_get_xact_tuples_deleted(${r}))`;
   // Salted with the tables' names too: two ledgers of one database (a schema per tenant, migrated at once)
-  // must not take the same key, or one run's check would find the other's lock instead of its own. Written
-  // tight: what precedes a statement counts against the 1 kB of it that pg_stat_activity shows.
-  return `DECLARE t text; r regclass; c bool := current_setting('track_counts'); d text := '${version}'; p text; key bigint; BEGIN ${first}FOREACH t IN ARRAY ARRAY[${tables}] LOOP r := to_regclass(t); IF r IS NULL THEN p := '-'; ELSIF c THEN p := ${counts}; ELSE EXECUTE ${rows}||t INTO p; END IF; d := concat_ws(' ',d,t,p); END LOOP; key := hashtextextended(d,0);`;
+  // must not take the same key, or one run's check would find the other's lock instead of its own.
+  const parts = [`'${version}'`, own, counts('a'), progress, counts('b')];
+  if (ledger.countsChanges !== true) parts.push(`${rowsHash(own, 'a')}`, `${rowsHash(progress, 'b')}`);
+  return `DECLARE a regclass := to_regclass(${own}); b regclass := to_regclass(${progress}); key bigint := hashtextextended(concat_ws(' ',${parts.join(',')}),0);`;
 }
 
-/** Before the file: the tables' digest, held as a lock until the transaction ends; `first` runs before it in the same block. */
+/** Every row's version in `table` (when it exists: `r` is not null), hashed, as one SQL expression. */
+function rowsHash(table: string, r: string): string {
+  const query = quoteLiteral("SELECT count(*)||':'||coalesce(sum(hashtextextended(ctid::text||xmin::text,0)),0) AS p FROM ");
+  return `CASE WHEN ${r} IS NOT NULL THEN (xpath('/row/p/text()',query_to_xml(${query}||${table},false,true,'')))[1]::text END`;
+}
+
+/**
+ * Before the file: the tables' digest, held as a lock until the transaction ends, and noted in a setting of
+ * the transaction for the check after the file to read at no cost; `first` runs before it in the same block.
+ */
 export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = ''): string {
-  return `DO $pgshift$ ${digestBody(ledger, version, first)} PERFORM pg_try_advisory_xact_lock(key); END $pgshift$;\n`;
+  return `DO $pgshift$ ${digestDeclarations(ledger, version)} BEGIN ${first}PERFORM set_config('${KEY_SETTING}',key::text,true), pg_try_advisory_xact_lock(key); END $pgshift$;\n`;
 }
 
-/** After the file: the same digest must still be held, or the file changed the tables. */
+/**
+ * After the file: the same digest must still be held, or the file changed the tables. The setting the
+ * snapshot made says so at no cost; only where the file changed or reset it is the lock looked for in
+ * pg_locks, which copies the server's whole lock table. It runs before RESET ALL (which clears the setting)
+ * and after `RESET statement_timeout` and the role's reset (SESSION_CHECK_SQL), which a file could have set
+ * to stop it.
+ */
 export function ledgerUnchangedSql(ledger: LedgerTable, file: SqlFile): string {
   const message = `${file.path} changed the rows of pgshift's ledger table ${ledger.display} or of ${progressTable(ledger).display}`;
   const dropped = `${file.path} dropped or altered pgshift's ledger table ${ledger.display}, so its ledger row could not be written`;
-  return `DO $pgshift$ ${digestBody(ledger, file.version)} IF to_regclass(${quoteLiteral(ledger.sql)}) IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END $pgshift$;\n`;
+  return `DO $pgshift$ ${digestDeclarations(ledger, file.version)} BEGIN IF a IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF current_setting('${KEY_SETTING}',true) IS DISTINCT FROM key::text AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END $pgshift$;\n`;
 }
+
+/** Where the snapshot notes its digest for the check after the file (a transaction-local setting). */
+const KEY_SETTING = 'pgshift.ledger_key';
+
+/**
+ * What must come between a file and the check after it: the check must neither time out under a file's
+ * `SET statement_timeout` nor run as a role the file switched to.
+ */
+export const SESSION_CHECK_SQL = 'RESET statement_timeout;\nRESET SESSION AUTHORIZATION;\nRESET ROLE;\n';

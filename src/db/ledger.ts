@@ -28,6 +28,11 @@ export interface LedgerTable {
   readonly sql: string;
   /** schema.name as a person reads it. */
   readonly display: string;
+  /**
+   * The session's server counts each transaction's row changes (track_counts), so the ledger check reads
+   * those counts only (ledger-guard.ts); unknown or false, it can also hash the rows.
+   */
+  readonly countsChanges?: boolean;
 }
 
 export type LedgerState =

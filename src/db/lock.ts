@@ -39,10 +39,14 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** Polls until the lock is had or `waitMs` passes, saying once who holds it. */
+/**
+ * Polls until the lock is had or `waitMs` passes, saying once who holds it. The lock is held twice over (a
+ * second hold by the same session is only counted, never waited for): the guard before each file checks it
+ * by giving up one hold and taking it back, which only a session holding it can do (lockGuardStatement).
+ */
 export async function acquireLock(session: Session, key: LockKey, options: AcquireOptions): Promise<void> {
   const tryLock = async (): Promise<boolean> =>
-    (await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${key.sql}) AS locked`)).rows[0]?.locked === true;
+    (await session.query<{ locked: boolean }>(`SELECT ${holdTwice(key, false)} AS locked`)).rows[0]?.locked === true;
   await pollLock(tryLock, () => lockHolder(session, key), options);
 }
 
@@ -78,7 +82,19 @@ export async function pollLock(attempt: () => Promise<boolean>, holder: () => Pr
 }
 
 export async function releaseLock(session: Session, key: LockKey): Promise<void> {
-  await session.query(`SELECT pg_advisory_unlock(${key.sql})`);
+  await session.query(`SELECT ${releaseBoth(key)}`);
+}
+
+/**
+ * Both holds (see acquireLock). Tried: the second only if the first was had. Waited for (psql running a dry
+ * run): the second is only counted.
+ */
+function holdTwice(key: LockKey, wait: boolean): string {
+  return wait ? `pg_advisory_lock(${key.sql}), pg_advisory_lock(${key.sql})` : `CASE WHEN pg_try_advisory_lock(${key.sql}) THEN pg_try_advisory_lock(${key.sql}) ELSE false END`;
+}
+
+function releaseBoth(key: LockKey): string {
+  return `pg_advisory_unlock(${key.sql}), pg_advisory_unlock(${key.sql})`;
 }
 
 /** Who holds the lock, from pg_locks and pg_stat_activity: never its query text (see core/lock-holder.ts). */
@@ -104,12 +120,18 @@ export function lockGuardSql(key: LockKey): string {
   return `DO $pgshift$ BEGIN ${lockGuardStatement(key)} END $pgshift$;\n`;
 }
 
-/** lockGuardSql's PL/pgSQL statement, for a block that does more before a file (one block parses once). */
+/**
+ * lockGuardSql's PL/pgSQL statement, for a block that does more before a file (one block parses once).
+ * The session holds the lock twice (acquireLock): giving up one hold succeeds only if this session holds it,
+ * and taking it back is then only counted. No read of pg_locks, which copies the server's whole lock table.
+ * A session without the lock also gets a warning from pg_advisory_unlock, which the client does not show
+ * (session.ts): the exception says it.
+ */
 export function lockGuardStatement(key: LockKey): string {
-  return `IF NOT EXISTS (SELECT FROM pg_locks WHERE locktype='advisory' AND granted AND pid=pg_backend_pid() AND classid=${key.classid} AND objid=${key.objid} AND objsubid=1) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'; END IF;`;
+  return `IF NOT (CASE WHEN pg_advisory_unlock(${key.sql}) THEN pg_try_advisory_lock(${key.sql}) ELSE false END) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'; END IF;`;
 }
 
-/** What a dry run prints around its script, so that psql takes the lock the guards check for. */
+/** What a dry run prints around its script, so that psql takes the lock the guards check for, as pgshift does. */
 export function lockSql(key: LockKey, take: boolean): string {
-  return `SELECT pg_advisory_${take ? '' : 'un'}lock(${key.sql});\n`;
+  return `SELECT ${take ? holdTwice(key, true) : releaseBoth(key)};\n`;
 }

@@ -29,6 +29,8 @@ export interface SessionInfo {
   readonly serverVersion: string;
   /** Whether the connection is encrypted (pg_stat_ssl). */
   readonly tls: boolean;
+  /** track_counts: the server counts each transaction's row changes per table (on unless turned off). */
+  readonly trackCounts: boolean;
 }
 
 export interface Column {
@@ -117,7 +119,11 @@ function driverOptions({ endpoint, password, limitSeconds, parameters, logger }:
     keep_alive: 60,
     connection: parameters,
     onnotice: (notice) => {
-      if (!(state.rollingBack && notice['code'] === '25P01')) logNotice(logger, notice);
+      // Not said: a rollback of nothing after a failure, and the warning of the lock guard's release of a
+      // lock the session does not hold (lockGuardStatement), which the guard's own error says better.
+      if (state.rollingBack && notice['code'] === '25P01') return;
+      if (notice['routine'] === 'LockRelease') return;
+      logNotice(logger, notice);
     },
     onclose: () => {
       if (!state.closing) state.lost = true;
@@ -138,7 +144,8 @@ async function pin(sql: postgres.Sql, { within, findTable }: SessionStart): Prom
       `SELECT pg_backend_pid() AS pid, current_schema() AS schema, current_user AS "user",
               current_database() AS database, current_setting('server_version') AS version,
               pg_postmaster_start_time()::text || ' ' || (SELECT oid FROM pg_database WHERE datname = current_database()) AS identity,
-              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls, ${found} AS found_schema`,
+              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS tls, ${found} AS found_schema,
+              current_setting('track_counts')::bool AS track_counts`,
     ),
   );
   const reserved = await within(sql.reserve());
@@ -150,6 +157,7 @@ async function pin(sql: postgres.Sql, { within, findTable }: SessionStart): Prom
     database: String(row?.['database']),
     serverVersion: String(row?.['version']),
     tls: row?.['tls'] === true,
+    trackCounts: row?.['track_counts'] === true,
     databaseIdentity: String(row?.['identity']),
   };
   return { reserved, info };

@@ -10,7 +10,7 @@ import type { ScriptStatement } from '../core/file-analysis.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';
-import { ledgerSnapshotSql, ledgerUnchangedSql } from './ledger-guard.js';
+import { ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledger-guard.js';
 import { lockGuardSql, lockGuardStatement, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
 import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, SESSION_RESET_SQL } from './session-state.js';
@@ -118,7 +118,7 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
     script
       .sql(`${ledgerSnapshotSql(table, file.version, before)}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
-      .sql(`${afterReset(lock)}${ledgerUnchangedSql(table, file)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
+      .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file)}${afterReset(lock)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql('COMMIT;\n').done();
 }
@@ -128,7 +128,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
   return new ScriptText()
     .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, `${lock ? '' : lockGuardStatement(lockKey(table))}${fileStartedStatement('down', rollback.path)}`)}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
-    .sql(`${afterReset(lock)}${ledgerUnchangedSql(table, rollback)}`)
+    .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback)}${afterReset(lock)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
     .sql('COMMIT;\n')
     .done();

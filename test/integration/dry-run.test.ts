@@ -84,10 +84,10 @@ test('up --dry-run changes nothing, creates no ledger and takes no lock', async 
   const run = await dry.run(['up', '--dry-run']);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(await tableCount(viaPsql.sql), 0);
-  // The printed script takes the migration lock as up does: its transactions check that they hold it.
-  assert.match(run.stdout, /^SELECT pg_advisory_lock\(-?\d+\);\n\n-- migrations\/000_create_user_sessions\.sql \(version 0\)\nBEGIN;\n/);
+  // The printed script takes the migration lock as up does (held twice over): its transactions check that they hold it.
+  assert.match(run.stdout, /^SELECT pg_advisory_lock\((-?\d+)\), pg_advisory_lock\(\1\);\n\n-- migrations\/000_create_user_sessions\.sql \(version 0\)\nBEGIN;\n/);
   assert.match(run.stdout, /CREATE TABLE "public"\."schema_migrations"/);
-  assert.match(run.stdout, /SELECT pg_advisory_unlock\(-?\d+\);\n$/);
+  assert.match(run.stdout, /SELECT pg_advisory_unlock\((-?\d+)\), pg_advisory_unlock\(\1\);\n$/);
   assert.match(run.stdout, /INSERT INTO "public"\."schema_migrations" \(version, name, checksum, execution_ms, git_commit\) VALUES \(1, 'add_session_permissions', '[0-9a-f]{64}'/);
   assert.match(run.stdout, /CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orders_note ON orders \(note\)\n;\n/);
 });
