@@ -5,7 +5,7 @@
 // operations are imported lazily, see src/migrator.ts). The embedded server, pretty printing and the SQL
 // parser stay outside: they load when used (and the parser's WebAssembly loader needs its own file's location).
 // Whitespace and syntax are minified (names are kept): V8 parses the whole of each chunk a run loads.
-import { chmod, copyFile, readdir, rm } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 for (const name of await readdir('dist')) if (/^cli-.*\.mjs$/.test(name)) await rm(`dist/${name}`);
@@ -31,5 +31,6 @@ await build({
   logLevel: 'warning',
 });
 // The bin itself is the launcher, not bundled: it finds the chunks from its real path (see src/cli/launcher.ts).
-await copyFile('dist/cli/launcher.js', 'dist/pgshift.mjs');
+// Without tsc's source map comment: the map stays beside dist/cli/launcher.js.
+await writeFile('dist/pgshift.mjs', (await readFile('dist/cli/launcher.js', 'utf8')).replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'));
 await chmod('dist/pgshift.mjs', 0o755);
