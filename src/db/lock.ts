@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgshiftError } from '../core/errors.js';
+import { quoteLiteral } from '../core/sql-quote.js';
 import { describeHolder, type LockHolder } from '../core/lock-holder.js';
 import type { Logger } from '../core/logger.js';
 import type { LedgerTable } from './ledger.js';
@@ -127,8 +128,10 @@ export function lockGuardSql(key: LockKey): string {
  * A session without the lock also gets a warning from pg_advisory_unlock, which the client does not show
  * (session.ts): the exception says it.
  */
-export function lockGuardStatement(key: LockKey): string {
-  return `IF NOT (CASE WHEN pg_advisory_unlock(${key.sql}) THEN pg_try_advisory_lock(${key.sql}) ELSE false END) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'; END IF;`;
+export function lockGuardStatement(key: LockKey, before?: string): string {
+  // The file it guards rides along as the error's detail: in one transaction of several files, it says which.
+  const detail = before === undefined ? '' : ` USING DETAIL = ${quoteLiteral(before)}`;
+  return `IF NOT (CASE WHEN pg_advisory_unlock(${key.sql}) THEN pg_try_advisory_lock(${key.sql}) ELSE false END) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'${detail}; END IF;`;
 }
 
 /** What a dry run prints around its script, so that psql takes the lock the guards check for, as pgshift does. */

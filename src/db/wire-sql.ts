@@ -110,11 +110,13 @@ export interface ApplyStep {
  */
 export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock): Script {
   const setup = lock ? setupAfterOpening(table, lock, createLedger) : createLedger;
-  // The session lock's guard runs first, in the first file's block unless the ledger must be made before it.
+  // The session lock's guard runs first, in the first file's block unless the ledger must be made before it,
+  // and again before each next file of the transaction: a file may have released the lock.
   const guardFirst = lock === undefined && setup === undefined;
   const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${setup ? createLedgerSql(table, setup) : ''}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
-    const before = `${guardFirst && index === 0 ? lockGuardStatement(lockKey(table)) : ''}${fileStartedStatement('up', file.path)}`;
+    const guarded = lock === undefined && (guardFirst || index > 0);
+    const before = `${guarded ? lockGuardStatement(lockKey(table), file.path) : ''}${fileStartedStatement('up', file.path)}`;
     script
       .sql(`${ledgerSnapshotSql(table, file.version, before)}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
@@ -126,7 +128,7 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
 export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean, lock?: TransactionLock): Script {
   return new ScriptText()
-    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, `${lock ? '' : lockGuardStatement(lockKey(table))}${fileStartedStatement('down', rollback.path)}`)}${timeoutsSql(timeouts, 'LOCAL')}`)
+    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, `${lock ? '' : lockGuardStatement(lockKey(table), rollback.path)}${fileStartedStatement('down', rollback.path)}`)}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
     .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback)}${afterReset(lock)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
@@ -142,7 +144,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
 export function statementScript(table: LedgerTable, file: SqlFile, statement: ScriptStatement): Script {
   if (statement.outsideTransaction) return aloneScript(file, statement);
   return new ScriptText()
-    .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, lockGuardStatement(lockKey(table)))}`)
+    .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, lockGuardStatement(lockKey(table), file.path))}`)
     .copy(file, statement.start, statement.end, true)
     .sql(`${OWN_ROLE_SQL}${ledgerUnchangedSql(table, file)}${statementDoneSql(table, file, statement)}COMMIT;\n`)
     .done();

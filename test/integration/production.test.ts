@@ -50,6 +50,37 @@ test('a lost lock stops the run before the next migration with exit 4 and says w
   assert.equal(table, null);
 });
 
+test('a lock released inside --single-transaction stops the run before the next file: nothing of the transaction is applied', async () => {
+  const project = await makeProject(
+    {
+      'migrations/001_release.sql': 'CREATE TABLE single_before (id int);\nSELECT pg_advisory_unlock_all();\n',
+      'migrations/002_next.sql': 'CREATE TABLE single_after (id int);\n',
+    },
+    db.url,
+  );
+  const run = await project.run(['up', '--single-transaction', '--table', 'single_ledger']);
+  assert.equal(run.status, 4, run.stderr);
+  assert.match(String(errorLine(run.stderr)['msg']), /the migration lock was lost before migrations\/002_next\.sql/);
+  const [row] = await sql<[{ before: string | null; after: string | null; ledger: string | null }]>`
+    SELECT to_regclass('single_before')::text AS before, to_regclass('single_after')::text AS after, to_regclass('single_ledger')::text AS ledger`;
+  assert.deepEqual(row, { before: null, after: null, ledger: null });
+});
+
+test('a lock released in a no-transaction file stops it at the next statement, and the hint says what ran', async () => {
+  const project = await makeProject(
+    { 'migrations/001_release.sql': '-- pgshift:no-transaction\nCREATE TABLE nt_first (id int);\nSELECT pg_advisory_unlock_all();\nCREATE TABLE nt_last (id int);\n' },
+    db.url,
+  );
+  const run = await project.run(['up', '--table', 'nt_ledger']);
+  assert.equal(run.status, 4, run.stderr);
+  const error = errorLine(run.stderr);
+  assert.equal(error['code'], 'LOCK_LOST');
+  assert.match(String(error['hint']), /^statements 1-2 of 3 ran and are recorded/);
+  assert.doesNotMatch(String(error['hint']), /nothing from that file was applied/);
+  const status = await project.run(['status', '--json', '--table', 'nt_ledger']);
+  assert.equal((JSON.parse(status.stdout) as Array<{ state: string }>)[0]?.state, 'partial');
+});
+
 test('--schema runs migrations in that schema, creating it; hostile names stay names', async () => {
   const schema = 'app"; DROP TABLE victim; --';
   await sql`CREATE TABLE victim (id int)`;
