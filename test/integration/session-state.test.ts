@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { serverUrl, testDatabase, type TestDatabase } from '../support/database.js';
+import { PGSHIFT_VERSION } from '../../src/version.js';
 import { errorLine, makeProject } from '../support/project.js';
 
 const OWNER = `pgshift_state_owner_${process.pid}`;
@@ -146,4 +147,25 @@ test("--schema's search_path and the provenance settings are startup parameters:
   const rows = await db.sql<Array<{ version: string; pgshift_version: string }>>`SELECT version, pgshift_version FROM app.schema_migrations ORDER BY version`;
   assert.equal(rows.length, 2);
   assert.ok(rows.every((row) => row.pgshift_version !== 'forged' && row.pgshift_version !== null), JSON.stringify(rows));
+});
+
+test('with --schema, the dry run through psql given the same connection settings (PGOPTIONS, as the README says) gives the same schema and ledger', async () => {
+  const files = { 'migrations/001_a.sql': 'CREATE TABLE schema_a (id int);\n', 'migrations/002_b.sql': 'CREATE TABLE schema_b (id int);\n' };
+  const [direct, printed] = [await testDatabase(import.meta.url), await testDatabase(import.meta.url)];
+  const run = await (await makeProject(files, direct.url)).run(['up', '--schema', 'app']);
+  assert.equal(run.status, 0, run.stderr);
+  const dry = await (await makeProject(files, printed.url)).run(['up', '--dry-run', '--schema', 'app']);
+  assert.equal(dry.status, 0, dry.stderr);
+  const psql = promisify(execFile)('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', printed.url, '-f', '-'], {
+    env: { ...process.env, PGOPTIONS: `-c search_path=app -c pgshift.version=${PGSHIFT_VERSION} -c client_min_messages=warning` },
+  });
+  psql.child.stdin?.end(dry.stdout);
+  await psql;
+  const shapeOf = async (sql: postgres.Sql): Promise<unknown> =>
+    sql.unsafe(`SELECT (SELECT json_agg(n.nspname || '.' || c.relname ORDER BY 1) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')) AS tables,
+                       (SELECT json_agg(json_build_array(version, name, checksum, pgshift_version) ORDER BY version) FROM app.schema_migrations) AS ledger`);
+  const expected = await shapeOf(direct.sql);
+  assert.deepEqual(await shapeOf(printed.sql), expected);
+  assert.match(JSON.stringify(expected), /app\.schema_a.*app\.schema_b/);
 });
