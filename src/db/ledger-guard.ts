@@ -38,7 +38,7 @@ function digestDeclarations(ledger: LedgerTable, version: number): string {
   // Salted with the tables' names too: two ledgers of one database (a schema per tenant, migrated at once)
   // must not take the same key, or one run's check would find the other's lock instead of its own.
   const parts = [`'${version}'`, own, counts('a'), progress, counts('b')];
-  if (ledger.countsChanges !== true) parts.push(`${rowsHash(own, 'a')}`, `${rowsHash(progress, 'b')}`);
+  if (ledger.countsChanges !== true) parts.push(rowsHash(own, 'a'), rowsHash(progress, 'b'));
   return `DECLARE a regclass := to_regclass(${own}); b regclass := to_regclass(${progress}); key bigint := hashtextextended(concat_ws(' ',${parts.join(',')}),0);`;
 }
 

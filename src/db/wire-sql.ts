@@ -116,19 +116,26 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
   const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${setup ? createLedgerSql(table, setup) : ''}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
     const guarded = lock === undefined && (guardFirst || index > 0);
-    const before = `${guarded ? lockGuardStatement(lockKey(table), file.path) : ''}${fileStartedStatement('up', file.path)}`;
     script
-      .sql(`${ledgerSnapshotSql(table, file.version, before)}${timeoutsSql(timeouts, 'LOCAL')}`)
+      .sql(`${ledgerSnapshotSql(table, file.version, beforeFile(table, 'up', file.path, guarded))}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
       .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file)}${afterReset(lock)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql('COMMIT;\n').done();
 }
 
+/**
+ * What a file's first block does before the ledger snapshot: the session lock's guard where this transaction
+ * needs it (`guarded`), naming the file, then the session's name for it.
+ */
+function beforeFile(table: LedgerTable, command: 'up' | 'down', path: string, guarded: boolean): string {
+  return `${guarded ? lockGuardStatement(lockKey(table), path) : ''}${fileStartedStatement(command, path)}`;
+}
+
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
 export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean, lock?: TransactionLock): Script {
   return new ScriptText()
-    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, `${lock ? '' : lockGuardStatement(lockKey(table), rollback.path)}${fileStartedStatement('down', rollback.path)}`)}${timeoutsSql(timeouts, 'LOCAL')}`)
+    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, beforeFile(table, 'down', rollback.path, lock === undefined))}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
     .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback)}${afterReset(lock)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
