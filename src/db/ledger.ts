@@ -33,6 +33,19 @@ export interface LedgerTable {
    * those counts only (ledger-guard.ts); unknown or false, it can also hash the rows.
    */
   readonly countsChanges?: boolean;
+  /** The settings the run's session opened with, which the scripts writing to this table state again. */
+  readonly settings?: SessionSettings;
+}
+
+/**
+ * What a session pgshift writes from starts with: --schema's search_path and the pgshift version the ledger
+ * rows record. Startup parameters set them for the run itself; every script states them again (in its own
+ * transaction, or for the session of a no-transaction file), so psql running a dry run's printed script
+ * does what the run does.
+ */
+export interface SessionSettings {
+  readonly schema: string | undefined;
+  readonly version: string;
 }
 
 export type LedgerState =
@@ -43,8 +56,8 @@ export type LedgerState =
 export type LedgerSetup = { readonly schemaExists: boolean } | { readonly addProvenance: true };
 
 /**
- * The session setting pgshift_version takes its default from (set as a connection parameter, or with SET
- * LOCAL in each transaction under --lock transaction). git_commit is written by each insert instead: it
+ * The session setting pgshift_version takes its default from (a connection parameter, and stated again in
+ * each script: SessionSettings). git_commit is written by each insert instead: it
  * belongs to the file, not to the run.
  */
 export const PROVENANCE_SETTINGS = { version: 'pgshift.version' } as const;

@@ -10,7 +10,8 @@
  * the role and session authorization alone: they have RESETs of their own.
  */
 import { runningNamePrefix } from '../core/lock-holder.js';
-import { quoteLiteral } from '../core/sql-quote.js';
+import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
+import { PROVENANCE_SETTINGS, type SessionSettings } from './ledger.js';
 import type { Session } from './session.js';
 
 /**
@@ -43,6 +44,28 @@ export function fileStartedSql(command: 'up' | 'down', path: string): string {
 export function fileStartedStatement(command: 'up' | 'down', path: string): string {
   const prefix = quoteLiteral(runningNamePrefix(command, path));
   return `PERFORM set_config('application_name', ${prefix} || floor(extract(epoch FROM clock_timestamp()))::bigint, false);`;
+}
+
+/**
+ * SessionSettings for the rest of a transaction, as a PL/pgSQL statement for the block that opens a file
+ * (no statement of its own). Without --schema the search_path is the connection's, in psql as in the run.
+ */
+export function settingsStatement(settings: SessionSettings | undefined): string {
+  if (settings === undefined) return '';
+  const path = settings.schema === undefined ? '' : `set_config('search_path',${quoteLiteral(quoteIdentifier(settings.schema))},true), `;
+  return `PERFORM ${path}set_config('${PROVENANCE_SETTINGS.version}',${quoteLiteral(settings.version)},true);`;
+}
+
+/** The provenance version after a session reset, for the ledger row written next in the same transaction. */
+export function versionSql(settings: SessionSettings | undefined): string {
+  return settings === undefined ? '' : `SET LOCAL ${PROVENANCE_SETTINGS.version} = ${quoteLiteral(settings.version)};\n`;
+}
+
+/** SessionSettings for a no-transaction file's session: its statements each run in a transaction of their own. */
+export function sessionSettingsSql(settings: SessionSettings | undefined): string {
+  if (settings === undefined) return '';
+  const path = settings.schema === undefined ? '' : `SET search_path = ${quoteIdentifier(settings.schema)};\n`;
+  return `${path}SET ${PROVENANCE_SETTINGS.version} = ${quoteLiteral(settings.version)};\n`;
 }
 
 /**

@@ -13,8 +13,8 @@ import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSet
 import { ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledger-guard.js';
 import { lockGuardSql, lockGuardStatement, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
-import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, SESSION_RESET_SQL } from './session-state.js';
-import { localSettingsSql, setupAfterOpening, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
+import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, SESSION_RESET_SQL, sessionSettingsSql, settingsStatement, versionSql } from './session-state.js';
+import { setupAfterOpening, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
@@ -66,9 +66,9 @@ function opening(table: LedgerTable, lock: TransactionLock | undefined): string 
   return lock ? transactionOpeningSql(table, lock) : guard(table);
 }
 
-/** After a file's session reset: under --lock transaction, its settings again for pgshift's ledger statements. */
-function afterReset(lock: TransactionLock | undefined): string {
-  return `${SESSION_RESET_SQL}${lock ? localSettingsSql(lock) : ''}`;
+/** A file's session reset, then the provenance setting again for the ledger row after it. */
+function afterReset(table: LedgerTable): string {
+  return `${SESSION_RESET_SQL}${versionSql(table.settings)}`;
 }
 
 class ScriptText {
@@ -119,17 +119,17 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
     script
       .sql(`${ledgerSnapshotSql(table, file.version, beforeFile(table, 'up', file.path, guarded))}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
-      .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file)}${afterReset(lock)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
+      .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file)}${afterReset(table)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql('COMMIT;\n').done();
 }
 
 /**
  * What a file's first block does before the ledger snapshot: the session lock's guard where this transaction
- * needs it (`guarded`), naming the file, then the session's name for it.
+ * needs it (`guarded`), naming the file, then the session's name for it and the session's settings.
  */
 function beforeFile(table: LedgerTable, command: 'up' | 'down', path: string, guarded: boolean): string {
-  return `${guarded ? lockGuardStatement(lockKey(table), path) : ''}${fileStartedStatement(command, path)}`;
+  return `${guarded ? lockGuardStatement(lockKey(table), path) : ''}${fileStartedStatement(command, path)}${settingsStatement(table.settings)}`;
 }
 
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
@@ -137,7 +137,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
   return new ScriptText()
     .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, beforeFile(table, 'down', rollback.path, lock === undefined))}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
-    .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback)}${afterReset(lock)}`)
+    .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback)}${afterReset(table)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
     .sql('COMMIT;\n')
     .done();
@@ -168,9 +168,14 @@ export function noTransactionStartSql(table: LedgerTable, file: SqlFile, stateme
   return `BEGIN;\n${guard(table)}${fileStartedSql('up', file.path)}SET LOCAL client_min_messages = warning;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
 }
 
+/** A no-transaction file's settings for the session its statements run in: the session's own, and its timeouts. */
+export function noTransactionSettingsSql(table: LedgerTable, timeouts: Timeouts): string {
+  return `${sessionSettingsSql(table.settings)}${timeoutsSql(timeouts, 'SESSION')}`;
+}
+
 /** Closes a no-transaction file's run: its ledger row replaces its progress row, atomically. */
 export function noTransactionFinishSql(table: LedgerTable, file: SqlFile, executionMs?: number): string {
-  return `BEGIN;\n${guard(table)}${insertLedgerRowSql(table, file, { executionMs })}${clearProgressSql(table, file.version)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${versionSql(table.settings)}${insertLedgerRowSql(table, file, { executionMs })}${clearProgressSql(table, file.version)}COMMIT;\n`;
 }
 
 /**
@@ -185,7 +190,7 @@ export function noTransactionScript(
   timeouts: Timeouts,
   createLedger?: LedgerSetup,
 ): string {
-  const pieces = [noTransactionStartSql(table, file, statements.length, createLedger), timeoutsSql(timeouts, 'SESSION')];
+  const pieces = [noTransactionStartSql(table, file, statements.length, createLedger), noTransactionSettingsSql(table, timeouts)];
   for (const [index, statement] of statements.entries()) {
     if (index < from) continue;
     if (statement.outsideTransaction) {
@@ -199,8 +204,8 @@ export function noTransactionScript(
 }
 
 /** Opens a no-transaction rollback: the session named after it, with its timeouts. */
-export function noTransactionRevertStartSql(rollback: SqlFile, timeouts: Timeouts): string {
-  return `${fileStartedSql('down', rollback.path)}${timeoutsSql(timeouts, 'SESSION')}`;
+export function noTransactionRevertStartSql(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts): string {
+  return `${fileStartedSql('down', rollback.path)}${noTransactionSettingsSql(table, timeouts)}`;
 }
 
 /** The end of a revert outside a transaction: the ledger row, or the progress row of a partial migration, goes. */
@@ -212,7 +217,7 @@ export function revertRowSql(table: LedgerTable, version: number, partial: boole
 export function noTransactionRevertScript(table: LedgerTable, step: DownStep, timeouts: Timeouts): string {
   const { rollback, analysis, partial } = step;
   return [
-    noTransactionRevertStartSql(rollback, timeouts),
+    noTransactionRevertStartSql(table, rollback, timeouts),
     ...analysis.statements.map((statement) => aloneScript(rollback, statement).text),
     SESSION_RESET_SQL,
     revertRowSql(table, step.version, partial),
@@ -221,7 +226,7 @@ export function noTransactionRevertScript(table: LedgerTable, step: DownStep, ti
 
 /** `baseline`: ledger rows for migrations that are already in the database, in one transaction. */
 export function baselineSql(table: LedgerTable, files: readonly SqlFile[], createLedger?: LedgerSetup): string {
-  return `BEGIN;\n${guard(table)}${createLedger ? createLedgerSql(table, createLedger) : ''}${files.map((file) => insertLedgerRowSql(table, file, { executionMs: 0 })).join('')}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${versionSql(table.settings)}${createLedger ? createLedgerSql(table, createLedger) : ''}${files.map((file) => insertLedgerRowSql(table, file, { executionMs: 0 })).join('')}COMMIT;\n`;
 }
 
 /** A whole file on its own: a multi-statement message is one implicit transaction, all or nothing. */

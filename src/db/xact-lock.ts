@@ -3,14 +3,15 @@
  * transaction may reach another server connection and nothing set on the session is sure to be there for
  * the next. Every transaction pgshift writes in carries what it needs itself: it tries a transaction-level
  * advisory lock on the same key as the session lock (so runs of both kinds exclude each other), checks that
- * the ledger is still what the run planned from, and sets the schema and provenance settings locally.
+ * the ledger is still what the run planned from, and makes --schema's schema when missing; the schema and
+ * provenance settings it needs every script states anyway (SessionSettings).
  *
  * The lock is only tried, never waited for inside the server (see lock.ts): a transaction that does not get
  * it fails whole, before anything of its file ran, and the executor sends it again after a pause.
  */
 import { createHash } from 'node:crypto';
 import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
-import { PROVENANCE_SETTINGS, type LedgerSetup, type LedgerTable } from './ledger.js';
+import { type LedgerSetup, type LedgerTable } from './ledger.js';
 import { lockKey } from './lock.js';
 
 /** Another run holds the lock: the transaction is sent again later. pgshift's own SQLSTATEs, as in ledger-guard.ts. */
@@ -22,10 +23,8 @@ export const LEDGER_MOVED_STATE = 'PGL04';
 export interface TransactionLock {
   /** The versions the ledger must hold when the transaction starts; undefined: there must be no ledger table. */
   readonly ledger: readonly number[] | undefined;
-  /** --schema: made if missing, and every file's search_path. */
+  /** --schema: made if missing (every file's search_path comes with the table's SessionSettings). */
   readonly schema: string | undefined;
-  /** What the ledger rows record as pgshift_version (PROVENANCE_SETTINGS). */
-  readonly version: string;
 }
 
 /** The same lock after the run applied `applied` and reverted `reverted`: what the next transaction must find. */
@@ -46,9 +45,9 @@ export function ledgerDigest(versions: readonly number[] | undefined): string {
     .digest('hex');
 }
 
-/** Opens a transaction: the lock, the ledger check, the schema if missing, and the session's settings. */
+/** Opens a transaction: the lock, the ledger check and the schema if missing. */
 export function transactionOpeningSql(table: LedgerTable, lock: TransactionLock): string {
-  return `${lockTrySql(table)}${ledgerExpectedSql(table, lock.ledger)}${schemaSql(lock.schema)}${localSettingsSql(lock)}`;
+  return `${lockTrySql(table)}${ledgerExpectedSql(table, lock.ledger)}${schemaSql(lock.schema)}`;
 }
 
 function lockTrySql(table: LedgerTable): string {
@@ -75,13 +74,4 @@ export function setupAfterOpening(table: LedgerTable, lock: TransactionLock, set
 function schemaSql(schema: string | undefined): string {
   if (schema === undefined) return '';
   return `DO $pgshift$ BEGIN IF to_regnamespace(${quoteLiteral(quoteIdentifier(schema))}) IS NULL THEN CREATE SCHEMA ${quoteIdentifier(schema)}; END IF; END $pgshift$;\n`;
-}
-
-/**
- * What session mode sends as startup parameters, for this transaction only. Needed again after each
- * file's session reset (RESET ALL clears them), before pgshift's own ledger statements.
- */
-export function localSettingsSql(lock: TransactionLock): string {
-  const path = lock.schema === undefined ? '' : `SET LOCAL search_path = ${quoteIdentifier(lock.schema)};\n`;
-  return `${path}SET LOCAL ${PROVENANCE_SETTINGS.version} = ${quoteLiteral(lock.version)};\n`;
 }

@@ -21,7 +21,7 @@ import {
   noTransactionStartSql,
   revertRowSql,
   statementScript,
-  timeoutsSql,
+  noTransactionSettingsSql,
   type LedgerSetup,
   type Script,
   type Timeouts,
@@ -97,7 +97,7 @@ export async function applyNoTransaction(context: ScriptContext, run: NoTransact
     if (await settleCreatedIndex(context, run, progress.createdIndex, statements[done])) done++;
   }
 
-  await withSessionSettings(context, timeoutsSql(run.timeouts, 'SESSION'), async () => {
+  await withSessionSettings(context, noTransactionSettingsSql(table, run.timeouts), async () => {
     for (; done < statements.length; done++) await applyStatement(context, run, done);
   });
   const durationMs = Math.round(performance.now() - started);
@@ -222,7 +222,7 @@ export async function revert(context: ScriptContext, { step, timeouts, script }:
   const { rollback, analysis, partial } = step;
   if (script) return sendScript(context, script, { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
   const started = performance.now();
-  await withSessionSettings(context, noTransactionRevertStartSql(rollback, timeouts), async () => {
+  await withSessionSettings(context, noTransactionRevertStartSql(table, rollback, timeouts), async () => {
     for (const [index, statement] of analysis.statements.entries()) {
       const done = `statements 1-${index} of this no-transaction rollback ran and the migration is still recorded as applied`;
       await sendScript(context, aloneScript(rollback, statement), {

@@ -8,11 +8,10 @@ import { failValidation, PgshiftError, type Problem } from '../core/errors.js';
 import type { ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import type { TransactionLock } from '../db/xact-lock.js';
-import { PGSHIFT_VERSION } from '../version.js';
 
 /** What each transaction of the run carries under --lock transaction; undefined under the session lock. */
 export function transactionLock(context: ResolvedOptions, ledger: readonly number[] | undefined): TransactionLock | undefined {
-  return context.lockScope === 'transaction' ? { ledger, schema: context.schema, version: PGSHIFT_VERSION } : undefined;
+  return context.lockScope === 'transaction' ? { ledger, schema: context.schema } : undefined;
 }
 
 /** Refuses a command that cannot run under --lock transaction (USAGE), before it connects. */

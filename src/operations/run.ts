@@ -109,7 +109,10 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
     logger.info(connected.message, connected.fields);
     let table: LedgerTable | undefined;
     try {
-      table = { ...resolveLedgerTable(context.table, schema ?? session.info.foundTableSchema ?? session.info.currentSchema), countsChanges: session.info.trackCounts };
+      table = {
+        ...resolveLedgerTable(context.table, schema ?? session.info.foundTableSchema ?? session.info.currentSchema), countsChanges: session.info.trackCounts,
+        settings: { schema, version: PGSHIFT_VERSION },
+      };
       // Under --lock transaction each transaction makes the schema under its lock (xact-lock.ts).
       if (needs.writes && schema !== undefined && session.info.currentSchema === null && !pooled) {
         await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);

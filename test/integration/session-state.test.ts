@@ -149,23 +149,38 @@ test("--schema's search_path and the provenance settings are startup parameters:
   assert.ok(rows.every((row) => row.pgshift_version !== 'forged' && row.pgshift_version !== null), JSON.stringify(rows));
 });
 
-test('with --schema, the dry run through psql given the same connection settings (PGOPTIONS, as the README says) gives the same schema and ledger', async () => {
-  const files = { 'migrations/001_a.sql': 'CREATE TABLE schema_a (id int);\n', 'migrations/002_b.sql': 'CREATE TABLE schema_b (id int);\n' };
+test('with --schema, the dry runs of up and down through a bare psql give the schema and ledger a real run gives: the printed scripts state the settings themselves', async () => {
+  const files = {
+    'migrations/001_a.sql': 'CREATE TABLE schema_a (id int);\n',
+    'migrations/002_b.sql': "SET search_path = public;\nCREATE TABLE schema_b (id int);\n",
+    'migrations/003_c.sql': '-- pgshift:no-transaction\nCREATE TABLE schema_c (id int);\nCREATE INDEX CONCURRENTLY schema_c_id ON schema_c (id);\n',
+    'rollbacks/003_c.sql': '-- pgshift:no-transaction\nDROP INDEX CONCURRENTLY schema_c_id;\nDROP TABLE schema_c;\n',
+    'rollbacks/002_b.sql': 'DROP TABLE public.schema_b;\n',
+  };
   const [direct, printed] = [await testDatabase(import.meta.url), await testDatabase(import.meta.url)];
-  const run = await (await makeProject(files, direct.url)).run(['up', '--schema', 'app']);
-  assert.equal(run.status, 0, run.stderr);
-  const dry = await (await makeProject(files, printed.url)).run(['up', '--dry-run', '--schema', 'app']);
-  assert.equal(dry.status, 0, dry.stderr);
-  const psql = promisify(execFile)('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', printed.url, '-f', '-'], {
-    env: { ...process.env, PGOPTIONS: `-c search_path=app -c pgshift.version=${PGSHIFT_VERSION} -c client_min_messages=warning` },
-  });
-  psql.child.stdin?.end(dry.stdout);
-  await psql;
+  const directProject = await makeProject(files, direct.url);
+  const printedProject = await makeProject(files, printed.url);
+  const psql = async (script: string): Promise<void> => {
+    const child = promisify(execFile)('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', printed.url, '-f', '-'], {
+      env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
+    });
+    child.child.stdin?.end(script);
+    await child;
+  };
   const shapeOf = async (sql: postgres.Sql): Promise<unknown> =>
-    sql.unsafe(`SELECT (SELECT json_agg(n.nspname || '.' || c.relname ORDER BY 1) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')) AS tables,
+    sql.unsafe(`SELECT (SELECT json_agg(n.nspname || '.' || c.relname ORDER BY n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind IN ('r', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')) AS relations,
                        (SELECT json_agg(json_build_array(version, name, checksum, pgshift_version) ORDER BY version) FROM app.schema_migrations) AS ledger`);
-  const expected = await shapeOf(direct.sql);
-  assert.deepEqual(await shapeOf(printed.sql), expected);
-  assert.match(JSON.stringify(expected), /app\.schema_a.*app\.schema_b/);
+  for (const args of [['up'], ['down', '--to', '1']]) {
+    const run = await directProject.run([...args, '--schema', 'app']);
+    assert.equal(run.status, 0, run.stderr);
+    const dry = await printedProject.run([...args, '--dry-run', '--schema', 'app']);
+    assert.equal(dry.status, 0, dry.stderr);
+    await psql(dry.stdout);
+    const expected = await shapeOf(direct.sql);
+    assert.deepEqual(await shapeOf(printed.sql), expected, args.join(' '));
+    const relations = args[0] === 'up' ? /"app\.schema_a","app\.schema_c","app\.schema_c_id".*"public\.schema_b"/ : /"relations":\["app\.schema_a","app\.schema_migrations"/;
+    assert.match(JSON.stringify(expected), relations);
+    assert.match(JSON.stringify(expected), new RegExp(`"${PGSHIFT_VERSION.replace(/\./g, '\\.')}"`), 'the rows record the version');
+  }
 });

@@ -8,7 +8,7 @@ import { ledgerAfter, ledgerDigest, type TransactionLock } from '../../src/db/xa
 import type { SqlFile } from '../../src/core/types.js';
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
-const LOCK: TransactionLock = { ledger: undefined, schema: undefined, version: '9.9.9' };
+const LOCK: TransactionLock = { ledger: undefined, schema: undefined };
 
 test('a missing ledger is not an empty one; the digest is the md5 of the sorted versions, as the SQL computes it', () => {
   assert.equal(ledgerDigest(undefined), '-');
@@ -23,14 +23,15 @@ test('the ledger a transaction expects: what was read, plus what the run applied
   assert.deepEqual(ledgerAfter({ ...LOCK, ledger: [1, 2, 3] }, [], [1, 2, 3]).ledger, [], 'reverted to empty, the ledger table stays');
 });
 
-test('the lock and the check open the transaction; the ledger check comes before the reset, the settings again after it, before the ledger row', () => {
-  const table = tableNamed('app', 'schema_migrations');
+test('the lock and the check open the transaction; the settings come before the file; the ledger check before the reset, the version again after it, before the ledger row', () => {
+  const table = { ...tableNamed('app', 'schema_migrations'), settings: { schema: 'app', version: '9.9.9' } };
   const file = { path: 'migrations/001_t.sql', version: 1, name: 't', checksum: 'c', text: 'CREATE TABLE t ();', kind: 'migration' } as unknown as SqlFile;
   const lock = { ...LOCK, schema: 'app', ledger: [] };
   const { text } = applyScript(table, [{ file, timeouts: { lockTimeout: '1s' } }], undefined, lock);
   assert.match(text, /^BEGIN;\nDO \$pgshift\$ BEGIN IF NOT pg_try_advisory_xact_lock\(-?\d+\) THEN RAISE EXCEPTION USING ERRCODE = 'PGL03'/);
   assert.match(text, new RegExp(`IF d IS DISTINCT FROM '${md5('')}' THEN RAISE EXCEPTION USING ERRCODE = 'PGL04'`));
-  assert.match(text, /\nRESET ROLE;\nDO \$pgshift\$ DECLARE a regclass[^\n]*PGL02[^\n]*\nRESET ALL;\n(?:[^\n]*\n)*?DISCARD SEQUENCES;\nSET LOCAL search_path = "app";\nSET LOCAL pgshift\.version = '9\.9\.9';\nINSERT INTO "app"\."schema_migrations"/);
+  assert.match(text, /\nRESET ROLE;\nDO \$pgshift\$ DECLARE a regclass[^\n]*PGL02[^\n]*\nRESET ALL;\n(?:[^\n]*\n)*?DISCARD SEQUENCES;\nSET LOCAL pgshift\.version = '9\.9\.9';\nINSERT INTO "app"\."schema_migrations"/);
+  assert.match(text, /PERFORM set_config\('search_path','"app"',true\), set_config\('pgshift\.version','9\.9\.9',true\);PERFORM set_config\('pgshift\.ledger_key'[^\n]*\nSET LOCAL lock_timeout = '1s';\nCREATE TABLE t \(\);/);
   assert.doesNotMatch(text, /pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid\(\) AND classid/, 'no session lock guard');
   assert.doesNotMatch(revertScript(table, file, { lockTimeout: '1s' }, false).text, /pg_try_advisory_xact_lock\(-?\d+\) THEN/, 'session mode unchanged');
 });
