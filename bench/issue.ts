@@ -2,7 +2,7 @@
  * The issue's table for one size of history: apply N from empty, a no-op `up` with all applied, `status`, and
  * `down` of all, for psql (the floor of apply and down), the bare floor of no-op and status (node connecting
  * with postgres.js to read the ledger; `node -e 0` beside it), dbmate, node-pg-migrate, postgrator and pgshift
- * with a cold and a warm parse cache. Each round gives every tool a fresh database and takes it through the four
+ * with a cold and a warm parse cache (cold also with the code cache a fresh install has). Each round gives every tool a fresh database and takes it through the four
  * phases, each phase in the round's rotating order; after each phase the tables t_1..t_N and the tool's ledger
  * are counted, so a tool that skipped work fails the bench rather than looking fast.
  */
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { peerTools, type Tool } from './peers.js';
 import { compare, oneRound, times, type Compared, type Runner } from './rounds.js';
-import { psqlApplyScript, psqlRevertScript, root, timed, writeProject, type Bench, type Measure } from './support.js';
+import { freshInstallCodeCache, psqlApplyScript, psqlRevertScript, root, timed, writeProject, type Bench, type Measure } from './support.js';
 
 export const PHASES = ['apply', 'noop', 'status', 'down'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -43,7 +43,7 @@ async function ownTools(bench: Bench, dir: string, count: number): Promise<Tool[
   await bench.dropDatabase(primed);
   const pgshift = (name: string, project: string, fresh: boolean): Tool => {
     const run = (args: readonly string[]) => async (url: string) => {
-      if (fresh) await rm(join(project, '.pgshift'), { recursive: true, force: true });
+      if (fresh) await Promise.all([rm(join(project, '.pgshift'), { recursive: true, force: true }), freshInstallCodeCache()]);
       return bench.pgshift(args, url, project);
     };
     return { name, ledger: LEDGER, apply: run(['up']), noop: run(['up']), status: run(['status']), down: run(['down', '--all']) };

@@ -11,6 +11,19 @@ import type { Compared } from './rounds.js';
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const cli = join(root, 'dist', 'pgshift.mjs');
 
+/**
+ * The bin's code cache as the build left it (`npm run bench` builds first), made by a run that opened no
+ * session: what a fresh install has. A cold run starts from it, as a first run in CI or a first deploy does;
+ * the runs before it would otherwise have replaced it with a fuller one.
+ */
+const codeCache = join(root, 'dist', 'cli-main.cache');
+const builtCodeCache = await readFile(codeCache).catch(() => undefined);
+
+export async function freshInstallCodeCache(): Promise<void> {
+  if (builtCodeCache === undefined) await rm(codeCache, { force: true });
+  else await writeFile(codeCache, builtCodeCache);
+}
+
 export interface Measure {
   readonly ms: number;
   readonly rssKiB?: number;

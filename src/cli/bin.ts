@@ -4,6 +4,7 @@
  * SIGINT or SIGTERM stops the run cleanly; a second one exits at once.
  */
 import { hideBin } from 'yargs/helpers';
+import { phasesSoFar } from '../core/timings.js';
 import { EXIT_INTERRUPTED } from './exit-status.js';
 import { main } from './main.js';
 
@@ -15,9 +16,18 @@ const interrupt = (signal: NodeJS.Signals): void => {
 };
 process.on('SIGINT', interrupt);
 process.on('SIGTERM', interrupt);
-const status = await main(hideBin(process.argv), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
-process.off('SIGINT', interrupt);
-process.off('SIGTERM', interrupt);
-// Pipes may be asynchronous (macOS): let stdout drain before the process ends. The exit is explicit: a
-// handle left open (the embedded server's exit hook) must not keep the process, or its status, from ending.
-process.stdout.write('', () => process.exit(status));
+void main(hideBin(process.argv), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal }).then((status) => {
+  process.off('SIGINT', interrupt);
+  process.off('SIGTERM', interrupt);
+  // Pipes may be asynchronous (macOS): let stdout drain before the process ends. The exit is explicit: a
+  // handle left open (the embedded server's exit hook) must not keep the process, or its status, from ending.
+  process.stdout.write('', () => process.exit(status));
+});
+
+/**
+ * Whether the run opened a database session (it closed one: a failed connect records 'connect' too): the
+ * launcher keeps the code cache of such a run (launcher.ts).
+ */
+export function openedSession(): boolean {
+  return phasesSoFar().some(([phase]) => phase === 'close');
+}

