@@ -4,7 +4,8 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { planBaseline } from '../core/baseline.js';
 import { baselineSql } from '../db/wire-sql.js';
 import { loadForWrite } from './files.js';
-import { ledgerSetup, readHistory } from './history.js';
+import { ledgerSetup } from './history.js';
+import { readHistory } from './ledger-read.js';
 import { refuseTransactionLock } from './lock-scope.js';
 import { withRun } from './run.js';
 

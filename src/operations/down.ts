@@ -11,8 +11,8 @@ import { revertSteps } from './steps.js';
 
 export async function down(context: ResolvedOptions, call: DownOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run) => {
-    const { steps: planned, applied } = await prepareDown(context, run, catalog, call);
+  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run, history) => {
+    const { steps: planned, applied } = await prepareDown(context, run, catalog, call, history);
     const steps = revertSteps(run.table, planned, context.defaults, transactionLock(context, applied));
     return { migrations: await collect(run, (done) => sendDown(run, steps, done)) };
   });

@@ -13,7 +13,7 @@ import type { Session } from '../db/session.js';
 import { takeSnapshot } from '../db/snapshot.js';
 import { openScratchSite } from '../executor/scratch-site.js';
 import { catalogFor } from './files.js';
-import { readHistory } from './history.js';
+import { readHistory } from './ledger-read.js';
 import { whileLocked, withRun, type Run } from './run.js';
 import { rebuildApplied } from './scratch-rebuild.js';
 

@@ -12,6 +12,7 @@ import { commitOf, folderCommits, type FolderCommits } from '../io/git.js';
 import { loadCatalog, loadSingleFile, type Directories } from '../io/loader.js';
 import type { CheckCache } from '../lint/check-cache.js';
 import { checkSyntax, type CheckedFile } from '../lint/syntax.js';
+import { readHistory, type HistoryRead } from './ledger-read.js';
 import { withRun, type Run, type RunNeeds } from './run.js';
 
 /**
@@ -43,14 +44,19 @@ export function commitsFor(context: ResolvedOptions): Promise<FolderCommits> {
 }
 
 /**
- * `work` with the migration and rollback files and a Run: the files are read while the session connects.
- * Files that cannot be read still fail the command as they did when they were read first: their error is
- * the one reported, and the connection attempt is abandoned at once rather than waited out. A command that
- * writes refuses to run while a file has a problem of its own (a bad name, invalid UTF-8), whatever the
- * ledger holds: when the server is not up yet, --wait stops there with those problems rather than waiting
- * out its time to say only that the server was down.
+ * `work` with the migration and rollback files, a Run, and the ledger's first read: the files are read while
+ * the session connects, and the ledger while the files still are (every command given files reads it first):
+ * the server's work and the round trip to a distant server overlap the reading. Files that cannot be read still fail the command as they
+ * did when they were read first: their error is the one reported, and the connection attempt is abandoned at
+ * once rather than waited out. A command that writes refuses to run while a file has a problem of its own (a
+ * bad name, invalid UTF-8), whatever the ledger holds: when the server is not up yet, --wait stops there with
+ * those problems rather than waiting out its time to say only that the server was down.
  */
-export async function withFiles<T>(context: ResolvedOptions, needs: RunNeeds, work: (catalog: Catalog, run: Run) => Promise<T>): Promise<T> {
+export async function withFiles<T>(
+  context: ResolvedOptions,
+  needs: RunNeeds,
+  work: (catalog: Catalog, run: Run, history: Promise<HistoryRead>) => Promise<T>,
+): Promise<T> {
   const unread = new AbortController();
   const reading = catalogFor(context);
   reading.catch(() => unread.abort());
@@ -60,7 +66,12 @@ export async function withFiles<T>(context: ResolvedOptions, needs: RunNeeds, wo
     if (problems.length > 0) failValidation(problems);
   };
   try {
-    return await withRun(context, { ...needs, signal, ...(needs.writes ? { beforeRetry: filesRefused } : {}) }, async (run) => work(await reading, run));
+    return await withRun(context, { ...needs, signal, ...(needs.writes ? { beforeRetry: filesRefused } : {}) }, async (run) => {
+      const history = readHistory(run.session, run.table);
+      // Seen by work, or dropped with the files' own error, which comes first as before.
+      history.catch(() => undefined);
+      return work(await reading, run, history);
+    });
   } catch (error) {
     await reading;
     throw error;

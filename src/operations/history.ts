@@ -5,29 +5,19 @@ import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';
 import { timed } from '../core/timings.js';
 import type { LintFinding } from '../lint/lint.js';
-import type { History } from '../core/ledger-problems.js';
 import { planDown, type DownStep } from '../core/plan-down.js';
 import { planUp, type PlannedMigration } from '../core/plan-up.js';
 import { analyzeScript } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
-import { readLedger, type LedgerSetup, type LedgerState, type LedgerTable } from '../db/ledger.js';
-import { readProgress } from '../db/progress.js';
-import type { Session } from '../db/session.js';
+import type { LedgerSetup, LedgerState } from '../db/ledger.js';
 import type { CheckCache } from '../lint/check-cache.js';
 import type { CheckedFile } from '../lint/syntax.js';
 import { withCheckCache } from './check-cache.js';
+import { readHistory, type HistoryRead } from './ledger-read.js';
 import { commitsFor, loadOnly, parsedOrFail, withCommit } from './files.js';
 import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
 
-/** The ledger and the progress of unfinished no-transaction files. */
-export function readHistory(session: Session, table: LedgerTable): Promise<{ ledger: LedgerState; rows: History }> {
-  return timed('read ledger', async () => {
-    const ledger = await readLedger(session, table);
-    const progress = ledger.exists ? await readProgress(session, table) : [];
-    return { ledger, rows: { ledger: ledger.exists ? ledger.rows : [], progress } };
-  });
-}
 
 /** What the run's first write must do to the ledger: nothing, create it, or add the provenance columns. */
 export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
@@ -52,9 +42,10 @@ export async function prepareUp(
   run: Run,
   catalog: Catalog,
   call: UpOptions & { skipUnwritten?: boolean },
+  started?: Promise<HistoryRead>,
 ): Promise<UpPlan> {
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
-  const history = await readHistory(run.session, run.table);
+  const history = await (started ?? readHistory(run.session, run.table));
   run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { to, singleTransaction, skipUnwritten } = call;
   const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ to, only, singleTransaction, skipUnwritten }) });
@@ -65,8 +56,14 @@ export async function prepareUp(
  * prepareUp, then the parse every file to run must pass, then lint on the same parse (unless turned off).
  * The files to apply carry the commit their ledger rows will name; git runs while they are parsed.
  */
-export async function checkedUp(context: ResolvedOptions, run: Run, catalog: Catalog, call: UpOptions): Promise<UpPlan & { findings: readonly LintFinding[] }> {
-  const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call);
+export async function checkedUp(
+  context: ResolvedOptions,
+  run: Run,
+  catalog: Catalog,
+  call: UpOptions,
+  started?: Promise<HistoryRead>,
+): Promise<UpPlan & { findings: readonly LintFinding[] }> {
+  const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call, started);
   const commits = planned.length > 0 ? commitsFor(context) : undefined;
   refuseSessionFiles(context, planned);
   const findings = await withCheckCache(context, planned, async (cache) => {
@@ -90,8 +87,8 @@ export interface DownPlan {
   readonly applied: readonly number[] | undefined;
 }
 
-export async function prepareDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: DownOptions): Promise<DownPlan> {
-  const history = await readHistory(run.session, run.table);
+export async function prepareDown(context: ResolvedOptions, run: Run, catalog: Catalog, call: DownOptions, started?: Promise<HistoryRead>): Promise<DownPlan> {
+  const history = await (started ?? readHistory(run.session, run.table));
   run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { steps: count, to, all } = call;
   const steps = planDown(catalog, history.rows, { ...context.words, ...defined({ steps: count, to, all }) });

@@ -24,7 +24,7 @@ import { readLintConfig } from '../lint/config.js';
 import { suppressionProblems } from '../lint/lint.js';
 import { traceReport } from '../lint/trace-findings.js';
 import { loadOnly } from './files.js';
-import { readHistory } from './history.js';
+import { readHistory } from './ledger-read.js';
 import { refuseTransactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
 import { rebuildApplied } from './scratch-rebuild.js';

@@ -8,6 +8,7 @@ import type { MigrationResult } from '../core/types.js';
 import { ledgerDigest } from '../db/xact-lock.js';
 import { withFiles } from './files.js';
 import { checkedUp } from './history.js';
+import type { HistoryRead } from './ledger-read.js';
 import { transactionLock } from './lock-scope.js';
 import type { Observed, Run } from './run.js';
 import { collect, sendUp } from './send.js';
@@ -15,14 +16,16 @@ import { upSteps } from './steps.js';
 
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run) => {
-    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, call }, done)) };
+  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run, history) => {
+    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, call, history }, done)) };
   });
 }
 
 interface UpWork {
   readonly catalog: Catalog;
   readonly call: UpOptions;
+  /** The ledger's first read (withFiles); a ledger that moved is read again. */
+  readonly history: Promise<HistoryRead>;
 }
 
 /**
@@ -30,10 +33,10 @@ interface UpWork {
  * so a transaction may find that another run changed the ledger since (LEDGER_MOVED, before anything of
  * its file ran): the ledger is read again and what is still pending is applied, after what this run did.
  */
-async function applyPending(context: ResolvedOptions, run: Run, { catalog, call }: UpWork, done: MigrationResult[]): Promise<void> {
+async function applyPending(context: ResolvedOptions, run: Run, { catalog, call, history }: UpWork, done: MigrationResult[]): Promise<void> {
   let moved: { error: PgshiftError; from: string } | undefined;
   for (;;) {
-    const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call);
+    const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call, moved ? undefined : history);
     // A ledger read again as it was before cannot be what moved: stop rather than try the same again for ever.
     if (moved && moved.from === ledgerDigest(applied)) throw moved.error;
     const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, transactionLock(context, applied));

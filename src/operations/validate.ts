@@ -9,7 +9,7 @@ import { validationProblems, type History } from '../core/ledger-problems.js';
 import { analyzeScript, type ScriptAnalysis } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import { checkSyntax } from '../lint/syntax.js';
-import { readHistory } from './history.js';
+import { readHistory } from './ledger-read.js';
 import { needsSession } from './lock-scope.js';
 import { catalogFor } from './files.js';
 import { withRun } from './run.js';

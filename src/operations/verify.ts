@@ -10,7 +10,7 @@ import type { SqlFile } from '../core/types.js';
 import { loadCatalog } from '../io/loader.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../executor/verify.js';
 import { loadOnly } from './files.js';
-import { readHistory } from './history.js';
+import { readHistory } from './ledger-read.js';
 import { refuseTransactionLock } from './lock-scope.js';
 import { withRun } from './run.js';
 
