@@ -184,7 +184,7 @@ function buildParser(app: App, args: readonly string[]) {
       // yargs rewraps what an option's check (coerce) throws in its own YError: still a usage error.
       const usage = error?.name === 'YError' ? error.message : error === undefined ? message : undefined;
       if (usage === undefined) throw error;
-      throw new PgshiftError('USAGE', usage, { hint: 'pgshift --help lists commands and options' });
+      throw new PgshiftError('USAGE', choiceMessage(usage), { hint: 'pgshift --help lists commands and options' });
     })
     .version(PGSHIFT_VERSION)
     .help()
@@ -267,4 +267,10 @@ function report(error: unknown, logger: Logger | undefined, io: CliIo, pretty: b
   // An error found before the run's logger exists (a bad flag, an unreadable .env) is a JSON line too, with its code.
   else (logger ?? jsonLogger(DEFAULTS.logLevel, io.stderr)).error(error.message, errorFields(error, status));
   return status;
+}
+
+/** yargs' message for one value outside an option's choices, said the way pgshift's other usage errors are. */
+function choiceMessage(message: string): string {
+  const match = /^Invalid values:\n\s+Argument: ([\w-]+), Given: (.*), Choices: (.*)$/.exec(message);
+  return match ? `--${match[1]} ${match[2]} is not one of ${(match[3] ?? '').replaceAll('"', '')}` : message;
 }

@@ -60,7 +60,10 @@ export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = 
   const environment = mergeEnvironment(real, readDotenv(flags.dotenv, real));
   const level = flags.logLevel ?? environment.env['PGSHIFT_LOG_LEVEL'] ?? DEFAULTS.logLevel;
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new PgshiftError('USAGE', `log level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
+    // --log-level's own choices were checked by yargs: a bad level here came from the environment.
+    throw new PgshiftError('USAGE', `PGSHIFT_LOG_LEVEL=${level} is not one of ${LOG_LEVELS.join(', ')}`, {
+      hint: `set it to one of those (${DEFAULTS.logLevel} is the default), or unset it`,
+    });
   }
   const profile = ['1', 'true', 'on'].includes(environment.env['PGSHIFT_PROFILE'] ?? '');
   const parseCache = parseCacheFromEnvironment(environment.env['PGSHIFT_CACHE']);

@@ -121,7 +121,9 @@ function originOf(merged: MergedEnvironment, names: readonly string[]): string {
 function commonSettings(env: Environment, flags: ConnectionFlags, origin: string): ConnectionSettings {
   const sslmode = nonEmpty(env['PGSSLMODE']);
   if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
-    throw new PgshiftError('CONFIG_INVALID', `PGSSLMODE=${sslmode} is not one of ${SSL_MODES.join(', ')}`);
+    throw new PgshiftError('CONFIG_INVALID', `PGSSLMODE=${sslmode} is not one of ${SSL_MODES.join(', ')}`, {
+      hint: 'set PGSSLMODE to one of those (require encrypts; verify-full also checks the certificate and host name), or unset it',
+    });
   }
   const fromEnv = nonEmpty(env['PGCONNECT_TIMEOUT']);
   const timeout = flags.connectTimeoutSeconds ?? (fromEnv === undefined ? undefined : parseNumber('PGCONNECT_TIMEOUT', fromEnv, 'positive-seconds'));

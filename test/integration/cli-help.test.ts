@@ -174,3 +174,14 @@ test('the bin runs through the link npm makes for it, also under node --preserve
     assert.equal(lint.stdout, 'no findings\n', `${flags.join(' ')}: ${lint.stderr}`);
   }
 });
+
+test('a log level outside the choices names where it came from and what to use, from the flag or the environment', async () => {
+  const project = await makeProject({}, unreachable);
+  const flag = await project.run(['status', '--log-level', 'nonsense']);
+  assert.equal(flag.status, 2, flag.stderr);
+  assert.deepEqual([errorLine(flag.stderr)['code'], errorLine(flag.stderr)['msg']], ['USAGE', '--log-level "nonsense" is not one of trace, debug, info, warn, error, fatal, silent']);
+  const env = await project.run(['status'], { env: { PGSHIFT_LOG_LEVEL: 'nonsense' } });
+  assert.equal(env.status, 2, env.stderr);
+  assert.match(String(errorLine(env.stderr)['msg']), /^PGSHIFT_LOG_LEVEL=nonsense is not one of trace, /);
+  assert.match(String(errorLine(env.stderr)['hint']), /info is the default/);
+});

@@ -122,8 +122,9 @@ describe('resolveDatabase: libpq variables', () => {
   }
 
   for (const sslmode of ['required', 'REQUIRE', 'true']) {
-    test(`PGSSLMODE=${sslmode} is refused as CONFIG_INVALID rather than silently weakened`, () => {
+    test(`PGSSLMODE=${sslmode} is refused as CONFIG_INVALID rather than silently weakened, with what to set instead`, () => {
       assert.equal(errorCodeOf(() => resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode })), 'CONFIG_INVALID');
+      assert.throws(() => resolve({ PGHOST: 'localhost', PGSSLMODE: sslmode }), (error: unknown) => isPgshiftError(error) && /or unset it$/.test(error.hint ?? ''));
     });
   }
 
