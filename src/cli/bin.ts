@@ -4,14 +4,19 @@
  * SIGINT or SIGTERM stops the run cleanly; a second one exits at once.
  */
 import { hideBin } from 'yargs/helpers';
+import { DEFAULTS } from '../config/defaults.js';
 import { phasesSoFar } from '../core/timings.js';
+import { jsonLogger } from '../log.js';
 import { EXIT_INTERRUPTED } from './exit-status.js';
 import { main } from './main.js';
 
 const controller = new AbortController();
 const interrupt = (signal: NodeJS.Signals): void => {
   if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-  process.stderr.write(`pgshift: ${signal}: stopping: a statement that is running is cancelled and its transaction rolled back (send it again to exit at once)\n`);
+  const notice = `${signal}: stopping: a statement that is running is cancelled and its transaction rolled back (send it again to exit at once)`;
+  // On a terminal, words; piped, a log line like every other line there.
+  if (process.stderr.isTTY) process.stderr.write(`pgshift: ${notice}\n`);
+  else jsonLogger(DEFAULTS.logLevel, process.stderr).warn(notice, { signal });
   controller.abort();
 };
 process.on('SIGINT', interrupt);

@@ -128,6 +128,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.equal(status, 130, stderr);
     assert.ok(Date.now() - sent < 5000, 'the statement was cancelled, not waited for');
     assert.match(stderr, new RegExp(`interrupted while running migrations/00${version}_slow\\.sql`));
+    // Piped, the notice that the run is stopping is a log line like the others.
+    const notice = logLines(stderr).find((line) => String(line['msg']).startsWith(`${signal}: stopping`));
+    assert.deepEqual([notice?.['level'], notice?.['signal']], [40, signal], stderr);
+    assert.ok(stderr.split('\n').every((line) => line === '' || line.startsWith('{')), stderr);
     const [state] = await sql`
       SELECT to_regclass(${`slow_${version}`}) AS created,
              (SELECT count(*)::int FROM schema_migrations WHERE version = ${version}) AS recorded,
