@@ -76,7 +76,9 @@ export async function pollLock(attempt: () => Promise<boolean>, holder: () => Pr
     try {
       await sleep(Math.min(delay, remaining), undefined, options.signal ? { signal: options.signal } : {});
     } catch {
-      throw new PgshiftError('INTERRUPTED', 'interrupted while waiting for the migration lock');
+      throw new PgshiftError('INTERRUPTED', 'interrupted while waiting for the migration lock', {
+        hint: 'no statement was running, so nothing was left half-done; another run holds the lock: run the command again once it is done',
+      });
     }
     delay = Math.min(delay * 2, 1000);
   }

@@ -121,6 +121,7 @@ test('SIGINT while waiting for the lock: exit 130, nothing run', async () => {
   await holder.release();
   assert.equal(status, 130, up.stderr);
   assert.match(String(errorLine(up.stderr)['msg']), /interrupted while waiting for the migration lock/);
+  assert.match(String(errorLine(up.stderr)['hint']), /nothing was left half-done; another run holds the lock/);
   assert.equal((await db.sql`SELECT 1 FROM pg_class WHERE relname IN ('counter', 'schema_migrations')`).length, 0);
 });
 
