@@ -130,9 +130,10 @@ export function lockGuardSql(key: LockKey): string {
  * A session without the lock also gets a warning from pg_advisory_unlock, which the client does not show
  * (session.ts): the exception says it.
  */
-export function lockGuardStatement(key: LockKey, before?: string): string {
-  // The file it guards rides along as the error's detail: in one transaction of several files, it says which.
-  const detail = before === undefined ? '' : ` USING DETAIL = ${quoteLiteral(before)}`;
+export function lockGuardStatement(key: LockKey, where?: string): string {
+  // Where it guards ("before FILE", "while FILE ran") rides along as the error's detail: in one transaction
+  // of several files, it says which.
+  const detail = where === undefined ? '' : ` USING DETAIL = ${quoteLiteral(where)}`;
   return `IF NOT (CASE WHEN pg_advisory_unlock(${key.sql}) THEN pg_try_advisory_lock(${key.sql}) ELSE false END) THEN RAISE EXCEPTION '${LOCK_LOST_MESSAGE}'${detail}; END IF;`;
 }
 

@@ -119,7 +119,7 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
     script
       .sql(`${ledgerSnapshotSql(table, file.version, beforeFile(table, 'up', file.path, guarded))}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
-      .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file)}${afterReset(table)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
+      .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, lock === undefined))}${afterReset(table)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql('COMMIT;\n').done();
 }
@@ -129,7 +129,15 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
  * needs it (`guarded`), naming the file, then the session's name for it and the session's settings.
  */
 function beforeFile(table: LedgerTable, command: 'up' | 'down', path: string, guarded: boolean): string {
-  return `${guarded ? lockGuardStatement(lockKey(table), path) : ''}${fileStartedStatement(command, path)}${settingsStatement(table.settings)}`;
+  return `${guarded ? lockGuardStatement(lockKey(table), `before ${path}`) : ''}${fileStartedStatement(command, path)}${settingsStatement(table.settings)}`;
+}
+
+/**
+ * The session lock's guard again after the file, before its ledger row (`guarded`): a file that released
+ * the lock (pg_advisory_unlock_all()) is rolled back with nothing recorded, the last file of a run too.
+ */
+function afterFile(table: LedgerTable, path: string, guarded: boolean): string {
+  return guarded ? lockGuardStatement(lockKey(table), `while ${path} ran`) : '';
 }
 
 /** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
@@ -137,7 +145,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
   return new ScriptText()
     .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, beforeFile(table, 'down', rollback.path, lock === undefined))}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
-    .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback)}${afterReset(table)}`)
+    .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback, afterFile(table, rollback.path, lock === undefined))}${afterReset(table)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
     .sql('COMMIT;\n')
     .done();
@@ -151,7 +159,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
 export function statementScript(table: LedgerTable, file: SqlFile, statement: ScriptStatement): Script {
   if (statement.outsideTransaction) return aloneScript(file, statement);
   return new ScriptText()
-    .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, lockGuardStatement(lockKey(table), file.path))}`)
+    .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, lockGuardStatement(lockKey(table), `before ${file.path}`))}`)
     .copy(file, statement.start, statement.end, true)
     .sql(`${OWN_ROLE_SQL}${ledgerUnchangedSql(table, file)}${statementDoneSql(table, file, statement)}COMMIT;\n`)
     .done();

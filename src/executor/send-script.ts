@@ -64,7 +64,7 @@ async function sendOnce(
   } catch (error) {
     if (error instanceof ServerError && script.transaction) await session.rollback();
     if (signal?.aborted) throw interrupted(label, wording.stopped);
-    if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(error.fields.detail ?? label, wording.stopped);
+    if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(error.fields.detail ?? (label === undefined ? undefined : `before ${label}`), wording.stopped);
     if (error instanceof ServerError && error.fields.sqlState === LOCK_BUSY_STATE) throw new LockBusy(error.message);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_MOVED_STATE) throw ledgerMoved(error, label, wording);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error, wording.ledgerChanged);
@@ -89,8 +89,9 @@ function connectionLost(error: PgshiftError, path: string | undefined, transacti
 }
 
 /** `stopped`: what a no-transaction file has applied when its next statement finds the lock gone. */
-function lockLost(path: string | undefined, stopped = 'nothing from that file was applied'): PgshiftError {
-  return new PgshiftError('LOCK_LOST', `the migration lock was lost before ${path ?? 'the next migration'}: this database session no longer holds it`, {
+/** `where`: when it was found lost, "before FILE" or "while FILE ran" (the guard's detail). */
+function lockLost(where: string | undefined, stopped = 'nothing from that file was applied'): PgshiftError {
+  return new PgshiftError('LOCK_LOST', `the migration lock was lost ${where ?? 'before the next migration'}: this database session no longer holds it`, {
     hint: `${stopped}. A transaction-mode pooler (PgBouncer pool_mode=transaction, some cloud proxies) sends each transaction to any backend, so a session lock cannot work through it, and nothing in the protocol shows that a pooler is there: use --lock transaction through it (or connect pgshift directly to the server or to a session-mode pool). A migration that ran pg_advisory_unlock_all() does the same`,
   });
 }

@@ -30,27 +30,29 @@ test('status shows who holds the migration lock', async () => {
   assert.doesNotMatch(free.stdout, /migration lock/);
 });
 
-test('a lost lock stops the run before the next migration with exit 4 and says why', async () => {
+test('a migration that releases the lock, the last one included, is rolled back with nothing recorded: exit 4, and it says why', async () => {
   const project = await makeProject(
     {
+      'migrations/001_first.sql': 'CREATE TABLE before_release (id int);\n',
       // Releasing every advisory lock is what a transaction-mode pooler does to a session lock, in effect.
-      'migrations/001_release.sql': 'SELECT pg_advisory_unlock_all();\n',
-      'migrations/002_next.sql': 'CREATE TABLE after_release (id int);\n',
+      'migrations/002_release.sql': 'CREATE TABLE with_release (id int);\nSELECT pg_advisory_unlock_all();\n',
     },
     db.url,
   );
   const run = await project.run(['up', '--table', 'lost_ledger']);
   assert.equal(run.status, 4, run.stderr);
   const error = errorLine(run.stderr);
-  assert.match(String(error?.['msg']), /the migration lock was lost before migrations\/002_next\.sql/);
-  assert.match(String(error?.['hint']), /transaction-mode pooler \(PgBouncer pool_mode=transaction/);
+  assert.match(String(error?.['msg']), /the migration lock was lost while migrations\/002_release\.sql ran/);
+  assert.match(String(error?.['hint']), /^nothing from that file was applied\. A transaction-mode pooler \(PgBouncer pool_mode=transaction/);
   // The guard's release of a lock the session no longer holds draws a server warning, which the error says better.
   assert.doesNotMatch(run.stderr, /don't own a lock/);
-  const [{ table }] = await sql<[{ table: string | null }]>`SELECT to_regclass('after_release')::text AS table`;
-  assert.equal(table, null);
+  const [row] = await sql<[{ before: string | null; with: string | null }]>`SELECT to_regclass('before_release')::text AS before, to_regclass('with_release')::text AS with`;
+  assert.deepEqual(row, { before: 'before_release', with: null });
+  const rows = await sql<Array<{ version: string }>>`SELECT version FROM lost_ledger ORDER BY version`;
+  assert.deepEqual(rows.map((r) => Number(r.version)), [1]);
 });
 
-test('a lock released inside --single-transaction stops the run before the next file: nothing of the transaction is applied', async () => {
+test('a lock released inside --single-transaction stops the run at that file: nothing of the transaction is applied', async () => {
   const project = await makeProject(
     {
       'migrations/001_release.sql': 'CREATE TABLE single_before (id int);\nSELECT pg_advisory_unlock_all();\n',
@@ -60,7 +62,7 @@ test('a lock released inside --single-transaction stops the run before the next 
   );
   const run = await project.run(['up', '--single-transaction', '--table', 'single_ledger']);
   assert.equal(run.status, 4, run.stderr);
-  assert.match(String(errorLine(run.stderr)['msg']), /the migration lock was lost before migrations\/002_next\.sql/);
+  assert.match(String(errorLine(run.stderr)['msg']), /the migration lock was lost while migrations\/001_release\.sql ran/);
   const [row] = await sql<[{ before: string | null; after: string | null; ledger: string | null }]>`
     SELECT to_regclass('single_before')::text AS before, to_regclass('single_after')::text AS after, to_regclass('single_ledger')::text AS ledger`;
   assert.deepEqual(row, { before: null, after: null, ledger: null });
