@@ -56,6 +56,17 @@ export function settingsStatement(settings: SessionSettings | undefined): string
   return `PERFORM ${path}set_config('${PROVENANCE_SETTINGS.version}',${quoteLiteral(settings.version)},true);`;
 }
 
+/**
+ * --schema's schema, made when missing: by the first transaction of a run that writes (so a run refused
+ * before it makes nothing, and a dry run prints it), or under --lock transaction by each. Not CREATE SCHEMA
+ * IF NOT EXISTS: that needs the CREATE privilege even when the schema is there, and two of them at once can
+ * fail on a unique violation.
+ */
+export function schemaSql(schema: string | undefined): string {
+  if (schema === undefined) return '';
+  return `DO $pgshift$ BEGIN IF to_regnamespace(${quoteLiteral(quoteIdentifier(schema))}) IS NULL THEN CREATE SCHEMA ${quoteIdentifier(schema)}; END IF; END $pgshift$;\n`;
+}
+
 /** The provenance version after a session reset, for the ledger row written next in the same transaction. */
 export function versionSql(settings: SessionSettings | undefined): string {
   return settings === undefined ? '' : `SET LOCAL ${PROVENANCE_SETTINGS.version} = ${quoteLiteral(settings.version)};\n`;

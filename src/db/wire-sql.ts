@@ -13,8 +13,8 @@ import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSet
 import { ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledger-guard.js';
 import { lockGuardSql, lockGuardStatement, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
-import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, SESSION_RESET_SQL, sessionSettingsSql, settingsStatement, versionSql } from './session-state.js';
-import { setupAfterOpening, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
+import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, schemaSql, SESSION_RESET_SQL, sessionSettingsSql, settingsStatement, versionSql } from './session-state.js';
+import { setupAfterSchema, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
@@ -108,12 +108,14 @@ export interface ApplyStep {
  * to the connection's own state. Its ledger row comes back as a result row: the execution time it records
  * is the one the run reports.
  */
-export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock): Script {
-  const setup = lock ? setupAfterOpening(table, lock, createLedger) : createLedger;
-  // The session lock's guard runs first, in the first file's block unless the ledger must be made before it,
-  // and again before each next file of the transaction: a file may have released the lock.
-  const guardFirst = lock === undefined && setup === undefined;
-  const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${setup ? createLedgerSql(table, setup) : ''}`);
+export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock, makeSchema = false): Script {
+  // --schema's schema: made by the run's first transaction (`makeSchema`), or under --lock transaction by each opening.
+  const schema = lock === undefined && makeSchema ? table.settings?.schema : undefined;
+  const setup = setupAfterSchema(table, lock ? lock.schema : schema, createLedger);
+  // The session lock's guard runs first, in the first file's block unless the schema or the ledger must be
+  // made before it, and again before and after each file of the transaction: a file may release the lock.
+  const guardFirst = lock === undefined && setup === undefined && schema === undefined;
+  const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${schemaSql(schema)}${setup ? createLedgerSql(table, setup) : ''}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
     const guarded = lock === undefined && (guardFirst || index > 0);
     script
@@ -171,9 +173,11 @@ export function aloneScript(file: SqlFile, statement: ScriptStatement): Script {
 }
 
 /** Opens a no-transaction file's run: the ledger if needed, the progress table, and the file's progress row. */
-export function noTransactionStartSql(table: LedgerTable, file: SqlFile, statementCount: number, createLedger?: LedgerSetup): string {
+export function noTransactionStartSql(table: LedgerTable, file: SqlFile, statementCount: number, createLedger?: LedgerSetup, makeSchema = false): string {
+  const schema = makeSchema ? table.settings?.schema : undefined;
+  const setup = setupAfterSchema(table, schema, createLedger);
   // client_min_messages: CREATE TABLE IF NOT EXISTS would otherwise log a NOTICE on every resume.
-  return `BEGIN;\n${guard(table)}${fileStartedSql('up', file.path)}SET LOCAL client_min_messages = warning;\n${createLedger ? createLedgerSql(table, createLedger) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${fileStartedSql('up', file.path)}SET LOCAL client_min_messages = warning;\n${schemaSql(schema)}${setup ? createLedgerSql(table, setup) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
 }
 
 /** A no-transaction file's settings for the session its statements run in: the session's own, and its timeouts. */
@@ -197,8 +201,9 @@ export function noTransactionScript(
   from: number,
   timeouts: Timeouts,
   createLedger?: LedgerSetup,
+  makeSchema = false,
 ): string {
-  const pieces = [noTransactionStartSql(table, file, statements.length, createLedger), noTransactionSettingsSql(table, timeouts)];
+  const pieces = [noTransactionStartSql(table, file, statements.length, createLedger, makeSchema), noTransactionSettingsSql(table, timeouts)];
   for (const [index, statement] of statements.entries()) {
     if (index < from) continue;
     if (statement.outsideTransaction) {

@@ -10,7 +10,8 @@
  * it fails whole, before anything of its file ran, and the executor sends it again after a pause.
  */
 import { createHash } from 'node:crypto';
-import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
+import { quoteLiteral } from '../core/sql-quote.js';
+import { schemaSql } from './session-state.js';
 import { type LedgerSetup, type LedgerTable } from './ledger.js';
 import { lockKey } from './lock.js';
 
@@ -62,16 +63,7 @@ export function ledgerExpectedSql(table: LedgerTable, versions: readonly number[
   return `DO $pgshift$ DECLARE d text := '-'; BEGIN IF to_regclass(${quoteLiteral(table.sql)}) IS NOT NULL THEN EXECUTE ${read} INTO d; END IF; IF d IS DISTINCT FROM '${ledgerDigest(versions)}' THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_MOVED_STATE}', MESSAGE = ${message}; END IF; END $pgshift$;\n`;
 }
 
-/** The ledger's setup after the opening made --schema's schema: no second CREATE SCHEMA (and its notice) for it. */
-export function setupAfterOpening(table: LedgerTable, lock: TransactionLock, setup: LedgerSetup | undefined): LedgerSetup | undefined {
-  return setup && 'schemaExists' in setup && lock.schema === table.schema ? { schemaExists: true } : setup;
-}
-
-/**
- * --schema's schema, made when missing. Not CREATE SCHEMA IF NOT EXISTS: that needs the CREATE privilege
- * even when the schema is there, and two of them at once can fail on a unique violation.
- */
-function schemaSql(schema: string | undefined): string {
-  if (schema === undefined) return '';
-  return `DO $pgshift$ BEGIN IF to_regnamespace(${quoteLiteral(quoteIdentifier(schema))}) IS NULL THEN CREATE SCHEMA ${quoteIdentifier(schema)}; END IF; END $pgshift$;\n`;
+/** The ledger's setup after `made` (--schema's schema) was made: no second CREATE SCHEMA (and its notice) for it. */
+export function setupAfterSchema(table: LedgerTable, made: string | undefined, setup: LedgerSetup | undefined): LedgerSetup | undefined {
+  return setup && 'schemaExists' in setup && made !== undefined && made === table.schema ? { schemaExists: true } : setup;
 }

@@ -78,6 +78,8 @@ export interface NoTransactionRun {
   readonly planned: PlannedMigration;
   readonly timeouts: Timeouts;
   readonly createLedger: LedgerSetup | undefined;
+  /** The run's first step: it makes --schema's schema when missing. */
+  readonly makeSchema?: boolean;
 }
 
 /**
@@ -90,7 +92,7 @@ export async function applyNoTransaction(context: ScriptContext, run: NoTransact
   const { file, analysis, progress } = run.planned;
   const statements = analysis.statements;
   const started = performance.now();
-  await session.execute(noTransactionStartSql(table, file, statements.length, run.createLedger));
+  await session.execute(noTransactionStartSql(table, file, statements.length, run.createLedger, run.makeSchema));
   let done = progress?.statementHashes.length ?? 0;
   if (done > 0) logger.info(`resuming ${file.path} at statement ${done + 1} of ${statements.length}`, { version: file.version });
   if (progress?.runningStatement === done && progress.createdIndex) {

@@ -80,7 +80,6 @@ export interface RunNeeds {
  */
 export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work: (run: Run) => Promise<T>): Promise<T> {
   const { logger, schema, target } = context;
-  const pooled = context.lockScope === 'transaction';
   const parameters: Record<string, string> = {
     ...(needs.writes ? { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION } : {}),
     // A startup parameter: the session starts in the schema, at no extra round trip.
@@ -113,10 +112,6 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
         ...resolveLedgerTable(context.table, schema ?? session.info.foundTableSchema ?? session.info.currentSchema), countsChanges: session.info.trackCounts,
         settings: { schema, version: PGSHIFT_VERSION },
       };
-      // Under --lock transaction each transaction makes the schema under its lock (xact-lock.ts).
-      if (needs.writes && schema !== undefined && session.info.currentSchema === null && !pooled) {
-        await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
-      }
       needs.observer?.ledgerFound?.(`${session.info.databaseIdentity} ${table.sql}`, connected.fields.target);
       const { lockWaitMs, lockScope } = context;
       const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true, observer: needs.observer, lockWaitMs };

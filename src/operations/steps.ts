@@ -35,13 +35,13 @@ export function upSteps(
 ): UpStep[] {
   const applyStep = ({ file, analysis }: PlannedMigration) => ({ file, timeouts: timeoutsFor(analysis.directives, defaults) });
   if (single && planned.length > 0) {
-    return [{ header: planned.map(header).join(''), migrations: planned, script: applyScript(table, planned.map(applyStep), createLedger, lock) }];
+    return [{ header: planned.map(header).join(''), migrations: planned, script: applyScript(table, planned.map(applyStep), createLedger, lock, true) }];
   }
   return planned.map((step, index) => {
-    const create = index === 0 ? createLedger : undefined;
+    const [create, first] = index === 0 ? [createLedger, true] : [undefined, false];
     const before = lock && ledgerAfter(lock, planned.slice(0, index).map(({ file }) => file.version), []);
-    if (step.analysis.directives.transaction) return { header: header(step), migrations: [step], script: applyScript(table, [applyStep(step)], create, before) };
-    return { header: header(step), noTransaction: { planned: step, timeouts: timeoutsFor(step.analysis.directives, defaults), createLedger: create } };
+    if (step.analysis.directives.transaction) return { header: header(step), migrations: [step], script: applyScript(table, [applyStep(step)], create, before, first) };
+    return { header: header(step), noTransaction: { planned: step, timeouts: timeoutsFor(step.analysis.directives, defaults), createLedger: create, makeSchema: first } };
   });
 }
 
@@ -81,6 +81,6 @@ function header(step: PlannedMigration): string {
   return `-- ${step.file.path} (version ${step.file.version})\n`;
 }
 
-function noTransactionText(table: LedgerTable, { planned, timeouts, createLedger }: NoTransactionRun): string {
-  return noTransactionScript(table, planned.file, planned.analysis.statements, planned.progress?.statementHashes.length ?? 0, timeouts, createLedger);
+function noTransactionText(table: LedgerTable, { planned, timeouts, createLedger, makeSchema }: NoTransactionRun): string {
+  return noTransactionScript(table, planned.file, planned.analysis.statements, planned.progress?.statementHashes.length ?? 0, timeouts, createLedger, makeSchema);
 }

@@ -184,3 +184,29 @@ test('with --schema, the dry runs of up and down through a bare psql give the sc
     assert.match(JSON.stringify(expected), new RegExp(`"${PGSHIFT_VERSION.replace(/\./g, '\\.')}"`), 'the rows record the version');
   }
 });
+
+test('with --schema and a ledger in another schema, the printed plan makes --schema\'s schema as the run does; a refused up makes nothing', async () => {
+  const files = { 'migrations/001_a.sql': 'CREATE TABLE in_app (id int);\n' };
+  const [direct, printed, refused] = [await testDatabase(import.meta.url), await testDatabase(import.meta.url), await testDatabase(import.meta.url)];
+  const args = ['--schema', 'app', '--table', 'ops.ledger'];
+  const run = await (await makeProject(files, direct.url)).run(['up', ...args]);
+  assert.equal(run.status, 0, run.stderr);
+  const dry = await (await makeProject(files, printed.url)).run(['up', '--dry-run', ...args]);
+  assert.equal(dry.status, 0, dry.stderr);
+  const psql = promisify(execFile)('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', printed.url, '-f', '-'], { env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' } });
+  psql.child.stdin?.end(dry.stdout);
+  await psql;
+  const shapeOf = async (sql: postgres.Sql): Promise<unknown> =>
+    sql.unsafe(`SELECT (SELECT json_agg(n.nspname || '.' || c.relname ORDER BY n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')) AS tables,
+                       (SELECT json_agg(json_build_array(version, name, pgshift_version) ORDER BY version) FROM ops.ledger) AS ledger`);
+  const expected = await shapeOf(direct.sql);
+  assert.deepEqual(await shapeOf(printed.sql), expected);
+  assert.match(JSON.stringify(expected), /"app\.in_app","ops\.ledger"/);
+
+  // Refused before anything runs (a syntax error): neither schema is made.
+  const broken = await (await makeProject({ 'migrations/001_a.sql': 'CREATE TABLE in_app (id int;\n' }, refused.url)).run(['up', ...args]);
+  assert.equal(broken.status, 3, broken.stderr);
+  const [row] = await refused.sql<[{ schemas: number }]>`SELECT count(*)::int AS schemas FROM pg_namespace WHERE nspname IN ('app', 'ops')`;
+  assert.equal(row.schemas, 0);
+});
