@@ -15,11 +15,18 @@ import { PROVENANCE_SETTINGS, type SessionSettings } from './ledger.js';
 import type { Session } from './session.js';
 
 /**
+ * What pgshift's connection speaks (its driver sends it at startup), stated again where a psql running a
+ * printed plan could hold another: at the plan's top, and after each RESET ALL, which returns psql's session
+ * to its own default (the database's encoding, so a non-UTF8 database would read the files' UTF-8 wrongly).
+ */
+export const CLIENT_ENCODING_SQL = "SET client_encoding = 'UTF8';\n";
+
+/**
  * RESET ALL comes first: it ends a `SET statement_timeout = '1ms'` before the statements after it, which
  * then run under the connection's own timeouts.
  */
 export const SESSION_RESET_SQL = `RESET ALL;
-RESET SESSION AUTHORIZATION;
+${CLIENT_ENCODING_SQL}RESET SESSION AUTHORIZATION;
 RESET ROLE;
 CLOSE ALL;
 DEALLOCATE ALL;

@@ -6,6 +6,7 @@
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
 import { lockKey, lockSql } from '../db/lock.js';
+import { CLIENT_ENCODING_SQL } from '../db/session-state.js';
 import type { LedgerTable } from '../db/ledger.js';
 import { applyScript, noTransactionRevertScript, noTransactionScript, revertScript, timeoutsFor, type LedgerSetup, type Script, type Timeouts } from '../db/wire-sql.js';
 import { ledgerAfter, type TransactionLock } from '../db/xact-lock.js';
@@ -69,12 +70,14 @@ export function revertText(table: LedgerTable, steps: readonly RevertStep[]): st
 }
 
 /**
- * A dry run takes the migration lock the way the run does, so that psql passes the scripts' lock guards.
- * Under --lock transaction (`pooled`) each transaction takes its own: the text is what is sent, as it is.
+ * A dry run speaks UTF-8 (CLIENT_ENCODING_SQL) and takes the migration lock the way the run does, so that
+ * psql passes the scripts' lock guards. Under --lock transaction (`pooled`) each transaction takes its own:
+ * the text is what is sent, as it is.
  */
 export function lockedText(table: LedgerTable, sql: string, pooled = false): string {
   const key = lockKey(table);
-  return sql === '' || pooled ? sql : `${lockSql(key, true)}\n${sql}\n${lockSql(key, false)}`;
+  if (sql === '') return sql;
+  return `${CLIENT_ENCODING_SQL}${pooled ? sql : `${lockSql(key, true)}\n${sql}\n${lockSql(key, false)}`}`;
 }
 
 function header(step: PlannedMigration): string {

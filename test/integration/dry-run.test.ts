@@ -85,7 +85,7 @@ test('up --dry-run changes nothing, creates no ledger and takes no lock', async 
   assert.equal(run.status, 0, run.stderr);
   assert.equal(await tableCount(viaPsql.sql), 0);
   // The printed script takes the migration lock as up does (held twice over): its transactions check that they hold it.
-  assert.match(run.stdout, /^SELECT pg_advisory_lock\((-?\d+)\), pg_advisory_lock\(\1\);\n\n-- migrations\/000_create_user_sessions\.sql \(version 0\)\nBEGIN;\n/);
+  assert.match(run.stdout, /^SET client_encoding = 'UTF8';\nSELECT pg_advisory_lock\((-?\d+)\), pg_advisory_lock\(\1\);\n\n-- migrations\/000_create_user_sessions\.sql \(version 0\)\nBEGIN;\n/);
   assert.match(run.stdout, /CREATE TABLE "public"\."schema_migrations"/);
   assert.match(run.stdout, /SELECT pg_advisory_unlock\((-?\d+)\), pg_advisory_unlock\(\1\);\n$/);
   assert.match(run.stdout, /INSERT INTO "public"\."schema_migrations" \(version, name, checksum, execution_ms, git_commit\) VALUES \(1, 'add_session_permissions', '[0-9a-f]{64}'/);

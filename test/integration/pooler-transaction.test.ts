@@ -212,7 +212,7 @@ test('the dry run is what is sent: no session lock around it, and psql runs it o
   const plan = await project.run(['up', '--dry-run', '--schema', 'tenant_b', ...LOCK]);
   assert.equal(plan.status, 0, plan.stderr);
   assert.doesNotMatch(plan.stdout, /pg_advisory_(un)?lock\(/);
-  assert.match(plan.stdout, /^-- migrations\/001_counter\.sql \(version 1\)\nBEGIN;\nDO \$pgshift\$ BEGIN IF NOT pg_try_advisory_xact_lock\(-?\d+\)/);
+  assert.match(plan.stdout, /^SET client_encoding = 'UTF8';\n-- migrations\/001_counter\.sql \(version 1\)\nBEGIN;\nDO \$pgshift\$ BEGIN IF NOT pg_try_advisory_xact_lock\(-?\d+\)/);
   assert.match(plan.stdout, /PERFORM set_config\('search_path','"tenant_b"',true\), set_config\('pgshift\.version','[^']+',true\);/);
   await psql(db.url, plan.stdout);
   const [row] = await db.sql<[{ rows: number; versions: number }]>`SELECT count(*)::int AS rows, count(pgshift_version)::int AS versions FROM tenant_b.schema_migrations`;

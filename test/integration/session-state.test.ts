@@ -210,3 +210,17 @@ test('with --schema and a ledger in another schema, the printed plan makes --sch
   const [row] = await refused.sql<[{ schemas: number }]>`SELECT count(*)::int AS schemas FROM pg_namespace WHERE nspname IN ('app', 'ops')`;
   assert.equal(row.schemas, 0);
 });
+
+test('on a LATIN1 database the printed plan through psql stores non-ASCII text as the run does: the plan speaks UTF-8', async () => {
+  const files = { 'migrations/001_t.sql': "CREATE TABLE accents (v text);\nINSERT INTO accents VALUES ('héllo ÿ');\n" };
+  const [direct, printed] = [await testDatabase(import.meta.url, { encoding: 'LATIN1' }), await testDatabase(import.meta.url, { encoding: 'LATIN1' })];
+  assert.equal((await (await makeProject(files, direct.url)).run(['up'])).status, 0);
+  const dry = await (await makeProject(files, printed.url)).run(['up', '--dry-run']);
+  assert.equal(dry.status, 0, dry.stderr);
+  const psql = promisify(execFile)('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', printed.url, '-f', '-'], { env: { ...process.env, PGCLIENTENCODING: undefined, PGOPTIONS: '-c client_min_messages=warning' } });
+  psql.child.stdin?.end(dry.stdout);
+  await psql;
+  const stored = async (sql: postgres.Sql): Promise<unknown> => (await sql`SELECT encode(convert_to(v, 'UTF8'), 'hex') AS v FROM accents`)[0]?.['v'];
+  assert.equal(await stored(direct.sql), Buffer.from('héllo ÿ').toString('hex'));
+  assert.equal(await stored(printed.sql), await stored(direct.sql));
+});

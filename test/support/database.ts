@@ -29,12 +29,15 @@ export function urlFor(database: string): string {
 
 const quiet = { onnotice: () => undefined, max: 1 } as const;
 
-/** A fresh database named after the calling test file, dropped (with any sessions left on it) after the file. */
-export async function testDatabase(moduleUrl: string): Promise<TestDatabase> {
+/**
+ * A fresh database named after the calling test file, dropped (with any sessions left on it) after the file;
+ * `encoding` other than the server's default (under the C locale, which takes any).
+ */
+export async function testDatabase(moduleUrl: string, { encoding }: { readonly encoding?: 'LATIN1' } = {}): Promise<TestDatabase> {
   const label = basename(fileURLToPath(moduleUrl), '.test.ts').replace(/[^a-z0-9]/gi, '_').toLowerCase();
   const name = `pgshift_${label}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl(), quiet);
-  await admin.unsafe(`CREATE DATABASE "${name}"`);
+  await admin.unsafe(`CREATE DATABASE "${name}"${encoding ? ` ENCODING '${encoding}' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'` : ''}`);
   const url = urlFor(name);
   const sql = postgres(url, { ...quiet, max: 4 });
   after(async () => {
