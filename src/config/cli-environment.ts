@@ -17,7 +17,7 @@ import type { Target } from '../migrator-types.js';
 import { databaseFlagTargets, parseTargetsText } from './targets.js';
 import { parseCacheFromEnvironment } from './parse-cache.js';
 import { DEFAULTS, LOG_LEVELS, type LogLevel } from './defaults.js';
-import { mergeEnvironment, resolveDatabase, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
+import { mergeEnvironment, resolveDatabase, shownVariable, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
 
 /** The flags that say where the environment is and how much to log. */
 export interface EnvironmentFlags {
@@ -60,8 +60,8 @@ export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = 
   const environment = mergeEnvironment(real, readDotenv(flags.dotenv, real));
   const level = flags.logLevel ?? environment.env['PGSHIFT_LOG_LEVEL'] ?? DEFAULTS.logLevel;
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    // --log-level's own choices were checked by yargs: a bad level here came from the environment.
-    throw new PgshiftError('USAGE', `PGSHIFT_LOG_LEVEL=${level} is not one of ${LOG_LEVELS.join(', ')}`, {
+    // --log-level's own choices were checked by yargs: a bad level here came from the environment or .env.
+    throw new PgshiftError('CONFIG_INVALID', `${shownVariable(environment, 'PGSHIFT_LOG_LEVEL')} is not one of ${LOG_LEVELS.join(', ')}`, {
       hint: `set it to one of those (${DEFAULTS.logLevel} is the default), or unset it`,
     });
   }

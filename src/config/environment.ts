@@ -92,13 +92,13 @@ export function resolveDatabase(
     const origin = source === '--database' ? source : `DATABASE_URL from ${originOf(merged, ['DATABASE_URL'])}`;
     // As libpq does, PGPASSWORD serves a URL that has no password of its own.
     const password = nonEmpty(env['PGPASSWORD']);
-    const settings = commonSettings(env, flags, origin);
+    const settings = commonSettings(merged, flags, origin);
     return { target: { url, ...settings, ...defined({ password }) }, source };
   }
   const setVariables = LIBPQ_TARGET.filter((name) => nonEmpty(env[name]) !== undefined);
   if (setVariables.length > 0) {
     const origin = `${setVariables.join(', ')} from ${originOf(merged, setVariables)}`;
-    return { target: { ...libpqSettings(env), ...commonSettings(env, flags, origin) }, source: 'PG variables' };
+    return { target: { ...libpqSettings(merged), ...commonSettings(merged, flags, origin) }, source: 'PG variables' };
   }
   const refusedBy = truthy(env['CI']) ? 'CI is set' : env['NODE_ENV'] === 'production' ? 'NODE_ENV=production' : undefined;
   if (refusedBy) {
@@ -117,11 +117,18 @@ function originOf(merged: MergedEnvironment, names: readonly string[]): string {
   return names.some((name) => merged.fromDotenv.has(name)) ? (merged.dotenvPath ?? DEFAULTS.envFile) : 'the environment';
 }
 
+/** A variable as a message shows it: `NAME=value`, and the .env file it came from where it did. */
+export function shownVariable(merged: MergedEnvironment, name: string): string {
+  const shown = `${name}=${merged.env[name] ?? ''}`;
+  return merged.fromDotenv.has(name) ? `${shown} (from ${merged.dotenvPath ?? DEFAULTS.envFile})` : shown;
+}
+
 /** What applies to a URL and to the PG variables alike; a URL's own sslmode and sslrootcert win over these. */
-function commonSettings(env: Environment, flags: ConnectionFlags, origin: string): ConnectionSettings {
+function commonSettings(merged: MergedEnvironment, flags: ConnectionFlags, origin: string): ConnectionSettings {
+  const { env } = merged;
   const sslmode = nonEmpty(env['PGSSLMODE']);
   if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
-    throw new PgshiftError('CONFIG_INVALID', `PGSSLMODE=${sslmode} is not one of ${SSL_MODES.join(', ')}`, {
+    throw new PgshiftError('CONFIG_INVALID', `${shownVariable(merged, 'PGSSLMODE')} is not one of ${SSL_MODES.join(', ')}`, {
       hint: 'set PGSSLMODE to one of those (require encrypts; verify-full also checks the certificate and host name), or unset it',
     });
   }
@@ -137,16 +144,17 @@ function commonSettings(env: Environment, flags: ConnectionFlags, origin: string
 }
 
 /** The libpq variables; what they leave out takes libpq's defaults when connecting (socket or localhost, 5432, the OS user). */
-function libpqSettings(env: Environment): ConnectionSettings {
+function libpqSettings(merged: MergedEnvironment): ConnectionSettings {
+  const { env } = merged;
   const service = nonEmpty(env['PGSERVICE']);
   if (service !== undefined) {
-    throw new PgshiftError('CONFIG_INVALID', `PGSERVICE=${service} is set, and pgshift does not read connection service files`, {
+    throw new PgshiftError('CONFIG_INVALID', `${shownVariable(merged, 'PGSERVICE')} is set, and pgshift does not read connection service files`, {
       hint: 'unset PGSERVICE and give the service\'s settings as DATABASE_URL (or PGHOST, PGPORT, PGDATABASE, PGUSER)',
     });
   }
   const port = nonEmpty(env['PGPORT']);
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    throw new PgshiftError('CONFIG_INVALID', `PGPORT=${port} is not a port number`);
+    throw new PgshiftError('CONFIG_INVALID', `${shownVariable(merged, 'PGPORT')} is not a port number`, { hint: 'set PGPORT to the server\'s port (5432 by default), or unset it' });
   }
   return defined({
     host: nonEmpty(env['PGHOST']),

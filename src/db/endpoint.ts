@@ -87,7 +87,9 @@ function urlFields(href: string): UrlFields {
   const decode = (part: string, what: string): string | undefined => (part === '' ? undefined : decodePart(part, what, href));
   const sslmode = query('sslmode');
   if (sslmode !== undefined && !SSL_MODES.includes(sslmode as SslMode)) {
-    throw new PgshiftError('CONFIG_INVALID', `sslmode=${sslmode} in the database URL is not one of ${SSL_MODES.join(', ')}`);
+    throw new PgshiftError('CONFIG_INVALID', `sslmode=${sslmode} in the database URL is not one of ${SSL_MODES.join(', ')}`, {
+      hint: 'write one of those in the URL (require encrypts; verify-full also checks the certificate and host name), or leave sslmode out',
+    });
   }
   const port = query('port') ?? (url.port === '' ? undefined : url.port);
   if (port !== undefined && !/^\d{1,5}$/.test(port)) {

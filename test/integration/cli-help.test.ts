@@ -184,4 +184,15 @@ test('a log level outside the choices names where it came from and what to use, 
   assert.equal(env.status, 2, env.stderr);
   assert.match(String(errorLine(env.stderr)['msg']), /^PGSHIFT_LOG_LEVEL=nonsense is not one of trace, /);
   assert.match(String(errorLine(env.stderr)['hint']), /info is the default/);
+  assert.equal(errorLine(env.stderr)['code'], 'CONFIG_INVALID');
+  // From .env, the message says so: the variable is not in the shell's environment to be found.
+  await project.write('.env', 'PGSHIFT_LOG_LEVEL=nonsense\nPGSSLMODE=bogus\n');
+  const dotenv = await project.run(['status']);
+  assert.equal(dotenv.status, 2, dotenv.stderr);
+  assert.match(String(errorLine(dotenv.stderr)['msg']), /^PGSHIFT_LOG_LEVEL=nonsense \(from \S*\/\.env\) is not one of /);
+  await project.write('.env', 'PGSSLMODE=bogus\n');
+  const sslmode = await project.run(['status']);
+  assert.equal(sslmode.status, 2, sslmode.stderr);
+  assert.match(String(errorLine(sslmode.stderr)['msg']), /^PGSSLMODE=bogus \(from \S*\/\.env\) is not one of disable, /);
+  assert.match(String(errorLine(sslmode.stderr)['hint']), /or unset it$/);
 });
