@@ -13,7 +13,7 @@
  * with different flags do not take turns rewriting it.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,17 +27,22 @@ interface Entry {
 /** A cache made by a run that opened no database session (the build's, or --help) holds less of the code. */
 type CacheKind = 'session' | 'partial';
 
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 const dir = dirname(realpathSync(fileURLToPath(import.meta.url)));
 const bundle = join(dir, 'cli-main.cjs');
 const cacheFile = join(dir, 'cli-main.cache');
-const { size, mtimeMs } = statSync(bundle);
-// The bundle as built (a rebuild changes it) and the Node that compiled it: V8 itself only checks the length.
-const key = `pgshift-code-cache ${size} ${mtimeMs} ${process.version}`;
+const source = readFileSync(bundle);
+// The bundle's own bytes (not its mtime: npm sets that at install, so a packed cache would never match) and
+// the Node that compiled it: V8 itself only checks the length.
+const key = `pgshift-code-cache ${sha256(source)} ${process.version}`;
 
 /**
  * The stored cache, when it was made for this bundle by this Node and is whole: V8 does not check what it
  * is given beyond its length and flags, and bytes damaged on disk would crash the process, so the header
- * carries their digest (a third of a millisecond to check).
+ * carries their digest (the bundle's and the cache's: under a millisecond together).
  */
 function readCache(): { readonly kind: CacheKind; readonly data: Buffer } | undefined {
   try {
@@ -52,11 +57,9 @@ function readCache(): { readonly kind: CacheKind; readonly data: Buffer } | unde
   }
 }
 
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
 const cached = readCache();
 const script = new vm.Script(
-  `(function (exports, require, module, __filename, __dirname, __pgshiftUrl, __pgshiftResolve, __pgshiftImport) {${readFileSync(bundle, 'utf8')}\n})`,
+  `(function (exports, require, module, __filename, __dirname, __pgshiftUrl, __pgshiftResolve, __pgshiftImport) {${source.toString('utf8')}\n})`,
   { filename: bundle, cachedData: cached?.data },
 );
 const module = { exports: {} as Entry };
