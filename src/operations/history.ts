@@ -25,6 +25,17 @@ export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
   return ledger.provenance ? undefined : { addProvenance: true };
 }
 
+/** up's options, with --migration's file when it was read before connecting (earlyOnly). */
+export type UpCall = UpOptions & { readonly only?: SqlFile | undefined };
+
+/**
+ * --migration's file, read and checked before the run connects: a path outside the folder or a missing file
+ * fails at once, not after --wait has waited for a server.
+ */
+export async function earlyOnly(context: ResolvedOptions, call: UpOptions): Promise<UpCall> {
+  return call.migration === undefined ? call : { ...call, only: await loadOnly(context.dirs, call.migration) };
+}
+
 export interface UpPlan {
   readonly planned: PlannedMigration[];
   readonly createLedger: LedgerSetup | undefined;
@@ -41,10 +52,10 @@ export async function prepareUp(
   context: ResolvedOptions,
   run: Run,
   catalog: Catalog,
-  call: UpOptions & { skipUnwritten?: boolean },
+  call: UpCall & { skipUnwritten?: boolean },
   started?: Promise<HistoryRead>,
 ): Promise<UpPlan> {
-  const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
+  const only = call.only ?? (call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration));
   const history = await (started ?? readHistory(run.session, run.table));
   run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { to, singleTransaction, skipUnwritten } = call;
@@ -60,7 +71,7 @@ export async function checkedUp(
   context: ResolvedOptions,
   run: Run,
   catalog: Catalog,
-  call: UpOptions,
+  call: UpCall,
   started?: Promise<HistoryRead>,
 ): Promise<UpPlan & { findings: readonly LintFinding[] }> {
   const { planned, createLedger, applied } = await prepareUp(context, run, catalog, call, started);

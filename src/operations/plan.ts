@@ -10,7 +10,7 @@ import { checkNumbers } from '../config/call-options.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
 import { catalogFor, loadForWrite } from './files.js';
-import { checkedUp, prepareDown, redoMigration } from './history.js';
+import { checkedUp, earlyOnly, prepareDown, redoMigration } from './history.js';
 import { refuseTransactionLock, transactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
 import { lockedText, revertSteps, revertText, upSteps, upText } from './steps.js';
@@ -20,9 +20,10 @@ export async function plan(context: ResolvedOptions, call: PlanOptions): Promise
   else refuseTransactionLock(context, 'redo');
   // up stamps only the files it plans with their commits; redo's dry run shows the commit its reapply records.
   const catalog = call.direction === 'redo' ? await loadForWrite(context) : await catalogFor(context);
+  const checked = call.direction === 'up' ? await earlyOnly(context, call) : undefined;
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     if (call.direction === 'up') {
-      const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, call);
+      const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, checked ?? call);
       const lock = transactionLock(context, ledger);
       const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
       return { direction: 'up', findings, steps: planned.map(applied), sql: lockedText(run.table, upText(run.table, steps), lock !== undefined) };

@@ -7,7 +7,7 @@ import { isPgshiftError, type PgshiftError } from '../core/errors.js';
 import type { MigrationResult } from '../core/types.js';
 import { ledgerDigest } from '../db/xact-lock.js';
 import { withFiles } from './files.js';
-import { checkedUp } from './history.js';
+import { checkedUp, earlyOnly, type UpCall } from './history.js';
 import type { HistoryRead } from './ledger-read.js';
 import { transactionLock } from './lock-scope.js';
 import type { Observed, Run } from './run.js';
@@ -16,14 +16,15 @@ import { upSteps } from './steps.js';
 
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
+  const checked = await earlyOnly(context, call);
   return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run, history) => {
-    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, call, history }, done)) };
+    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, call: checked, history }, done)) };
   });
 }
 
 interface UpWork {
   readonly catalog: Catalog;
-  readonly call: UpOptions;
+  readonly call: UpCall;
   /** The ledger's first read (withFiles); a ledger that moved is read again. */
   readonly history: Promise<HistoryRead>;
 }

@@ -167,3 +167,14 @@ test('files are read while the session connects, yet a folder that cannot be rea
     assert.ok(performance.now() - started < 30_000, `${command} gave up waiting for the server once the files failed`);
   }
 });
+
+test('--migration outside the folder is exit 3 before connecting: up and up --dry-run do not wait for a server that is down', async () => {
+  const project = await makeProject({ 'migrations/001_a.sql': 'SELECT 1;\n', 'elsewhere/002_b.sql': 'SELECT 2;\n' }, 'postgres://nobody@127.0.0.1:1/nowhere');
+  for (const args of [['up'], ['up', '--dry-run']]) {
+    const started = performance.now();
+    const run = await project.run([...args, '--migration', 'elsewhere/002_b.sql', '--wait', '60']);
+    assert.equal(run.status, 3, run.stderr);
+    assert.equal(errorLine(run.stderr)['code'], 'OUTSIDE_MIGRATIONS');
+    assert.ok(performance.now() - started < 30_000, `${args.join(' ')} did not wait for the server`);
+  }
+});
