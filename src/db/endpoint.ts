@@ -82,7 +82,7 @@ type UrlFields = Pick<ConnectionSettings, 'host' | 'port' | 'user' | 'password' 
 
 function urlFields(href: string): UrlFields {
   const url = parseConnectionUrl(href);
-  refuseUnknownParameters(url, href);
+  refuseUnknownParameters(url);
   const query = (key: string): string | undefined => url.searchParams.get(key) ?? undefined;
   const decode = (part: string, what: string): string | undefined => (part === '' ? undefined : decodePart(part, what, href));
   const sslmode = query('sslmode');
@@ -93,7 +93,9 @@ function urlFields(href: string): UrlFields {
   }
   const port = query('port') ?? (url.port === '' ? undefined : url.port);
   if (port !== undefined && !/^\d{1,5}$/.test(port)) {
-    throw new PgshiftError('CONFIG_INVALID', `port ${port} in the database URL is not a port number`);
+    throw new PgshiftError('CONFIG_INVALID', `port ${port} in the database URL is not a port number`, {
+      hint: 'write the server\'s port after the host (postgres://user@host:5432/db), or leave it out for 5432',
+    });
   }
   const timeout = query('connect_timeout');
   const hostname = query('host') ?? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host');
@@ -114,10 +116,11 @@ function urlFields(href: string): UrlFields {
   };
 }
 
-function refuseUnknownParameters(url: URL, href: string): void {
+function refuseUnknownParameters(url: URL): void {
   const unknown = [...new Set(url.searchParams.keys())].filter((key) => !URL_PARAMETERS.includes(key));
   if (unknown.length === 0) return;
-  throw new PgshiftError('CONFIG_INVALID', `the database URL has ${unknown.map((key) => `?${key}=`).join(', ')}, which pgshift does not honour: ${redactUrl(href)}`, {
+  // The parameter's name says what is wrong; the URL itself (its host, user, other settings) stays out of the log.
+  throw new PgshiftError('CONFIG_INVALID', `the database URL has ${unknown.map((key) => `?${key}=`).join(', ')}, which pgshift does not honour`, {
     hint: `remove it from the URL: pgshift honours only ${URL_PARAMETERS.join(', ')} (set other server settings in the migrations or with ALTER ROLE ... SET)`,
   });
 }

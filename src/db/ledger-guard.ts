@@ -11,7 +11,7 @@
  * temporary table, and pg_advisory_unlock_all() only releases session locks. It is also noted in a setting
  * of the transaction, which the check reads first: looking for the lock means reading pg_locks.
  */
-import { quoteLiteral } from '../core/sql-quote.js';
+import { doBlock, quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
 import type { LedgerTable } from './ledger.js';
 import { progressTable } from './progress.js';
@@ -53,7 +53,7 @@ function rowsHash(table: string, r: string): string {
  * the transaction for the check after the file to read at no cost; `first` runs before it in the same block.
  */
 export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = ''): string {
-  return `DO $pgshift$ ${digestDeclarations(ledger, version)} BEGIN ${first}PERFORM set_config('${KEY_SETTING}',key::text,true), pg_try_advisory_xact_lock(key); END $pgshift$;\n`;
+  return doBlock(`${digestDeclarations(ledger, version)} BEGIN ${first}PERFORM set_config('${KEY_SETTING}',key::text,true), pg_try_advisory_xact_lock(key); END`);
 }
 
 /**
@@ -66,7 +66,7 @@ export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = 
 export function ledgerUnchangedSql(ledger: LedgerTable, file: SqlFile, first = ''): string {
   const message = `${file.path} changed the rows of pgshift's ledger table ${ledger.display} or of ${progressTable(ledger).display}`;
   const dropped = `${file.path} dropped or altered pgshift's ledger table ${ledger.display}, so its ledger row could not be written`;
-  return `DO $pgshift$ ${digestDeclarations(ledger, file.version)} BEGIN ${first}IF a IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF current_setting('${KEY_SETTING}',true) IS DISTINCT FROM key::text AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END $pgshift$;\n`;
+  return doBlock(`${digestDeclarations(ledger, file.version)} BEGIN ${first}IF a IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF current_setting('${KEY_SETTING}',true) IS DISTINCT FROM key::text AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END`);
 }
 
 /** Where the snapshot notes its digest for the check after the file (a transaction-local setting). */

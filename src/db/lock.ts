@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgshiftError } from '../core/errors.js';
-import { quoteLiteral } from '../core/sql-quote.js';
+import { doBlock, quoteLiteral } from '../core/sql-quote.js';
 import { describeHolder, type LockHolder } from '../core/lock-holder.js';
 import type { Logger } from '../core/logger.js';
 import type { LedgerTable } from './ledger.js';
@@ -119,8 +119,8 @@ export const LOCK_LOST_MESSAGE = 'pgshift: this session does not hold the migrat
  * this backend still holds the lock. Behind a transaction-mode pooler (PgBouncer) consecutive messages may
  * reach different backends, and a session lock taken on one says nothing about the others.
  */
-export function lockGuardSql(key: LockKey): string {
-  return `DO $pgshift$ BEGIN ${lockGuardStatement(key)} END $pgshift$;\n`;
+export function lockGuardSql(key: LockKey, where?: string): string {
+  return doBlock(`BEGIN ${lockGuardStatement(key, where)} END`);
 }
 
 /**

@@ -10,7 +10,7 @@
  * the role and session authorization alone: they have RESETs of their own.
  */
 import { runningNamePrefix } from '../core/lock-holder.js';
-import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
+import { doBlock, quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import { PROVENANCE_SETTINGS, type SessionSettings } from './ledger.js';
 import type { Session } from './session.js';
 
@@ -44,7 +44,7 @@ export const OWN_ROLE_SQL = 'RESET SESSION AUTHORIZATION;\nRESET ROLE;\n';
  * The reset after the file returns the name to the connection's own.
  */
 export function fileStartedSql(command: 'up' | 'down', path: string): string {
-  return `DO $pgshift$ BEGIN ${fileStartedStatement(command, path)} END $pgshift$;\n`;
+  return doBlock(`BEGIN ${fileStartedStatement(command, path)} END`);
 }
 
 /** fileStartedSql's PL/pgSQL statement, for a block that does more before a file (one block parses once). */
@@ -71,7 +71,7 @@ export function settingsStatement(settings: SessionSettings | undefined): string
  */
 export function schemaSql(schema: string | undefined): string {
   if (schema === undefined) return '';
-  return `DO $pgshift$ BEGIN IF to_regnamespace(${quoteLiteral(quoteIdentifier(schema))}) IS NULL THEN CREATE SCHEMA ${quoteIdentifier(schema)}; END IF; END $pgshift$;\n`;
+  return doBlock(`BEGIN IF to_regnamespace(${quoteLiteral(quoteIdentifier(schema))}) IS NULL THEN CREATE SCHEMA ${quoteIdentifier(schema)}; END IF; END`);
 }
 
 /** The provenance version after a session reset, for the ledger row written next in the same transaction. */

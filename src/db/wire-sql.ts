@@ -57,8 +57,8 @@ export function timeoutsSql(timeouts: Timeouts, scope: 'LOCAL' | 'SESSION'): str
   return `${set} lock_timeout = ${quoteLiteral(timeouts.lockTimeout)};\n${statement}`;
 }
 
-function guard(table: LedgerTable): string {
-  return lockGuardSql(lockKey(table));
+function guard(table: LedgerTable, where?: string): string {
+  return lockGuardSql(lockKey(table), where);
 }
 
 /** How a migration transaction opens: the session lock's guard, or under --lock transaction the lock itself (xact-lock.ts). */
@@ -163,7 +163,7 @@ export function statementScript(table: LedgerTable, file: SqlFile, statement: Sc
   return new ScriptText()
     .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, lockGuardStatement(lockKey(table), `before ${file.path}`))}`)
     .copy(file, statement.start, statement.end, true)
-    .sql(`${OWN_ROLE_SQL}${ledgerUnchangedSql(table, file)}${statementDoneSql(table, file, statement)}COMMIT;\n`)
+    .sql(`${OWN_ROLE_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, true))}${statementDoneSql(table, file, statement)}COMMIT;\n`)
     .done();
 }
 
@@ -187,7 +187,7 @@ export function noTransactionSettingsSql(table: LedgerTable, timeouts: Timeouts)
 
 /** Closes a no-transaction file's run: its ledger row replaces its progress row, atomically. */
 export function noTransactionFinishSql(table: LedgerTable, file: SqlFile, executionMs?: number): string {
-  return `BEGIN;\n${guard(table)}${versionSql(table.settings)}${insertLedgerRowSql(table, file, { executionMs })}${clearProgressSql(table, file.version)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table, `before ${file.path} was recorded as applied`)}${versionSql(table.settings)}${insertLedgerRowSql(table, file, { executionMs })}${clearProgressSql(table, file.version)}COMMIT;\n`;
 }
 
 /**

@@ -10,7 +10,7 @@
  * it fails whole, before anything of its file ran, and the executor sends it again after a pause.
  */
 import { createHash } from 'node:crypto';
-import { quoteLiteral } from '../core/sql-quote.js';
+import { doBlock, quoteLiteral } from '../core/sql-quote.js';
 import { schemaSql } from './session-state.js';
 import { type LedgerSetup, type LedgerTable } from './ledger.js';
 import { lockKey } from './lock.js';
@@ -53,14 +53,14 @@ export function transactionOpeningSql(table: LedgerTable, lock: TransactionLock)
 
 function lockTrySql(table: LedgerTable): string {
   const message = quoteLiteral(`pgshift: another run holds the migration lock of ${table.display}`);
-  return `DO $pgshift$ BEGIN IF NOT pg_try_advisory_xact_lock(${lockKey(table).sql}) THEN RAISE EXCEPTION USING ERRCODE = '${LOCK_BUSY_STATE}', MESSAGE = ${message}; END IF; END $pgshift$;\n`;
+  return doBlock(`BEGIN IF NOT pg_try_advisory_xact_lock(${lockKey(table).sql}) THEN RAISE EXCEPTION USING ERRCODE = '${LOCK_BUSY_STATE}', MESSAGE = ${message}; END IF; END`);
 }
 
 /** Fails the transaction unless the ledger holds exactly `versions` (undefined: no ledger table). */
 export function ledgerExpectedSql(table: LedgerTable, versions: readonly number[] | undefined): string {
   const read = quoteLiteral(`SELECT md5(coalesce(string_agg(version::text, ',' ORDER BY version), '')) FROM ${table.sql}`);
   const message = quoteLiteral(`another run changed the ledger ${table.display} after this run read it`);
-  return `DO $pgshift$ DECLARE d text := '-'; BEGIN IF to_regclass(${quoteLiteral(table.sql)}) IS NOT NULL THEN EXECUTE ${read} INTO d; END IF; IF d IS DISTINCT FROM '${ledgerDigest(versions)}' THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_MOVED_STATE}', MESSAGE = ${message}; END IF; END $pgshift$;\n`;
+  return doBlock(`DECLARE d text := '-'; BEGIN IF to_regclass(${quoteLiteral(table.sql)}) IS NOT NULL THEN EXECUTE ${read} INTO d; END IF; IF d IS DISTINCT FROM '${ledgerDigest(versions)}' THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_MOVED_STATE}', MESSAGE = ${message}; END IF; END`);
 }
 
 /** The ledger's setup after `made` (--schema's schema) was made: no second CREATE SCHEMA (and its notice) for it. */

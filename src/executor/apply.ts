@@ -11,7 +11,7 @@ import type { PlannedMigration } from '../core/plan-up.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
 import type { ScriptStatement } from '../core/file-analysis.js';
-import { lockGuardSql, lockKey } from '../db/lock.js';
+import { LOCK_LOST_MESSAGE, lockGuardSql, lockKey } from '../db/lock.js';
 import { RECORDED } from '../db/ledger.js';
 import { failedSql, runningSql, statementDoneSql } from '../db/progress.js';
 import {
@@ -26,8 +26,10 @@ import {
   type Script,
   type Timeouts,
 } from '../db/wire-sql.js';
+import { ServerError } from '../db/server-error.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { describeLockHolders } from './contention.js';
+import { lockLost } from './failure.js';
 import { interrupted, sendScript, type ScriptContext } from './send-script.js';
 
 const APPLY_HINT =
@@ -103,7 +105,10 @@ export async function applyNoTransaction(context: ScriptContext, run: NoTransact
     for (; done < statements.length; done++) await applyStatement(context, run, done);
   });
   const durationMs = Math.round(performance.now() - started);
-  await session.execute(noTransactionFinishSql(table, file, durationMs));
+  await session.execute(noTransactionFinishSql(table, file, durationMs)).catch((error: unknown) => {
+    if (!(error instanceof ServerError && error.message === LOCK_LOST_MESSAGE)) throw error;
+    throw lockLost(error.fields.detail, `every statement of ${file.path} ran and is recorded; up records it as applied when run again`);
+  });
   return durationMs;
 }
 
@@ -141,9 +146,9 @@ async function applyStatement(context: ScriptContext, run: NoTransactionRun, ind
 }
 
 function recordedPart(done: number, total: number): string {
-  return done === 0
-    ? 'no statement of this no-transaction file is applied yet'
-    : `statements 1-${done} of ${total} ran and are recorded (status shows the file as partial (${done}/${total}))`;
+  if (done === 0) return 'no statement of this no-transaction file is applied yet';
+  const ran = done === 1 ? `statement 1 of ${total} ran and is recorded` : `statements 1-${done} of ${total} ran and are recorded`;
+  return `${ran} (status shows the file as partial (${done}/${total}))`;
 }
 
 /** Where a no-transaction file stands when the run stops during statement `index` (0-based), and where up resumes. */

@@ -8,6 +8,7 @@ import { caretSnippet, indexOfServerPosition, lineColumnAt } from '../core/posit
 import { scanSql } from '../core/sql-lexer.js';
 import type { SqlFile } from '../core/types.js';
 import type { LedgerTable } from '../db/ledger.js';
+import { LOCK_LOST_MESSAGE } from '../db/lock.js';
 import { progressTable } from '../db/progress.js';
 import type { Script, ScriptPart } from '../db/wire-sql.js';
 import { ServerError } from '../db/server-error.js';
@@ -141,11 +142,20 @@ async function locateFailingStatement(
   }
 }
 
+/** `where`: when it was found lost, "before FILE" or "while FILE ran" (the guard's detail). */
+export function lockLost(where: string | undefined, stopped = 'nothing from that file was applied'): PgshiftError {
+  return new PgshiftError('LOCK_LOST', `the migration lock was lost ${where ?? 'before the next migration'}: this database session no longer holds it`, {
+    hint: `${stopped}. A transaction-mode pooler (PgBouncer pool_mode=transaction, some cloud proxies) sends each transaction to any backend, so a session lock cannot work through it, and nothing in the protocol shows that a pooler is there: use --lock transaction through it (or connect pgshift directly to the server or to a session-mode pool). A migration that ran pg_advisory_unlock_all() does the same`,
+  });
+}
+
 /**
  * A server error from one of pgshift's own statements, not from a migration file: said as pgshift's error,
  * never as an unexpected crash with a stack trace.
  */
 export function ownStatementFailure(error: ServerError, table: LedgerTable): PgshiftError {
+  // pgshift's own statements guard the lock too (a no-transaction file's closing transaction).
+  if (error.message === LOCK_LOST_MESSAGE) return lockLost(error.fields.detail);
   const privilege = error.fields.sqlState === '42501';
   return new PgshiftError('DATABASE_ERROR', `the database refused a statement pgshift sends itself: ${error.message} (SQLSTATE ${error.fields.sqlState})`, {
     hint: privilege

@@ -5,7 +5,7 @@ import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.j
 import { LOCK_LOST_MESSAGE, lockHolder, lockKey, pollLock } from '../db/lock.js';
 import { ServerError } from '../db/server-error.js';
 import { LEDGER_MOVED_STATE, LOCK_BUSY_STATE } from '../db/xact-lock.js';
-import { explainFailure, LEDGER_TAMPERED_HINT, type FailureContext, type FailureWording } from './failure.js';
+import { explainFailure, LEDGER_TAMPERED_HINT, lockLost, type FailureContext, type FailureWording } from './failure.js';
 
 export interface ScriptContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
@@ -53,7 +53,7 @@ async function sendOnce(
   onRow?: (row: Readonly<Record<string, unknown>>) => void,
 ): Promise<number> {
   const { session, signal } = context;
-  const label = script.parts[0]?.file.path;
+  const label = labelOf(script);
   if (signal?.aborted) throw interrupted(label, wording.stopped);
   const cancel = (): void => void session.cancel().catch(() => undefined);
   signal?.addEventListener('abort', cancel, { once: true });
@@ -88,14 +88,13 @@ function connectionLost(error: PgshiftError, path: string | undefined, transacti
   return rewrap(error, error.code, path === undefined ? error.message : `${error.message} (while running ${path})`, defined({ hint }));
 }
 
-/** `stopped`: what a no-transaction file has applied when its next statement finds the lock gone. */
-/** `where`: when it was found lost, "before FILE" or "while FILE ran" (the guard's detail). */
-function lockLost(where: string | undefined, stopped = 'nothing from that file was applied'): PgshiftError {
-  return new PgshiftError('LOCK_LOST', `the migration lock was lost ${where ?? 'before the next migration'}: this database session no longer holds it`, {
-    hint: `${stopped}. A transaction-mode pooler (PgBouncer pool_mode=transaction, some cloud proxies) sends each transaction to any backend, so a session lock cannot work through it, and nothing in the protocol shows that a pooler is there: use --lock transaction through it (or connect pgshift directly to the server or to a session-mode pool). A migration that ran pg_advisory_unlock_all() does the same`,
-  });
+/** What a script runs, for messages: its file, or the files of one --single-transaction transaction. */
+function labelOf(script: Script): string | undefined {
+  const files = [...new Set(script.parts.map((part) => part.file.path))];
+  return files.length > 1 ? `the ${files.length} files of one transaction (${files[0]} to ${files.at(-1)})` : files[0];
 }
 
+/** `stopped`: what a no-transaction file has applied when its next statement finds the lock gone. */
 function ledgerMoved(error: ServerError, path: string | undefined, wording: FailureWording): PgshiftError {
   const command = wording.code === 'ROLLBACK_FAILED' ? 'down' : 'up';
   return new PgshiftError('LEDGER_MOVED', error.message, {
@@ -114,7 +113,7 @@ export function interrupted(path?: string, hint?: string): PgshiftError {
     hint:
       hint ??
       (path
-        ? 'the running statement was cancelled and its transaction rolled back: nothing from that file was applied'
+        ? 'the running statement was cancelled and its transaction rolled back: nothing it ran was applied'
         : 'nothing was left half-done'),
   });
 }

@@ -52,7 +52,7 @@ export function revertSteps(table: LedgerTable, steps: readonly DownStep[], defa
     // A partial migration has no ledger row: reverting it leaves the ledger as it was.
     const before = lock && ledgerAfter(lock, [], steps.slice(0, index).filter(({ partial }) => !partial).map(({ version }) => version));
     return {
-      header: `-- ${step.rollback.path} (reverts version ${step.version})\n`,
+      header: comment(`${step.rollback.path} (reverts version ${step.version})`),
       step,
       timeouts,
       script: step.analysis.directives.transaction ? revertScript(table, step.rollback, timeouts, step.partial, before) : undefined,
@@ -81,7 +81,12 @@ export function lockedText(table: LedgerTable, sql: string, pooled = false): str
 }
 
 function header(step: PlannedMigration): string {
-  return `-- ${step.file.path} (version ${step.file.version})\n`;
+  return comment(`${step.file.path} (version ${step.file.version})`);
+}
+
+/** A one-line SQL comment: a line break in a path (a folder may have one) would end it and run the rest. */
+function comment(text: string): string {
+  return `-- ${text.replaceAll('\r', '\\r').replaceAll('\n', '\\n')}\n`;
 }
 
 function noTransactionText(table: LedgerTable, { planned, timeouts, createLedger, makeSchema }: NoTransactionRun): string {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type postgres from 'postgres';
 import { testDatabase, type TestDatabase } from '../support/database.js';
-import { copyOfRepository, type Project } from '../support/project.js';
+import { copyOfRepository, makeProject, type Project } from '../support/project.js';
 
 const viaPgshift = await testDatabase(import.meta.url);
 const viaPsql = await testDatabase(import.meta.url);
@@ -133,4 +133,16 @@ test('redo --dry-run prints the rollback then the migration again', async () => 
   const rollbackAt = run.stdout.indexOf('-- rollbacks/001_add_session_permissions.sql (reverts version 1)');
   const migrationAt = run.stdout.indexOf('-- migrations/001_add_session_permissions.sql (version 1)');
   assert.ok(rollbackAt >= 0 && migrationAt > rollbackAt, run.stdout);
+});
+
+test('a line break in a path cannot end the plan\'s comment and run what follows it: the plan applies the files and nothing else', async () => {
+  const db = await testDatabase(import.meta.url);
+  const folder = 'm\nSELECT 1/0; --';
+  const project = await makeProject({ [`${folder}/001_t.sql`]: 'CREATE TABLE IF NOT EXISTS broken_line (id int);\n' }, db.url);
+  const plan = await project.run(['up', '--dry-run', '--migrations-dir', folder]);
+  assert.equal(plan.status, 0, plan.stderr);
+  assert.match(plan.stdout, /^-- m\\nSELECT 1\/0; --\/001_t\.sql \(version 1\)$/m);
+  await psql(db.url, plan.stdout);
+  const [row] = await db.sql<[{ t: string | null; n: number }]>`SELECT to_regclass('broken_line')::text AS t, (SELECT count(*)::int FROM schema_migrations) AS n`;
+  assert.deepEqual(row, { t: 'broken_line', n: 1 });
 });

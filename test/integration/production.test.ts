@@ -68,19 +68,31 @@ test('a lock released inside --single-transaction stops the run at that file: no
   assert.deepEqual(row, { before: null, after: null, ledger: null });
 });
 
-test('a lock released in a no-transaction file stops it at the next statement, and the hint says what ran', async () => {
-  const project = await makeProject(
-    { 'migrations/001_release.sql': '-- pgshift:no-transaction\nCREATE TABLE nt_first (id int);\nSELECT pg_advisory_unlock_all();\nCREATE TABLE nt_last (id int);\n' },
-    db.url,
-  );
-  const run = await project.run(['up', '--table', 'nt_ledger']);
-  assert.equal(run.status, 4, run.stderr);
-  const error = errorLine(run.stderr);
-  assert.equal(error['code'], 'LOCK_LOST');
-  assert.match(String(error['hint']), /^statements 1-2 of 3 ran and are recorded/);
-  assert.doesNotMatch(String(error['hint']), /nothing from that file was applied/);
-  const status = await project.run(['status', '--json', '--table', 'nt_ledger']);
-  assert.equal((JSON.parse(status.stdout) as Array<{ state: string }>)[0]?.state, 'partial');
+test('a lock released by a statement of a no-transaction file, the last one included, rolls that statement back: exit 4, and the hint says what ran', async () => {
+  for (const [table, text, recorded] of [
+    ['nt_ledger', 'CREATE TABLE nt_first (id int);\nSELECT pg_advisory_unlock_all();\nCREATE TABLE nt_last (id int);\n', /^statement 1 of 3 ran and is recorded \(status shows the file as partial \(1\/3\)\); statement 2 was cancelled/],
+    ['nt_last_ledger', 'CREATE TABLE nt_only (id int);\nSELECT pg_advisory_unlock_all();\n', /^statement 1 of 2 ran and is recorded \(status shows the file as partial \(1\/2\)\); statement 2 was cancelled/],
+  ] as const) {
+    const project = await makeProject({ 'migrations/001_release.sql': `-- pgshift:no-transaction\n${text}` }, db.url);
+    const run = await project.run(['up', '--table', table]);
+    assert.equal(run.status, 4, run.stderr);
+    const error = errorLine(run.stderr);
+    assert.deepEqual([error['code'], error['msg']], ['LOCK_LOST', 'the migration lock was lost while migrations/001_release.sql ran: this database session no longer holds it']);
+    assert.match(String(error['hint']), recorded);
+    const status = await project.run(['status', '--json', '--table', table]);
+    assert.equal((JSON.parse(status.stdout) as Array<{ state: string }>)[0]?.state, 'partial');
+  }
+});
+
+test('names holding pgshift\'s own dollar-quote tag stay names: schema, ledger table and migrations folder with $pgshift$', async () => {
+  const project = await makeProject({ 'm$pgshift$x/001_t.sql': 'CREATE TABLE IF NOT EXISTS dollar_t (id int);\n' }, db.url);
+  const args = ['--migrations-dir', 'm$pgshift$x', '--schema', 'a$pgshift$b', '--table', '"o$pgshift$".l'];
+  const run = await project.run(['up', ...args]);
+  assert.equal(run.status, 0, run.stderr);
+  const [row] = await sql<[{ t: string | null; l: string | null }]>`SELECT to_regclass('"a$pgshift$b".dollar_t')::text AS t, to_regclass('"o$pgshift$".l')::text AS l`;
+  assert.deepEqual(row, { t: '"a$pgshift$b".dollar_t', l: '"o$pgshift$".l' });
+  const status = await project.run(['status', '--json', ...args]);
+  assert.equal((JSON.parse(status.stdout) as Array<{ state: string }>)[0]?.state, 'applied');
 });
 
 test('--schema runs migrations in that schema, creating it; hostile names stay names', async () => {

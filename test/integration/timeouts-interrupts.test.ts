@@ -139,3 +139,22 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.deepEqual([state?.['created'], state?.['recorded'], state?.['locks']], [null, 0, 0]);
   });
 }
+
+test('SIGINT during --single-transaction names the transaction\'s files, not only its first, and says nothing of them was applied', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_quick.sql': 'CREATE TABLE quick (id int);\n', 'migrations/002_slow.sql': 'SELECT pg_sleep(60);\n' });
+  const child = spawnPgshift(['up', '--single-transaction'], project.dir, cleanEnv({ DATABASE_URL: db.url }));
+  const done = finished(child);
+  await waitFor(async () => {
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/002_slow.sql @%' AND state = 'active'`;
+    return row?.['n'] === 1;
+  }, 'the slow file running');
+  child.kill('SIGINT');
+  const { status, stderr } = await done;
+  assert.equal(status, 130, stderr);
+  const error = errorLine(stderr);
+  assert.equal(error['msg'], 'interrupted while running the 2 files of one transaction (migrations/001_quick.sql to migrations/002_slow.sql)');
+  assert.match(String(error['hint']), /rolled back: nothing it ran was applied/);
+  const [row] = await db.sql`SELECT to_regclass('quick')::text AS quick, to_regclass('schema_migrations')::text AS ledger`;
+  assert.deepEqual([row?.['quick'], row?.['ledger']], [null, null]);
+});
