@@ -10,14 +10,13 @@ import dotenv from 'dotenv';
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { LogFields } from '../core/logger.js';
-import { parseNumber } from '../core/numbers.js';
 import { resolveEndpoint } from '../db/endpoint.js';
 import type { ConnectionSettings } from '../db/settings.js';
 import type { Target } from '../migrator-types.js';
 import { databaseFlagTargets, parseTargetsText } from './targets.js';
 import { parseCacheFromEnvironment } from './parse-cache.js';
 import { DEFAULTS, LOG_LEVELS, type LogLevel } from './defaults.js';
-import { mergeEnvironment, resolveDatabase, shownVariable, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
+import { environmentNumber, mergeEnvironment, resolveDatabase, shownVariable, type DatabaseChoice, type DotenvFile, type Environment, type MergedEnvironment } from './environment.js';
 
 /** The flags that say where the environment is and how much to log. */
 export interface EnvironmentFlags {
@@ -66,7 +65,7 @@ export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = 
     });
   }
   const profile = ['1', 'true', 'on'].includes(environment.env['PGSHIFT_PROFILE'] ?? '');
-  const parseCache = parseCacheFromEnvironment(environment.env['PGSHIFT_CACHE']);
+  const parseCache = parseCacheFromEnvironment(environment.env['PGSHIFT_CACHE'], shownVariable(environment, 'PGSHIFT_CACHE'));
   return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment), profile, parseCache };
 }
 
@@ -75,8 +74,7 @@ export function resolveCliTarget(loaded: CliEnvironment, flags: TargetFlags, cwd
   const database = needsDatabase
     ? resolveDatabase(flags.database, environment, cwd, { passwordCommand: flags.passwordCommand, connectTimeoutSeconds: flags.connectTimeoutSeconds })
     : undefined;
-  const fromEnv = environment.env['PGSHIFT_WAIT'];
-  const connectWaitSeconds = flags.waitSeconds ?? (fromEnv ? parseNumber('PGSHIFT_WAIT', fromEnv, 'seconds') : undefined);
+  const connectWaitSeconds = flags.waitSeconds ?? environmentNumber(environment, 'PGSHIFT_WAIT', 'seconds');
   return defined({ database, connectWaitSeconds });
 }
 

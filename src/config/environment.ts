@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { defined } from '../core/defined.js';
-import { PgshiftError } from '../core/errors.js';
+import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { DatabaseTarget } from '../migrator-types.js';
-import { parseNumber } from '../core/numbers.js';
+import { parseNumber, type NumberKind } from '../core/numbers.js';
 import { parseConnectionUrl } from '../db/endpoint.js';
 import { SSL_MODES, type ConnectionSettings, type SslMode } from '../db/settings.js';
 import { DEFAULTS } from './defaults.js';
@@ -117,6 +117,21 @@ function originOf(merged: MergedEnvironment, names: readonly string[]): string {
   return names.some((name) => merged.fromDotenv.has(name)) ? (merged.dotenvPath ?? DEFAULTS.envFile) : 'the environment';
 }
 
+/**
+ * A number from the environment or .env, checked as a flag's is, and refused as the setting it is:
+ * CONFIG_INVALID, naming the .env file it came from where it did. Unset or empty: undefined.
+ */
+export function environmentNumber(merged: MergedEnvironment, name: string, kind: NumberKind): number | undefined {
+  const raw = nonEmpty(merged.env[name]);
+  if (raw === undefined) return undefined;
+  try {
+    return parseNumber(name, raw, kind);
+  } catch (error) {
+    if (!isPgshiftError(error)) throw error;
+    throw rewrap(error, 'CONFIG_INVALID', error.message.replace(`${name} ${raw.trim()}`, shownVariable(merged, name)), { hint: `${error.hint ?? `fix ${name}`}, or unset it` });
+  }
+}
+
 /** A variable as a message shows it: `NAME=value`, and the .env file it came from where it did. */
 export function shownVariable(merged: MergedEnvironment, name: string): string {
   const shown = `${name}=${merged.env[name] ?? ''}`;
@@ -132,8 +147,7 @@ function commonSettings(merged: MergedEnvironment, flags: ConnectionFlags, origi
       hint: 'set PGSSLMODE to one of those (require encrypts; verify-full also checks the certificate and host name), or unset it',
     });
   }
-  const fromEnv = nonEmpty(env['PGCONNECT_TIMEOUT']);
-  const timeout = flags.connectTimeoutSeconds ?? (fromEnv === undefined ? undefined : parseNumber('PGCONNECT_TIMEOUT', fromEnv, 'positive-seconds'));
+  const timeout = flags.connectTimeoutSeconds ?? environmentNumber(merged, 'PGCONNECT_TIMEOUT', 'positive-seconds');
   const passwordCommand = nonEmpty(flags.passwordCommand) ?? nonEmpty(env['PGSHIFT_PASSWORD_COMMAND']);
   const rootCert = nonEmpty(env['PGSSLROOTCERT']);
   return {

@@ -17,8 +17,8 @@ export function parseCacheSetting(cwd: string, enabled = true): ParseCacheSettin
 }
 
 /** PGSHIFT_CACHE as the CLI reads it (the environment, then .env): on when unset. */
-export function parseCacheFromEnvironment(value: string | undefined): boolean {
+export function parseCacheFromEnvironment(value: string | undefined, shown = `PGSHIFT_CACHE=${value}`): boolean {
   if (value === undefined || value === '' || value === 'on') return true;
   if (value === 'off') return false;
-  throw new PgshiftError('USAGE', `PGSHIFT_CACHE=${value} is not on or off`, { hint: 'PGSHIFT_CACHE=off turns the parse cache in .pgshift/ off; unset, it is on' });
+  throw new PgshiftError('CONFIG_INVALID', `${shown} is not on or off`, { hint: 'PGSHIFT_CACHE=off turns the parse cache in .pgshift/ off; unset, it is on' });
 }

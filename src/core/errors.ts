@@ -80,7 +80,7 @@ export const ERROR_CODES = [
   'VALIDATION_FAILED',
   /** A bad flag, number, argument or combination of them (`--to` naming no migration, `baseline` on a used ledger). */
   'USAGE',
-  /** Bad settings in the environment or .env (PGSSLMODE, PGPORT, PGSERVICE, PGSHIFT_LOG_LEVEL), a password command that hung, a parser that will not load. */
+  /** Bad settings in the environment or .env (PGSSLMODE, PGPORT, PGSERVICE, PGCONNECT_TIMEOUT, PGSHIFT_LOG_LEVEL, PGSHIFT_WAIT, PGSHIFT_CACHE), a password command that hung, a parser that will not load. */
   'CONFIG_INVALID',
   /** No database configured where a throwaway embedded one must not be used (CI, NODE_ENV=production). Set DATABASE_URL. */
   'EMBEDDED_REFUSED',

@@ -147,8 +147,16 @@ test('every numeric flag is checked before connecting, with the text as typed', 
     // Against a server that is not there: refused before connecting means exit 2, not 5.
     assertUsage(await project.run([...args, '--database', NOWHERE]), said);
   }
-  assertUsage(await project.run(['status'], { env: { DATABASE_URL: NOWHERE, PGSHIFT_WAIT: '-2' } }), /PGSHIFT_WAIT -2 is not a number of seconds/);
-  assertUsage(await project.run(['status'], { env: { DATABASE_URL: NOWHERE, PGCONNECT_TIMEOUT: 'ten' } }), /PGCONNECT_TIMEOUT ten is not/);
+  assertUsage(await project.run(['status'], { env: { DATABASE_URL: NOWHERE, PGSHIFT_WAIT: '-2' } }), /PGSHIFT_WAIT=-2 is not a number of seconds/);
+  assertUsage(await project.run(['status'], { env: { DATABASE_URL: NOWHERE, PGCONNECT_TIMEOUT: 'ten' } }), /PGCONNECT_TIMEOUT=ten is not/);
+  // From .env, the message names the file, and the code is the environment's (CONFIG_INVALID), not a flag's.
+  await project.write('.env', 'PGSHIFT_WAIT=abc\n');
+  const fromFile = await project.run(['status'], { env: { DATABASE_URL: NOWHERE } });
+  assertUsage(fromFile, /PGSHIFT_WAIT=abc \(from \S*\/\.env\) is not a number of seconds/);
+  assert.equal(errorLine(fromFile.stderr)['code'], 'CONFIG_INVALID');
+  await project.write('.env', 'PGSHIFT_CACHE=maybe\n');
+  assertUsage(await project.run(['status'], { env: { DATABASE_URL: NOWHERE } }), /PGSHIFT_CACHE=maybe \(from \S*\/\.env\) is not on or off/);
+  await project.remove('.env');
 });
 
 test('--lock-timeout and --statement-timeout need a unit; a bare 0 means no limit', async () => {

@@ -196,6 +196,6 @@ describe('PGSHIFT_CACHE', () => {
     assert.equal(parseCacheFromEnvironment(undefined), true);
     assert.equal(parseCacheFromEnvironment('on'), true);
     assert.equal(parseCacheFromEnvironment('off'), false);
-    assert.throws(() => parseCacheFromEnvironment('false'), { code: 'USAGE', message: 'PGSHIFT_CACHE=false is not on or off' });
+    assert.throws(() => parseCacheFromEnvironment('false'), { code: 'CONFIG_INVALID', message: 'PGSHIFT_CACHE=false is not on or off' });
   });
 });
