@@ -8,7 +8,7 @@ import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { DatabaseTarget } from '../migrator-types.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
-import { parseConnectionUrl } from '../db/endpoint.js';
+import { resolveEndpoint } from '../db/endpoint.js';
 import { SSL_MODES, type ConnectionSettings, type SslMode } from '../db/settings.js';
 import { DEFAULTS } from './defaults.js';
 
@@ -88,8 +88,14 @@ export function resolveDatabase(
         hint: 'for example postgres://app:secret@localhost:5432/app',
       });
     }
-    parseConnectionUrl(url);
     const origin = source === '--database' ? source : `DATABASE_URL from ${originOf(merged, ['DATABASE_URL'])}`;
+    try {
+      // Every part of the URL is checked now, before anything connects.
+      resolveEndpoint({ url });
+    } catch (error) {
+      // Where the URL came from: a DATABASE_URL in a .env file is not in the shell's environment to be found.
+      throw isPgshiftError(error) ? rewrap(error, error.code, `${error.message} (the URL is ${origin})`, defined({ hint: error.hint })) : error;
+    }
     // As libpq does, PGPASSWORD serves a URL that has no password of its own.
     const password = nonEmpty(env['PGPASSWORD']);
     const settings = commonSettings(merged, flags, origin);

@@ -106,13 +106,17 @@ test('a migration error names the database it happened in', async () => {
 
 test('a bad percent escape in the URL is exit 2 with the password hidden, not a URIError', async () => {
   const project = await makeProject({});
-  for (const run of [
-    await project.run(['status', '--database', 'postgres://u:%zz@127.0.0.1:1/db']),
-    await project.run(['status'], { env: { DATABASE_URL: 'postgres://u:s3cr%zzet@127.0.0.1:1/db' } }),
-  ]) {
+  const fromEnv = await project.run(['status'], { env: { DATABASE_URL: 'postgres://u:s3cr%zzet@127.0.0.1:1/db' } });
+  for (const run of [await project.run(['status', '--database', 'postgres://u:%zz@127.0.0.1:1/db']), fromEnv]) {
     assertUsage(run, /the database URL's password has a bad percent escape: postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db/);
     assert.ok(!run.stderr.includes('%zz') && !run.stderr.includes('s3cr'), run.stderr);
   }
+  // A URL that did not come from the command line says where it did.
+  assert.ok(String(errorLine(fromEnv.stderr)['msg']).endsWith(' (the URL is DATABASE_URL from the environment)'), fromEnv.stderr);
+  // From .env, the file is named.
+  await project.write('.env', 'DATABASE_URL=postgres://u@127.0.0.1:1/db?sslmode=bogus\n');
+  const fromFile = await project.run(['status']);
+  assertUsage(fromFile, /sslmode=bogus in the database URL is not one of .* \(the URL is DATABASE_URL from \S*\/\.env\)/);
 });
 
 test('URL parameters: ?dbname= is honoured as psql honours it; one pgshift does not honour is exit 2 naming it', async () => {
