@@ -52,7 +52,7 @@ const COMPLETION = 'print a bash/zsh completion script (add its output to ~/.bas
 export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const entered = performance.now();
   // yargs answers `completion --help` with the script itself; someone asking what the command does gets this.
-  if (args[0] === 'completion' && args.slice(1).some((arg) => arg === '--help' || arg === '-h')) {
+  if (commandOf(args) === 'completion' && args.some((arg) => arg === '--help' || arg === '-h')) {
     io.stdout.write(`pgshift completion\n\n${COMPLETION}: pgshift completion >> ~/.bashrc\n`);
     return EXIT_OK;
   }
@@ -273,4 +273,15 @@ function report(error: unknown, logger: Logger | undefined, io: CliIo, pretty: b
 function choiceMessage(message: string): string {
   const match = /^Invalid values:\n\s+Argument: ([\w-]+), Given: (.*), Choices: (.*)$/.exec(message);
   return match ? `--${match[1]} ${match[2]} is not one of ${(match[3] ?? '').replaceAll('"', '')}` : message;
+}
+
+/** The command word of `args`: the first that is neither an option nor the value of a global option before it. */
+function commandOf(args: readonly string[]): string | undefined {
+  const takesValue = new Set(Object.entries(globalOptions).filter(([, option]) => option.type === 'string').map(([name]) => `--${name}`));
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string;
+    if (!arg.startsWith('-')) return arg;
+    if (takesValue.has(arg)) index++;
+  }
+  return undefined;
 }

@@ -97,8 +97,9 @@ test('pgshift completion prints a bash completion script that completes commands
 
 test('pgshift completion --help says what the command does instead of printing the script', async () => {
   const project = await makeProject({}, unreachable);
-  for (const flag of ['--help', '-h']) {
-    const run = await project.run(['completion', flag]);
+  // Also after global flags, with or without their values in the same word.
+  for (const args of [['completion', '--help'], ['completion', '-h'], ['--log-level', 'warn', 'completion', '--help'], ['--log-level=warn', '--no-lint', 'completion', '-h']]) {
+    const run = await project.run(args);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'pgshift completion\n\nprint a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc): pgshift completion >> ~/.bashrc\n');
   }
