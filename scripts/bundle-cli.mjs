@@ -40,8 +40,9 @@ await writeFile('dist/pgshift.mjs', (await readFile('dist/cli/launcher.js', 'utf
 await chmod('dist/pgshift.mjs', 0o755);
 // A first code cache, from a run that opens no session (a connection refused at once): an installed pgshift's
 // first run is then not its slowest. The first run that connects replaces it with one holding more of the code.
+// Under the build's NODE_OPTIONS, which the runs after it most likely share (the cache is kept per node flags).
 spawnSync(process.execPath, ['dist/pgshift.mjs', 'status', '--database', 'postgres://pgshift@127.0.0.1:1/pgshift'], {
   stdio: 'ignore',
-  env: { PATH: process.env.PATH ?? '' },
+  env: { PATH: process.env.PATH ?? '', ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}) },
   timeout: 30_000,
 });

@@ -9,8 +9,9 @@
  * time. Node 20 has no compile cache of its own (module.enableCompileCache came with 22), and V8 caches only
  * scripts, hence a CommonJS bundle run as one. The cache lives only beside the bundle, never in a shared
  * directory: whoever can write it there can already write the code itself. A missing, stale or unreadable
- * cache (its digest is checked) only makes the run compile as usual; a cache V8 refuses (other V8 flags) is not rewritten, so runs
- * with different flags do not take turns rewriting it.
+ * cache (its digest is checked) only makes the run compile as usual. V8 refuses a cache made under other flags
+ * (NODE_OPTIONS=--max-old-space-size=4096 is one), so runs with node flags keep a cache of their own,
+ * dist/cli-main.<flags digest>.cache; one V8 still refuses is not rewritten, so runs do not take turns at it.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,8 @@ function sha256(data: Buffer): string {
 
 const dir = dirname(realpathSync(fileURLToPath(import.meta.url)));
 const bundle = join(dir, 'cli-main.cjs');
-const cacheFile = join(dir, 'cli-main.cache');
+const flags = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ').trim();
+const cacheFile = join(dir, flags === '' ? 'cli-main.cache' : `cli-main.${sha256(Buffer.from(flags)).slice(0, 12)}.cache`);
 const source = readFileSync(bundle);
 // The bundle's own bytes (not its mtime: npm sets that at install, so a packed cache would never match) and
 // the Node that compiled it: V8 itself only checks the length.
@@ -67,7 +69,7 @@ const run = script.runInThisContext() as (...args: unknown[]) => void;
 
 process.once('exit', () => {
   const kind: CacheKind = module.exports.openedSession?.() === true ? 'session' : 'partial';
-  if (cached !== undefined && !(cached.kind === 'partial' && kind === 'session')) return;
+  if (script.cachedDataRejected === true || (cached !== undefined && !(cached.kind === 'partial' && kind === 'session'))) return;
   const temporary = `${cacheFile}.${process.pid}`;
   try {
     const data = script.createCachedData();

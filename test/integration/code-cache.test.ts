@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -18,6 +18,7 @@ import { cleanEnv, makeProject, repoRoot } from '../support/project.js';
 interface Installed {
   readonly cache: string;
   readonly bundle: string;
+  readonly dist: string;
   run(args: readonly string[], cwd: string, env?: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }>;
 }
 
@@ -31,6 +32,7 @@ async function install(): Promise<Installed> {
   return {
     cache: join(root, 'dist', 'cli-main.cache'),
     bundle: join(root, 'dist', 'cli-main.cjs'),
+    dist: join(root, 'dist'),
     run: (args, cwd, env = {}) =>
       promisify(execFile)(process.execPath, [join(root, 'dist', 'pgshift.mjs'), ...args], { cwd, env: cleanEnv(env) }).then(
         ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
@@ -128,4 +130,21 @@ test('runs started together on a fresh install all succeed and leave one whole c
   const stored = await readFile(installed.cache);
   assert.equal((await installed.run(['status'], project.dir, { DATABASE_URL: db.url })).status, 0);
   assert.deepEqual(await readFile(installed.cache), stored);
+});
+
+test('runs under node flags V8 would refuse the cache for keep a cache of their own, and leave the plain one alone', async () => {
+  const installed = await install();
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS $$t$$;\n' });
+  const env = { DATABASE_URL: db.url };
+  assert.equal((await installed.run(['up'], project.dir, env)).status, 0);
+  const plain = await readFile(installed.cache);
+  const expected = shown(await installed.run(['status'], project.dir, env));
+  const flagged = { ...env, NODE_OPTIONS: '--max-old-space-size=200' };
+  for (let round = 0; round < 2; round++) assert.deepEqual(shown(await installed.run(['status'], project.dir, flagged)), expected);
+  const caches = (await readdir(installed.dist)).filter((name) => name.endsWith('.cache')).sort();
+  assert.equal(caches.length, 2, caches.join(', '));
+  assert.match(caches[0] ?? '', /^cli-main\.[0-9a-f]{12}\.cache$/);
+  assert.equal((await header(join(installed.dist, caches[0] as string)))[1], 'session');
+  assert.deepEqual(await readFile(installed.cache), plain, 'the plain runs\' cache is untouched');
 });
