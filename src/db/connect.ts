@@ -26,13 +26,13 @@ export interface OpenOptions {
 }
 
 export async function openSession(settings: ConnectionSettings, logger: Logger, open: OpenOptions = {}): Promise<Session> {
-  const deadline = Date.now() + (open.waitSeconds ?? 0) * 1000;
+  const deadline = performance.now() + (open.waitSeconds ?? 0) * 1000;
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
       return await connect(settings, logger, open);
     } catch (error) {
-      const remaining = deadline - Date.now();
+      const remaining = deadline - performance.now();
       if (!isPgshiftError(error) || error.code !== 'CONNECTION_FAILED' || !retryable(error.cause) || open.signal?.aborted) throw error;
       if (remaining <= 0) {
         if (attempt === 1) throw error;

@@ -75,7 +75,7 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     onError: onLog,
   });
 
-  const started = Date.now();
+  const started = performance.now();
   const cold = !(await exists(join(dataDir, 'PG_VERSION')));
   try {
     if (cold) await server.initialise();
@@ -92,7 +92,7 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
   }
   const version = (await readFile(join(dataDir, 'PG_VERSION'), 'utf8')).trim();
   logger.info(
-    `embedded PostgreSQL ${version} on 127.0.0.1:${port}, data in ${shown(dataDir)} (${cold ? 'created' : 'started'} in ${Date.now() - started} ms; ${options.scratch ? 'a scratch server, removed after the run' : 'set DATABASE_URL to use another server'})`,
+    `embedded PostgreSQL ${version} on 127.0.0.1:${port}, data in ${shown(dataDir)} (${cold ? 'created' : 'started'} in ${Math.round(performance.now() - started)} ms; ${options.scratch ? 'a scratch server, removed after the run' : 'set DATABASE_URL to use another server'})`,
   );
   return {
     settings: settingsFor(port, password),

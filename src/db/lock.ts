@@ -57,13 +57,13 @@ export async function acquireLock(session: Session, key: LockKey, options: Acqui
  * transaction sent again under --lock transaction.
  */
 export async function pollLock(attempt: () => Promise<boolean>, holder: () => Promise<LockHolder | undefined>, options: AcquireOptions): Promise<void> {
-  const deadline = Date.now() + options.waitMs;
+  const deadline = performance.now() + options.waitMs;
   let delay = 50;
   let announced = false;
   for (;;) {
     if (await attempt()) return;
     const held = await holder();
-    const remaining = deadline - Date.now();
+    const remaining = deadline - performance.now();
     if (remaining <= 0) {
       throw new PgshiftError('LOCK_TIMEOUT', `the migration lock is still held after ${options.waitMs / 1000} s ${describeHolder(held)}`, {
         hint: 'another pgshift run is migrating this database; wait for it, or raise --lock-wait',

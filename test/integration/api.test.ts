@@ -207,9 +207,9 @@ test('an AbortSignal cancels the running statement, rolls it back and rejects wi
   await withFile(project, 'migrations/003_slow.sql', 'CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 700);
-    const started = Date.now();
+    const started = performance.now();
     await rejectsWith(migrator.up({ signal: controller.signal }), 'INTERRUPTED');
-    assert.ok(Date.now() - started < 10_000, 'the statement was cancelled, not waited for');
+    assert.ok(performance.now() - started < 10_000, 'the statement was cancelled, not waited for');
     const { entries } = await migrator.status();
     assert.equal(entries.find((e) => e.version === 3)?.state, 'pending');
   });

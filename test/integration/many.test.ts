@@ -219,11 +219,11 @@ test('SIGINT stops every running target (its migration rolled back), starts no o
     const [{ sleeping }] = await admin<[{ sleeping: number }]>`SELECT count(*)::int AS sleeping FROM pg_stat_activity WHERE datname = ANY(${names}) AND wait_event = 'PgSleep'`;
     return sleeping === 3;
   }, 'three targets running the slow migration');
-  const started = Date.now();
+  const started = performance.now();
   child.kill('SIGINT');
   const { status, stderr } = await done;
   assert.equal(status, 130, stderr);
-  assert.ok(Date.now() - started < 10_000, 'it stopped promptly');
+  assert.ok(performance.now() - started < 10_000, 'it stopped promptly');
   assert.match(stdout, /^6 targets: 0 ok, 0 failed, 3 interrupted, 3 not started \(interrupted\)$/m);
   const ledgers = await Promise.all(names.map((name) => ledgerOf(name)));
   assert.deepEqual(ledgers, [[1], [1], [1], undefined, undefined, undefined], 'the running ones kept 001 and rolled back 002; the rest never started');

@@ -54,11 +54,11 @@ test('a ledger locked by another session: the trace gives up after --lock-wait (
   await holder.unsafe('BEGIN');
   await holder.unsafe('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
   try {
-    const started = Date.now();
+    const started = performance.now();
     const run = await project.run(['trace', '--lock-wait', '1']);
     assert.equal(run.status, 4, run.stderr);
     assert.match(run.stderr, /the ledger "?public"?\.?"?schema_migrations"? stayed locked by another session .*--lock-wait 1 s/);
-    assert.ok(Date.now() - started < 30_000);
+    assert.ok(performance.now() - started < 30_000);
   } finally {
     await holder.unsafe('ROLLBACK');
     holder.release();

@@ -37,7 +37,7 @@ export function start(project: Project, url: string, args: readonly string[]): R
 
 /** Polls until `condition` holds: eight processes starting on a busy machine take longer than waitFor's 10 s. */
 export async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (const started = Date.now(); Date.now() - started < 90_000; await sleep(50)) if (condition()) return;
+  for (const started = performance.now(); performance.now() - started < 90_000; await sleep(50)) if (condition()) return;
   throw new Error(`${what} was not reached in 90 s`);
 }
 
