@@ -14,7 +14,7 @@ import { ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledg
 import { lockGuardSql, lockGuardStatement, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
 import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, schemaSql, SESSION_RESET_SQL, sessionSettingsSql, settingsStatement, versionSql } from './session-state.js';
-import { setupAfterSchema, transactionOpeningSql, type TransactionLock } from './xact-lock.js';
+import { transactionOpeningSql, type TransactionLock } from './xact-lock.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
@@ -110,12 +110,12 @@ export interface ApplyStep {
  */
 export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock, makeSchema = false): Script {
   // --schema's schema: made by the run's first transaction (`makeSchema`), or under --lock transaction by each opening.
-  const schema = lock === undefined && makeSchema ? table.settings?.schema : undefined;
-  const setup = setupAfterSchema(table, lock ? lock.schema : schema, createLedger);
+  const made = lock !== undefined || makeSchema ? table.settings?.schema : undefined;
+  const first = `${lock ? '' : schemaSql(made)}${ledgerSetupSql(table, made, createLedger)}`;
   // The session lock's guard runs first, in the first file's block unless the schema or the ledger must be
   // made before it, and again before and after each file of the transaction: a file may release the lock.
-  const guardFirst = lock === undefined && setup === undefined && schema === undefined;
-  const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${schemaSql(schema)}${setup ? createLedgerSql(table, setup) : ''}`);
+  const guardFirst = lock === undefined && first === '';
+  const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${first}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
     const guarded = lock === undefined && (guardFirst || index > 0);
     script
@@ -131,7 +131,17 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
  * needs it (`guarded`), naming the file, then the session's name for it and the session's settings.
  */
 function beforeFile(table: LedgerTable, command: 'up' | 'down', path: string, guarded: boolean): string {
-  return `${guarded ? lockGuardStatement(lockKey(table), `before ${path}`) : ''}${fileStartedStatement(command, path)}${settingsStatement(table.settings)}`;
+  return `${guarded ? guardBefore(table, path) : ''}${fileStartedStatement(command, path)}${settingsStatement(table.settings)}`;
+}
+
+function guardBefore(table: LedgerTable, path: string): string {
+  return lockGuardStatement(lockKey(table), `before ${path}`);
+}
+
+/** The ledger's creation when the transaction must make it, after --schema's schema (`made`) when that is its schema. */
+function ledgerSetupSql(table: LedgerTable, made: string | undefined, createLedger: LedgerSetup | undefined): string {
+  if (createLedger === undefined) return '';
+  return createLedgerSql(table, 'schemaExists' in createLedger && made === table.schema ? { schemaExists: true } : createLedger);
 }
 
 /**
@@ -161,7 +171,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
 export function statementScript(table: LedgerTable, file: SqlFile, statement: ScriptStatement): Script {
   if (statement.outsideTransaction) return aloneScript(file, statement);
   return new ScriptText()
-    .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, lockGuardStatement(lockKey(table), `before ${file.path}`))}`)
+    .sql(`BEGIN;\n${ledgerSnapshotSql(table, file.version, guardBefore(table, file.path))}`)
     .copy(file, statement.start, statement.end, true)
     .sql(`${OWN_ROLE_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, true))}${statementDoneSql(table, file, statement)}COMMIT;\n`)
     .done();
@@ -174,10 +184,9 @@ export function aloneScript(file: SqlFile, statement: ScriptStatement): Script {
 
 /** Opens a no-transaction file's run: the ledger if needed, the progress table, and the file's progress row. */
 export function noTransactionStartSql(table: LedgerTable, file: SqlFile, statementCount: number, createLedger?: LedgerSetup, makeSchema = false): string {
-  const schema = makeSchema ? table.settings?.schema : undefined;
-  const setup = setupAfterSchema(table, schema, createLedger);
+  const made = makeSchema ? table.settings?.schema : undefined;
   // client_min_messages: CREATE TABLE IF NOT EXISTS would otherwise log a NOTICE on every resume.
-  return `BEGIN;\n${guard(table)}${fileStartedSql('up', file.path)}SET LOCAL client_min_messages = warning;\n${schemaSql(schema)}${setup ? createLedgerSql(table, setup) : ''}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
+  return `BEGIN;\n${guard(table)}${fileStartedSql('up', file.path)}SET LOCAL client_min_messages = warning;\n${schemaSql(made)}${ledgerSetupSql(table, made, createLedger)}${createProgressSql(table)}${startProgressSql(table, file, statementCount)}COMMIT;\n`;
 }
 
 /** A no-transaction file's settings for the session its statements run in: the session's own, and its timeouts. */

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { doBlock, quoteLiteral } from '../core/sql-quote.js';
 import { schemaSql } from './session-state.js';
-import { type LedgerSetup, type LedgerTable } from './ledger.js';
+import type { LedgerTable } from './ledger.js';
 import { lockKey } from './lock.js';
 
 /** Another run holds the lock: the transaction is sent again later. pgshift's own SQLSTATEs, as in ledger-guard.ts. */
@@ -24,8 +24,6 @@ export const LEDGER_MOVED_STATE = 'PGL04';
 export interface TransactionLock {
   /** The versions the ledger must hold when the transaction starts; undefined: there must be no ledger table. */
   readonly ledger: readonly number[] | undefined;
-  /** --schema: made if missing (every file's search_path comes with the table's SessionSettings). */
-  readonly schema: string | undefined;
 }
 
 /** The same lock after the run applied `applied` and reverted `reverted`: what the next transaction must find. */
@@ -48,7 +46,7 @@ export function ledgerDigest(versions: readonly number[] | undefined): string {
 
 /** Opens a transaction: the lock, the ledger check and the schema if missing. */
 export function transactionOpeningSql(table: LedgerTable, lock: TransactionLock): string {
-  return `${lockTrySql(table)}${ledgerExpectedSql(table, lock.ledger)}${schemaSql(lock.schema)}`;
+  return `${lockTrySql(table)}${ledgerExpectedSql(table, lock.ledger)}${schemaSql(table.settings?.schema)}`;
 }
 
 function lockTrySql(table: LedgerTable): string {
@@ -63,7 +61,3 @@ export function ledgerExpectedSql(table: LedgerTable, versions: readonly number[
   return doBlock(`DECLARE d text := '-'; BEGIN IF to_regclass(${quoteLiteral(table.sql)}) IS NOT NULL THEN EXECUTE ${read} INTO d; END IF; IF d IS DISTINCT FROM '${ledgerDigest(versions)}' THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_MOVED_STATE}', MESSAGE = ${message}; END IF; END`);
 }
 
-/** The ledger's setup after `made` (--schema's schema) was made: no second CREATE SCHEMA (and its notice) for it. */
-export function setupAfterSchema(table: LedgerTable, made: string | undefined, setup: LedgerSetup | undefined): LedgerSetup | undefined {
-  return setup && 'schemaExists' in setup && made !== undefined && made === table.schema ? { schemaExists: true } : setup;
-}

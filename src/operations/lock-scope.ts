@@ -11,7 +11,7 @@ import type { TransactionLock } from '../db/xact-lock.js';
 
 /** What each transaction of the run carries under --lock transaction; undefined under the session lock. */
 export function transactionLock(context: ResolvedOptions, ledger: readonly number[] | undefined): TransactionLock | undefined {
-  return context.lockScope === 'transaction' ? { ledger, schema: context.schema } : undefined;
+  return context.lockScope === 'transaction' ? { ledger } : undefined;
 }
 
 /** Refuses a command that cannot run under --lock transaction (USAGE), before it connects. */

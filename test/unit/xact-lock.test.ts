@@ -8,7 +8,7 @@ import { ledgerAfter, ledgerDigest, type TransactionLock } from '../../src/db/xa
 import type { SqlFile } from '../../src/core/types.js';
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
-const LOCK: TransactionLock = { ledger: undefined, schema: undefined };
+const LOCK: TransactionLock = { ledger: undefined };
 
 test('a missing ledger is not an empty one; the digest is the md5 of the sorted versions, as the SQL computes it', () => {
   assert.equal(ledgerDigest(undefined), '-');
@@ -26,7 +26,7 @@ test('the ledger a transaction expects: what was read, plus what the run applied
 test('the lock and the check open the transaction; the settings come before the file; the ledger check before the reset, the version again after it, before the ledger row', () => {
   const table = { ...tableNamed('app', 'schema_migrations'), settings: { schema: 'app', version: '9.9.9' } };
   const file = { path: 'migrations/001_t.sql', version: 1, name: 't', checksum: 'c', text: 'CREATE TABLE t ();', kind: 'migration' } as unknown as SqlFile;
-  const lock = { ...LOCK, schema: 'app', ledger: [] };
+  const lock = { ...LOCK, ledger: [] };
   const { text } = applyScript(table, [{ file, timeouts: { lockTimeout: '1s' } }], undefined, lock);
   assert.match(text, /^BEGIN;\nDO \$pgshift\$ BEGIN IF NOT pg_try_advisory_xact_lock\(-?\d+\) THEN RAISE EXCEPTION USING ERRCODE = 'PGL03'/);
   assert.match(text, new RegExp(`IF d IS DISTINCT FROM '${md5('')}' THEN RAISE EXCEPTION USING ERRCODE = 'PGL04'`));
