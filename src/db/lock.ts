@@ -13,6 +13,7 @@ import { doBlock, quoteLiteral } from '../core/sql-quote.js';
 import { describeHolder, type LockHolder } from '../core/lock-holder.js';
 import type { Logger } from '../core/logger.js';
 import type { LedgerTable } from './ledger.js';
+import { ServerError } from './server-error.js';
 import type { Session } from './session.js';
 
 export interface LockKey {
@@ -112,7 +113,12 @@ export async function lockHolder(session: Session, key: LockKey): Promise<LockHo
   return rows[0];
 }
 
-export const LOCK_LOST_MESSAGE = 'pgshift: this session does not hold the migration lock';
+const LOCK_LOST_MESSAGE = 'pgshift: this session does not hold the migration lock';
+
+/** When `error` is a lock guard's (lockGuardStatement) that found the lock gone: where it was found, if said. */
+export function lockLostAt(error: unknown): { readonly where: string | undefined } | undefined {
+  return error instanceof ServerError && error.message === LOCK_LOST_MESSAGE ? { where: error.fields.detail } : undefined;
+}
 
 /**
  * Opens every migration transaction: proof, inside the transaction itself and at no extra round trip, that

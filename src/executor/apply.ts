@@ -11,7 +11,7 @@ import type { PlannedMigration } from '../core/plan-up.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { createdIndexName } from '../core/statement-kinds.js';
 import type { ScriptStatement } from '../core/file-analysis.js';
-import { LOCK_LOST_MESSAGE, lockGuardSql, lockKey } from '../db/lock.js';
+import { lockGuardSql, lockKey, lockLostAt } from '../db/lock.js';
 import { RECORDED } from '../db/ledger.js';
 import { failedSql, runningSql, statementDoneSql } from '../db/progress.js';
 import {
@@ -26,7 +26,6 @@ import {
   type Script,
   type Timeouts,
 } from '../db/wire-sql.js';
-import { ServerError } from '../db/server-error.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { describeLockHolders } from './contention.js';
 import { lockLost } from './failure.js';
@@ -106,8 +105,9 @@ export async function applyNoTransaction(context: ScriptContext, run: NoTransact
   });
   const durationMs = Math.round(performance.now() - started);
   await session.execute(noTransactionFinishSql(table, file, durationMs)).catch((error: unknown) => {
-    if (!(error instanceof ServerError && error.message === LOCK_LOST_MESSAGE)) throw error;
-    throw lockLost(error.fields.detail, `every statement of ${file.path} ran and is recorded; up records it as applied when run again`);
+    const lost = lockLostAt(error);
+    if (!lost) throw error;
+    throw lockLost(lost.where, `every statement of ${file.path} ran and is recorded; up records it as applied when run again`);
   });
   return durationMs;
 }

@@ -8,7 +8,7 @@ import { caretSnippet, indexOfServerPosition, lineColumnAt } from '../core/posit
 import { scanSql } from '../core/sql-lexer.js';
 import type { SqlFile } from '../core/types.js';
 import type { LedgerTable } from '../db/ledger.js';
-import { LOCK_LOST_MESSAGE } from '../db/lock.js';
+import { lockLostAt } from '../db/lock.js';
 import { progressTable } from '../db/progress.js';
 import type { Script, ScriptPart } from '../db/wire-sql.js';
 import { ServerError } from '../db/server-error.js';
@@ -155,7 +155,8 @@ export function lockLost(where: string | undefined, stopped = 'nothing from that
  */
 export function ownStatementFailure(error: ServerError, table: LedgerTable): PgshiftError {
   // pgshift's own statements guard the lock too (a no-transaction file's closing transaction).
-  if (error.message === LOCK_LOST_MESSAGE) return lockLost(error.fields.detail);
+  const lost = lockLostAt(error);
+  if (lost) return lockLost(lost.where);
   const privilege = error.fields.sqlState === '42501';
   return new PgshiftError('DATABASE_ERROR', `the database refused a statement pgshift sends itself: ${error.message} (SQLSTATE ${error.fields.sqlState})`, {
     hint: privilege

@@ -2,7 +2,7 @@ import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Script } from '../db/wire-sql.js';
 import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
-import { LOCK_LOST_MESSAGE, lockHolder, lockKey, pollLock } from '../db/lock.js';
+import { lockHolder, lockKey, lockLostAt, pollLock } from '../db/lock.js';
 import { ServerError } from '../db/server-error.js';
 import { LEDGER_MOVED_STATE, LOCK_BUSY_STATE } from '../db/xact-lock.js';
 import { explainFailure, LEDGER_TAMPERED_HINT, lockLost, type FailureContext, type FailureWording } from './failure.js';
@@ -64,7 +64,8 @@ async function sendOnce(
   } catch (error) {
     if (error instanceof ServerError && script.transaction) await session.rollback();
     if (signal?.aborted) throw interrupted(label, wording.stopped);
-    if (error instanceof ServerError && error.message === LOCK_LOST_MESSAGE) throw lockLost(error.fields.detail ?? (label === undefined ? undefined : `before ${label}`), wording.stopped);
+    const lost = lockLostAt(error);
+    if (lost) throw lockLost(lost.where ?? (label === undefined ? undefined : `before ${label}`), wording.stopped);
     if (error instanceof ServerError && error.fields.sqlState === LOCK_BUSY_STATE) throw new LockBusy(error.message);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_MOVED_STATE) throw ledgerMoved(error, label, wording);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error, wording.ledgerChanged);
@@ -94,7 +95,6 @@ function labelOf(script: Script): string | undefined {
   return files.length > 1 ? `the ${files.length} files of one transaction (${files[0]} to ${files.at(-1)})` : files[0];
 }
 
-/** `stopped`: what a no-transaction file has applied when its next statement finds the lock gone. */
 function ledgerMoved(error: ServerError, path: string | undefined, wording: FailureWording): PgshiftError {
   const command = wording.code === 'ROLLBACK_FAILED' ? 'down' : 'up';
   return new PgshiftError('LEDGER_MOVED', error.message, {
