@@ -2,9 +2,10 @@
  * The issue's table for one size of history: apply N from empty, a no-op `up` with all applied, `status`, and
  * `down` of all, for psql (the floor of apply and down), the bare floor of no-op and status (node connecting
  * with postgres.js to read the ledger; `node -e 0` beside it), dbmate, node-pg-migrate, postgrator and pgshift
- * with a cold and a warm parse cache (cold also with the code cache a fresh install has). Each round gives every tool a fresh database and takes it through the four
- * phases, each phase in the round's rotating order; after each phase the tables t_1..t_N and the tool's ledger
- * are counted, so a tool that skipped work fails the bench rather than looking fast.
+ * with a cold and a warm parse cache (cold also with the code cache a fresh install has). Each round gives
+ * every tool a fresh database and takes it through the four phases, each phase in the round's rotating order;
+ * after each phase the tables t_1..t_N and the tool's ledger are counted, so a tool that skipped work fails
+ * the bench rather than looking fast.
  */
 import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -46,11 +46,12 @@ export function commitsFor(context: ResolvedOptions): Promise<FolderCommits> {
 /**
  * `work` with the migration and rollback files, a Run, and the ledger's first read: the files are read while
  * the session connects, and the ledger while the files still are (every command given files reads it first):
- * the server's work and the round trip to a distant server overlap the reading. Files that cannot be read still fail the command as they
- * did when they were read first: their error is the one reported, and the connection attempt is abandoned at
- * once rather than waited out. A command that writes refuses to run while a file has a problem of its own (a
- * bad name, invalid UTF-8), whatever the ledger holds: when the server is not up yet, --wait stops there with
- * those problems rather than waiting out its time to say only that the server was down.
+ * the server's work and the round trip to a distant server overlap the reading. Files that cannot be read
+ * still fail the command as they did when they were read first: their error is the one reported, and the
+ * connection attempt is abandoned at once rather than waited out. A command that writes refuses to run while a
+ * file has a problem of its own (a bad name, invalid UTF-8), whatever the ledger holds: when the server is not
+ * up yet, --wait stops there with those problems rather than waiting out its time to say only that the server
+ * was down.
  */
 export async function withFiles<T>(
   context: ResolvedOptions,

@@ -18,7 +18,6 @@ import { commitsFor, loadOnly, parsedOrFail, withCommit } from './files.js';
 import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
 
-
 /** What the run's first write must do to the ledger: nothing, create it, or add the provenance columns. */
 export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
   if (!ledger.exists) return { schemaExists: ledger.schemaExists };
