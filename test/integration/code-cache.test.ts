@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { testDatabase } from '../support/database.js';
-import { cleanEnv, makeProject, repoRoot } from '../support/project.js';
+import { cleanEnv, makeProject, repoRoot, type Project } from '../support/project.js';
 
 interface Installed {
   readonly cache: string;
@@ -46,6 +46,16 @@ function shown(run: { status: number; stdout: string; stderr: string }): unknown
   return { ...run, stderr: run.stderr.replace(/"time":\d+,"pid":\d+,/g, '') };
 }
 
+/** A fresh install, a project with one migration and a database of its own; `applied`: `up` has run there. */
+async function installedProject(applied: boolean): Promise<{ installed: Installed; project: Project; env: Record<string, string> }> {
+  const installed = await install();
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS $$t$$;\n' });
+  const env = { DATABASE_URL: db.url };
+  if (applied) assert.equal((await installed.run(['up'], project.dir, env)).status, 0);
+  return { installed, project, env };
+}
+
 /** The cache's header line: its stamp, kind and digest. */
 async function header(path: string): Promise<string[]> {
   const text = (await readFile(path)).toString('latin1');
@@ -53,10 +63,7 @@ async function header(path: string): Promise<string[]> {
 }
 
 test('a first run writes the cache, the first run that opens a session replaces it once, later runs leave it', async () => {
-  const installed = await install();
-  const db = await testDatabase(import.meta.url);
-  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS $$t$$;\n' });
-  const env = { DATABASE_URL: db.url };
+  const { installed, project, env } = await installedProject(false);
 
   const version = await installed.run(['--version'], project.dir);
   assert.equal(version.status, 0, version.stderr);
@@ -77,11 +84,7 @@ test('a first run writes the cache, the first run that opens a session replaces 
 });
 
 test('a damaged cache, one made for another build and one that cannot be written never fail a run or change its output', async () => {
-  const installed = await install();
-  const db = await testDatabase(import.meta.url);
-  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS $$t$$;\n' });
-  const env = { DATABASE_URL: db.url };
-  assert.equal((await installed.run(['up'], project.dir, env)).status, 0);
+  const { installed, project, env } = await installedProject(true);
   const expected = shown(await installed.run(['status'], project.dir, env));
 
   // Bytes damaged on disk: V8 would crash on them; the digest catches them and the run rewrites the cache.
@@ -114,12 +117,9 @@ test('a damaged cache, one made for another build and one that cannot be written
 });
 
 test('runs started together on a fresh install all succeed and leave one whole cache', async () => {
-  const installed = await install();
-  const db = await testDatabase(import.meta.url);
-  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS $$t$$;\n' });
-  assert.equal((await installed.run(['up'], project.dir, { DATABASE_URL: db.url })).status, 0);
+  const { installed, project, env } = await installedProject(true);
   await rm(installed.cache);
-  const runs = await Promise.all(Array.from({ length: 6 }, () => installed.run(['status', '--json'], project.dir, { DATABASE_URL: db.url })));
+  const runs = await Promise.all(Array.from({ length: 6 }, () => installed.run(['status', '--json'], project.dir, env)));
   for (const run of runs) {
     assert.equal(run.status, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as Array<{ state: string }>)[0]?.state, 'applied');
@@ -128,16 +128,12 @@ test('runs started together on a fresh install all succeed and leave one whole c
   assert.equal(kind, 'session');
   // Whole: a run reading it now uses it and does not replace it.
   const stored = await readFile(installed.cache);
-  assert.equal((await installed.run(['status'], project.dir, { DATABASE_URL: db.url })).status, 0);
+  assert.equal((await installed.run(['status'], project.dir, env)).status, 0);
   assert.deepEqual(await readFile(installed.cache), stored);
 });
 
 test('runs under node flags V8 would refuse the cache for keep a cache of their own, and leave the plain one alone', async () => {
-  const installed = await install();
-  const db = await testDatabase(import.meta.url);
-  const project = await makeProject({ 'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS $$t$$;\n' });
-  const env = { DATABASE_URL: db.url };
-  assert.equal((await installed.run(['up'], project.dir, env)).status, 0);
+  const { installed, project, env } = await installedProject(true);
   const plain = await readFile(installed.cache);
   const expected = shown(await installed.run(['status'], project.dir, env));
   const flagged = { ...env, NODE_OPTIONS: '--max-old-space-size=200' };
