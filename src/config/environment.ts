@@ -131,10 +131,10 @@ export function environmentNumber(merged: MergedEnvironment, name: string, kind:
   const raw = nonEmpty(merged.env[name]);
   if (raw === undefined) return undefined;
   try {
-    return parseNumber(name, raw, kind);
+    return parseNumber(name, raw, kind, shownVariable(merged, name));
   } catch (error) {
     if (!isPgshiftError(error)) throw error;
-    throw rewrap(error, 'CONFIG_INVALID', error.message.replace(`${name} ${raw.trim()}`, shownVariable(merged, name)), { hint: `${error.hint ?? `fix ${name}`}, or unset it` });
+    throw rewrap(error, 'CONFIG_INVALID', error.message, { hint: `${error.hint ?? `fix ${name}`}, or unset it` });
   }
 }
 

@@ -15,8 +15,11 @@ const EXPECTED: Readonly<Record<NumberKind, string>> = {
   version: 'a version: a whole number, 0 or more',
 };
 
-/** `name` is how the user gave it: `--lock-wait`, `PGCONNECT_TIMEOUT`. */
-export function parseNumber(name: string, raw: unknown, kind: NumberKind): number {
+/**
+ * `name` is how the user gave it: `--lock-wait`, `PGCONNECT_TIMEOUT`; `said`, how a message shows the value
+ * given (by default the name and the text, `--lock-wait abc`).
+ */
+export function parseNumber(name: string, raw: unknown, kind: NumberKind, said?: string): number {
   if (Array.isArray(raw)) {
     throw new PgshiftError('USAGE', `${name} is given more than once`, { hint: `give ${name} once` });
   }
@@ -25,10 +28,10 @@ export function parseNumber(name: string, raw: unknown, kind: NumberKind): numbe
   const value = Number(text);
   const ok = (decimal ? /^\d+(\.\d+)?$/ : /^\d+$/).test(text) && (kind === 'positive-seconds' ? value > 0 : kind === 'steps' ? value >= 1 : true);
   if (!ok) {
-    throw new PgshiftError('USAGE', `${name} ${text === '' ? '(empty)' : text} is not ${EXPECTED[kind]}`, { hint: `give ${name} ${EXPECTED[kind]}` });
+    throw new PgshiftError('USAGE', `${said ?? `${name} ${text === '' ? '(empty)' : text}`} is not ${EXPECTED[kind]}`, { hint: `give ${name} ${EXPECTED[kind]}` });
   }
   if (!Number.isSafeInteger(Math.floor(value))) {
-    throw new PgshiftError('USAGE', `${name} ${text} is too large: the largest is ${Number.MAX_SAFE_INTEGER}`, {
+    throw new PgshiftError('USAGE', `${said ?? `${name} ${text}`} is too large: the largest is ${Number.MAX_SAFE_INTEGER}`, {
       hint: kind === 'version' ? 'pass the version of an existing migration file (pgshift status lists them)' : `give ${name} ${EXPECTED[kind]}`,
     });
   }
