@@ -59,14 +59,16 @@ export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = 
 /**
  * After the file: the same digest must still be held, or the file changed the tables. The setting the
  * snapshot made says so at no cost; only where the file changed or reset it is the lock looked for in
- * pg_locks, which copies the server's whole lock table. It runs before RESET ALL (which clears the setting)
+ * pg_locks, which copies the server's whole lock table. That look is an IF of its own: PL/pgSQL plans an
+ * expression when it first evaluates it, and planning a query of pg_locks alone costs more than the rest
+ * of the check, so a condition joined with AND would pay for it on every file. It runs before RESET ALL (which clears the setting)
  * and after `RESET statement_timeout` and the role's reset (SESSION_CHECK_SQL), which a file could have set
  * to stop it. `first` runs before it in the same block.
  */
 export function ledgerUnchangedSql(ledger: LedgerTable, file: SqlFile, first = ''): string {
   const message = `${file.path} changed the rows of pgshift's ledger table ${ledger.display} or of ${progressTable(ledger).display}`;
   const dropped = `${file.path} dropped or altered pgshift's ledger table ${ledger.display}, so its ledger row could not be written`;
-  return doBlock(`${digestDeclarations(ledger, file.version)} BEGIN ${first}IF a IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF current_setting('${KEY_SETTING}',true) IS DISTINCT FROM key::text AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END`);
+  return doBlock(`${digestDeclarations(ledger, file.version)} BEGIN ${first}IF a IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF current_setting('${KEY_SETTING}',true) IS DISTINCT FROM key::text THEN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END IF; END`);
 }
 
 /** Where the snapshot notes its digest for the check after the file (a transaction-local setting). */

@@ -54,6 +54,8 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['EXECUTE format(...)', "DO $$ BEGIN EXECUTE format('DELETE FROM %I.%I', 'public', 'schema_' || 'migrations'); END $$;"],
   ['an INSERT into the progress table', "INSERT INTO schema_migrations_progress (version, name, checksum, statement_count) VALUES (99, 'x', 'y', 1);"],
   ['a DELETE that a savepoint does not undo', 'SAVEPOINT s;\nDELETE FROM schema_migrations;\nRELEASE SAVEPOINT s;'],
+  // RESET ALL clears the setting the check reads first, so the change is found through pg_locks.
+  ['a DELETE after RESET ALL', 'RESET ALL;\nDELETE FROM schema_migrations WHERE version = 1;'],
 ];
 
 for (const [route, statement] of ROUTES) {
