@@ -33,8 +33,11 @@ export async function bigRows(bench: Bench, count: number): Promise<Row[]> {
   await writeProject(big, count);
   const url = await bench.freshDatabase();
   await bench.pgshift(['baseline', '--version', String(count)], url, big);
+  const minimal = (...project: string[]): ReturnType<typeof timed> =>
+    timed(process.execPath, [join(root, 'bench', 'minimal-ledger.mjs'), ...project], { ...bench.env, DATABASE_URL: url }, root);
   const seen = await rounds(bench.runs, {
-    minimal: () => timed(process.execPath, [join(root, 'bench', 'minimal-ledger.mjs')], { ...bench.env, DATABASE_URL: url }, root),
+    minimal: () => minimal(),
+    reading: () => minimal(big),
     up: () => bench.pgshift(['up'], url, big),
     status: () => bench.pgshift(['status'], url, big),
   });
@@ -42,6 +45,8 @@ export async function bigRows(bench: Bench, count: number): Promise<Row[]> {
   return [
     { what: `(b) no-op up, ${count} applied`, result: compare(seen.get('up') ?? [], floor), floor: 'postgres.js select', target: '<= 1.5x' },
     { what: `(c) status, ${count} applied`, result: compare(seen.get('status') ?? [], floor), floor: 'postgres.js select', target: '<= 1.5x' },
+    // What reading the files costs on this machine, whatever reads them: the bound under (b) and (c).
+    { what: `(b) the floor reading all ${2 * count} files`, result: compare(seen.get('reading') ?? [], floor), floor: 'postgres.js select', target: '-' },
   ];
 }
 
