@@ -164,7 +164,8 @@ async function pin(sql: postgres.Sql, { within, findTable }: SessionStart): Prom
 }
 
 function wrap(sql: postgres.Sql, reserved: postgres.ReservedSql, info: SessionInfo, state: ConnectionState): Session {
-  let running: { cancel(): void } | undefined;
+  // In the order sent: two at once when a script is sent behind another (pipelined).
+  const running = new Set<{ cancel(): void }>();
   const translate = (error: unknown): Error => {
     const failure = statementFailure(error, state.lost);
     if (failure.connectionGone) state.lost = true;
@@ -183,19 +184,19 @@ function wrap(sql: postgres.Sql, reserved: postgres.ReservedSql, info: SessionIn
     async execute(text, onRow) {
       guard();
       const pending = reserved.unsafe(text);
-      running = pending;
+      running.add(pending);
       try {
         await (onRow ? pending.forEach((row) => onRow(row)) : pending);
       } catch (error) {
         throw translate(error);
       } finally {
-        running = undefined;
+        running.delete(pending);
       }
     },
     async query<T extends object>(text: string) {
       guard();
       const pending = reserved.unsafe(text);
-      running = pending;
+      running.add(pending);
       try {
         const result = await pending;
         return {
@@ -205,7 +206,7 @@ function wrap(sql: postgres.Sql, reserved: postgres.ReservedSql, info: SessionIn
       } catch (error) {
         throw translate(error);
       } finally {
-        running = undefined;
+        running.delete(pending);
       }
     },
     async rollback() {
@@ -221,7 +222,11 @@ function wrap(sql: postgres.Sql, reserved: postgres.ReservedSql, info: SessionIn
       }
     },
     async cancel() {
-      await running?.cancel();
+      // The oldest is the one the server runs (or has just finished, and the request then reaches the next):
+      // a cancel request names the server process, not a statement, as psql's does. One behind it would be
+      // cancelled by the driver only once it starts, and could reach whatever the session runs after it.
+      const [oldest] = running;
+      await oldest?.cancel();
     },
     async close() {
       state.closing = true;

@@ -9,6 +9,7 @@ import type { DownStep } from '../core/plan-down.js';
 import type { ScriptStatement } from '../core/file-analysis.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SqlFile } from '../core/types.js';
+import { committedSql, committedStatement, type Previous } from './committed.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';
 import { ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledger-guard.js';
 import { lockGuardSql, lockGuardStatement, lockKey } from './lock.js';
@@ -106,9 +107,17 @@ export interface ApplyStep {
  * One transaction applying one file, or with --single-transaction all of them, each with its ledger row.
  * Each file runs between a snapshot of the ledger and the check against it, and hands back a session reset
  * to the connection's own state. Its ledger row comes back as a result row: the execution time it records
- * is the one the run reports.
+ * is the one the run reports. Under the session lock it may be sent before the transaction of the file
+ * before it (`previous`) has finished, and says when it committed for the one after it (committed.ts).
  */
-export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], createLedger?: LedgerSetup, lock?: TransactionLock, makeSchema = false): Script {
+export function applyScript(
+  table: LedgerTable,
+  steps: readonly ApplyStep[],
+  createLedger?: LedgerSetup,
+  lock?: TransactionLock,
+  makeSchema = false,
+  previous?: Previous,
+): Script {
   // --schema's schema: made by the run's first transaction (`makeSchema`), or under --lock transaction by each opening.
   const made = lock !== undefined || makeSchema ? table.settings?.schema : undefined;
   const first = `${lock ? '' : schemaSql(made)}${ledgerSetupSql(table, made, createLedger)}`;
@@ -118,12 +127,13 @@ export function applyScript(table: LedgerTable, steps: readonly ApplyStep[], cre
   const script = new ScriptText().sql(`BEGIN;\n${guardFirst ? '' : opening(table, lock)}${first}`);
   for (const [index, { file, timeouts }] of steps.entries()) {
     const guarded = lock === undefined && (guardFirst || index > 0);
+    const after = index === 0 && previous !== undefined ? committedStatement(previous, 'up') : '';
     script
-      .sql(`${ledgerSnapshotSql(table, file.version, beforeFile(table, 'up', file.path, guarded))}${timeoutsSql(timeouts, 'LOCAL')}`)
+      .sql(`${ledgerSnapshotSql(table, file.version, `${after}${beforeFile(table, 'up', file.path, guarded)}`)}${timeoutsSql(timeouts, 'LOCAL')}`)
       .copy(file)
       .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, lock === undefined))}${afterReset(table)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
-  return script.sql('COMMIT;\n').done();
+  return script.sql(`COMMIT;\n${lock === undefined ? committedSql(steps.at(-1)?.file.version ?? 0) : ''}`).done();
 }
 
 /**
@@ -152,14 +162,18 @@ function afterFile(table: LedgerTable, path: string, guarded: boolean): string {
   return guarded ? lockGuardStatement(lockKey(table), `while ${path} ran`) : '';
 }
 
-/** A rollback with the deletion of its ledger row, or of its progress row when the migration was partial. */
-export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean, lock?: TransactionLock): Script {
+/**
+ * A rollback with the deletion of its ledger row, or of its progress row when the migration was partial; it
+ * follows `previous` as a migration's transaction does (applyScript).
+ */
+export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Timeouts, partial: boolean, lock?: TransactionLock, previous?: Previous): Script {
+  const after = previous === undefined ? '' : committedStatement(previous, 'down');
   return new ScriptText()
-    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, beforeFile(table, 'down', rollback.path, lock === undefined))}${timeoutsSql(timeouts, 'LOCAL')}`)
+    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${ledgerSnapshotSql(table, rollback.version, `${after}${beforeFile(table, 'down', rollback.path, lock === undefined)}`)}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(rollback)
     .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback, afterFile(table, rollback.path, lock === undefined))}${afterReset(table)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
-    .sql('COMMIT;\n')
+    .sql(`COMMIT;\n${lock === undefined ? committedSql(rollback.version) : ''}`)
     .done();
 }
 

@@ -29,7 +29,7 @@ import {
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { describeLockHolders } from './contention.js';
 import { lockLost } from './failure.js';
-import { interrupted, sendScript, type ScriptContext } from './send-script.js';
+import { interrupted, sendScript, type Pipelining, type ScriptContext, type Sent, type SentAhead } from './send-script.js';
 
 const APPLY_HINT =
   "the migration's transaction was rolled back: nothing from this file was applied and no ledger row was written; fix the file and run up again";
@@ -40,19 +40,26 @@ export interface RetryPolicy {
   readonly firstDelayMs: number;
 }
 
+export interface Applied {
+  /** Each applied version's execution time as its ledger row records it. */
+  readonly recorded: ReadonlyMap<number, number>;
+  /** The next script, sent behind this one (Pipelining.follow). */
+  readonly ahead?: SentAhead | undefined;
+}
+
 /**
- * Runs a transactional script; a lock timeout rolls it back whole, so it is simply sent again. Returns each
- * applied version's execution time as its ledger row records it.
+ * Runs a transactional script; a lock timeout rolls it back whole, so it is simply sent again (and only its
+ * first attempt is pipelined).
  */
-export async function applyTransactional(context: ScriptContext, script: Script, retry: RetryPolicy): Promise<ReadonlyMap<number, number>> {
+export async function applyTransactional(context: ScriptContext, script: Script, retry: RetryPolicy, pipelining: Pipelining = {}): Promise<Applied> {
   for (let attempt = 0; ; attempt++) {
     const recorded = new Map<number, number>();
     const onRow = (row: Readonly<Record<string, unknown>>): void => {
       if (row[RECORDED.version] !== undefined) recorded.set(Number(row[RECORDED.version]), Number(row[RECORDED.ms]));
     };
     try {
-      await sendScript(context, script, { code: 'MIGRATION_FAILED', hint: APPLY_HINT }, onRow);
-      return recorded;
+      const { ahead } = await sendScript(context, script, { code: 'MIGRATION_FAILED', hint: APPLY_HINT }, onRow, attempt === 0 ? pipelining : {});
+      return { recorded, ahead };
     } catch (error) {
       if (!isPgshiftError(error) || error.sql?.sqlState !== '55P03') throw error;
       if (attempt >= retry.retries) {
@@ -222,12 +229,13 @@ export interface RevertRun {
 
 /**
  * Reverts one migration. A transactional rollback commits with the deletion of the migration's ledger (or
- * progress) row; a no-transaction rollback runs its statements one at a time and deletes the row last.
+ * progress) row, and may be pipelined; a no-transaction rollback runs its statements one at a time and
+ * deletes the row last.
  */
-export async function revert(context: ScriptContext, { step, timeouts, script }: RevertRun): Promise<number> {
+export async function revert(context: ScriptContext, { step, timeouts, script }: RevertRun, pipelining: Pipelining = {}): Promise<Sent> {
   const { session, table } = context;
   const { rollback, analysis, partial } = step;
-  if (script) return sendScript(context, script, { code: 'ROLLBACK_FAILED', hint: REVERT_HINT });
+  if (script) return sendScript(context, script, { code: 'ROLLBACK_FAILED', hint: REVERT_HINT }, undefined, pipelining);
   const started = performance.now();
   await withSessionSettings(context, noTransactionRevertStartSql(table, rollback, timeouts), async () => {
     for (const [index, statement] of analysis.statements.entries()) {
@@ -240,7 +248,7 @@ export async function revert(context: ScriptContext, { step, timeouts, script }:
     }
   });
   await session.execute(revertRowSql(table, step.version, partial));
-  return Math.round(performance.now() - started);
+  return { durationMs: Math.round(performance.now() - started) };
 }
 
 /**

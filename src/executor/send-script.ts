@@ -1,5 +1,6 @@
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
+import type { Session } from '../db/session.js';
 import type { Script } from '../db/wire-sql.js';
 import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.js';
 import { lockHolder, lockKey, lockLostAt, pollLock } from '../db/lock.js';
@@ -13,54 +14,95 @@ export interface ScriptContext extends FailureContext {
   readonly lockWaitMs?: number | undefined;
 }
 
+type Row = Readonly<Record<string, unknown>>;
+
+/** How a script sent ended: its rows, or its error (held, so that a script nobody waits for fails quietly). */
+type Outcome = { readonly rows: readonly Row[] } | { readonly error: unknown };
+
+/** A script sent before its turn, behind the one ahead of it (pipelined): its turn reads how it ended. */
+export interface SentAhead {
+  readonly outcome: Promise<Outcome>;
+}
+
+/**
+ * Sends `script` now, behind whatever the session is running: the server starts it as soon as that is done,
+ * with no round trip between. Only for a script that runs nothing unless the one ahead of it committed
+ * (committed.ts); if that one fails, this one's outcome is never read.
+ */
+export function sendAhead(session: Session, script: Script): SentAhead {
+  return { outcome: executed(session, script) };
+}
+
+function executed(session: Session, script: Script): Promise<Outcome> {
+  const rows: Row[] = [];
+  return session.execute(script.text, (row) => rows.push(row)).then(
+    () => ({ rows }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** A script's part in a pipeline: its own execution already started (`sent`), and the next to start behind it (`follow`). */
+export interface Pipelining {
+  readonly sent?: SentAhead | undefined;
+  readonly follow?: (() => SentAhead) | undefined;
+}
+
+export interface Sent {
+  readonly durationMs: number;
+  /** The next script, started behind this one (`follow`): set only when this one succeeded at its first attempt. */
+  readonly ahead?: SentAhead | undefined;
+}
+
 /**
  * Sends one script, and under --lock transaction sends it again while another run holds the migration lock
- * (its transaction failed at its start, before anything of its files ran), up to --lock-wait.
+ * (its transaction failed at its start, before anything of its files ran), up to --lock-wait. Only its first
+ * attempt is pipelined: the script behind an attempt that failed ran nothing, and is sent again in its turn.
  */
-export async function sendScript(
-  context: ScriptContext,
-  script: Script,
-  wording: FailureWording,
-  onRow?: (row: Readonly<Record<string, unknown>>) => void,
-): Promise<number> {
-  let durationMs = 0;
+export async function sendScript(context: ScriptContext, script: Script, wording: FailureWording, onRow?: (row: Row) => void, pipelining: Pipelining = {}): Promise<Sent> {
+  let sent: Sent = { durationMs: 0 };
+  let pipe = pipelining;
   const attempt = async (): Promise<boolean> => {
     try {
-      durationMs = await sendOnce(context, script, wording, onRow);
+      sent = await sendOnce(context, script, wording, onRow, pipe);
       return true;
     } catch (error) {
       if (error instanceof LockBusy) return false;
       throw error;
+    } finally {
+      pipe = {};
     }
   };
   const { session, table, logger, signal } = context;
   await pollLock(attempt, () => lockHolder(session, lockKey(table)), { waitMs: context.lockWaitMs ?? 0, logger, signal });
-  return durationMs;
+  return sent;
 }
 
 /** The transaction found the migration lock taken (LOCK_BUSY_STATE), and was rolled back. */
 class LockBusy extends Error {}
 
 /**
- * Sends one script once and waits for it. On failure the open transaction is rolled back before anything else is
- * said, so no error path can leave a migration half-applied. An abort cancels the running statement on the
- * server (the same cancel request psql sends on Ctrl-C). Rows the script returns go to `onRow`.
+ * Sends one script once (or reads how it ended, when it was sent ahead) and waits for it. On failure the open
+ * transaction is rolled back before anything else is said, so no error path can leave a migration
+ * half-applied. An abort cancels the running statement on the server (the same cancel request psql sends on
+ * Ctrl-C); a script already sent is still waited for, since it may have committed. Rows the script returns
+ * go to `onRow`.
  */
-async function sendOnce(
-  context: ScriptContext,
-  script: Script,
-  wording: FailureWording,
-  onRow?: (row: Readonly<Record<string, unknown>>) => void,
-): Promise<number> {
+async function sendOnce(context: ScriptContext, script: Script, wording: FailureWording, onRow: ((row: Row) => void) | undefined, pipe: Pipelining): Promise<Sent> {
   const { session, signal } = context;
   const label = labelOf(script);
-  if (signal?.aborted) throw interrupted(label, wording.stopped);
+  if (signal?.aborted && pipe.sent === undefined) throw interrupted(label, wording.stopped);
   const cancel = (): void => void session.cancel().catch(() => undefined);
+  // Only a script already sent gets here aborted: it may be running now.
+  if (signal?.aborted) cancel();
   signal?.addEventListener('abort', cancel, { once: true });
   const started = performance.now();
+  const execution = pipe.sent?.outcome ?? executed(session, script);
+  const ahead = signal?.aborted ? undefined : pipe.follow?.();
   try {
-    await session.execute(script.text, onRow);
-    return Math.round(performance.now() - started);
+    const outcome = await execution;
+    if ('error' in outcome) throw outcome.error;
+    for (const row of outcome.rows) onRow?.(row);
+    return { durationMs: Math.round(performance.now() - started), ahead };
   } catch (error) {
     if (error instanceof ServerError && script.transaction) await session.rollback();
     if (signal?.aborted) throw interrupted(label, wording.stopped);

@@ -3,6 +3,7 @@ import { isPgshiftError } from '../core/errors.js';
 import { timed } from '../core/timings.js';
 import type { MigrationResult, SqlFile } from '../core/types.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from '../executor/apply.js';
+import { sendAhead, type SentAhead } from '../executor/send-script.js';
 import { asPgshiftError, type Run } from './run.js';
 import type { RevertStep, UpStep } from './steps.js';
 
@@ -26,15 +27,25 @@ export function sendUp(run: Run, steps: readonly UpStep[], retry: RetryPolicy, d
   return timed('apply', () => sendUpSteps(run, steps, retry, done));
 }
 
+/**
+ * A transaction that follows another is sent as soon as that one is on its way, not once it has finished:
+ * the server starts it with no round trip between and none of this process's work in between (about a
+ * third of a millisecond a file on a local server). It runs nothing unless the one before committed
+ * (steps.ts), and its outcome is read in its turn, or dropped if the one before failed.
+ */
 async function sendUpSteps(run: Run, steps: readonly UpStep[], retry: RetryPolicy, done: MigrationResult[]): Promise<void> {
   const record = (file: SqlFile, durationMs: number): void =>
     report(run, done, { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs });
-  for (const step of steps) {
+  let ahead: SentAhead | undefined;
+  for (const [index, step] of steps.entries()) {
     run.observer?.fileStarted?.('script' in step ? (step.migrations[0]?.file.path ?? '') : step.noTransaction.planned.file.path);
     if ('script' in step) {
+      const next = steps[index + 1];
+      const follow = next !== undefined && 'script' in next ? () => sendAhead(run.session, next.script) : undefined;
+      const applied = await applyTransactional(run, step.script, retry, { sent: ahead, follow });
+      ahead = applied.ahead;
       // The time logged is the one the ledger row records: one measured number.
-      const recorded = await applyTransactional(run, step.script, retry);
-      for (const { file } of step.migrations) record(file, recorded.get(file.version) ?? 0);
+      for (const { file } of step.migrations) record(file, applied.recorded.get(file.version) ?? 0);
     } else {
       record(step.noTransaction.planned.file, await applyNoTransaction(run, step.noTransaction));
     }
@@ -46,11 +57,16 @@ export function sendDown(run: Run, steps: readonly RevertStep[], done: Migration
   return timed('revert', () => sendDownSteps(run, steps, done));
 }
 
+/** Rollbacks are pipelined as migrations are (sendUpSteps). */
 async function sendDownSteps(run: Run, steps: readonly RevertStep[], done: MigrationResult[]): Promise<void> {
-  for (const step of steps) {
+  let ahead: SentAhead | undefined;
+  for (const [index, step] of steps.entries()) {
     run.observer?.fileStarted?.(step.step.rollback.path);
-    const durationMs = await revert(run, step);
-    report(run, done, { direction: 'down', version: step.step.version, name: step.step.name, path: step.step.rollback.path, durationMs });
+    const next = steps[index + 1]?.script;
+    const follow = step.script !== undefined && next !== undefined ? () => sendAhead(run.session, next) : undefined;
+    const reverted = await revert(run, step, { sent: ahead, follow });
+    ahead = reverted.ahead;
+    report(run, done, { direction: 'down', version: step.step.version, name: step.step.name, path: step.step.rollback.path, durationMs: reverted.durationMs });
   }
   if (steps.length === 0) run.logger.info('nothing to revert');
 }

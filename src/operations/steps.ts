@@ -3,8 +3,11 @@
  * steps, so the dry run is what the run sends by construction. Each step is headed by a comment naming its
  * file for the dry run; the executor never sends the header.
  */
+import type { ScriptAnalysis } from '../core/file-analysis.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
+import type { SqlFile } from '../core/types.js';
+import type { Previous } from '../db/committed.js';
 import { lockKey, lockSql } from '../db/lock.js';
 import { CLIENT_ENCODING_SQL } from '../db/session-state.js';
 import type { LedgerTable } from '../db/ledger.js';
@@ -24,7 +27,8 @@ export interface RevertStep extends RevertRun {
 
 /**
  * Only the first step creates or upgrades the ledger (`createLedger`): the steps after it find it ready.
- * Under --lock transaction (`lock`) each transaction checks for the ledger the steps before it leave.
+ * Under --lock transaction (`lock`) each transaction checks for the ledger the steps before it leave; under
+ * the session lock, a transaction that follows another checks that one committed (pipelined, see send.ts).
  */
 export function upSteps(
   table: LedgerTable,
@@ -41,7 +45,10 @@ export function upSteps(
   return planned.map((step, index) => {
     const [create, first] = index === 0 ? [createLedger, true] : [undefined, false];
     const before = lock && ledgerAfter(lock, planned.slice(0, index).map(({ file }) => file.version), []);
-    if (step.analysis.directives.transaction) return { header: header(step), migrations: [step], script: applyScript(table, [applyStep(step)], create, before, first) };
+    const previous = lock === undefined ? transactionBefore(planned[index - 1]) : undefined;
+    if (step.analysis.directives.transaction) {
+      return { header: header(step), migrations: [step], script: applyScript(table, [applyStep(step)], create, before, first, previous) };
+    }
     return { header: header(step), noTransaction: { planned: step, timeouts: timeoutsFor(step.analysis.directives, defaults), createLedger: create, makeSchema: first } };
   });
 }
@@ -51,13 +58,20 @@ export function revertSteps(table: LedgerTable, steps: readonly DownStep[], defa
     const timeouts = timeoutsFor(step.analysis.directives, defaults);
     // A partial migration has no ledger row: reverting it leaves the ledger as it was.
     const before = lock && ledgerAfter(lock, [], steps.slice(0, index).filter(({ partial }) => !partial).map(({ version }) => version));
+    const last = steps[index - 1];
+    const previous = lock === undefined ? transactionBefore(last && { file: last.rollback, analysis: last.analysis }) : undefined;
     return {
       header: comment(`${step.rollback.path} (reverts version ${step.version})`),
       step,
       timeouts,
-      script: step.analysis.directives.transaction ? revertScript(table, step.rollback, timeouts, step.partial, before) : undefined,
+      script: step.analysis.directives.transaction ? revertScript(table, step.rollback, timeouts, step.partial, before, previous) : undefined,
     };
   });
+}
+
+/** The step before, when it is a transaction the next may be sent behind (a no-transaction file is waited for). */
+function transactionBefore(step: { readonly file: SqlFile; readonly analysis: ScriptAnalysis } | undefined): Previous | undefined {
+  return step?.analysis.directives.transaction ? { version: step.file.version, path: step.file.path } : undefined;
 }
 
 /** The dry run's text of up steps: each step's header and everything it sends when nothing fails. */

@@ -1,0 +1,65 @@
+/**
+ * Each file's transaction is sent behind the one before it, before that one has finished (pipelined): a file
+ * after one that was not applied (or reverted) must run nothing, whether the one before failed inside its
+ * transaction or at its COMMIT, which ends the transaction instead of leaving it aborted; and the error
+ * reported is the one of the file that failed.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { testDatabase } from '../support/database.js';
+import { ledgerVersions, tableExists } from '../support/inspect.js';
+import { errorLine, makeProject } from '../support/project.js';
+
+// A foreign key checked at COMMIT: a row without its parent passes every statement and fails the COMMIT.
+const BASE = {
+  'migrations/001_base.sql': 'CREATE TABLE parent (id int PRIMARY KEY);\nCREATE TABLE child (parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n',
+  'rollbacks/001_base.sql': 'DROP TABLE child;\nDROP TABLE parent;\n',
+};
+const AFTER = {
+  'migrations/003_after.sql': 'CREATE TABLE after_it (id int);\n',
+  'rollbacks/003_after.sql': 'DROP TABLE after_it;\n',
+  'migrations/004_later.sql': 'CREATE TABLE later (id int);\n',
+  'rollbacks/004_later.sql': 'DROP TABLE later;\n',
+};
+
+const FAILURES: ReadonlyArray<readonly [string, string, RegExp]> = [
+  ['at its COMMIT (a deferred foreign key)', 'CREATE TABLE orphan (id int);\nINSERT INTO child VALUES (42);\n', /child.*violates foreign key constraint/],
+  ['inside its transaction', 'CREATE TABLE orphan (id int);\nSELECT 1 / 0;\n', /division by zero/],
+];
+
+for (const [how, text, message] of FAILURES) {
+  test(`up: a file that fails ${how} is the error reported, and the files sent behind it ran nothing`, async () => {
+    const db = await testDatabase(import.meta.url);
+    const project = await makeProject({ ...BASE, 'migrations/002_fails.sql': text, 'rollbacks/002_fails.sql': 'DROP TABLE orphan;\n', ...AFTER }, db.url);
+    const run = await project.run(['up']);
+    assert.equal(run.status, 1, run.stderr);
+    const error = errorLine(run.stderr);
+    assert.equal(error['code'], 'MIGRATION_FAILED');
+    assert.match(String(error['msg']), /^migrations\/002_fails\.sql/);
+    assert.match(String(error['msg']), message);
+    assert.doesNotMatch(run.stderr, /did not run/, 'the check of the file behind it is not what is reported');
+    assert.deepEqual(await ledgerVersions(db.sql), [1]);
+    for (const table of ['orphan', 'after_it', 'later']) assert.equal(await tableExists(db.sql, table), false, `${table} does not exist`);
+
+    await project.write('migrations/002_fails.sql', 'CREATE TABLE orphan (id int);\n');
+    const again = await project.run(['up']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(await ledgerVersions(db.sql), [1, 2, 3, 4]);
+  });
+}
+
+test('down: a rollback that fails at its COMMIT is the error reported, and the rollbacks sent behind it ran nothing', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ ...BASE, 'migrations/002_fine.sql': 'CREATE TABLE fine (id int);\n', 'rollbacks/002_fine.sql': 'DROP TABLE fine;\n', ...AFTER }, db.url);
+  const applied = await project.run(['up']);
+  assert.equal(applied.status, 0, applied.stderr);
+  await project.write('rollbacks/003_after.sql', 'DROP TABLE after_it;\nINSERT INTO child VALUES (42);\n');
+  const run = await project.run(['down', '--all']);
+  assert.equal(run.status, 1, run.stderr);
+  const error = errorLine(run.stderr);
+  assert.equal(error['code'], 'ROLLBACK_FAILED');
+  assert.match(String(error['msg']), /^rollbacks\/003_after\.sql.*violates foreign key constraint/);
+  assert.deepEqual(await ledgerVersions(db.sql), [1, 2, 3], '004 was reverted, and nothing after the failed rollback');
+  for (const table of ['after_it', 'fine', 'parent']) assert.equal(await tableExists(db.sql, table), true, `${table} is still there`);
+  assert.equal(await tableExists(db.sql, 'later'), false);
+});
