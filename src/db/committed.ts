@@ -4,8 +4,11 @@
  * first checks that the one before it committed, so that nothing runs after a file that was not applied: a
  * failure inside a transaction leaves it aborted, which refuses whatever follows anyway, but a transaction
  * whose COMMIT failed (a deferred constraint) has ended, and the next one would run. The previous script
- * says it committed with a session setting made after its COMMIT, in the same message: a message stops at
- * its first error, so the setting is made only once the COMMIT succeeded.
+ * says it committed with a session setting made by its transaction just before its COMMIT: a setting made
+ * in a transaction is kept when it commits and undone when it does not. Not a statement after the COMMIT:
+ * a cancel request (Ctrl-C) that reaches the server during the COMMIT takes effect at the next statement,
+ * and would fail the script of a file that did commit; with the COMMIT last, it falls on an idle session,
+ * where the server drops it.
  *
  * Under --lock transaction none of this is needed: each transaction checks that the ledger is as the run
  * planned it (xact-lock.ts), so one after a file that was not applied fails there.
@@ -17,7 +20,7 @@ export const PREVIOUS_UNCOMMITTED_STATE = 'PGL05';
 
 const COMMITTED_SETTING = 'pgshift.committed';
 
-/** Ends a script whose transaction a next one may follow before it has finished: after its COMMIT. */
+/** The last statement before the COMMIT of a transaction that a next one may follow before it has finished. */
 export function committedSql(version: number): string {
   return `SET ${COMMITTED_SETTING} = '${version}';\n`;
 }

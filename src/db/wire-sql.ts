@@ -133,7 +133,7 @@ export function applyScript(
       .copy(file)
       .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, lock === undefined))}${afterReset(table)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
-  return script.sql(`COMMIT;\n${lock === undefined ? committedSql(steps.at(-1)?.file.version ?? 0) : ''}`).done();
+  return script.sql(`${lock === undefined ? committedSql(steps.at(-1)?.file.version ?? 0) : ''}COMMIT;\n`).done();
 }
 
 /**
@@ -173,7 +173,7 @@ export function revertScript(table: LedgerTable, rollback: SqlFile, timeouts: Ti
     .copy(rollback)
     .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, rollback, afterFile(table, rollback.path, lock === undefined))}${afterReset(table)}`)
     .sql(partial ? clearProgressSql(table, rollback.version) : deleteLedgerRowSql(table, rollback.version))
-    .sql(`COMMIT;\n${lock === undefined ? committedSql(rollback.version) : ''}`)
+    .sql(`${lock === undefined ? committedSql(rollback.version) : ''}COMMIT;\n`)
     .done();
 }
 

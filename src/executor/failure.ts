@@ -69,14 +69,31 @@ export async function explainFailure(
       : await locateFailingStatement(context, script, fields.sqlState);
   const file = located?.part.file ?? first.file;
   const where = located ? lineColumnAt(file.text, located.fileIndex) : undefined;
-  const prefix = where ? `${file.path}:${where.line}:${where.column}` : file.path;
+  const files = distinctFiles(script);
+  // Not found in a transaction of several files (an error at COMMIT: a deferred constraint or trigger): the
+  // transaction is what failed, not its first file.
+  const unplaced = located === undefined && files.length > 1;
+  const prefix = where ? `${file.path}:${where.line}:${where.column}` : unplaced ? scriptLabel(script) : file.path;
   return new PgshiftError(wording.code, `${prefix}: ${error.message}`, {
-    hint: wording.hint,
+    hint: unplaced ? `${UNPLACED_HINT}; run up without --single-transaction to have the file named` : wording.hint,
     sql: {
       ...describe(file.path, fields),
       ...(where && located ? { line: where.line, column: where.column, snippet: caretSnippet(file.text, located.fileIndex) } : {}),
     },
   });
+}
+
+const UNPLACED_HINT =
+  'the transaction was rolled back: none of its files was applied and no ledger row was written. The server did not say which file failed (an error at COMMIT comes from a deferred constraint or trigger)';
+
+function distinctFiles(script: Script): string[] {
+  return [...new Set(script.parts.map((part) => part.file.path))];
+}
+
+/** What a script runs, for messages: its file, or the files of one --single-transaction transaction. */
+export function scriptLabel(script: Script): string | undefined {
+  const files = distinctFiles(script);
+  return files.length > 1 ? `the ${files.length} files of one transaction (${files[0]} to ${files.at(-1)})` : files[0];
 }
 
 export const LEDGER_TAMPERED_HINT = "a migration must not touch pgshift's ledger; its transaction was rolled back and nothing was applied";

@@ -6,7 +6,7 @@ import { LEDGER_CHANGED_STATE, LEDGER_DROPPED_STATE } from '../db/ledger-guard.j
 import { lockHolder, lockKey, lockLostAt, pollLock } from '../db/lock.js';
 import { ServerError } from '../db/server-error.js';
 import { LEDGER_MOVED_STATE, LOCK_BUSY_STATE } from '../db/xact-lock.js';
-import { explainFailure, LEDGER_TAMPERED_HINT, lockLost, type FailureContext, type FailureWording } from './failure.js';
+import { explainFailure, LEDGER_TAMPERED_HINT, lockLost, scriptLabel, type FailureContext, type FailureWording } from './failure.js';
 
 export interface ScriptContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
@@ -89,7 +89,7 @@ class LockBusy extends Error {}
  */
 async function sendOnce(context: ScriptContext, script: Script, wording: FailureWording, onRow: ((row: Row) => void) | undefined, pipe: Pipelining): Promise<Sent> {
   const { session, signal } = context;
-  const label = labelOf(script);
+  const label = scriptLabel(script);
   if (signal?.aborted && pipe.sent === undefined) throw interrupted(label, wording.stopped);
   const cancel = (): void => void session.cancel().catch(() => undefined);
   // Only a script already sent gets here aborted: it may be running now.
@@ -129,12 +129,6 @@ function connectionLost(error: PgshiftError, path: string | undefined, transacti
         ? `the server rolled back the transaction that was open when the connection ended: nothing from ${path ?? 'that file'} was applied and no ledger row was written; run the command again once the server is reachable`
         : error.hint;
   return rewrap(error, error.code, path === undefined ? error.message : `${error.message} (while running ${path})`, defined({ hint }));
-}
-
-/** What a script runs, for messages: its file, or the files of one --single-transaction transaction. */
-function labelOf(script: Script): string | undefined {
-  const files = [...new Set(script.parts.map((part) => part.file.path))];
-  return files.length > 1 ? `the ${files.length} files of one transaction (${files[0]} to ${files.at(-1)})` : files[0];
 }
 
 function ledgerMoved(error: ServerError, path: string | undefined, wording: FailureWording): PgshiftError {

@@ -22,8 +22,10 @@ const AFTER = {
   'rollbacks/004_later.sql': 'DROP TABLE later;\n',
 };
 
+const FAILS_AT_COMMIT = 'CREATE TABLE orphan (id int);\nINSERT INTO child VALUES (42);\n';
+
 const FAILURES: ReadonlyArray<readonly [string, string, RegExp]> = [
-  ['at its COMMIT (a deferred foreign key)', 'CREATE TABLE orphan (id int);\nINSERT INTO child VALUES (42);\n', /child.*violates foreign key constraint/],
+  ['at its COMMIT (a deferred foreign key)', FAILS_AT_COMMIT, /child.*violates foreign key constraint/],
   ['inside its transaction', 'CREATE TABLE orphan (id int);\nSELECT 1 / 0;\n', /division by zero/],
 ];
 
@@ -62,4 +64,21 @@ test('down: a rollback that fails at its COMMIT is the error reported, and the r
   assert.deepEqual(await ledgerVersions(db.sql), [1, 2, 3], '004 was reverted, and nothing after the failed rollback');
   for (const table of ['after_it', 'fine', 'parent']) assert.equal(await tableExists(db.sql, table), true, `${table} is still there`);
   assert.equal(await tableExists(db.sql, 'later'), false);
+});
+
+test('up --single-transaction: an error at COMMIT names the transaction of all its files, not its first file', async () => {
+  const db = await testDatabase(import.meta.url);
+  const project = await makeProject({ ...BASE, 'migrations/002_fails.sql': FAILS_AT_COMMIT, 'rollbacks/002_fails.sql': 'DROP TABLE orphan;\n', ...AFTER }, db.url);
+  const run = await project.run(['up', '--single-transaction']);
+  assert.equal(run.status, 1, run.stderr);
+  const error = errorLine(run.stderr);
+  assert.equal(error['code'], 'MIGRATION_FAILED');
+  assert.match(String(error['msg']), /^the 4 files of one transaction \(migrations\/001_base\.sql to migrations\/004_later\.sql\): .*violates foreign key constraint/);
+  assert.match(String(error['hint']), /none of its files was applied .* run up without --single-transaction to have the file named/);
+  assert.deepEqual(await ledgerVersions(db.sql), []);
+
+  // Without --single-transaction, the file is named.
+  const each = await project.run(['up']);
+  assert.equal(each.status, 1, each.stderr);
+  assert.match(String(errorLine(each.stderr)['msg']), /^migrations\/002_fails\.sql: /);
 });
