@@ -4,6 +4,7 @@
  * rather than be silently replaced by a new one without the lock. How to reach the server (password, time
  * limits, retries) is connect.ts's; what the driver's errors mean is server-error.ts's.
  */
+import { connect } from 'node:net';
 import postgres from 'postgres';
 import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
@@ -111,6 +112,11 @@ function driverOptions({ endpoint, password, limitSeconds, parameters, logger }:
     host: [endpoint.host] as unknown as string,
     ...defined({ path: socket ? `${endpoint.host}/.s.PGSQL.${endpoint.port}` : undefined }),
     port: [endpoint.port] as unknown as number,
+    // TCP_NODELAY, as libpq sets it. Node leaves Nagle's algorithm on, which holds back a message written
+    // while the one before it is unacknowledged: a migration sent behind the running one (send.ts) would
+    // wait for it. The driver writes its first messages as soon as this returns; the socket sends them once
+    // connected, and its errors reach the driver's own handlers.
+    ...(socket ? {} : { socket: () => connect({ host: endpoint.host, port: endpoint.port, noDelay: true }) }),
     user: endpoint.user,
     database: endpoint.database,
     password: async () => (await password()) ?? '',

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions, tableExists } from '../support/inspect.js';
 import { errorLine, makeProject } from '../support/project.js';
+import { startProxy } from '../support/proxy.js';
 
 // A foreign key checked at COMMIT: a row without its parent passes every statement and fails the COMMIT.
 const BASE = {
@@ -81,4 +82,36 @@ test('up --single-transaction: an error at COMMIT names the transaction of all i
   const each = await project.run(['up']);
   assert.equal(each.status, 1, each.stderr);
   assert.match(String(errorLine(each.stderr)['msg']), /^migrations\/002_fails\.sql: /);
+});
+
+// The second file is sent in the same turn as the first, so it must reach the proxy before the first is
+// answered. Later files are sent as the one two ahead of them is answered, so whether the one just ahead is
+// still running then depends on how fast the server is: not asserted.
+test('on the wire, the second file reaches the server before the first is answered; down too', async () => {
+  const db = await testDatabase(import.meta.url);
+  const proxy = await startProxy(new URL(db.url));
+  try {
+    const viaProxy = new URL(db.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const files = Object.fromEntries(
+      [1, 2, 3, 4, 5, 6].flatMap((version) => [
+        [`migrations/00${version}_m.sql`, `CREATE TABLE m_${version} (id int);\n`],
+        [`rollbacks/00${version}_m.sql`, `DROP TABLE m_${version};\n`],
+      ]),
+    );
+    const project = await makeProject(files, viaProxy.toString());
+    for (const [args, marker] of [[['up'], 'INSERT INTO "public"."schema_migrations"'], [['down', '--all'], 'DELETE FROM "public"."schema_migrations"']] as const) {
+      proxy.reset();
+      const run = await project.run(args);
+      assert.equal(run.status, 0, run.stderr);
+      const session = proxy.connections.find((connection) => connection.sql.some((text) => text.includes(marker)));
+      assert.ok(session, `the ${args[0]} session went through the proxy`);
+      const ahead = session.sql.flatMap((text, index) => (text.includes(marker) ? [session.queriesAhead[index]] : []));
+      assert.equal(ahead.length, 6);
+      assert.equal(ahead[1], 1, `${args[0]}: queries unanswered when each file's script arrived: ${ahead.join(', ')}`);
+    }
+  } finally {
+    await proxy.close();
+  }
 });

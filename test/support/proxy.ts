@@ -20,6 +20,11 @@ export interface ProxiedConnection {
   readonly parameters: Record<string, string>;
   /** The text of each simple query ('Q') and each parsed statement ('P'). */
   readonly sql: string[];
+  /**
+   * For each simple query, how many earlier ones had not been answered yet (no ReadyForQuery forwarded
+   * back) when it reached the proxy: more than 0 when the client sent it behind another (pipelined).
+   */
+  readonly queriesAhead: number[];
 }
 
 /** The key/value pairs of a startup packet (after its length and protocol version). */
@@ -50,7 +55,8 @@ export async function startProxy(target: URL, delayMs = 0): Promise<CountingProx
     upstream.setNoDelay(true);
     let pending = Buffer.alloc(0);
     let started = false;
-    const connection: ProxiedConnection = { parameters: {}, sql: [] };
+    let unanswered = 0;
+    const connection: ProxiedConnection = { parameters: {}, sql: [], queriesAhead: [] };
     client.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       // The startup packet and SSL request have no type byte; every later message does.
@@ -73,6 +79,7 @@ export async function startProxy(target: URL, delayMs = 0): Promise<CountingProx
         if (pending.length < length + 1) break;
         const type = String.fromCharCode(pending[0] as number);
         counts.set(type, (counts.get(type) ?? 0) + 1);
+        if (type === 'Q') connection.queriesAhead.push(unanswered++);
         const sql = sqlOf(type, pending.subarray(5, length + 1));
         if (sql !== undefined) connection.sql.push(sql);
         pending = pending.subarray(length + 1);
@@ -88,6 +95,18 @@ export async function startProxy(target: URL, delayMs = 0): Promise<CountingProx
     };
     forward(client, upstream);
     forward(upstream, client);
+    // Each ReadyForQuery ('Z') the server sends ends the answer to one query. Only counted where the
+    // client asked for no TLS (no one-byte answer to an SSLRequest to skip) and sent its first query.
+    let answers = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      answers = Buffer.concat([answers, chunk]);
+      while (answers.length >= 5) {
+        const length = answers.readInt32BE(1);
+        if (answers.length < length + 1) break;
+        if (answers[0] === 0x5a && connection.queriesAhead.length > 0) unanswered--;
+        answers = answers.subarray(length + 1);
+      }
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
