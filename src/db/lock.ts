@@ -63,7 +63,11 @@ export async function pollLock(attempt: () => Promise<boolean>, holder: () => Pr
   let announced = false;
   for (;;) {
     if (await attempt()) return;
-    const held = await holder();
+    // An interrupt's cancel request can land on this query when the attempt it was sent for just ended.
+    const held = await holder().catch((error: unknown) => {
+      if (options.signal?.aborted) return undefined;
+      throw error;
+    });
     const remaining = deadline - performance.now();
     if (remaining <= 0) {
       throw new PgshiftError('LOCK_TIMEOUT', `the migration lock is still held after ${options.waitMs / 1000} s ${describeHolder(held)}`, {

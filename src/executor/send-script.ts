@@ -105,10 +105,11 @@ async function sendOnce(context: ScriptContext, script: Script, wording: Failure
     return { durationMs: Math.round(performance.now() - started), ahead };
   } catch (error) {
     if (error instanceof ServerError && script.transaction) await session.rollback();
+    // Found the lock taken, nothing of the file ran: an interrupt meanwhile is one of the wait (pollLock).
+    if (error instanceof ServerError && error.fields.sqlState === LOCK_BUSY_STATE) throw new LockBusy(error.message);
     if (signal?.aborted) throw interrupted(label, wording.stopped);
     const lost = lockLostAt(error);
     if (lost) throw lockLost(lost.where ?? (label === undefined ? undefined : `before ${label}`), wording.stopped);
-    if (error instanceof ServerError && error.fields.sqlState === LOCK_BUSY_STATE) throw new LockBusy(error.message);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_MOVED_STATE) throw ledgerMoved(error, label, wording);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_CHANGED_STATE) throw ledgerChanged(error, wording.ledgerChanged);
     if (error instanceof ServerError && error.fields.sqlState === LEDGER_DROPPED_STATE) throw new PgshiftError('LEDGER_TAMPERED', error.message, { hint: LEDGER_TAMPERED_HINT });
