@@ -15,8 +15,11 @@
  */
 import { quoteLiteral } from '../core/sql-quote.js';
 
-/** The file before this one was not applied: this transaction ran nothing. pgshift's own SQLSTATE, as in ledger-guard.ts. */
-export const PREVIOUS_UNCOMMITTED_STATE = 'PGL05';
+/**
+ * The file before this one was not applied: this transaction ran nothing. pgshift's own SQLSTATE, as in
+ * ledger-guard.ts; never reported, since the executor drops the outcome of a script sent behind a failure.
+ */
+const PREVIOUS_UNCOMMITTED_STATE = 'PGL05';
 
 const COMMITTED_SETTING = 'pgshift.committed';
 

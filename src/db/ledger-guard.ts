@@ -61,9 +61,9 @@ export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = 
  * snapshot made says so at no cost; only where the file changed or reset it is the lock looked for in
  * pg_locks, which copies the server's whole lock table. That look is an IF of its own: PL/pgSQL plans an
  * expression when it first evaluates it, and planning a query of pg_locks alone costs more than the rest
- * of the check, so a condition joined with AND would pay for it on every file. It runs before RESET ALL (which clears the setting)
- * and after `RESET statement_timeout` and the role's reset (SESSION_CHECK_SQL), which a file could have set
- * to stop it. `first` runs before it in the same block.
+ * of the check, so a condition joined with AND would pay for it on every file. It runs before RESET ALL
+ * (which clears the setting) and after `RESET statement_timeout` and the role's reset (SESSION_CHECK_SQL),
+ * which a file could have set to stop it. `first` runs before it in the same block.
  */
 export function ledgerUnchangedSql(ledger: LedgerTable, file: SqlFile, first = ''): string {
   const message = `${file.path} changed the rows of pgshift's ledger table ${ledger.display} or of ${progressTable(ledger).display}`;

@@ -56,6 +56,7 @@ export async function startProxy(target: URL, delayMs = 0): Promise<CountingProx
     let pending = Buffer.alloc(0);
     let started = false;
     let unanswered = 0;
+    let sslAnswers = 0;
     const connection: ProxiedConnection = { parameters: {}, sql: [], queriesAhead: [] };
     client.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
@@ -67,6 +68,7 @@ export async function startProxy(target: URL, delayMs = 0): Promise<CountingProx
           if (pending.length < length) break;
           const code = pending.readInt32BE(4);
           started = code !== 80877103; // an SSLRequest is followed by the real startup packet
+          if (!started) sslAnswers++;
           if (started) {
             Object.assign(connection.parameters, startupParameters(pending.subarray(0, length)));
             connections.push(connection);
@@ -95,11 +97,15 @@ export async function startProxy(target: URL, delayMs = 0): Promise<CountingProx
     };
     forward(client, upstream);
     forward(upstream, client);
-    // Each ReadyForQuery ('Z') the server sends ends the answer to one query. Only counted where the
-    // client asked for no TLS (no one-byte answer to an SSLRequest to skip) and sent its first query.
+    // Each ReadyForQuery ('Z') the server sends after the client's first query ends the answer to one
+    // query. An SSLRequest is answered by one untyped byte, skipped here; like the client's side above,
+    // this reads only connections that go on without TLS.
     let answers = Buffer.alloc(0);
     upstream.on('data', (chunk: Buffer) => {
       answers = Buffer.concat([answers, chunk]);
+      const skipped = Math.min(sslAnswers, answers.length);
+      answers = answers.subarray(skipped);
+      sslAnswers -= skipped;
       while (answers.length >= 5) {
         const length = answers.readInt32BE(1);
         if (answers.length < length + 1) break;
