@@ -1,7 +1,8 @@
 /**
  * The issue's table for one size of history: apply N from empty, a no-op `up` with all applied, `status`, and
  * `down` of all, for psql (the floor of apply and down), the bare floor of no-op and status (node connecting
- * with postgres.js to read the ledger; `node -e 0` beside it), dbmate, node-pg-migrate, postgrator and pgshift
+ * with postgres.js to read the ledger; `node -e 0` beside it), a bare Node script sending psql's apply and down
+ * scripts (minimal-script.mjs: what Node alone costs there), dbmate, node-pg-migrate, postgrator and pgshift
  * with a cold and a warm parse cache (cold also with the code cache a fresh install has). Each round gives
  * every tool a fresh database and takes it through the four phases, each phase in the round's rotating order;
  * after each phase the tables t_1..t_N and the tool's ledger are counted, so a tool that skipped work fails
@@ -51,9 +52,11 @@ async function ownTools(bench: Bench, dir: string, count: number): Promise<Tool[
   };
   const node = (args: readonly string[]) => (url: string) => timed(process.execPath, args, { ...bench.env, DATABASE_URL: url }, root);
   const bare = node([join(root, 'bench', 'minimal-ledger.mjs')]);
+  const script = (text: string) => (url: string) => timed(process.execPath, [join(root, 'bench', 'minimal-script.mjs')], { ...bench.env, DATABASE_URL: url }, root, text);
   return [
     { name: 'psql', ledger: LEDGER, apply: (url) => bench.psql(url, applyScript), down: (url) => bench.psql(url, revertScript) },
     { name: 'bare floor', ledger: '', noop: bare, status: bare },
+    { name: 'bare node', ledger: LEDGER, apply: script(applyScript), down: script(revertScript) },
     { name: 'node -e 0', ledger: '', noop: node(['-e', '0']), status: node(['-e', '0']) },
     pgshift('pgshift cold', cold, true),
     pgshift('pgshift warm', warm, false),
@@ -80,7 +83,7 @@ export async function issueTable(bench: Bench, count: number, installProblem: st
   const peers = await peerTools({ dir, count, into: join(dir, '..'), env: bench.env }, installProblem);
   for (const reason of new Set(peers.missing.map((line) => line.replace(/^[^:]+: /, '')))) process.stderr.write(`bench: peers left out: ${reason}\n`);
   const own = await ownTools(bench, dir, count);
-  const tools = [...own.slice(0, 3), ...peers.tools, ...own.slice(3)];
+  const tools = [...own.slice(0, 4), ...peers.tools, ...own.slice(4)];
   const seen = new Map(PHASES.map((phase) => [phase, new Map<string, Measure[]>()]));
   for (let round = 0; round < bench.runs; round++) {
     const urls = new Map<string, string>();

@@ -15,7 +15,8 @@
  *       (floor as in a), and against a shell loop of `pgshift up` per database (bench/many.ts)
  *   (i) the issue's table with N migrations, (j) the same with --n-large (bench/issue.ts): apply from empty,
  *       no-op up, status and down of all, for psql (floor of apply and down), the bare floor of no-op and
- *       status (minimal-ledger.mjs, and node -e 0), dbmate's binary, node-pg-migrate, postgrator (bench/peers,
+ *       status (minimal-ledger.mjs, and node -e 0), a bare Node script sending psql's apply and down scripts
+ *       (minimal-script.mjs), dbmate's binary, node-pg-migrate, postgrator (bench/peers,
  *       installed on first use) and pgshift with a cold and a warm parse cache; then the targets T1-T4, PASS
  *       or FAIL (bench/targets.ts; T4 is row b).
  *

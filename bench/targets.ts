@@ -34,7 +34,7 @@ function t2(table: IssueTable): Target {
   const name = `T2 apply ${table.count} from empty <= 1.05x psql and below dbmate`;
   if (warm === undefined) return { name, pass: undefined, detail: 'not measured' };
   const versus = dbmate === undefined ? 'dbmate not measured' : `${x(dbmate)} of dbmate`;
-  const detail = `warm ${x(warm)} of psql, ${versus}; cold ${cold === undefined ? '-' : x(cold)} of psql`;
+  const detail = `warm ${x(warm)} of psql, ${versus}; cold ${cold === undefined ? '-' : x(cold)} of psql${nodeBound(table, 'apply')}`;
   return { name, pass: dbmate === undefined ? undefined : warm.ratio <= 1.05 && dbmate.ratio < 1, detail };
 }
 
@@ -43,7 +43,13 @@ function t3(table: IssueTable): Target {
   const [warm, cold] = [cell(table, 'down', 'pgshift warm'), cell(table, 'down', 'pgshift cold')];
   const name = `T3 down --all of ${table.count} <= 1.1x psql`;
   if (warm === undefined) return { name, pass: undefined, detail: 'not measured' };
-  return { name, pass: warm.ratio <= 1.1, detail: `warm ${x(warm)}, cold ${cold === undefined ? '-' : x(cold)}` };
+  return { name, pass: warm.ratio <= 1.1, detail: `warm ${x(warm)}, cold ${cold === undefined ? '-' : x(cold)}${nodeBound(table, 'down')}` };
+}
+
+/** What a bare Node script sending psql's own script takes (bench/minimal-script.mjs): the bound under T2 and T3. */
+function nodeBound(table: IssueTable, phase: 'apply' | 'down'): string {
+  const bare = cell(table, phase, 'bare node');
+  return bare === undefined ? '' : `; a bare Node script sending psql's files alone: ${x(bare)}`;
 }
 
 /** T4: no-op up with the big history (row b) within 1.5x the bare floor and 100 MB of peak RSS. */
