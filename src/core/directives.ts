@@ -97,3 +97,33 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
   }
   return { directives: found, problems };
 }
+
+/** `pgshift:allow RULE` after the first statement is a lint suppression; `allow parse-error` is the file's. */
+const SUPPRESSION = /^\s*pgshift:allow[ \t]+(?!parse-error\b)\S/;
+
+/**
+ * Directive lines in comments after the first statement, where none is read: the file would run without
+ * what its author asked for (a lock timeout, no transaction), so it is refused rather than run. Held
+ * against pending files only: an applied file ran as it was.
+ */
+export function misplacedDirectives(file: SqlFile, laterComments: ReadonlyArray<{ readonly at: number; readonly text: string }>): Problem[] {
+  const problems: Problem[] = [];
+  for (const { at, text } of laterComments) {
+    let offset = 0;
+    for (const line of text.split('\n')) {
+      if (/^\s*pgshift:/.test(line) && !SUPPRESSION.test(line)) {
+        const where = lineColumnAt(file.text, at + offset + line.indexOf('pgshift:'));
+        problems.push({
+          code: 'MISPLACED_DIRECTIVE',
+          file: file.path,
+          version: file.version,
+          line: where.line,
+          message: `${file.path}:${where.line}:${where.column}: ${line.trim()} comes after the first statement, where directives are not read`,
+          hint: 'move it into the comment block at the top of the file, before the first statement: as it stands the file would run without it',
+        });
+      }
+      offset += line.length + 1;
+    }
+  }
+  return problems;
+}

@@ -48,6 +48,8 @@ export const PROBLEM_CODES = [
   'BAD_DIRECTIVE',
   /** A duration directive without a unit: held against pending files only (an applied one ran as it was). */
   'DURATION_UNIT',
+  /** A directive after the file's first statement, where it is not read. Move it to the top; pending files only. */
+  'MISPLACED_DIRECTIVE',
   /**
    * A partly applied no-transaction file whose finished statements were edited (or which lost its directive).
    * Restore them; change only the failed statement or later ones, or revert with `down`.

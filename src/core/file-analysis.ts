@@ -1,6 +1,6 @@
 import { checksumOf } from './checksum.js';
 import { defined } from './defined.js';
-import { parseDirectives, type Directives } from './directives.js';
+import { misplacedDirectives, parseDirectives, type Directives } from './directives.js';
 import type { Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
 import { scanSql } from './sql-lexer.js';
@@ -31,6 +31,7 @@ export interface ScriptAnalysis {
 export function analyzeScript(file: SqlFile): ScriptAnalysis {
   const scan = scanSql(file.text);
   const { directives, problems } = parseDirectives(file, scan.leadingComments);
+  problems.push(...misplacedDirectives(file, scan.laterPgshiftComments));
   const add = (at: number, code: Problem['code'], message: string, hint: string): void => void problems.push(problemAt(file, at, code, message, hint));
 
   const statements = scan.statements.map((statement): ScriptStatement => {

@@ -10,6 +10,9 @@ import { analyzeScript, statementHash, type ScriptAnalysis } from './file-analys
 import type { LedgerRow, ProgressRow, SqlFile } from './types.js';
 import { missingFilePath, type PlanWords } from './wording.js';
 
+/** Problems an applied file is not held to: they matter only to a file that is still to run. */
+const PENDING_ONLY: ReadonlySet<Problem['code']> = new Set(['DURATION_UNIT', 'MISPLACED_DIRECTIVE']);
+
 /** What the database says has been done: finished migrations, and no-transaction files stopped partway. */
 export interface History {
   readonly ledger: readonly LedgerRow[];
@@ -90,8 +93,9 @@ export function validationProblems(catalog: Catalog, history: History, words: Pl
     ...catalog.migrations.flatMap((file) => {
       const analysis = analyzeScript(file);
       const progress = partial.get(file.version);
-      // An applied file ran as it was and never runs again: only pending files need units on their durations.
-      const held = applied.has(file.version) ? analysis.problems.filter((problem) => problem.code !== 'DURATION_UNIT') : analysis.problems;
+      // An applied file ran as it was and never runs again: only pending files need units on their durations,
+      // and their directives where they are read.
+      const held = applied.has(file.version) ? analysis.problems.filter((problem) => !PENDING_ONLY.has(problem.code)) : analysis.problems;
       return [...held, ...(progress ? resumeProblems(file, analysis, progress, words) : [])];
     }),
     ...[...catalog.rollbacks.values()].flatMap((file) => analyzeScript(file).problems),

@@ -21,6 +21,11 @@ export interface ScanResult {
   readonly statements: readonly ScannedStatement[];
   /** Comments before the first statement, without their markers: the place for directives. */
   readonly leadingComments: readonly string[];
+  /**
+   * Comments after that which mention `pgshift:`, without their markers, and where their text starts: a
+   * directive there would be silently ignored, and a `pgshift:allow` there is a lint suppression.
+   */
+  readonly laterPgshiftComments: ReadonlyArray<{ readonly at: number; readonly text: string }>;
   /** Index of the first psql meta-command (a backslash outside any quote), which the server cannot run. */
   readonly metaCommandAt?: number;
   /** Index of a COPY ... FROM STDIN statement, whose data lines only psql knows how to send. Scanning stops there. */
@@ -47,6 +52,7 @@ const COPY_STOP = -1;
 class StatementScanner {
   private readonly statements: ScannedStatement[] = [];
   private readonly leadingComments: string[] = [];
+  private readonly laterPgshiftComments: Array<{ at: number; text: string }> = [];
   private metaCommandAt: number | undefined;
   private copyFromStdinAt: number | undefined;
   private unterminated: ScanResult['unterminated'];
@@ -72,8 +78,8 @@ class StatementScanner {
       const last = this.finish();
       if (last && isCopyFromStdin(last.words)) this.copyFromStdinAt = last.start;
     }
-    const { statements, leadingComments, metaCommandAt, copyFromStdinAt, unterminated } = this;
-    return { statements, leadingComments, ...defined({ metaCommandAt, copyFromStdinAt, unterminated }) };
+    const { statements, leadingComments, laterPgshiftComments, metaCommandAt, copyFromStdinAt, unterminated } = this;
+    return { statements, leadingComments, laterPgshiftComments, ...defined({ metaCommandAt, copyFromStdinAt, unterminated }) };
   }
 
   /** Reads the construct at `i`; returns where the next one starts (the text's end once something is left open). */
@@ -114,7 +120,9 @@ class StatementScanner {
 
   /** A comment is kept as a leading comment only before the first statement: the place for directives. */
   private comment(at: number, stop: number, closerLength: number): number {
-    if (this.start === -1 && this.statements.length === 0) this.leadingComments.push(this.text.slice(at + 2, stop - closerLength));
+    const text = this.text.slice(at + 2, stop - closerLength);
+    if (this.start === -1 && this.statements.length === 0) this.leadingComments.push(text);
+    else if (text.includes('pgshift:')) this.laterPgshiftComments.push({ at: at + 2, text });
     return stop;
   }
 

@@ -179,3 +179,42 @@ describe('files pgshift must not send', () => {
     assert.equal(analysis.directives.allowParseError, 'uses PostgreSQL 18 syntax');
   });
 });
+
+describe('MISPLACED_DIRECTIVE', () => {
+  test('a directive after the first statement is refused at its line and column, and not taken', () => {
+    const analysis = analyzeScript(sqlFile("SET LOCAL search_path = app;\n-- pgshift:lock-timeout=1s\nALTER TABLE orders ADD COLUMN note text;\n"));
+    assert.deepEqual(
+      analysis.problems.map((problem) => [problem.code, problem.line, problem.message]),
+      [['MISPLACED_DIRECTIVE', 2, 'migrations/007_add_orders.sql:2:4: pgshift:lock-timeout=1s comes after the first statement, where directives are not read']],
+    );
+    assert.match(analysis.problems[0]?.hint ?? '', /move it into the comment block at the top of the file/);
+    assert.equal(analysis.directives.lockTimeout, undefined);
+  });
+
+  test('in a block comment, and for every directive, unknown ones and allow parse-error included', () => {
+    const text = 'SELECT 1;\n/* notes\n   pgshift:no-transaction */\nSELECT 2; -- pgshift:nonsense\n-- pgshift:allow parse-error newer syntax\nSELECT 3;\n';
+    assert.deepEqual(
+      problemsOf(text).map((problem) => [problem.code, problem.line]),
+      [
+        ['MISPLACED_DIRECTIVE', 3],
+        ['MISPLACED_DIRECTIVE', 4],
+        ['MISPLACED_DIRECTIVE', 5],
+      ],
+    );
+  });
+
+  test('pgshift:allow RULE before a later statement is a lint suppression; pgshift: in strings, bodies or prose is nothing', () => {
+    const text = [
+      'CREATE TABLE t (id int);',
+      '-- pgshift:allow index-not-concurrent the table was created above',
+      'CREATE INDEX ix_t ON t (id);',
+      "COMMENT ON TABLE t IS '-- pgshift:no-transaction';",
+      'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$',
+      '-- pgshift:lock-timeout=1s',
+      'SELECT 1 $$;',
+      '-- see pgshift:lock-timeout in the README',
+      '',
+    ].join('\n');
+    assert.deepEqual(codesOf(text), []);
+  });
+});
