@@ -88,42 +88,52 @@ export function parseDirectives(file: SqlFile, leadingComments: readonly string[
       if (name === 'lock-timeout') found.lockTimeout = value;
       else found.statementTimeout = value;
     } else {
-      problem(
-        line,
-        `unknown directive "${line.trim()}"`,
-        'the directives are pgshift:no-transaction, pgshift:lock-timeout=DURATION, pgshift:statement-timeout=DURATION, pgshift:unwritten and pgshift:allow parse-error REASON',
-      );
+      problem(line, unknownDirective(line), KNOWN_DIRECTIVES);
     }
   }
   return { directives: found, problems };
 }
 
-/** `pgshift:allow RULE` after the first statement is a lint suppression; `allow parse-error` is the file's. */
-const SUPPRESSION = /^\s*pgshift:allow[ \t]+(?!parse-error\b)\S/;
+const KNOWN_DIRECTIVES =
+  'the directives are pgshift:no-transaction, pgshift:lock-timeout=DURATION, pgshift:statement-timeout=DURATION, pgshift:unwritten and pgshift:allow parse-error REASON';
+
+function unknownDirective(line: string): string {
+  return `unknown directive "${line.trim()}"`;
+}
+
+/** `pgshift:allow` after the first statement is lint's (a suppression, or lint's error for one naming no rule); `allow parse-error` is the file's. */
+const SUPPRESSION = /^\s*pgshift:allow(?![ \t]+parse-error\b)(?:[ \t]|$)/;
+const PLACED_DIRECTIVES: ReadonlySet<string> = new Set(['no-transaction', 'lock-timeout', 'statement-timeout']);
 
 /**
  * Directive lines in comments after the first statement, where none is read: the file would run without
- * what its author asked for (a lock timeout, no transaction), so it is refused rather than run. Held
- * against pending files only: an applied file ran as it was.
+ * what its author asked for (a lock timeout, no transaction), so it is refused rather than run. An unknown
+ * one is worded as at the top, since its spelling is what is wrong. Held against pending files only (one
+ * code for all of them): an applied file ran as it was.
  */
 export function misplacedDirectives(file: SqlFile, laterComments: ReadonlyArray<{ readonly at: number; readonly text: string }>): Problem[] {
   const problems: Problem[] = [];
   for (const { at, text } of laterComments) {
     let offset = 0;
     for (const line of text.split('\n')) {
-      if (/^\s*pgshift:/.test(line) && !SUPPRESSION.test(line)) {
+      const problem = /^\s*pgshift:/.test(line) && !SUPPRESSION.test(line) ? misplaced(line) : undefined;
+      if (problem) {
         const where = lineColumnAt(file.text, at + offset + line.indexOf('pgshift:'));
-        problems.push({
-          code: 'MISPLACED_DIRECTIVE',
-          file: file.path,
-          version: file.version,
-          line: where.line,
-          message: `${file.path}:${where.line}:${where.column}: ${line.trim()} comes after the first statement, where directives are not read`,
-          hint: 'move it into the comment block at the top of the file, before the first statement: as it stands the file would run without it',
-        });
+        const message = `${file.path}:${where.line}:${where.column}: ${problem.message}`;
+        problems.push({ code: 'MISPLACED_DIRECTIVE', file: file.path, version: file.version, line: where.line, message, hint: problem.hint });
       }
       offset += line.length + 1;
     }
   }
   return problems;
+}
+
+function misplaced(line: string): { readonly message: string; readonly hint: string } {
+  const name = DIRECTIVE.exec(line)?.[1]?.toLowerCase();
+  const late = `${line.trim()} comes after the first statement, where directives are not read`;
+  if (name === 'unwritten') return { message: late, hint: "delete it: it marks pgshift new's template, and this file has statements" };
+  if ((name !== undefined && PLACED_DIRECTIVES.has(name)) || ALLOW_PARSE_ERROR.test(line)) {
+    return { message: late, hint: 'move it into the comment block at the top of the file, before the first statement: as it stands the file would run without it' };
+  }
+  return { message: `${unknownDirective(line)}, after the first statement`, hint: KNOWN_DIRECTIVES };
 }

@@ -118,7 +118,7 @@ class StatementScanner {
     return this.touch(i, i + 1);
   }
 
-  /** A comment is kept as a leading comment only before the first statement: the place for directives. */
+  /** Comments before the first statement are the place for directives; later ones naming pgshift: are kept to say so. */
   private comment(at: number, stop: number, closerLength: number): number {
     const text = this.text.slice(at + 2, stop - closerLength);
     if (this.start === -1 && this.statements.length === 0) this.leadingComments.push(text);

@@ -3,6 +3,7 @@ import type { DownOptions, UpOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';
+import { failValidation } from '../core/errors.js';
 import { timed } from '../core/timings.js';
 import type { LintFinding } from '../lint/lint.js';
 import { planDown, type DownStep } from '../core/plan-down.js';
@@ -108,8 +109,14 @@ export async function prepareDown(context: ResolvedOptions, run: Run, catalog: C
   return { steps, applied: appliedVersions(history.ledger) };
 }
 
-/** The migration a redo applies again: the one its first step reverted (a missing file stops planDown first). */
+/**
+ * The migration a redo applies again: the one its first step reverted (a missing file stops planDown first).
+ * It is about to run, so it is held to everything a pending file is (a misplaced directive, a duration
+ * without a unit), before anything is reverted.
+ */
 export function redoMigration(catalog: Catalog, step: DownStep): PlannedMigration {
   const file = catalog.migrations.find((migration) => migration.version === step.version) as SqlFile;
-  return { file, analysis: analyzeScript(file) };
+  const analysis = analyzeScript(file);
+  if (analysis.problems.length > 0) failValidation(analysis.problems);
+  return { file, analysis };
 }

@@ -187,20 +187,27 @@ test('an unknown directive is refused, so a typo cannot change how a file runs',
   await project.remove('migrations/005_typo.sql');
 });
 
-test('a directive after the first statement is refused in a pending file, and never held against an applied one', async () => {
+test('a directive after the first statement is refused in a pending file or one redo would run again, never in an applied one', async () => {
   const db = await testDatabase(import.meta.url);
   const misplaced = 'CREATE TABLE late (id int);\n-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY ix_late ON late (id);\n';
-  const project = await makeProject({ 'migrations/001_late.sql': misplaced }, db.url);
+  const project = await makeProject({ 'migrations/001_late.sql': misplaced, 'rollbacks/001_late.sql': 'DROP TABLE late;\n' }, db.url);
   const run = await project.run(['up']);
   assert.equal(run.status, 3, run.stderr);
   const problems = JSON.stringify(errorLine(run.stderr)['problems']);
   assert.match(problems, /"code":"MISPLACED_DIRECTIVE"/);
   assert.match(problems, /migrations\/001_late\.sql:2:4: pgshift:no-transaction comes after the first statement, where directives are not read/);
   assert.equal((await db.sql`SELECT to_regclass('late') IS NULL AS absent`)[0]?.['absent'], true, 'nothing of the file ran');
-  // Applied as it was (recorded by baseline here): its comment is history, not a problem.
+  // Applied as it was (made by hand and recorded by baseline here): its comment is history, not a problem.
   await project.write('migrations/001_late.sql', misplaced.replace('CONCURRENTLY ', ''));
+  await db.sql`CREATE TABLE late (id int)`;
   assert.equal((await project.run(['baseline', '--version', '1'])).status, 0);
   const validate = await project.run(['validate']);
   assert.equal(validate.status, 0, validate.stdout + validate.stderr);
   assert.doesNotMatch(validate.stdout + validate.stderr, /MISPLACED_DIRECTIVE|comes after the first statement/);
+  // redo would run it again, without the directive: refused before its rollback runs.
+  const redo = await project.run(['redo']);
+  assert.equal(redo.status, 3, redo.stderr);
+  assert.match(JSON.stringify(errorLine(redo.stderr)['problems']), /001_late\.sql:2:4: pgshift:no-transaction comes after the first statement/);
+  assert.equal((await db.sql`SELECT to_regclass('late') IS NOT NULL AS present`)[0]?.['present'], true, 'nothing was reverted');
+  assert.deepEqual((await db.sql`SELECT version FROM schema_migrations`).map((row) => Number(row['version'])), [1]);
 });

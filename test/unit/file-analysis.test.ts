@@ -203,6 +203,14 @@ describe('MISPLACED_DIRECTIVE', () => {
     );
   });
 
+  test('an unknown one is worded as unknown, and pgshift:unwritten is to be deleted rather than moved', () => {
+    const [unknown, unwritten] = problemsOf('SELECT 1;\n-- pgshift:allowed index-not-concurrent x\n-- pgshift:unwritten\nSELECT 2;\n');
+    assert.equal(unknown?.code, 'MISPLACED_DIRECTIVE');
+    assert.equal(unknown?.message, 'migrations/007_add_orders.sql:2:4: unknown directive "pgshift:allowed index-not-concurrent x", after the first statement');
+    assert.match(unknown?.hint ?? '', /^the directives are pgshift:no-transaction/);
+    assert.match(unwritten?.hint ?? '', /^delete it: it marks pgshift new's template/);
+  });
+
   test('pgshift:allow RULE before a later statement is a lint suppression; pgshift: in strings, bodies or prose is nothing', () => {
     const text = [
       'CREATE TABLE t (id int);',
@@ -213,6 +221,8 @@ describe('MISPLACED_DIRECTIVE', () => {
       '-- pgshift:lock-timeout=1s',
       'SELECT 1 $$;',
       '-- see pgshift:lock-timeout in the README',
+      '-- pgshift:allow',
+      'SELECT 2;',
       '',
     ].join('\n');
     assert.deepEqual(codesOf(text), []);
