@@ -46,9 +46,9 @@ export const PROBLEM_CODES = [
   'UNTERMINATED',
   /** A `-- pgshift:` directive that is unknown or malformed. Fix its spelling or value. */
   'BAD_DIRECTIVE',
-  /** A duration directive without a unit: held against pending files only (an applied one ran as it was). */
+  /** A duration directive without a unit: held against pending files only (an applied one ran as it was), and the one `redo` runs again. */
   'DURATION_UNIT',
-  /** A directive after the file's first statement, where it is not read. Move it to the top; pending files only. */
+  /** A directive (or a misspelt one) after the file's first statement, where it is not read. Move it to the top; held against pending files and the one `redo` runs again. */
   'MISPLACED_DIRECTIVE',
   /**
    * A partly applied no-transaction file whose finished statements were edited (or which lost its directive).
