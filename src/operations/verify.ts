@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { failValidation } from '../core/errors.js';
 import { defined } from '../core/defined.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import type { History } from '../core/ledger-problems.js';
 import { planUp } from '../core/plan-up.js';
 import type { SqlFile } from '../core/types.js';
@@ -21,6 +22,9 @@ export async function verify(context: ResolvedOptions, call: VerifyOptions): Pro
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const { plan, scratch } = verifyPlan(context, catalog, (await readHistory(run.session, run.table)).rows, call, only);
+    // A rollback down would refuse (a misplaced or unknown directive, BEGIN) must not pass here.
+    const refused = plan.targets.flatMap(({ rollback }) => (rollback ? analyzeScript(rollback).problems : []));
+    if (refused.length > 0) failValidation(refused);
     const results =
       scratch || needsScratch(plan.targets)
         ? await verifyInScratch(run, plan, { server: call.scratchServer ?? 'target', embeddedDir: context.embeddedDir, parameters: run.parameters, wording: context.words.wording })

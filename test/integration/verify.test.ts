@@ -66,6 +66,20 @@ for (const [what, edit, expected] of broken) {
   });
 }
 
+test('a rollback that down would refuse (a directive after its first statement) is refused, exit 3, before anything runs', async () => {
+  await project.write(ROLLBACK, `${original}-- pgshift:lock-timeout=1s\nSELECT 1;\n`);
+  try {
+    const before = await objectCount();
+    const run = await project.run(['verify']);
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(run.stderr, /rollbacks\/001_add_session_permissions\.sql:\d+:4: pgshift:lock-timeout=1s comes after the first statement/);
+    assert.equal(run.stdout, '');
+    assert.equal(await objectCount(), before);
+  } finally {
+    await project.write(ROLLBACK, original);
+  }
+});
+
 test('a rollback that fails is reported as the failure, with its line', async () => {
   await project.write(ROLLBACK, `${original}SELECT * FROM\n  nowhere;\n`);
   try {
