@@ -4,7 +4,7 @@ import type { LintOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { buildCatalog } from '../core/catalog.js';
 import { failValidation } from '../core/errors.js';
-import { analyzeScript } from '../core/file-analysis.js';
+import { analyzeScript, type ScriptAnalysis } from '../core/file-analysis.js';
 import { loadCatalog, loadSingleFile } from '../io/loader.js';
 import { readLintConfig } from '../lint/config.js';
 import { lintFiles, type LintConfig, type LintResult } from '../lint/lint.js';
@@ -18,6 +18,7 @@ export async function lint(context: ResolvedOptions, call: LintOptions): Promise
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const { planned } = await prepareUp(context, run, catalog, { skipUnwritten: true });
     const rollbacks = [...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
+    refuseUnrunnable(rollbacks);
     return lintFiles([...planned, ...rollbacks], config);
   });
 }
@@ -31,6 +32,17 @@ async function lintPaths({ cwd, dirs }: ResolvedOptions, paths: readonly string[
   // Files named one by one need not come in pairs.
   const problems = catalog.problems.filter((problem) => problem.code !== 'ORPHAN_ROLLBACK');
   if (problems.length > 0) failValidation(problems);
-  const files = [...catalog.migrations, ...catalog.rollbacks.values()];
-  return lintFiles(files.map((file) => ({ file, analysis: analyzeScript(file) })), config);
+  const files = [...catalog.migrations, ...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
+  refuseUnrunnable(files);
+  return lintFiles(files, config);
+}
+
+/**
+ * What up or down would refuse in a file lint checks (BEGIN in it, a misplaced or unknown directive) is
+ * refused here too, as validate reports it: a file must not pass lint and then be refused by the run. A
+ * template still unwritten is not: lint has nothing to say of it yet.
+ */
+function refuseUnrunnable(files: ReadonlyArray<{ readonly analysis: ScriptAnalysis }>): void {
+  const problems = files.flatMap(({ analysis }) => analysis.problems.filter((problem) => problem.code !== 'UNWRITTEN'));
+  if (problems.length > 0) failValidation(problems);
 }

@@ -32,6 +32,31 @@ test('lint prints file:line:col rule message and the hint; --strict makes warnin
   assert.deepEqual((JSON.parse(json.stdout) as { findings: Array<{ rule: string; line: number }> }).findings.map((f) => [f.rule, f.line]), [['index-not-concurrent', 1]]);
 });
 
+test('a file the run would refuse (BEGIN in it, a directive after its first statement) is exit 3 for lint too, named or not', async () => {
+  const own = await testDatabase(import.meta.url);
+  const refused = await makeProject(
+    {
+      'migrations/001_t.sql': 'CREATE TABLE IF NOT EXISTS t (id int);\nCOMMENT ON TABLE t IS \'t\';\n',
+      'rollbacks/001_t.sql': 'BEGIN;\nDROP TABLE IF EXISTS t;\nCOMMIT;\n',
+      'migrations/002_late.sql': 'SET LOCAL search_path = public;\n-- pgshift:lock-timeout=1s\nALTER TABLE t ADD COLUMN IF NOT EXISTS note text;\n',
+    },
+    own.url,
+  );
+  const named = await refused.run(['lint', 'migrations/002_late.sql', 'rollbacks/001_t.sql']);
+  assert.equal(named.status, 3, named.stderr);
+  assert.match(named.stderr, /migrations\/002_late\.sql:2:4: pgshift:lock-timeout=1s comes after the first statement/);
+  assert.match(named.stderr, /TRANSACTION_CONTROL/);
+  assert.equal(named.stdout, '');
+  const all = await refused.run(['lint']);
+  assert.equal(all.status, 3, all.stderr);
+  assert.match(all.stderr, /002_late\.sql:2:4/);
+  // The migration fixed, the rollback alone still stops it.
+  await refused.write('migrations/002_late.sql', '-- pgshift:lock-timeout=1s\nALTER TABLE t ADD COLUMN IF NOT EXISTS note text;\n');
+  const rollbackOnly = await refused.run(['lint']);
+  assert.equal(rollbackOnly.status, 3, rollbackOnly.stderr);
+  assert.match(rollbackOnly.stderr, /rollbacks\/001_t\.sql:1:1: BEGIN would take the transaction out of pgshift's hands/);
+});
+
 test('up --dry-run shows the findings on stderr, the SQL on stdout', async () => {
   const run = await project.run(['up', '--dry-run']);
   assert.equal(run.status, 0, run.stderr);
