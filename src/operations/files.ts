@@ -79,6 +79,16 @@ export async function withFiles<T>(
   }
 }
 
+/**
+ * What up or down would refuse in these files (BEGIN in one, a misplaced or unknown directive) stops a command
+ * that only reads them (lint, verify's rollbacks) the same way, as validate reports it: a file must not pass
+ * there and then be refused by the run. A template still unwritten is not: nothing can be said of it yet.
+ */
+export function refuseUnrunnable(files: ReadonlyArray<{ readonly analysis: ScriptAnalysis }>): void {
+  const problems = files.flatMap(({ analysis }) => analysis.problems.filter((problem) => problem.code !== 'UNWRITTEN'));
+  if (problems.length > 0) failValidation(problems);
+}
+
 /** Parses the files a command would run; a parse error stops it with nothing run. */
 export async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, logger: Logger, memo?: Memo, cache?: CheckCache): Promise<CheckedFile[]> {
   const { checked, problems } = await checkSyntax(files, logger, memo, cache);

@@ -4,10 +4,11 @@ import type { LintOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { buildCatalog } from '../core/catalog.js';
 import { failValidation } from '../core/errors.js';
-import { analyzeScript, type ScriptAnalysis } from '../core/file-analysis.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import { loadCatalog, loadSingleFile } from '../io/loader.js';
 import { readLintConfig } from '../lint/config.js';
 import { lintFiles, type LintConfig, type LintResult } from '../lint/lint.js';
+import { refuseUnrunnable } from './files.js';
 import { prepareUp } from './history.js';
 import { withRun } from './run.js';
 
@@ -35,14 +36,4 @@ async function lintPaths({ cwd, dirs }: ResolvedOptions, paths: readonly string[
   const files = [...catalog.migrations, ...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
   refuseUnrunnable(files);
   return lintFiles(files, config);
-}
-
-/**
- * What up or down would refuse in a file lint checks (BEGIN in it, a misplaced or unknown directive) is
- * refused here too, as validate reports it: a file must not pass lint and then be refused by the run. A
- * template still unwritten is not: lint has nothing to say of it yet.
- */
-function refuseUnrunnable(files: ReadonlyArray<{ readonly analysis: ScriptAnalysis }>): void {
-  const problems = files.flatMap(({ analysis }) => analysis.problems.filter((problem) => problem.code !== 'UNWRITTEN'));
-  if (problems.length > 0) failValidation(problems);
 }

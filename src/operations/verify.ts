@@ -10,7 +10,7 @@ import { planUp } from '../core/plan-up.js';
 import type { SqlFile } from '../core/types.js';
 import { loadCatalog } from '../io/loader.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../executor/verify.js';
-import { loadOnly } from './files.js';
+import { loadOnly, refuseUnrunnable } from './files.js';
 import { readHistory } from './ledger-read.js';
 import { refuseTransactionLock } from './lock-scope.js';
 import { withRun } from './run.js';
@@ -22,9 +22,7 @@ export async function verify(context: ResolvedOptions, call: VerifyOptions): Pro
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const { plan, scratch } = verifyPlan(context, catalog, (await readHistory(run.session, run.table)).rows, call, only);
-    // A rollback down would refuse (a misplaced or unknown directive, BEGIN) must not pass here.
-    const refused = plan.targets.flatMap(({ rollback }) => (rollback ? analyzeScript(rollback).problems : []));
-    if (refused.length > 0) failValidation(refused);
+    refuseUnrunnable(plan.targets.flatMap(({ rollback }) => (rollback ? [{ analysis: analyzeScript(rollback) }] : [])));
     const results =
       scratch || needsScratch(plan.targets)
         ? await verifyInScratch(run, plan, { server: call.scratchServer ?? 'target', embeddedDir: context.embeddedDir, parameters: run.parameters, wording: context.words.wording })
