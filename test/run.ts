@@ -68,9 +68,8 @@ async function main(): Promise<number> {
   }
   try {
     // Most of a test file's time is spent waiting on the server and on the CLI processes it starts, not
-    // on this process's CPU: with two files per core a two-core machine was a third idle, and three per core
-    // took the suite from 8.3 to 7.3 minutes there. PGSHIFT_TEST_CONCURRENCY overrides it.
-    const concurrency = Number(env['PGSHIFT_TEST_CONCURRENCY']) || Math.max(3, Math.min(6, 3 * availableParallelism()));
+    // on this process's CPU: two files per core keep both busy. PGSHIFT_TEST_CONCURRENCY overrides it.
+    const concurrency = Number(env['PGSHIFT_TEST_CONCURRENCY']) || Math.max(2, Math.min(6, 2 * availableParallelism()));
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
       cwd: root,
       env,
