@@ -59,6 +59,12 @@ export interface MigratorOptions {
    * (and plan) run in this mode; the other methods refuse it (USAGE).
    */
   readonly lock?: LockScope;
+  /**
+   * Let `up` apply pending files numbered below the highest applied version (merged after a higher one ran),
+   * in version order, instead of refusing them (OUT_OF_ORDER); `validate` then accepts them too. `down`
+   * always reverts newest-applied first. Default: package.json's `"pgshift": { "outOfOrder": true }`, else false.
+   */
+  readonly outOfOrder?: boolean;
   /** Default: silent. */
   readonly logger?: Logger;
   /**

@@ -23,6 +23,10 @@ export const globalOptions = {
   table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: DEFAULTS.table },
   'migrations-dir': { type: 'string', default: DEFAULTS.migrationsDir, describe: 'folder of NNN_name.sql migrations' },
   'rollbacks-dir': { type: 'string', default: DEFAULTS.rollbacksDir, describe: 'folder of NNN_name.sql rollbacks' },
+  'allow-out-of-order': {
+    type: 'boolean',
+    describe: 'up applies pending files numbered below the highest applied version, in version order (default: package.json "pgshift": {"outOfOrder": true}, else refused)',
+  },
   'lock-wait': { ...numberOption('lock-wait', 'seconds', "seconds to wait for another run's migration lock"), default: DEFAULTS.lockWaitSeconds },
   // nargs: 1 takes a value that starts with a dash (-5s) as the value, to be refused by its check naming the
   // flag, instead of yargs reading it as the short flags -5 and -s.
@@ -70,7 +74,7 @@ export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
 const OPTION_GROUPS = {
   connection: { title: 'Connection:', keys: ['database', 'dotenv', 'password-command', 'wait', 'connect-timeout'] },
   ledger: { title: 'Ledger and schema:', keys: ['schema', 'table'] },
-  files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir'] },
+  files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir', 'allow-out-of-order'] },
   run: { title: 'Running migrations:', keys: ['lock', 'lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },
   targets: { title: 'Many databases:', keys: ['targets', 'targets-query', 'parallel', 'fail-fast', 'canary'] },
 } as const satisfies Record<string, { readonly title: string; readonly keys: ReadonlyArray<keyof typeof globalOptions> }>;

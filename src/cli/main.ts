@@ -130,7 +130,7 @@ function sharedOptions(argv: GlobalArgs, logger: Logger, cwd: string, parseCache
     lockRetries: argv['lock-retries'],
     lock: argv.lock,
     logger,
-    ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema }),
+    ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema, outOfOrder: argv['allow-out-of-order'] }),
   };
 }
 

@@ -25,7 +25,7 @@ export function statusTable(entries: readonly StatusEntry[]): string {
   const rows = entries.map((entry) => [
     String(entry.version),
     entry.name,
-    entry.progress ? `${entry.state} (${entry.progress.done}/${entry.progress.total})` : entry.state,
+    entry.progress ? `${entry.state} (${entry.progress.done}/${entry.progress.total})` : entry.outOfOrder ? `${entry.state} (out of order)` : entry.state,
     entry.appliedAt ? formatTime(entry.appliedAt) : '-',
     entry.executionMs === undefined ? '-' : String(entry.executionMs),
     entry.hasRollback ? 'yes' : 'no',
@@ -51,6 +51,7 @@ export function statusJson(entries: readonly StatusEntry[]): string {
       executionMs: entry.executionMs ?? null,
       checksum: entry.checksum,
       hasRollback: entry.hasRollback,
+      ...(entry.outOfOrder ? { outOfOrder: true } : {}),
       pgshiftVersion: entry.pgshiftVersion ?? null,
       gitCommit: entry.gitCommit ?? null,
       ...(entry.progress ? { progress: { done: entry.progress.done, total: entry.progress.total, error: entry.progress.error ?? null } } : {}),

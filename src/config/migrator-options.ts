@@ -19,6 +19,7 @@ import { DEFAULTS, LOCK_SCOPES } from './defaults.js';
 import type { LockScope } from '../core/types.js';
 import { cliPlanWords } from './wording.js';
 import { parseCacheSetting, type ParseCacheSetting } from './parse-cache.js';
+import { readProjectSettings } from './project.js';
 
 export interface ResolvedOptions {
   /** Absolute: where relative paths are resolved. */
@@ -38,6 +39,8 @@ export interface ResolvedOptions {
   /** Timeouts of a file whose directives set none. */
   readonly defaults: Timeouts;
   readonly retry: RetryPolicy;
+  /** up applies pending files below the highest applied version (MigratorOptions.outOfOrder). */
+  readonly outOfOrder: boolean;
   /** What the planner's hints call options, commands and folders. */
   readonly words: PlanWords;
   /** Where what the checks found in each file is kept between runs; absent: PGSHIFT_CACHE=off. */
@@ -73,6 +76,7 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
     connectWaitSeconds: options.connectWaitSeconds ?? DEFAULTS.connectWaitSeconds,
     defaults: { lockTimeout, ...defined({ statementTimeout }) },
     retry: { retries: options.lockRetries ?? DEFAULTS.lockRetries, firstDelayMs: options.lockRetryDelayMs ?? DEFAULTS.lockRetryDelayMs },
+    outOfOrder: options.outOfOrder ?? readProjectSettings(cwd).outOfOrder ?? false,
     words: cliPlanWords({ migrations: dirs.migrationsDir, rollbacks: dirs.rollbacksDir }),
     ...defined({ parseCache: parseCacheSetting(cwd, options.parseCache !== false) }),
   };

@@ -26,12 +26,21 @@ export function byVersion<T extends { readonly version: number }>(rows: readonly
   return map;
 }
 
+/** Ledger rows newest-applied first: the order `down` reverts them in. */
+export function newestAppliedFirst<T extends { readonly appliedOrder: number }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => b.appliedOrder - a.appliedOrder);
+}
+
+/** How a plan treats pending files below the highest applied version. */
+export interface OrderRule {
+  /** false: not this plan's concern (down, drift, one file named on purpose). Default true. */
+  readonly checkOrder?: boolean;
+  /** The project allows them: they are applied, in version order, by the next up. */
+  readonly outOfOrder?: boolean;
+}
+
 /** Problems of the files themselves and of the ledger against them: drift, missing files, order. */
-export function ledgerProblems(
-  catalog: Catalog,
-  { ledger, progress }: History,
-  words: PlanWords & { readonly checkOrder?: boolean },
-): Problem[] {
+export function ledgerProblems(catalog: Catalog, { ledger, progress }: History, words: PlanWords & OrderRule): Problem[] {
   const { wording } = words;
   const problems = [...catalog.problems];
   const files = byVersion(catalog.migrations);
@@ -67,25 +76,30 @@ export function ledgerProblems(
       });
     }
   }
-  if ((words.checkOrder ?? true) && highestApplied) {
-    const applied = byVersion(ledger);
-    for (const file of catalog.migrations) {
-      if (file.version < highestApplied.version && !applied.has(file.version)) {
-        problems.push({
-          code: 'OUT_OF_ORDER',
-          file: file.path,
-          version: file.version,
-          message: `${file.path} is pending but version ${highestApplied.version} (${highestApplied.name}) is already applied`,
-          hint: `renumber it above ${highestApplied.version}, or apply it on purpose with: ${wording.command('up')} ${wording.option('migration')} ${file.path}`,
-        });
-      }
+  if ((words.checkOrder ?? true) && words.outOfOrder !== true && highestApplied) {
+    for (const file of outOfOrderFiles(catalog, ledger)) {
+      problems.push({
+        code: 'OUT_OF_ORDER',
+        file: file.path,
+        version: file.version,
+        message: `${file.path} is pending but version ${highestApplied.version} (${highestApplied.name}) is already applied`,
+        hint: `renumber it above ${highestApplied.version}, apply it on purpose with ${wording.command('up')} ${wording.option('migration')} ${file.path}, or let up apply files merged out of order with ${wording.option('allow-out-of-order')}`,
+      });
     }
   }
   return problems;
 }
 
+/** Pending files numbered below the highest applied version: merged after a higher one was applied. */
+export function outOfOrderFiles(catalog: Catalog, ledger: readonly LedgerRow[]): SqlFile[] {
+  let highest = -1;
+  for (const row of ledger) highest = Math.max(highest, row.version);
+  const applied = byVersion(ledger);
+  return catalog.migrations.filter((file) => file.version < highest && !applied.has(file.version));
+}
+
 /** Everything `validate` reports: ledger problems plus script problems in every file. */
-export function validationProblems(catalog: Catalog, history: History, words: PlanWords): Problem[] {
+export function validationProblems(catalog: Catalog, history: History, words: PlanWords & OrderRule): Problem[] {
   const partial = byVersion(history.progress);
   const applied = byVersion(history.ledger);
   return [

@@ -1,7 +1,10 @@
-/** What `down` reverts: applied versions newest first, each with a rollback that really undoes something. */
+/**
+ * What `down` reverts: applied versions newest-applied first (version order, unless files were applied out
+ * of order), each with a rollback that really undoes something.
+ */
 import type { Catalog } from './catalog.js';
 import { failValidation, PgshiftError, type Problem } from './errors.js';
-import { ledgerProblems, type History } from './ledger-problems.js';
+import { ledgerProblems, newestAppliedFirst, type History } from './ledger-problems.js';
 import { analyzeScript, type ScriptAnalysis } from './file-analysis.js';
 import type { SqlFile } from './types.js';
 import { checkPlanNumbers, missingFilePath, type PlanWords } from './wording.js';
@@ -46,10 +49,14 @@ export function planDown(catalog: Catalog, history: History, options: DownOption
   return steps;
 }
 
-/** The applied versions (finished or partly) that the options name, newest first. */
+/**
+ * The applied versions (finished or partly) that the options name, newest-applied first. A partly applied
+ * file comes first: a run stops at it, so nothing was applied after it.
+ */
 function targetsOf(history: History, options: DownOptions): Applied[] {
   const { wording } = options;
-  const newestFirst: Applied[] = [...history.ledger, ...history.progress].sort((a, b) => b.version - a.version);
+  const partial = [...history.progress].sort((a, b) => b.version - a.version);
+  const newestFirst: Applied[] = [...partial, ...newestAppliedFirst(history.ledger)];
   if (options.all) return newestFirst;
   if (options.to !== undefined) {
     const { to } = options;

@@ -16,6 +16,8 @@ export interface UpOptions extends PlanWords {
   readonly singleTransaction?: boolean;
   /** Leave out pending files still marked -- pgshift:unwritten instead of refusing them (lint: nothing to check yet). */
   readonly skipUnwritten?: boolean;
+  /** Apply pending files below the highest applied version, in version order, instead of refusing them. */
+  readonly outOfOrder?: boolean;
 }
 
 export interface PlannedMigration {

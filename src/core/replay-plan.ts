@@ -6,7 +6,7 @@
 import type { Catalog } from './catalog.js';
 import { failValidation } from './errors.js';
 import { analyzeScript } from './file-analysis.js';
-import { ledgerProblems, resumeProblems, type History } from './ledger-problems.js';
+import { ledgerProblems, newestAppliedFirst, resumeProblems, type History } from './ledger-problems.js';
 import { lineColumnAt } from './position.js';
 import { clusterWideName } from './statement-kinds.js';
 import type { SqlFile } from './types.js';
@@ -33,7 +33,7 @@ export function planReplay(catalog: Catalog, history: History, words: PlanWords)
     if (file) problems.push(...resumeProblems(file, analyzeScript(file), row, words));
   }
   if (problems.length > 0) failValidation(problems);
-  const applied = [...history.ledger].sort((a, b) => a.appliedAt.getTime() - b.appliedAt.getTime() || a.version - b.version);
+  const applied = newestAppliedFirst(history.ledger).reverse();
   // A partly applied file stops every later one from running, so it is the last thing that ran.
   const partial = [...history.progress].sort((a, b) => a.version - b.version);
   return [

@@ -1,11 +1,12 @@
 /** What `status` shows: every migration file and every ledger or progress row, one entry per version. */
 import type { Catalog } from './catalog.js';
-import { byVersion, type History } from './ledger-problems.js';
+import { byVersion, outOfOrderFiles, type History } from './ledger-problems.js';
 import type { ProgressRow, StatusEntry } from './types.js';
 
 export function statusOf(catalog: Catalog, { ledger, progress }: History): StatusEntry[] {
   const rows = byVersion(ledger);
   const partial = byVersion(progress);
+  const late = new Set(outOfOrderFiles(catalog, ledger));
   const entries: StatusEntry[] = catalog.migrations.map((file) => {
     const row = rows.get(file.version);
     const started = partial.get(file.version);
@@ -24,7 +25,8 @@ export function statusOf(catalog: Catalog, { ledger, progress }: History): Statu
       gitCommit: row?.gitCommit,
     };
     // Only a partly applied file has progress: defined() per entry would build two objects and an array for each file.
-    return started && !row ? { ...entry, progress: progressOf(started) } : entry;
+    if (started && !row) return { ...entry, progress: progressOf(started) };
+    return late.has(file) && !started ? { ...entry, outOfOrder: true } : entry;
   });
   for (const started of partial.values()) {
     if (rows.has(started.version)) continue;

@@ -35,6 +35,11 @@ export interface LedgerRow {
   readonly appliedAt: Date;
   readonly appliedBy: string;
   readonly executionMs: number;
+  /**
+   * Where the row stands in the order rows were written: `down` reverts newest first. It follows version
+   * order except where a file was applied out of order.
+   */
+  readonly appliedOrder: number;
   /** The pgshift version and git commit of the migrations that applied it, where recorded. */
   readonly pgshiftVersion?: string | undefined;
   readonly gitCommit?: string | undefined;
@@ -74,6 +79,8 @@ export interface StatusEntry {
   /** The ledger's checksum for applied versions, the file's for pending ones. */
   readonly checksum: string;
   readonly hasRollback: boolean;
+  /** A pending file below the highest applied version: only `up` with out-of-order files allowed applies it. */
+  readonly outOfOrder?: boolean;
   readonly pgshiftVersion?: string | undefined;
   readonly gitCommit?: string | undefined;
   /** For `partial`: statements done, statements in the file, and the last error. */

@@ -3,7 +3,7 @@
  * what the rows mean is the planner's business.
  */
 import { PgshiftError, failValidation } from '../core/errors.js';
-import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
+import { doBlock, quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import type { LedgerRow, SqlFile } from '../core/types.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { ServerError } from './server-error.js';
@@ -50,10 +50,18 @@ export interface SessionSettings {
 
 export type LedgerState =
   | { readonly exists: false; readonly schemaExists: boolean }
-  | { readonly exists: true; readonly rows: readonly LedgerRow[]; readonly provenance: boolean };
+  | { readonly exists: true; readonly rows: readonly LedgerRow[]; readonly columns: LedgerColumns };
 
-/** What the first write of a run must do to the ledger first: create it, or add the provenance columns. */
-export type LedgerSetup = { readonly schemaExists: boolean } | { readonly addProvenance: true };
+/** The columns later versions of pgshift added to the ledger: a ledger made before them lacks them. */
+export interface LedgerColumns {
+  /** pgshift_version and git_commit. */
+  readonly provenance: boolean;
+  /** applied_order: the order rows were written in, which is not version order once a file ran out of order. */
+  readonly appliedOrder: boolean;
+}
+
+/** What the first write of a run must do to the ledger first: create it, or add the columns it lacks. */
+export type LedgerSetup = { readonly schemaExists: boolean } | { readonly add: LedgerColumns };
 
 /**
  * The session setting pgshift_version takes its default from (a connection parameter, and stated again in
@@ -188,6 +196,7 @@ interface RawRow {
   readonly execution_ms: number;
   readonly pgshift_version?: string | null;
   readonly git_commit?: string | null;
+  readonly applied_order?: string | null;
 }
 
 /** One round trip when the ledger exists (its shape read from the result's columns); two when it does not yet. */
@@ -210,20 +219,29 @@ export async function readLedger(session: Session, table: LedgerTable): Promise<
   }
   const types = new Map(result.columns.map((column) => [column.name, column.type]));
   if (Object.entries(COLUMNS).some(([name, type]) => types.get(name) !== type)) return foreignLedger(session, table);
-  return {
-    exists: true,
-    provenance: types.has('pgshift_version') && types.has('git_commit'),
-    rows: result.rows.map((row) => ({
-      version: Number(row.version),
-      name: row.name,
-      checksum: row.checksum,
-      appliedAt: row.applied_at,
-      appliedBy: row.applied_by,
-      executionMs: row.execution_ms,
-      pgshiftVersion: row.pgshift_version ?? undefined,
-      gitCommit: row.git_commit ?? undefined,
-    })),
-  };
+  const columns = { provenance: types.has('pgshift_version') && types.has('git_commit'), appliedOrder: types.get('applied_order') === 20 };
+  const rows = result.rows.map((row) => ({
+    version: Number(row.version),
+    name: row.name,
+    checksum: row.checksum,
+    appliedAt: row.applied_at,
+    appliedBy: row.applied_by,
+    executionMs: row.execution_ms,
+    appliedOrder: columns.appliedOrder ? Number(row.applied_order) : 0,
+    pgshiftVersion: row.pgshift_version ?? undefined,
+    gitCommit: row.git_commit ?? undefined,
+  }));
+  return { exists: true, columns, rows: columns.appliedOrder ? rows : numberedAsApplied(rows) };
+}
+
+/**
+ * A ledger from before applied_order: its rows numbered as the upgrade numbers them (createLedgerSql), by
+ * applied_at, then version, since rows applied in one transaction share applied_at and ran in version order.
+ */
+function numberedAsApplied(rows: readonly LedgerRow[]): LedgerRow[] {
+  const order = [...rows].sort((a, b) => a.appliedAt.getTime() - b.appliedAt.getTime() || a.version - b.version);
+  const rank = new Map(order.map((row, index) => [row.version, index + 1]));
+  return rows.map((row) => ({ ...row, appliedOrder: rank.get(row.version) as number }));
 }
 
 async function foreignLedger(session: Session, table: LedgerTable): Promise<never> {
@@ -247,15 +265,10 @@ async function foreignLedger(session: Session, table: LedgerTable): Promise<neve
  * a row (a migration, a no-transaction file's finish, a baseline) records it alike.
  */
 export function createLedgerSql(table: LedgerTable, setup: LedgerSetup): string {
-  const setting = (name: string): string => `nullif(current_setting('${name}', true), '')`;
-  if ('addProvenance' in setup) {
-    // Defaults set after the columns are added, so that rows written before keep NULL, not today's values.
-    return `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS pgshift_version text, ADD COLUMN IF NOT EXISTS git_commit text;
-ALTER TABLE ${table.sql} ALTER COLUMN pgshift_version SET DEFAULT ${setting(PROVENANCE_SETTINGS.version)};
-`;
-  }
+  if ('add' in setup) return addColumnsSql(table, setup.add);
   const provenance = `pgshift_version text DEFAULT ${setting(PROVENANCE_SETTINGS.version)},
-  git_commit text`;
+  git_commit text,
+  applied_order bigint NOT NULL GENERATED BY DEFAULT AS IDENTITY`;
   const schema = setup.schemaExists ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.schema)};\n`;
   return `${schema}CREATE TABLE ${table.sql} (
   version bigint PRIMARY KEY,
@@ -268,6 +281,26 @@ ALTER TABLE ${table.sql} ALTER COLUMN pgshift_version SET DEFAULT ${setting(PROV
 );
 COMMENT ON TABLE ${table.sql} IS 'pgshift ledger: one row per applied migration';
 `;
+}
+
+const setting = (name: string): string => `nullif(current_setting('${name}', true), '')`;
+
+/**
+ * The columns a ledger made by an earlier pgshift lacks. Provenance defaults are set after the columns are
+ * added, so that rows written before keep NULL, not today's values. applied_order numbers the rows there
+ * are by applied_at, then version (as readLedger does before the upgrade), and its sequence goes on after them.
+ */
+function addColumnsSql(table: LedgerTable, missing: LedgerColumns): string {
+  const provenance = missing.provenance
+    ? ''
+    : `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS pgshift_version text, ADD COLUMN IF NOT EXISTS git_commit text;
+ALTER TABLE ${table.sql} ALTER COLUMN pgshift_version SET DEFAULT ${setting(PROVENANCE_SETTINGS.version)};
+`;
+  if (missing.appliedOrder) return provenance;
+  return `${provenance}ALTER TABLE ${table.sql} ADD COLUMN applied_order bigint;
+UPDATE ${table.sql} AS l SET applied_order = o.n FROM (SELECT version, row_number() OVER (ORDER BY applied_at, version) AS n FROM ${table.sql}) AS o WHERE l.version = o.version;
+ALTER TABLE ${table.sql} ALTER COLUMN applied_order SET NOT NULL, ALTER COLUMN applied_order ADD GENERATED BY DEFAULT AS IDENTITY;
+${doBlock(`BEGIN PERFORM setval(pg_get_serial_sequence(${quoteLiteral(table.sql)}, 'applied_order'), (SELECT coalesce(max(applied_order), 0) + 1 FROM ${table.sql}), false); END`)}`;
 }
 
 /** What insertLedgerRowSql's result row is called, so that a run reports the time its ledger row records. */

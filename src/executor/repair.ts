@@ -80,7 +80,7 @@ export async function repairLedger(context: RepairContext, catalog: Catalog, opt
     current: change.currentChecksum,
     commit: files.get(change.version)?.gitCommit,
   }));
-  const sql = recordChecksumsSql(table, updates, ledger.exists && ledger.provenance);
+  const sql = recordChecksumsSql(table, updates, ledger.exists && ledger.columns.provenance);
   if (options.dryRun) {
     const key = lockKey(table);
     return { changes, recorded: false, sql: sql === '' ? '' : `${lockSql(key, true)}${sql}${lockSql(key, false)}` };

@@ -19,10 +19,11 @@ import { commitsFor, loadOnly, parsedOrFail, withCommit } from './files.js';
 import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
 
-/** What the run's first write must do to the ledger: nothing, create it, or add the provenance columns. */
+/** What the run's first write must do to the ledger: nothing, create it, or add the columns it lacks. */
 export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
   if (!ledger.exists) return { schemaExists: ledger.schemaExists };
-  return ledger.provenance ? undefined : { addProvenance: true };
+  const { provenance, appliedOrder } = ledger.columns;
+  return provenance && appliedOrder ? undefined : { add: ledger.columns };
 }
 
 /** up's options, with --migration's file when it was read before connecting (earlyOnly). */
@@ -59,7 +60,7 @@ export async function prepareUp(
   const history = await (started ?? readHistory(run.session, run.table));
   run.observer?.ledgerRead?.(history.rows.ledger.map((row) => row.version));
   const { to, singleTransaction, skipUnwritten } = call;
-  const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ to, only, singleTransaction, skipUnwritten }) });
+  const planned = planUp(catalog, history.rows, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ to, only, singleTransaction, skipUnwritten }) });
   return { planned, createLedger: ledgerSetup(history.ledger), applied: appliedVersions(history.ledger) };
 }
 

@@ -82,7 +82,7 @@ async function tracePlan(context: ResolvedOptions, run: Run, catalog: Catalog, c
     // Applied here already: traced on the schema the files applied before it build.
     return { base: replay.filter((step) => step.file.version < only.version), traced: [only] };
   }
-  const planned = planUp(catalog, history.rows, { ...context.words, ...defined({ only, to: call.to }) });
+  const planned = planUp(catalog, history.rows, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ only, to: call.to }) });
   return { base: replay, traced: planned.map((step) => step.file) };
 }
 

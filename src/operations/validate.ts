@@ -20,7 +20,7 @@ export async function validate(context: ResolvedOptions, call: CallOptions): Pro
     try {
       const history = (await readHistory(session, table)).rows;
       const pooled = context.lockScope === 'transaction' ? needsSession(pendingFiles(catalog, history)) : [];
-      return [...validationProblems(catalog, history, context.words), ...pooled, ...(await syntaxProblems(catalog, history, context.memo))];
+      return [...validationProblems(catalog, history, { ...context.words, outOfOrder: context.outOfOrder }), ...pooled, ...(await syntaxProblems(catalog, history, context.memo))];
     } catch (error) {
       if (isPgshiftError(error) && error.problems.length > 0) return error.problems;
       throw error;

@@ -41,7 +41,7 @@ function verifyPlan(context: ResolvedOptions, catalog: Catalog, history: History
     // Already applied here: rebuilt up to just before it in a scratch database.
     return { plan: { base: catalog.migrations.filter((file) => file.version < only.version), targets: [target(only)] }, scratch: true };
   }
-  const planned = planUp(catalog, history, { ...context.words, ...defined({ only }) });
+  const planned = planUp(catalog, history, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ only }) });
   const base = catalog.migrations.filter((file) => applied.has(file.version));
   const scratch = call.scratch === true || call.scratchServer !== undefined;
   return { plan: { base, targets: planned.map((step) => target(step.file)) }, scratch };

@@ -124,7 +124,41 @@ ALTER TABLE orders ADD CONSTRAINT ck_orders_total CHECK (total >= 0);
 CREATE INDEX ix_customers_name ON customers (name);
 `;
 
+/**
+ * The README's out-of-order example: 001, 002 and 004 deployed, then 003 merged from another branch; what
+ * status and validate print then. Run once for both samples.
+ */
+let outOfOrderRuns: Promise<{ readonly status: string; readonly validate: string }> | undefined;
+function outOfOrderOutputs(): Promise<{ readonly status: string; readonly validate: string }> {
+  outOfOrderRuns ??= (async () => {
+    const table = (name: string): string => `CREATE TABLE ${name} (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers);\n`;
+    const { project, args } = await sampleProject({
+      'migrations/001_customers.sql': ORDERS['migrations/001_customers.sql'],
+      'rollbacks/001_customers.sql': 'DROP TABLE customers;\n',
+      'migrations/002_invoices.sql': `-- Migration: invoices\n${table('invoices')}`,
+      'rollbacks/002_invoices.sql': 'DROP TABLE invoices;\n',
+      'migrations/004_orders.sql': `-- Migration: orders\n${table('orders')}`,
+      'rollbacks/004_orders.sql': 'DROP TABLE orders;\n',
+    });
+    assert.equal((await project.run(args('up'))).status, 0);
+    await project.write('migrations/003_customer_email.sql', '-- Migration: customer email\nALTER TABLE customers ADD COLUMN email text;\n');
+    await project.write('rollbacks/003_customer_email.sql', 'ALTER TABLE customers DROP COLUMN email;\n');
+    const validate = await project.run(args('validate'));
+    assert.equal(validate.status, 3, validate.stderr);
+    return { status: (await project.run(args('status'))).stdout, validate: validate.stdout };
+  })();
+  return outOfOrderRuns;
+}
+
 const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
+  async 'out-of-order-status'() {
+    return (await outOfOrderOutputs()).status;
+  },
+
+  async 'out-of-order-validate'() {
+    return (await outOfOrderOutputs()).validate;
+  },
+
   trace: () =>
     ownDatabase('trace', async (url) => {
       const project = await makeProject({ ...ORDERS, 'migrations/002_orders.sql': FIXED_ORDERS }, url);

@@ -89,14 +89,15 @@ test('targeted up and down: --to, --migration, --steps, --all, and their edge ca
   const outOfOrder = await project.run(['up']);
   assert.equal(outOfOrder.status, 3, 'a plain up refuses the pending file below the highest applied version');
 
+  // Applied after 3, so 2 is the newest-applied migration: the one redo redoes.
   assert.equal((await project.run(['up', '--migration', 'migrations/002_b.sql'])).status, 0);
   const redo = await project.run(['redo', '--json']);
   assert.equal(redo.status, 0, redo.stderr);
   assert.deepEqual(
     (JSON.parse(redo.stdout) as Array<{ direction: string; version: number }>).map((r) => [r.direction, r.version]),
     [
-      ['down', 3],
-      ['up', 3],
+      ['down', 2],
+      ['up', 2],
     ],
   );
   assert.equal((await project.run(['down', '--steps', '2'])).status, 0);

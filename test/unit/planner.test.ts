@@ -36,7 +36,7 @@ function fileOf(catalog: Catalog, version: number): SqlFile {
 }
 
 function row(version: number, checksum: string, name = `m${version}`): LedgerRow {
-  return { version, name, checksum, appliedAt: new Date(Date.UTC(2024, 0, version)), appliedBy: 'deploy', executionMs: version * 10 };
+  return { version, name, checksum, appliedAt: new Date(Date.UTC(2024, 0, version)), appliedBy: 'deploy', executionMs: version * 10, appliedOrder: version };
 }
 
 /** A history in which the given versions were applied from exactly the files now in the catalog. */
@@ -182,6 +182,25 @@ describe('planUp', () => {
     );
   });
 
+  test("the OUT_OF_ORDER hint names the three ways on: renumber, --migration, --allow-out-of-order", () => {
+    const catalog = catalogOf([1, 2, 3]);
+    const [problem] = failureOf(() => planUp(catalog, appliedFrom(catalog, [1, 3]))).problems;
+    assert.equal(problem?.hint, 'renumber it above 3, apply it on purpose with pgshift up --migration migrations/002_m2.sql, or let up apply files merged out of order with --allow-out-of-order');
+  });
+
+  test('outOfOrder plans every pending file, those below the highest applied version first, in version order', () => {
+    const catalog = catalogOf([1, 2, 3, 4, 5, 6]);
+    const history = appliedFrom(catalog, [1, 3, 5]);
+    assert.deepEqual(versionsOf(planUp(catalog, history, { outOfOrder: true }).map((step) => step.file)), [2, 4, 6]);
+    assert.deepEqual(versionsOf(planUp(catalog, history, { outOfOrder: true, to: 4 }).map((step) => step.file)), [2, 4]);
+  });
+
+  test('outOfOrder still refuses a changed applied file', () => {
+    const catalog = catalogOf([1, 2, 3]);
+    const history = { ledger: [row(1, 'ab'.repeat(32)), row(3, fileOf(catalog, 3).checksum)], progress: [] };
+    assert.deepEqual(failureOf(() => planUp(catalog, history, { outOfOrder: true })).problems.map((problem) => problem.code), ['CHECKSUM_MISMATCH']);
+  });
+
   test('only applies that one file, even below the highest applied version', () => {
     const catalog = catalogOf([1, 2, 3, 4]);
     const only = fileOf(catalog, 2);
@@ -316,6 +335,21 @@ describe('planDown', () => {
     assert.deepEqual(versionsOf(planDown(files, appliedFrom(files, [1]))), [1]);
   });
 
+  describe('after a file ran out of order (applied order 1, 3, 2)', () => {
+    const late = { ...appliedFrom(catalog, [1, 3, 2]), ledger: appliedFrom(catalog, [1, 3, 2]).ledger.map((entry, index) => ({ ...entry, appliedOrder: index + 1 })) };
+
+    test('down reverts the newest-applied first, and steps count in applied order', () => {
+      assert.deepEqual(versionsOf(planDown(catalog, late)), [2]);
+      assert.deepEqual(versionsOf(planDown(catalog, late, { steps: 2 })), [2, 3]);
+      assert.deepEqual(versionsOf(planDown(catalog, late, { all: true })), [2, 3, 1]);
+    });
+
+    test('to V reverts every version above V, in applied order', () => {
+      assert.deepEqual(versionsOf(planDown(catalog, late, { to: 1 })), [2, 3]);
+      assert.deepEqual(versionsOf(planDown(catalog, late, { to: 2 })), [3]);
+    });
+  });
+
   test('a missing rollback of a version that stays applied does not matter', () => {
     const partlyReversible = catalogOf([1, 2, 3], [3]);
     assert.deepEqual(versionsOf(planDown(partlyReversible, appliedFrom(partlyReversible, [1, 2, 3]))), [3]);
@@ -356,6 +390,17 @@ describe('statusOf', () => {
   });
 });
 
+describe('statusOf, files merged out of order', () => {
+  test('marks pending files below the highest applied version, and only those', () => {
+    const catalog = catalogOf([1, 2, 3, 4]);
+    const entries = statusOf(catalog, appliedFrom(catalog, [1, 3]));
+    assert.deepEqual(
+      entries.map(({ version, state, outOfOrder }) => [version, state, outOfOrder ?? false]),
+      [[1, 'applied', false], [2, 'pending', true], [3, 'applied', false], [4, 'pending', false]],
+    );
+  });
+});
+
 describe("hints in the caller's words and folders", () => {
   const inFolders = (migrations: string, rollbacks: string): Catalog =>
     buildCatalog([
@@ -389,7 +434,7 @@ describe("hints in the caller's words and folders", () => {
     const words = { wording, folders: { migrations: 'm', rollbacks: 'r' } };
     const catalog = catalogOf([1, 2, 3]);
     assert.deepEqual(hintsOf(() => planUpIn(catalog, appliedFrom(catalog, [1, 3]), words)), [
-      'renumber it above 3, or apply it on purpose with: migrator.up() option migration migrations/002_m2.sql',
+      'renumber it above 3, apply it on purpose with migrator.up() option migration migrations/002_m2.sql, or let up apply files merged out of order with option allow-out-of-order',
     ]);
     const usage = failureOf(() => planDownIn(catalog, appliedFrom(catalog, [1]), { ...words, to: 2 }));
     assert.equal(usage.message, 'option to 2: version 2 is not applied');

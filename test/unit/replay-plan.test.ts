@@ -21,8 +21,9 @@ const catalog: Catalog = buildCatalog([
 
 const file = (version: number): SqlFile => catalog.migrations.find((candidate) => candidate.version === version) as SqlFile;
 
-function row(version: number, appliedMinute: number, checksum = file(version).checksum): LedgerRow {
-  return { version, name: file(version).name, checksum, appliedAt: new Date(Date.UTC(2026, 0, 1, 0, appliedMinute)), appliedBy: 'deploy', executionMs: 1 };
+/** A ledger row written `applied`-th (its applied_order), at that minute. */
+function row(version: number, applied: number, checksum = file(version).checksum): LedgerRow {
+  return { version, name: file(version).name, checksum, appliedAt: new Date(Date.UTC(2026, 0, 1, 0, applied)), appliedBy: 'deploy', executionMs: 1, appliedOrder: applied };
 }
 
 function partial(version: number, done: number): ProgressRow {
@@ -54,8 +55,8 @@ test('replays ledger rows in the order they were applied, not by version (a file
   assert.deepEqual(steps.map((step) => [step.file.version, step.statements]), [[1, undefined], [3, undefined], [2, undefined]]);
 });
 
-test('rows applied in the same instant go in version order', () => {
-  const steps = planReplay(catalog, { ledger: [row(2, 1), row(1, 1)], progress: [] }, cliPlanWords());
+test("the ledger's applied order decides, not applied_at (a clock set back between two runs)", () => {
+  const steps = planReplay(catalog, { ledger: [{ ...row(2, 2), appliedAt: new Date(0) }, row(1, 1)], progress: [] }, cliPlanWords());
   assert.deepEqual(steps.map((step) => step.file.version), [1, 2]);
 });
 
