@@ -129,6 +129,8 @@ export interface PlannedStep {
   readonly transaction: boolean;
   /** For a partly applied no-transaction file: the 1-based statement it resumes at. */
   readonly resumeAt?: number;
+  /** The file's text, as the run sends it (no BOM, LF line ends). */
+  readonly text: string;
 }
 
 export interface Plan {

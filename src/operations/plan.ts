@@ -48,9 +48,9 @@ async function planRedo(context: ResolvedOptions, run: Run, catalog: Catalog): P
 
 function applied({ file, analysis, progress }: PlannedMigration): PlannedStep {
   const resumeAt = progress ? progress.statementHashes.length + 1 : undefined;
-  return { version: file.version, name: file.name, path: file.path, transaction: analysis.directives.transaction, ...defined({ resumeAt }) };
+  return { version: file.version, name: file.name, path: file.path, transaction: analysis.directives.transaction, text: file.text, ...defined({ resumeAt }) };
 }
 
 function reverted(step: DownStep): PlannedStep {
-  return { version: step.version, name: step.name, path: step.rollback.path, transaction: step.analysis.directives.transaction };
+  return { version: step.version, name: step.name, path: step.rollback.path, transaction: step.analysis.directives.transaction, text: step.rollback.text };
 }

@@ -42,7 +42,7 @@ test('pgshift -h shows the help on stdout and exits 0, like --help', async () =>
 });
 
 const OWN: Record<string, string[]> = {
-  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--lint', '--trace', '--big', '--strict', '--scratch', '--scratch-database'],
+  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--lint', '--trace', '--big', '--strict', '--format', '--scratch', '--scratch-database'],
   down: ['--steps', '--to', '--all', '--dry-run'],
   redo: ['--dry-run'],
   verify: ['--all', '--migration', '--locks', '--big', '--strict', '--scratch', '--scratch-database'],

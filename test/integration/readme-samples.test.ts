@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
 import { cleanEnv, finished, logLines, makeProject, repoRoot, spawnPgshift, type Project } from '../support/project.js';
+import { reviewProject } from '../support/review.js';
 import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
@@ -151,6 +152,13 @@ function outOfOrderOutputs(): Promise<{ readonly status: string; readonly valida
 }
 
 const SCENARIOS: Readonly<Record<string, () => Promise<string>>> = {
+  async 'review-github'() {
+    const { project, args } = await reviewProject(db.url);
+    const run = await project.run(args('up', '--dry-run', '--format', 'github'));
+    assert.equal(run.status, 0, run.stderr);
+    return run.stdout;
+  },
+
   async 'out-of-order-status'() {
     return (await outOfOrderOutputs()).status;
   },

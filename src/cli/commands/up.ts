@@ -6,6 +6,8 @@ import { asJson, planOutput } from '../render.js';
 import { traceComments } from '../render-trace.js';
 import { refuseTraceFlags, stopOnFindings, traceOptions } from './trace.js';
 import { runMany } from '../many.js';
+import { review, reviewFormat } from './up-review.js';
+import { REVIEW_FORMATS } from '../render-review.js';
 
 const options = {
   to: numberOption('to', 'version', 'stop after this version'),
@@ -16,6 +18,11 @@ const options = {
   trace: { type: 'boolean', describe: 'with --dry-run: also trace the locks each pending migration takes, on a scratch copy (as pgshift trace)' },
   ...traceOptions,
   strict: { type: 'boolean', describe: 'lint warnings (and with --trace, trace findings) stop the run (exit 3)' },
+  format: {
+    type: 'string',
+    choices: REVIEW_FORMATS,
+    describe: 'with --dry-run: sql (the psql script, the default), markdown (a pull-request comment: verdict, findings, SQL) or github (workflow annotations on the diff)',
+  },
   ...scratchOptions,
 } as const;
 
@@ -29,6 +36,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         throw new PgshiftError('USAGE', '--trace goes with --dry-run: a trace runs on a scratch copy, never in a real run', { hint: 'pgshift up --dry-run --trace, or pgshift trace' });
       }
       if (argv.trace !== true) refuseTraceFlags(argv, ['big', 'scratch', 'scratch-database'], '--dry-run --trace');
+      const format = reviewFormat(argv);
       const call = { ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }), lint: argv.lint };
       const many = await app.openMany(argv);
       if (many) {
@@ -37,6 +45,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
       }
       const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const options = { signal: app.signal, ...call };
+      if (format !== 'sql') return review(app, { migrator, logger, scratchServer }, argv, format);
       if (argv['dry-run']) {
         const plan = await migrator.plan({ direction: 'up', ...options });
         if (argv.trace !== true) return app.write(planOutput(plan, argv.json));

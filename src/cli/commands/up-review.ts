@@ -1,0 +1,62 @@
+/** `up --dry-run --format markdown|github`: the dry run, and its trace when asked for, as a pull request reads them. */
+import { defined } from '../../core/defined.js';
+import { isPgshiftError, PgshiftError, type Problem } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Migrator, Plan, ScratchServer, TraceReport } from '../../migrator-types.js';
+import type { App } from '../app.js';
+import { reviewAnnotations, reviewMarkdown, type ReviewFormat } from '../render-review.js';
+import { stopOnFindings } from './trace.js';
+
+interface ReviewArgs {
+  readonly format?: string | undefined;
+  readonly 'dry-run'?: boolean | undefined;
+  readonly json?: boolean | undefined;
+  readonly to?: number | undefined;
+  readonly migration?: string | undefined;
+  readonly 'single-transaction'?: boolean | undefined;
+  readonly strict?: boolean | undefined;
+  readonly lint?: boolean | undefined;
+  readonly trace?: boolean | undefined;
+  readonly big?: string | undefined;
+}
+
+/** --format shapes a dry run's answer: a real run prints none, and --json is a format of its own. */
+export function reviewFormat(argv: ReviewArgs): ReviewFormat {
+  const format = (argv.format ?? 'sql') as ReviewFormat;
+  if (argv.format === undefined) return format;
+  if (argv['dry-run'] !== true) {
+    throw new PgshiftError('USAGE', `--format ${argv.format} goes with --dry-run: a real run prints no review`, { hint: `pgshift up --dry-run --format ${argv.format}` });
+  }
+  if (argv.json === true) throw new PgshiftError('USAGE', `--format ${argv.format} and --json are two answers: pick one`, { hint: '--json prints the plan as data' });
+  return format;
+}
+
+interface Opened {
+  readonly migrator: Migrator;
+  readonly logger: Logger;
+  readonly scratchServer?: ScratchServer | undefined;
+}
+
+/**
+ * Prints the review, also of a run that would be refused (its problems are the review), then fails as the
+ * dry run would have: the exit status says whether up would go through.
+ */
+export async function review(app: App, { migrator, logger, scratchServer }: Opened, argv: ReviewArgs, format: Exclude<ReviewFormat, 'sql'>): Promise<void> {
+  const strict = argv.strict === true;
+  let plan: Plan | undefined;
+  let trace: TraceReport | undefined;
+  let problems: readonly Problem[] = [];
+  let failure: unknown;
+  try {
+    plan = await migrator.plan({ direction: 'up', signal: app.signal, lint: argv.lint ?? true, ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }) });
+    if (argv.trace === true) trace = await migrator.trace({ signal: app.signal, ...defined({ to: argv.to, migration: argv.migration, big: argv.big, scratchServer }) });
+  } catch (error) {
+    if (!isPgshiftError(error) || error.problems.length === 0) throw error;
+    problems = error.problems;
+    failure = error;
+  }
+  const shown = { problems, strict, ...defined({ plan, trace }) };
+  app.write(format === 'markdown' ? reviewMarkdown(shown) : reviewAnnotations(shown));
+  if (failure !== undefined) throw failure;
+  if (trace) stopOnFindings(app, logger, trace, strict);
+}

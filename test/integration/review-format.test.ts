@@ -1,0 +1,72 @@
+/**
+ * `up --dry-run --format markdown|github`, compared with golden files: what a pull request shows is
+ * reviewed like code. PGSHIFT_UPDATE_GOLDEN=1 rewrites the files from this run (then read the diff).
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { testDatabase } from '../support/database.js';
+import { errorLine, repoRoot } from '../support/project.js';
+import { reviewProject } from '../support/review.js';
+
+const db = await testDatabase(import.meta.url);
+
+async function golden(name: string, actual: string): Promise<void> {
+  const path = join(repoRoot, 'test', 'integration', 'golden', name);
+  if (process.env['PGSHIFT_UPDATE_GOLDEN'] === '1') await writeFile(path, actual);
+  assert.equal(actual, await readFile(path, 'utf8'), `${name} differs from this run's output`);
+}
+
+test('markdown: a verdict, each pending file with its findings and its SQL folded, and exit 0 when up would go through', async () => {
+  const { project, args } = await reviewProject(db.url);
+  const run = await project.run(args('up', '--dry-run', '--format', 'markdown'));
+  assert.equal(run.status, 0, run.stderr);
+  await golden('review.md', run.stdout);
+});
+
+test('github: one workflow annotation per finding at its file and line, then the verdict', async () => {
+  const { project, args } = await reviewProject(db.url);
+  const run = await project.run(args('up', '--dry-run', '--format', 'github'));
+  assert.equal(run.status, 0, run.stderr);
+  await golden('review.github.txt', run.stdout);
+  const strict = await project.run(args('up', '--dry-run', '--format', 'github', '--strict'));
+  assert.equal(strict.status, 3, 'under --strict the warnings stop up, and the review says so');
+  await golden('review-strict.github.txt', strict.stdout);
+});
+
+test('a run up would refuse: the problems are the review, and the exit status is the refusal', async () => {
+  const { project, args } = await reviewProject(db.url);
+  await project.write('migrations/004_broken.sql', 'CREATE TABLE broken (id int,);\n');
+  const markdown = await project.run(args('up', '--dry-run', '--format', 'markdown'));
+  assert.equal(markdown.status, 3);
+  await golden('review-refused.md', markdown.stdout);
+  const github = await project.run(args('up', '--dry-run', '--format', 'github'));
+  assert.equal(github.status, 3);
+  assert.match(github.stdout, /^::error file=migrations\/004_broken\.sql,line=1,title=pgshift SYNTAX_ERROR::/m);
+});
+
+test('--format needs --dry-run and is not --json; a format not offered is refused by name', async () => {
+  const { project, args } = await reviewProject(db.url);
+  for (const [command, message] of [
+    [['up', '--format', 'markdown'], '--format markdown goes with --dry-run: a real run prints no review'],
+    [['up', '--dry-run', '--format', 'github', '--json'], '--format github and --json are two answers: pick one'],
+  ] as const) {
+    const run = await project.run(args(...command));
+    assert.equal(run.status, 2);
+    assert.equal(errorLine(run.stderr)['msg'], message);
+  }
+  const unknown = await project.run(args('up', '--dry-run', '--format', 'html'));
+  assert.equal(unknown.status, 2);
+  assert.match(String(errorLine(unknown.stderr)['msg']), /--format.*html/);
+  assert.deepEqual((await project.run(args('status', '--json'))).stdout.match(/"state": "applied"/g)?.length, 1, 'nothing was applied');
+});
+
+test('with --trace, the trace findings are listed under their file too', async () => {
+  const { project, args } = await reviewProject(db.url);
+  await project.write('migrations/002_customer_note.sql', 'ALTER TABLE customers ALTER COLUMN name TYPE varchar(200);\n');
+  const run = await project.run(args('up', '--dry-run', '--format', 'markdown', '--trace', '--big', '0'));
+  assert.equal(run.status, 0, run.stderr);
+  const section = run.stdout.slice(run.stdout.indexOf('#### `migrations/002_customer_note.sql`'), run.stdout.indexOf('#### `migrations/003'));
+  assert.match(section, /^- ⚠️ `migrations\/002_customer_note\.sql:1:1` \*\*alter-column-type\*\* rewrites review_\w+\.customers .* under ACCESS EXCLUSIVE/m);
+});
