@@ -116,7 +116,15 @@ export interface MigrationsResult {
 
 /** `plan`: what `up` or `down` would do, without doing it. */
 export type PlanOptions =
-  | ({ readonly direction: 'up' } & UpOptions)
+  | ({
+      readonly direction: 'up';
+      /**
+       * Plan without a database, for a pull request's review: every migration file this git commit (a branch,
+       * tag or sha) has counts as applied with its text there, so the files added since are pending. The plan's
+       * `sql` is empty: what would be sent depends on the database.
+       */
+      readonly baseRef?: string;
+    } & UpOptions)
   | ({ readonly direction: 'down' } & DownOptions)
   | ({ readonly direction: 'redo' } & CallOptions);
 

@@ -93,3 +93,33 @@ export async function git(cwd: string, args: readonly string[], limits: GitLimit
     }
   });
 }
+
+/** The migration files as a git commit has them: their names in the folder, and the text of those changed since. */
+export interface FolderAtRef {
+  /** The `*.sql` names the folder held at the commit. */
+  readonly names: ReadonlySet<string>;
+  /** For names whose file differs now from the commit's: the commit's bytes. */
+  readonly before: ReadonlyMap<string, Buffer>;
+}
+
+/**
+ * The folder at `ref` (`--base-ref`), compared with the files now: `ls-tree` for the names, `diff` for the
+ * ones changed since, and `show` for each changed one. Undefined when git does not know the commit (a
+ * shallow clone lacks it) or the folder is not in a repository.
+ */
+export async function folderAtRef(dir: string, ref: string): Promise<FolderAtRef | undefined> {
+  const commit = (await git(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]))?.trim();
+  if (commit === undefined || commit === '') return undefined;
+  const [listed, diffed] = await Promise.all([
+    git(dir, ['ls-tree', '-z', '--name-only', commit, '--', '.']),
+    git(dir, ['diff', '-z', '--name-only', '--no-renames', '--diff-filter=M', '--relative', commit, '--', '.']),
+  ]);
+  if (listed === undefined || diffed === undefined) return undefined;
+  const names = new Set(listed.split('\0').filter((name) => /\.sql$/i.test(name)));
+  const before = new Map<string, Buffer>();
+  for (const name of diffed.split('\0').filter((changed) => names.has(changed))) {
+    const text = await git(dir, ['show', `${commit}:./${name}`]);
+    if (text !== undefined) before.set(name, Buffer.from(text, 'utf8'));
+  }
+  return { names, before };
+}

@@ -88,7 +88,7 @@ export async function checkedUp(
 }
 
 /** The lint rules load only when there is something to lint: a no-op run never compiles them. */
-async function lintPlanned(context: ResolvedOptions, checked: readonly CheckedFile[], strict: boolean, cache: CheckCache | undefined): Promise<readonly LintFinding[]> {
+export async function lintPlanned(context: ResolvedOptions, checked: readonly CheckedFile[], strict: boolean, cache: CheckCache | undefined): Promise<readonly LintFinding[]> {
   const { lintBeforeRun } = await import('../lint/gate.js');
   return lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict, memo: context.memo, cache });
 }

@@ -2,15 +2,20 @@
  * The dry run of up, down and redo: the steps the run would send (steps.ts), as data and as one psql
  * script. Reads the ledger; changes nothing and takes no lock.
  */
-import type { Plan, PlannedStep, PlanOptions } from '../migrator-types.js';
+import type { Plan, PlannedStep, PlanOptions, UpOptions } from '../migrator-types.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { defined } from '../core/defined.js';
 import { checkNumbers } from '../config/call-options.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
-import { catalogFor, loadForWrite } from './files.js';
-import { checkedUp, earlyOnly, prepareDown, redoMigration } from './history.js';
+import { resolve } from 'node:path';
+import { PgshiftError } from '../core/errors.js';
+import { planUp } from '../core/plan-up.js';
+import { historyAtRef } from '../core/ref-history.js';
+import { folderAtRef } from '../io/git.js';
+import { catalogFor, loadForWrite, loadOnly, parsedOrFail } from './files.js';
+import { checkedUp, earlyOnly, lintPlanned, prepareDown, redoMigration } from './history.js';
 import { refuseTransactionLock, transactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
 import { lockedText, revertSteps, revertText, upSteps, upText } from './steps.js';
@@ -18,6 +23,7 @@ import { lockedText, revertSteps, revertText, upSteps, upText } from './steps.js
 export async function plan(context: ResolvedOptions, call: PlanOptions): Promise<Plan> {
   if (call.direction !== 'redo') checkNumbers(call);
   else refuseTransactionLock(context, 'redo');
+  if (call.direction === 'up' && call.baseRef !== undefined) return planAtRef(context, { ...call, baseRef: call.baseRef });
   // up stamps only the files it plans with their commits; redo's dry run shows the commit its reapply records.
   const catalog = call.direction === 'redo' ? await loadForWrite(context) : await catalogFor(context);
   const checked = call.direction === 'up' ? await earlyOnly(context, call) : undefined;
@@ -44,6 +50,29 @@ async function planRedo(context: ResolvedOptions, run: Run, catalog: Catalog): P
   const reapply = steps.map((step) => redoMigration(catalog, step));
   const sql = `${revertText(run.table, revertSteps(run.table, steps, context.defaults))}\n${upText(run.table, upSteps(run.table, reapply, undefined, false, context.defaults))}`;
   return { direction: 'redo', findings: [], steps: [...steps.map(reverted), ...reapply.map(applied)], sql: lockedText(run.table, sql) };
+}
+
+/** up's plan against a git commit instead of a ledger (PlanOptions.baseRef): the files' checks, no database. */
+async function planAtRef(context: ResolvedOptions, call: UpOptions & { readonly baseRef: string }): Promise<Plan> {
+  const { baseRef } = call;
+  if (baseRef === '' || baseRef.startsWith('-')) {
+    throw new PgshiftError('USAGE', `--base-ref ${JSON.stringify(baseRef)} is not a git revision`, { hint: 'name a branch, tag or commit, for example --base-ref origin/main' });
+  }
+  const [catalog, atRef, only] = await Promise.all([
+    catalogFor(context),
+    folderAtRef(resolve(context.dirs.cwd, context.dirs.migrationsDir), baseRef),
+    call.migration === undefined ? undefined : loadOnly(context.dirs, call.migration),
+  ]);
+  if (atRef === undefined) {
+    throw new PgshiftError('USAGE', `--base-ref ${baseRef}: git knows no such commit in the repository holding ${context.dirs.migrationsDir}/`, {
+      hint: 'fetch it first (a shallow clone lacks it: in GitHub Actions, actions/checkout with fetch-depth: 0), or name a branch, tag or commit git has',
+    });
+  }
+  const { to, singleTransaction } = call;
+  const planned = planUp(catalog, historyAtRef(catalog, atRef), { ...context.words, outOfOrder: context.outOfOrder, ...defined({ to, only, singleTransaction }) });
+  const checked = await parsedOrFail(planned, context.logger, context.memo);
+  const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, call.strict === true, undefined);
+  return { direction: 'up', findings, steps: planned.map(applied), sql: '' };
 }
 
 function applied({ file, analysis, progress }: PlannedMigration): PlannedStep {

@@ -3,14 +3,17 @@
  * reviewed like code. PGSHIFT_UPDATE_GOLDEN=1 rewrites the files from this run (then read the diff).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { testDatabase } from '../support/database.js';
 import { errorLine, repoRoot } from '../support/project.js';
 import { reviewProject } from '../support/review.js';
 
 const db = await testDatabase(import.meta.url);
+const runGit = (cwd: string, args: readonly string[]) => promisify(execFile)('git', ['-c', 'user.email=review@example.com', '-c', 'user.name=review', ...args], { cwd });
 
 async function golden(name: string, actual: string): Promise<void> {
   const path = join(repoRoot, 'test', 'integration', 'golden', name);
@@ -69,4 +72,44 @@ test('with --trace, the trace findings are listed under their file too', async (
   assert.equal(run.status, 0, run.stderr);
   const section = run.stdout.slice(run.stdout.indexOf('#### `migrations/002_customer_note.sql`'), run.stdout.indexOf('#### `migrations/003'));
   assert.match(section, /^- ⚠️ `migrations\/002_customer_note\.sql:1:1` \*\*alter-column-type\*\* rewrites review_\w+\.customers .* under ACCESS EXCLUSIVE/m);
+});
+
+test('--base-ref reviews, with no database, the files added since a git commit; files edited or deleted since are its problems', async () => {
+  const { project } = await reviewProject(db.url);
+  const git = (...args: string[]) => runGit(project.dir, args);
+  await git('init', '-q', '-b', 'main');
+  await project.remove('migrations/002_customer_note.sql');
+  await project.remove('migrations/003_ix_customers_name.sql');
+  await git('add', '.');
+  await git('commit', '-qm', 'base');
+  await git('checkout', '-qb', 'feature');
+  const { project: pending } = await reviewProject(db.url);
+  for (const name of ['002_customer_note.sql', '003_ix_customers_name.sql']) await project.write(`migrations/${name}`, await pending.read(`migrations/${name}`));
+  await git('add', '.');
+  await git('commit', '-qm', 'feature');
+  // No database anywhere: the CLI must not look for one, and under CI it would refuse the embedded server.
+  const noDatabase = { env: { DATABASE_URL: undefined, CI: 'true' } };
+  const review = await project.run(['up', '--dry-run', '--format', 'markdown', '--base-ref', 'main'], noDatabase);
+  assert.equal(review.status, 0, review.stderr);
+  assert.equal(review.stdout, await readFile(join(repoRoot, 'test', 'integration', 'golden', 'review.md'), 'utf8'), 'the same review as against a database at the base commit');
+
+  await project.write('migrations/001_customers.sql', '-- edited after it shipped\n');
+  const edited = await project.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
+  assert.equal(edited.status, 3);
+  assert.match(edited.stdout, /^::error file=migrations\/001_customers\.sql,title=pgshift CHECKSUM_MISMATCH::/m);
+  await project.remove('migrations/001_customers.sql');
+  const deleted = await project.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
+  assert.equal(deleted.status, 3);
+  assert.match(deleted.stdout, /^::error title=pgshift MIGRATION_MISSING::version 1 \(customers\) is applied but no migration file has that version/m);
+
+  for (const [args, message] of [
+    [['--base-ref', 'no-such-branch', '--format', 'github'], '--base-ref no-such-branch: git knows no such commit in the repository holding migrations/'],
+    [['--base-ref=--output=x', '--format', 'github'], '--base-ref "--output=x" is not a git revision'],
+    [['--base-ref', 'main'], '--base-ref goes with --dry-run --format markdown or github: it reviews the files, with no database to plan a script for'],
+    [['--base-ref', 'main', '--format', 'markdown', '--trace'], '--base-ref and --trace: a trace needs the database the migrations run on'],
+  ] as const) {
+    const run = await project.run(['up', '--dry-run', ...args], noDatabase);
+    assert.equal(run.status, 2, run.stderr);
+    assert.equal(errorLine(run.stderr)['msg'], message);
+  }
 });

@@ -18,17 +18,31 @@ interface ReviewArgs {
   readonly lint?: boolean | undefined;
   readonly trace?: boolean | undefined;
   readonly big?: string | undefined;
+  readonly 'base-ref'?: string | undefined;
 }
 
 /** --format shapes a dry run's answer: a real run prints none, and --json is a format of its own. */
 export function reviewFormat(argv: ReviewArgs): ReviewFormat {
   const format = (argv.format ?? 'sql') as ReviewFormat;
+  if (argv['base-ref'] !== undefined) refuseBaseRef(argv, format);
   if (argv.format === undefined) return format;
   if (argv['dry-run'] !== true) {
     throw new PgshiftError('USAGE', `--format ${argv.format} goes with --dry-run: a real run prints no review`, { hint: `pgshift up --dry-run --format ${argv.format}` });
   }
   if (argv.json === true) throw new PgshiftError('USAGE', `--format ${argv.format} and --json are two answers: pick one`, { hint: '--json prints the plan as data' });
   return format;
+}
+
+/** A review against a git commit has no database: no SQL script (it depends on the ledger) and, for now, no trace. */
+function refuseBaseRef(argv: ReviewArgs, format: ReviewFormat): void {
+  if (argv['dry-run'] !== true || format === 'sql') {
+    throw new PgshiftError('USAGE', '--base-ref goes with --dry-run --format markdown or github: it reviews the files, with no database to plan a script for', {
+      hint: `pgshift up --dry-run --format markdown --base-ref ${argv['base-ref']}`,
+    });
+  }
+  if (argv.trace === true) {
+    throw new PgshiftError('USAGE', '--base-ref and --trace: a trace needs the database the migrations run on', { hint: 'trace in a job that has one: pgshift up --dry-run --format markdown --trace' });
+  }
 }
 
 interface Opened {
@@ -48,7 +62,13 @@ export async function review(app: App, { migrator, logger, scratchServer }: Open
   let problems: readonly Problem[] = [];
   let failure: unknown;
   try {
-    plan = await migrator.plan({ direction: 'up', signal: app.signal, lint: argv.lint ?? true, ...defined({ to: argv.to, migration: argv.migration, singleTransaction: argv['single-transaction'], strict: argv.strict }) });
+    const { to, migration, strict: strictFlag } = argv;
+    plan = await migrator.plan({
+      direction: 'up',
+      signal: app.signal,
+      lint: argv.lint ?? true,
+      ...defined({ to, migration, singleTransaction: argv['single-transaction'], strict: strictFlag, baseRef: argv['base-ref'] }),
+    });
     if (argv.trace === true) trace = await migrator.trace({ signal: app.signal, ...defined({ to: argv.to, migration: argv.migration, big: argv.big, scratchServer }) });
   } catch (error) {
     if (!isPgshiftError(error) || error.problems.length === 0) throw error;

@@ -23,6 +23,10 @@ const options = {
     choices: REVIEW_FORMATS,
     describe: 'with --dry-run: sql (the psql script, the default), markdown (a pull-request comment: verdict, findings, SQL) or github (workflow annotations on the diff)',
   },
+  'base-ref': {
+    type: 'string',
+    describe: 'with --dry-run --format markdown|github: review the migration files added since this git commit (a branch, tag or sha), with no database',
+  },
   ...scratchOptions,
 } as const;
 
@@ -43,9 +47,9 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         if (argv['dry-run']) throw new PgshiftError('USAGE', '--dry-run shows the SQL for one database', { hint: 'run pgshift up --dry-run with one --database' });
         return runMany(app, many, 'up', { up: call }, argv.json);
       }
+      if (format !== 'sql') return review(app, await app.open(argv, { database: argv['base-ref'] === undefined, scratch: argv }), argv, format);
       const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const options = { signal: app.signal, ...call };
-      if (format !== 'sql') return review(app, { migrator, logger, scratchServer }, argv, format);
       if (argv['dry-run']) {
         const plan = await migrator.plan({ direction: 'up', ...options });
         if (argv.trace !== true) return app.write(planOutput(plan, argv.json));
