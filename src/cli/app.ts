@@ -74,7 +74,9 @@ export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
 const OPTION_GROUPS = {
   connection: { title: 'Connection:', keys: ['database', 'dotenv', 'password-command', 'wait', 'connect-timeout'] },
   ledger: { title: 'Ledger and schema:', keys: ['schema', 'table'] },
-  files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir', 'allow-out-of-order'] },
+  files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir'] },
+  // Only the commands that plan pending files (up, validate, status, verify, trace) take it.
+  pending: { title: 'Pending files:', keys: ['allow-out-of-order'] },
   run: { title: 'Running migrations:', keys: ['lock', 'lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },
   targets: { title: 'Many databases:', keys: ['targets', 'targets-query', 'parallel', 'fail-fast', 'canary'] },
 } as const satisfies Record<string, { readonly title: string; readonly keys: ReadonlyArray<keyof typeof globalOptions> }>;

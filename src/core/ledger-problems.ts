@@ -76,26 +76,30 @@ export function ledgerProblems(catalog: Catalog, { ledger, progress }: History, 
       });
     }
   }
-  if ((words.checkOrder ?? true) && words.outOfOrder !== true && highestApplied) {
-    for (const file of outOfOrderFiles(catalog, ledger)) {
+  const highest = [...ledger, ...progress].reduce<{ version: number; name: string } | undefined>((top, row) => (top && top.version > row.version ? top : row), undefined);
+  if ((words.checkOrder ?? true) && words.outOfOrder !== true && highest) {
+    for (const file of outOfOrderFiles(catalog, { ledger, progress })) {
       problems.push({
         code: 'OUT_OF_ORDER',
         file: file.path,
         version: file.version,
-        message: `${file.path} is pending but version ${highestApplied.version} (${highestApplied.name}) is already applied`,
-        hint: `renumber it above ${highestApplied.version}, apply it on purpose with ${wording.command('up')} ${wording.option('migration')} ${file.path}, or let up apply files merged out of order with ${wording.option('allow-out-of-order')}`,
+        message: `${file.path} is pending but version ${highest.version} (${highest.name}) is already ${highestApplied?.version === highest.version ? 'applied' : 'partly applied'}`,
+        hint: `renumber it above ${highest.version}, apply it on purpose with ${wording.command('up')} ${wording.option('migration')} ${file.path}, or let up apply files merged out of order with ${wording.option('allow-out-of-order')}`,
       });
     }
   }
   return problems;
 }
 
-/** Pending files numbered below the highest applied version: merged after a higher one was applied. */
-export function outOfOrderFiles(catalog: Catalog, ledger: readonly LedgerRow[]): SqlFile[] {
+/**
+ * Pending files numbered below the highest version applied or partly applied: merged after a higher one
+ * ran. A partly applied file is not one of them: it has started, and up finishes it.
+ */
+export function outOfOrderFiles(catalog: Catalog, { ledger, progress }: History): SqlFile[] {
   let highest = -1;
-  for (const row of ledger) highest = Math.max(highest, row.version);
-  const applied = byVersion(ledger);
-  return catalog.migrations.filter((file) => file.version < highest && !applied.has(file.version));
+  for (const row of [...ledger, ...progress]) highest = Math.max(highest, row.version);
+  const started = new Set([...ledger, ...progress].map((row) => row.version));
+  return catalog.migrations.filter((file) => file.version < highest && !started.has(file.version));
 }
 
 /** Everything `validate` reports: ledger problems plus script problems in every file. */

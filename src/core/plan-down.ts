@@ -51,12 +51,19 @@ export function planDown(catalog: Catalog, history: History, options: DownOption
 
 /**
  * The applied versions (finished or partly) that the options name, newest-applied first. A partly applied
- * file comes first: a run stops at it, so nothing was applied after it.
+ * file goes where its last statement ran: before the rows applied earlier, after any applied since (one file
+ * named with --migration, or files out of order), by the server's clock that stamped both.
  */
 function targetsOf(history: History, options: DownOptions): Applied[] {
   const { wording } = options;
-  const partial = [...history.progress].sort((a, b) => b.version - a.version);
-  const newestFirst: Applied[] = [...partial, ...newestAppliedFirst(history.ledger)];
+  const partial = [...history.progress].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.version - a.version);
+  const ledger = newestAppliedFirst(history.ledger);
+  const newestFirst: Applied[] = [];
+  while (partial.length > 0 || ledger.length > 0) {
+    const [started, applied] = [partial[0], ledger[0]];
+    const next = started && (!applied || started.updatedAt.getTime() >= applied.appliedAt.getTime()) ? partial.shift() : ledger.shift();
+    newestFirst.push(next as Applied);
+  }
   if (options.all) return newestFirst;
   if (options.to !== undefined) {
     const { to } = options;

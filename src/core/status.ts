@@ -6,7 +6,7 @@ import type { ProgressRow, StatusEntry } from './types.js';
 export function statusOf(catalog: Catalog, { ledger, progress }: History): StatusEntry[] {
   const rows = byVersion(ledger);
   const partial = byVersion(progress);
-  const late = new Set(outOfOrderFiles(catalog, ledger));
+  const late = new Set(outOfOrderFiles(catalog, { ledger, progress }));
   const entries: StatusEntry[] = catalog.migrations.map((file) => {
     const row = rows.get(file.version);
     const started = partial.get(file.version);

@@ -50,7 +50,7 @@ export interface SessionSettings {
 
 export type LedgerState =
   | { readonly exists: false; readonly schemaExists: boolean }
-  | { readonly exists: true; readonly rows: readonly LedgerRow[]; readonly columns: LedgerColumns };
+  | { readonly exists: true; readonly rows: readonly LedgerRow[]; readonly columns: LedgerColumns; readonly owned: boolean };
 
 /** The columns later versions of pgshift added to the ledger: a ledger made before them lacks them. */
 export interface LedgerColumns {
@@ -231,7 +231,17 @@ export async function readLedger(session: Session, table: LedgerTable): Promise<
     pgshiftVersion: row.pgshift_version ?? undefined,
     gitCommit: row.git_commit ?? undefined,
   }));
-  return { exists: true, columns, rows: columns.appliedOrder ? rows : numberedAsApplied(rows) };
+  if (columns.provenance && columns.appliedOrder) return { exists: true, columns, rows, owned: true };
+  return { exists: true, columns, rows: columns.appliedOrder ? rows : numberedAsApplied(rows), owned: await owns(session, table) };
+}
+
+/**
+ * Whether this run's role may add the columns a ledger of an earlier pgshift lacks (ALTER TABLE needs the
+ * table's owner): a deploy role with only the rights to read and write rows must go on using it as it is.
+ */
+async function owns(session: Session, table: LedgerTable): Promise<boolean> {
+  const { rows } = await session.query<{ owns: boolean }>(`SELECT pg_has_role(relowner, 'USAGE') AS owns FROM pg_class WHERE oid = ${quoteLiteral(table.sql)}::regclass`);
+  return rows[0]?.owns === true;
 }
 
 /**

@@ -19,11 +19,14 @@ import { commitsFor, loadOnly, parsedOrFail, withCommit } from './files.js';
 import { refuseSessionFiles } from './lock-scope.js';
 import type { Run } from './run.js';
 
-/** What the run's first write must do to the ledger: nothing, create it, or add the columns it lacks. */
+/**
+ * What the run's first write must do to the ledger: nothing, create it, or add the columns it lacks, which
+ * only the table's owner can: another role writes rows without them (applied_order follows applied_at).
+ */
 export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
   if (!ledger.exists) return { schemaExists: ledger.schemaExists };
   const { provenance, appliedOrder } = ledger.columns;
-  return provenance && appliedOrder ? undefined : { add: ledger.columns };
+  return (provenance && appliedOrder) || !ledger.owned ? undefined : { add: ledger.columns };
 }
 
 /** up's options, with --migration's file when it was read before connecting (earlyOnly). */
@@ -95,6 +98,8 @@ export async function lintPlanned(context: ResolvedOptions, checked: readonly Ch
 
 export interface DownPlan {
   readonly steps: DownStep[];
+  /** What a redo's reapply must do to the ledger first (ledgerSetup): a revert writes no row, so needs nothing. */
+  readonly setup: LedgerSetup | undefined;
   /** The versions the ledger held when it was read; undefined: there was no ledger. */
   readonly applied: readonly number[] | undefined;
 }
@@ -107,7 +112,7 @@ export async function prepareDown(context: ResolvedOptions, run: Run, catalog: C
   const rollbacks = steps.map((step) => ({ file: step.rollback, analysis: step.analysis }));
   refuseSessionFiles(context, rollbacks);
   await withCheckCache(context, rollbacks, (cache) => parsedOrFail(rollbacks, run.logger, context.memo, cache));
-  return { steps, applied: appliedVersions(history.ledger) };
+  return { steps, setup: ledgerSetup(history.ledger), applied: appliedVersions(history.ledger) };
 }
 
 /**

@@ -46,9 +46,9 @@ async function planDown(context: ResolvedOptions, run: Run, catalog: Catalog, ca
 }
 
 async function planRedo(context: ResolvedOptions, run: Run, catalog: Catalog): Promise<Plan> {
-  const { steps } = await prepareDown(context, run, catalog, { steps: 1 });
+  const { steps, setup } = await prepareDown(context, run, catalog, { steps: 1 });
   const reapply = steps.map((step) => redoMigration(catalog, step));
-  const sql = `${revertText(run.table, revertSteps(run.table, steps, context.defaults))}\n${upText(run.table, upSteps(run.table, reapply, undefined, false, context.defaults))}`;
+  const sql = `${revertText(run.table, revertSteps(run.table, steps, context.defaults))}\n${upText(run.table, upSteps(run.table, reapply, setup, false, context.defaults))}`;
   return { direction: 'redo', findings: [], steps: [...steps.map(reverted), ...reapply.map(applied)], sql: lockedText(run.table, sql) };
 }
 

@@ -13,11 +13,11 @@ export async function redo(context: ResolvedOptions, call: CallOptions): Promise
   refuseTransactionLock(context, 'redo');
   const catalog = await loadForWrite(context);
   return withRun(context, { lock: true, writes: true, signal: call.signal }, async (run) => {
-    const { steps } = await prepareDown(context, run, catalog, { steps: 1 });
+    const { steps, setup } = await prepareDown(context, run, catalog, { steps: 1 });
     const [step] = steps;
     if (!step) throw new PgshiftError('USAGE', 'redo: no migration is applied', { hint: 'run up first' });
     const reverts = revertSteps(run.table, steps, context.defaults);
-    const reapply = upSteps(run.table, [redoMigration(catalog, step)], undefined, false, context.defaults);
+    const reapply = upSteps(run.table, [redoMigration(catalog, step)], setup, false, context.defaults);
     const migrations = await collect(run, async (done) => {
       await sendDown(run, reverts, done);
       await sendUp(run, reapply, context.retry, done);

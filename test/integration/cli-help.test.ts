@@ -37,12 +37,12 @@ test('pgshift -h shows the help on stdout and exits 0, like --help', async () =>
   assert.equal(short.stdout, (await project.run(['--help'])).stdout);
   assert.deepEqual(
     sections(short.stdout).map((section) => section.heading),
-    ['Commands:', 'Connection:', 'Ledger and schema:', 'Files:', 'Running migrations:', 'Many databases:', 'General:', 'Options:'],
+    ['Commands:', 'Connection:', 'Ledger and schema:', 'Files:', 'Pending files:', 'Running migrations:', 'Many databases:', 'General:', 'Options:'],
   );
 });
 
 const OWN: Record<string, string[]> = {
-  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--lint', '--trace', '--big', '--strict', '--format', '--scratch', '--scratch-database'],
+  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--lint', '--trace', '--big', '--strict', '--format', '--base-ref', '--scratch', '--scratch-database'],
   down: ['--steps', '--to', '--all', '--dry-run'],
   redo: ['--dry-run'],
   verify: ['--all', '--migration', '--locks', '--big', '--strict', '--scratch', '--scratch-database'],

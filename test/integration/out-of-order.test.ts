@@ -141,3 +141,41 @@ test('a ledger written before applied_order: read in applied_at order, and numbe
   assert.equal(down.status, 0, down.stderr);
   assert.deepEqual(versionsOf(down.stdout), [['down', 4]]);
 });
+
+test("a role that may write the ledger's rows but does not own it goes on using an earlier pgshift's ledger as it is", async () => {
+  const role = `${db.name}_deploy`;
+  const project = await makeProject(files(1, 2, 3), db.url);
+  const schema = ['--schema', 'ooo_unowned'];
+  assert.equal((await project.run(['up', '--to', '1', ...schema])).status, 0);
+  // The previous pgshift's layout: provenance, no applied_order. Then a deploy role with rights on rows only.
+  await sql.unsafe(`ALTER TABLE ooo_unowned.schema_migrations DROP COLUMN applied_order;
+    CREATE ROLE "${role}" LOGIN PASSWORD 'deploy';
+    GRANT USAGE, CREATE ON SCHEMA ooo_unowned TO "${role}";
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ooo_unowned.schema_migrations TO "${role}"`);
+  try {
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'deploy';
+    const asDeploy = { env: { DATABASE_URL: url.toString() } };
+    const up = await project.run(['up', ...schema], asDeploy);
+    assert.equal(up.status, 0, up.stderr);
+    const columns = await sql<Array<{ column_name: string }>>`SELECT column_name FROM information_schema.columns WHERE table_schema = 'ooo_unowned' AND table_name = 'schema_migrations' AND column_name = 'applied_order'`;
+    assert.equal(columns.length, 0, 'the ledger was not altered');
+    const down = await project.run(['down', '--json', ...schema], asDeploy);
+    assert.equal(down.status, 0, down.stderr);
+    assert.deepEqual(versionsOf(down.stdout), [['down', 3]]);
+  } finally {
+    await sql.unsafe(`DROP OWNED BY "${role}"; DROP ROLE "${role}"`);
+  }
+});
+
+test('redo on a ledger from before provenance adds the columns before it applies again, as up would', async () => {
+  const project = await makeProject(files(1, 2), db.url);
+  const schema = ['--schema', 'ooo_redo_old'];
+  assert.equal((await project.run(['up', ...schema])).status, 0);
+  await sql.unsafe('ALTER TABLE ooo_redo_old.schema_migrations DROP COLUMN applied_order, DROP COLUMN pgshift_version, DROP COLUMN git_commit');
+  const redo = await project.run(['redo', '--json', ...schema]);
+  assert.equal(redo.status, 0, redo.stderr);
+  assert.deepEqual(versionsOf(redo.stdout), [['down', 2], ['up', 2]]);
+  assert.deepEqual(await appliedOrder('ooo_redo_old'), [1, 2]);
+});

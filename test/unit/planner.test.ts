@@ -344,6 +344,16 @@ describe('planDown', () => {
       assert.deepEqual(versionsOf(planDown(catalog, late, { all: true })), [2, 3, 1]);
     });
 
+    test('a partly applied file goes where its last statement ran, by the server clock, among the applied rows', () => {
+      const at = (minute: number): Date => new Date(Date.UTC(2024, 0, 1, 0, minute));
+      const ledger = late.ledger.map((entry) => ({ ...entry, appliedAt: at(entry.appliedOrder * 10) }));
+      const partial = (updated: number): History['progress'][number] => ({
+        version: 4, name: 'm4', statementHashes: ['x'], statementCount: 2, runningStatement: undefined, createdIndex: undefined, lastError: 'boom', updatedAt: at(updated),
+      });
+      assert.deepEqual(versionsOf(planDown(catalog, { ledger, progress: [partial(35)] }, { all: true })), [4, 2, 3, 1], 'stopped after the last row');
+      assert.deepEqual(versionsOf(planDown(catalog, { ledger, progress: [partial(25)] }, { all: true })), [2, 4, 3, 1], '2 applied (by --migration) after it stopped');
+    });
+
     test('to V reverts every version above V, in applied order', () => {
       assert.deepEqual(versionsOf(planDown(catalog, late, { to: 1 })), [2, 3]);
       assert.deepEqual(versionsOf(planDown(catalog, late, { to: 2 })), [3]);
@@ -391,6 +401,13 @@ describe('statusOf', () => {
 });
 
 describe('statusOf, files merged out of order', () => {
+  test('a partly applied file counts as started: files below it are out of order, and it is not', () => {
+    const catalog = catalogOf([1, 2, 3, 4, 5]);
+    const progress = [{ version: 3, name: 'm3', statementHashes: ['x'], statementCount: 2, runningStatement: undefined, createdIndex: undefined, lastError: undefined, updatedAt: new Date() }];
+    const entries = statusOf(catalog, { ...appliedFrom(catalog, [1]), progress });
+    assert.deepEqual(entries.map(({ version, state, outOfOrder }) => [version, state, outOfOrder ?? false]), [[1, 'applied', false], [2, 'pending', true], [3, 'partial', false], [4, 'pending', false], [5, 'pending', false]]);
+  });
+
   test('marks pending files below the highest applied version, and only those', () => {
     const catalog = catalogOf([1, 2, 3, 4]);
     const entries = statusOf(catalog, appliedFrom(catalog, [1, 3]));

@@ -16,7 +16,7 @@ export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
   return {
     command: 'down',
     describe: 'revert applied migrations, newest first, each rollback with its ledger row',
-    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ALL_GROUPS),
+    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ALL_GROUPS.filter((group) => group !== 'pending')),
     handler: async (argv) => {
       const call = defined({ steps: argv.steps, to: argv.to, all: argv.all });
       const many = await app.openMany(argv);

@@ -8,7 +8,7 @@ export function statusCommand(app: App): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'status',
     describe: 'list every version: applied, pending, changed (checksum drift) or missing',
-    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files', 'targets']),
+    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files', 'pending', 'targets']),
     handler: async (argv) => {
       const many = await app.openMany(argv);
       if (many) return runMany(app, many, 'status', {}, argv.json);

@@ -27,7 +27,7 @@ export function traceCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & I
   return {
     command: 'trace',
     describe: 'run pending migrations statement by statement on a scratch copy and report the locks each takes, weighed by the target\'s table sizes; changes nothing',
-    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files']),
+    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files', 'pending']),
     handler: async (argv) => {
       const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
       const report = await migrator.trace({ signal: app.signal, ...defined({ all: argv.all, migration: argv.migration, to: argv.to, big: argv.big, scratchServer }) });

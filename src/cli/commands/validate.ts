@@ -8,7 +8,7 @@ export function validateCommand(app: App): CommandModule<GlobalArgs, GlobalArgs>
   return {
     command: 'validate',
     describe: 'check files and ledger without running anything; exit 3 with a list of problems',
-    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files', 'targets']),
+    builder: (yargs) => groupHelp(yargs, [], ['connection', 'ledger', 'files', 'pending', 'targets']),
     handler: async (argv) => {
       const many = await app.openMany(argv);
       if (many) return runMany(app, many, 'validate', {}, argv.json);

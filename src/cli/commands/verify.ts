@@ -19,7 +19,7 @@ export function verifyCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & 
   return {
     command: 'verify',
     describe: 'check that each rollback undoes its migration (pending ones by default); changes nothing; exit 3 on a difference',
-    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files']),
+    builder: (yargs) => groupHelp(yargs.options(options), Object.keys(options), ['connection', 'ledger', 'files', 'pending']),
     handler: async (argv) => {
       if (argv.locks !== true) refuseTraceFlags(argv, ['big', 'strict'], '--locks');
       const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
