@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions } from '../support/inspect.js';
 import { cleanEnv, repoRoot } from '../support/project.js';
@@ -68,4 +69,74 @@ process.stdout.write(JSON.stringify(states));
   // What tsc wrote, run: the exports map's runtime entry, as the types' entry was above.
   const ran = await inApp(process.execPath, [join('out', 'check.mjs')]);
   assert.deepEqual(JSON.parse(ran.stdout), ['1 applied', 'USAGE']);
+});
+
+interface ActionFile {
+  readonly inputs: Record<string, { readonly default?: string }>;
+  readonly runs: { readonly steps: ReadonlyArray<{ readonly run: string; readonly env: Record<string, string> }> };
+}
+
+let actionRuns = 0;
+
+/**
+ * The installed package's action.yml, run as the runner runs a composite bash step: its inputs (given, else
+ * their defaults) put into the step's env, the script in a file run by `bash --noprofile --norc -eo pipefail`,
+ * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY as files, CI=true, and no DATABASE_URL but the input's.
+ */
+async function runAction(inputs: Readonly<Record<string, string>>) {
+  const action = parse(await readFile(join(app, 'node_modules', 'pgshift', 'action.yml'), 'utf8')) as ActionFile;
+  const values: Record<string, string> = { ...Object.fromEntries(Object.entries(action.inputs).map(([name, input]) => [name, input.default ?? ''])), ...inputs };
+  const resolved = (text: string): string => text.replace(/\$\{\{ inputs\.([\w-]+) \}\}/g, (_, name: string) => values[name] ?? '');
+  const [step] = action.runs.steps;
+  assert.ok(step);
+  const dir = join(work, `action-${++actionRuns}`);
+  await mkdir(dir);
+  const files = { script: join(dir, 'step.sh'), output: join(dir, 'output'), summary: join(dir, 'summary') };
+  await writeFile(files.script, step.run);
+  await writeFile(files.output, '');
+  await writeFile(files.summary, '');
+  const stepEnv = Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, resolved(value)]));
+  const runner = { ...cleanEnv({ CI: 'true' }), GITHUB_OUTPUT: files.output, GITHUB_STEP_SUMMARY: files.summary, RUNNER_TEMP: dir, ...stepEnv };
+  const child = await run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', files.script], { cwd: join(app, values['working-directory'] ?? '.'), env: runner }).then(
+    ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ status: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+  const outputs = Object.fromEntries((await readFile(files.output, 'utf8')).split('\n').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2))) as Record<string, string>;
+  return { ...child, outputs, summary: await readFile(files.summary, 'utf8') };
+}
+
+test("the package's action runs pgshift with the command, args and database URL given, and passes its exit status and stdout on", async () => {
+  await writeFile(join(app, 'migrations', '002_gadgets.sql'), 'CREATE TABLE gadgets (id int PRIMARY KEY);\n');
+  const review = await runAction({ command: 'up --dry-run --format markdown', args: `--schema 'odd schema'`, 'database-url': db.url });
+  assert.equal(review.status, 0, review.stderr);
+  // The runner reads the mask command and hides the URL from the log; anything else must not name it.
+  const [mask, ...printed] = review.stdout.split(/(?<=\n)/);
+  assert.equal(mask, `::add-mask::${db.url}\n`);
+  assert.match(printed.join(''), /^### pgshift: ⚠️ 2 migrations would apply/);
+  assert.equal(review.outputs['exit-status'], '0');
+  assert.equal(await readFile(review.outputs['output-file'] ?? '', 'utf8'), printed.join(''));
+  assert.equal(review.summary, printed.join(''), 'a markdown review goes to the job summary');
+  assert.ok(!`${printed.join('')}${review.stderr}`.includes(db.url), 'the URL is not printed');
+
+  const status = await runAction({ command: 'status --json', 'database-url': db.url });
+  assert.equal(status.status, 0, status.stderr);
+  assert.deepEqual((JSON.parse(status.stdout.replace(/^::add-mask::.*\n/, '')) as Array<{ version: number; state: string }>).map((entry) => [entry.version, entry.state]), [[1, 'applied'], [2, 'pending']]);
+  assert.equal(status.summary, '');
+
+  await writeFile(join(app, 'migrations', '003_broken.sql'), 'CREATE TABLE broken (id int,);\n');
+  const refused = await runAction({ command: 'validate', 'database-url': db.url });
+  assert.equal(refused.status, 3, 'the step fails with pgshift\'s exit status');
+  assert.equal(refused.outputs['exit-status'], '3');
+});
+
+test('the action expands nothing in its inputs, and says what is wrong with them', async () => {
+  const hostile = await runAction({ command: 'status', args: '$(touch pwned) `touch pwned2` *' });
+  assert.equal(hostile.status, 2);
+  await assert.rejects(readFile(join(app, 'pwned')), 'no command substitution ran');
+  await assert.rejects(readFile(join(app, 'pwned2')));
+  const unbalanced = await runAction({ command: "status --schema 'app" });
+  assert.equal(unbalanced.status, 2);
+  assert.match(unbalanced.stdout, /^::error title=pgshift::the command or args have an unbalanced quote$/m);
+  const noDatabase = await runAction({ command: 'status' });
+  assert.equal(noDatabase.status, 2, 'CI=true and no database-url: the embedded server is refused, not started');
 });

@@ -19,7 +19,7 @@ export const rule = defineRule({
       const { name } = typeName(def);
       if (SERIAL.includes(name)) report(statement, `column ${table}.${column} is ${name}`);
       else if (primaryKey && (name === 'int4' || name === 'int2')) {
-        report(statement, `column ${table}.${column} is a ${name === 'int4' ? 'integer' : 'smallint'} primary key`);
+        report(statement, `column ${table}.${column} is ${name === 'int4' ? 'an integer' : 'a smallint'} primary key`);
       }
     },
   }),
