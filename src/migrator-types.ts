@@ -188,6 +188,12 @@ export interface TraceOptions extends CallOptions, ScratchOptions {
    * such as "10MB" (units kB, MB, GB, TB). Default 10MB. Sizes are read only from a configured target.
    */
   readonly big?: number | string;
+  /**
+   * Trace with no target, for a pull request's review (as PlanOptions.baseRef): the files this git commit has
+   * are replayed and the ones added since traced, on a fresh embedded server of the trace's own, removed
+   * after (or on `scratchServer` when it names a server). Nothing is weighed: there are no table sizes.
+   */
+  readonly baseRef?: string;
 }
 
 export interface BaselineOptions extends CallOptions {

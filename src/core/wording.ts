@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { checkNumber } from './numbers.js';
 import type { FileKind, SqlFile } from './types.js';
 
-export type OptionName = 'to' | 'steps' | 'all' | 'migration' | 'single-transaction' | 'version' | 'scratch' | 'scratch-database' | 'big' | 'lock-wait' | 'allow-out-of-order';
+export type OptionName = 'to' | 'steps' | 'all' | 'migration' | 'single-transaction' | 'version' | 'scratch' | 'scratch-database' | 'big' | 'lock-wait' | 'allow-out-of-order' | 'base-ref';
 export type CommandName = 'up' | 'down' | 'status' | 'repair';
 
 export interface Wording {

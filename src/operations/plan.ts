@@ -9,11 +9,8 @@ import { defined } from '../core/defined.js';
 import { checkNumbers } from '../config/call-options.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
-import { resolve } from 'node:path';
-import { PgshiftError } from '../core/errors.js';
 import { planUp } from '../core/plan-up.js';
-import { historyAtRef } from '../core/ref-history.js';
-import { folderAtRef } from '../io/git.js';
+import { historyAtBase } from './base-ref.js';
 import { catalogFor, loadForWrite, loadOnly, parsedOrFail } from './files.js';
 import { checkedUp, earlyOnly, lintPlanned, prepareDown, redoMigration } from './history.js';
 import { refuseTransactionLock, transactionLock } from './lock-scope.js';
@@ -54,22 +51,10 @@ async function planRedo(context: ResolvedOptions, run: Run, catalog: Catalog): P
 
 /** up's plan against a git commit instead of a ledger (PlanOptions.baseRef): the files' checks, no database. */
 async function planAtRef(context: ResolvedOptions, call: UpOptions & { readonly baseRef: string }): Promise<Plan> {
-  const { baseRef } = call;
-  if (baseRef === '' || baseRef.startsWith('-')) {
-    throw new PgshiftError('USAGE', `--base-ref ${JSON.stringify(baseRef)} is not a git revision`, { hint: 'name a branch, tag or commit, for example --base-ref origin/main' });
-  }
-  const [catalog, atRef, only] = await Promise.all([
-    catalogFor(context),
-    folderAtRef(resolve(context.dirs.cwd, context.dirs.migrationsDir), baseRef),
-    call.migration === undefined ? undefined : loadOnly(context.dirs, call.migration),
-  ]);
-  if (atRef === undefined) {
-    throw new PgshiftError('USAGE', `--base-ref ${baseRef}: git knows no such commit in the repository holding ${context.dirs.migrationsDir}/`, {
-      hint: 'fetch it first (a shallow clone lacks it: in GitHub Actions, actions/checkout with fetch-depth: 0), or name a branch, tag or commit git has',
-    });
-  }
+  const [catalog, only] = await Promise.all([catalogFor(context), call.migration === undefined ? undefined : loadOnly(context.dirs, call.migration)]);
+  const history = await historyAtBase(context, catalog, call.baseRef);
   const { to, singleTransaction } = call;
-  const planned = planUp(catalog, historyAtRef(catalog, atRef), { ...context.words, outOfOrder: context.outOfOrder, ...defined({ to, only, singleTransaction }) });
+  const planned = planUp(catalog, history, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ to, only, singleTransaction }) });
   const checked = await parsedOrFail(planned, context.logger, context.memo);
   const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, call.strict === true, undefined);
   return { direction: 'up', findings, steps: planned.map(applied), sql: '' };

@@ -15,6 +15,9 @@ import { planReplay, type ReplayStep } from '../core/replay-plan.js';
 import { parseSize } from '../core/sizes.js';
 import { relationKey, type FileTrace, type TracedRelation, type TraceReport } from '../core/trace-types.js';
 import type { SqlFile } from '../core/types.js';
+import { rm } from 'node:fs/promises';
+import type { ConnectionSettings } from '../db/settings.js';
+import { removeAbandonedServers, scratchServerFolder } from '../db/scratch.js';
 import { relationSizes } from '../db/relation-sizes.js';
 import { ServerError } from '../db/server-error.js';
 import { openScratchSite } from '../executor/scratch-site.js';
@@ -27,6 +30,7 @@ import { loadOnly } from './files.js';
 import { readHistory } from './ledger-read.js';
 import { refuseTransactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
+import { historyAtBase } from './base-ref.js';
 import { rebuildApplied } from './scratch-rebuild.js';
 
 /** What to build the scratch schema from, and which files to trace on it, in order. */
@@ -44,6 +48,7 @@ export async function trace(context: ResolvedOptions, call: TraceOptions): Promi
   const catalog = await loadCatalog(context.dirs);
   if (catalog.problems.length > 0) failValidation(catalog.problems);
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
+  if (call.baseRef !== undefined) return traceAtBase(context, { ...call, baseRef: call.baseRef }, catalog, only, { big, config });
   return withRun(context, { lock: false, writes: false, readOnly: true, signal: call.signal }, async (run) => {
     const plan = await tracePlan(context, run, catalog, call, only);
     refuseBadAllows(plan.traced);
@@ -58,6 +63,35 @@ export async function trace(context: ResolvedOptions, call: TraceOptions): Promi
     run.logger.info(`trace: ${traces.length} file${traces.length === 1 ? '' : 's'} traced, ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}`);
     return report;
   });
+}
+
+/**
+ * --base-ref: there is no target to read, so the run's own server is a throwaway one (a fresh embedded server,
+ * or the server scratchServer names), where the commit's files are rebuilt and the ones added since traced.
+ */
+async function traceAtBase(context: ResolvedOptions, call: TraceOptions & { readonly baseRef: string }, catalog: Catalog, only: SqlFile | undefined, weighing: Weighing): Promise<TraceReport> {
+  const history = await historyAtBase(context, catalog, call.baseRef);
+  const base = planReplay(catalog, history, context.words);
+  const traced = planUp(catalog, history, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ only, to: call.to }) }).map((step) => step.file);
+  refuseBadAllows(traced);
+  if (traced.length === 0) return traceReport([], { ...weighing, sizes: undefined });
+  const embedded = call.scratchServer === undefined || call.scratchServer === 'embedded';
+  if (embedded) await removeAbandonedServers(context.embeddedDir, context.logger);
+  const dir = scratchServerFolder(context.embeddedDir);
+  const target = embedded ? { embedded: { dir, scratch: true } } : (call.scratchServer as ConnectionSettings);
+  try {
+    return await withRun({ ...context, target }, { lock: false, writes: false, signal: call.signal }, async (run) => {
+      const traces = await traceOnScratch(context, run, { base, traced }, {});
+      return traceReport(traces.map((trace, index) => ({ trace, text: traced[index]?.text ?? '' })), { ...weighing, sizes: undefined });
+    });
+  } finally {
+    if (embedded) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+interface Weighing {
+  readonly big: number;
+  readonly config: Awaited<ReturnType<typeof readLintConfig>>;
 }
 
 /** A suppression with no reason or an unknown rule stops the trace as it stops lint: it would silence nothing while seeming to. */

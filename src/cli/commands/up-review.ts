@@ -33,15 +33,12 @@ export function reviewFormat(argv: ReviewArgs): ReviewFormat {
   return format;
 }
 
-/** A review against a git commit has no database: no SQL script (it depends on the ledger) and, for now, no trace. */
+/** A review against a git commit has no database, so no SQL script to print: it depends on the ledger. */
 function refuseBaseRef(argv: ReviewArgs, format: ReviewFormat): void {
   if (argv['dry-run'] !== true || format === 'sql') {
     throw new PgshiftError('USAGE', '--base-ref goes with --dry-run --format markdown or github: it reviews the files, with no database to plan a script for', {
       hint: `pgshift up --dry-run --format markdown --base-ref ${argv['base-ref']}`,
     });
-  }
-  if (argv.trace === true) {
-    throw new PgshiftError('USAGE', '--base-ref and --trace: a trace needs the database the migrations run on', { hint: 'trace in a job that has one: pgshift up --dry-run --format markdown --trace' });
   }
 }
 
@@ -69,7 +66,9 @@ export async function review(app: App, { migrator, logger, scratchServer }: Open
       lint: argv.lint ?? true,
       ...defined({ to, migration, singleTransaction: argv['single-transaction'], strict: strictFlag, baseRef: argv['base-ref'] }),
     });
-    if (argv.trace === true) trace = await migrator.trace({ signal: app.signal, ...defined({ to: argv.to, migration: argv.migration, big: argv.big, scratchServer }) });
+    if (argv.trace === true) {
+      trace = await migrator.trace({ signal: app.signal, ...defined({ to: argv.to, migration: argv.migration, big: argv.big, scratchServer, baseRef: argv['base-ref'] }) });
+    }
   } catch (error) {
     if (!isPgshiftError(error) || error.problems.length === 0) throw error;
     problems = error.problems;
