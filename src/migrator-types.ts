@@ -124,6 +124,11 @@ export type PlanOptions =
        * `sql` is empty: what would be sent depends on the database.
        */
       readonly baseRef?: string;
+      /**
+       * Default true: lint findings that would stop up (a rule set to "error", any under `strict`) stop the
+       * plan too. false: they are returned with the others, for a review that lists them all.
+       */
+      readonly findingsStop?: boolean;
     } & UpOptions)
   | ({ readonly direction: 'down' } & DownOptions)
   | ({ readonly direction: 'redo' } & CallOptions);

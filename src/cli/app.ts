@@ -120,7 +120,13 @@ export interface ManyRun {
 /** What main.ts gives each command: the way to the migrator, stdout, and the run's interrupt signal. */
 export interface App {
   /** `database: false` for commands that only touch files: no database is chosen (or refused). */
-  open(argv: GlobalArgs, needs?: OpenNeeds): Promise<{ readonly migrator: Migrator; readonly logger: Logger; readonly scratchServer?: ScratchServer }>;
+  open(argv: GlobalArgs, needs?: OpenNeeds): Promise<{
+    readonly migrator: Migrator;
+    readonly logger: Logger;
+    readonly scratchServer?: ScratchServer;
+    /** A file's path as a GitHub annotation names it: from GITHUB_WORKSPACE when a runner set it. */
+    readonly annotationPath: (path: string) => string;
+  }>;
   /**
    * A many-database run's targets and the options they share; undefined when the flags name one database
    * as usual. A --targets-query is run here, before any target.

@@ -3,6 +3,7 @@
  * turns errors into exit statuses. bin.ts runs it as the process: it owns the signals and the exit, so
  * main() can also run inside another process (a test) without touching that process's state.
  */
+import { relative, resolve, sep } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratchDatabase, type CliEnvironment, type CliTargets, type TargetFlags } from '../config/cli-environment.js';
 import { defined } from '../core/defined.js';
@@ -78,7 +79,9 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       const target = resolveCliTarget(loaded, { ...flags, database: databasesOf(argv)[0] }, cwd, needs.database);
       const scratchServer = scratchOf(needs.scratch, loaded, flags, cwd);
       const migrator = createMigrator({ ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }), ...sharedOptions(argv, logger, cwd, loaded.parseCache) });
-      return { migrator, logger, ...defined({ scratchServer }) };
+      const { githubWorkspace } = loaded;
+      const annotationPath = (path: string): string => (githubWorkspace === undefined ? path : relative(githubWorkspace, resolve(cwd, path)).split(sep).join('/'));
+      return { migrator, logger, annotationPath, ...defined({ scratchServer }) };
     },
     async openMany(argv: GlobalArgs, needs = {}) {
       const databases = databasesOf(argv);

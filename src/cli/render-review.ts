@@ -11,14 +11,23 @@ import { counted } from './render.js';
 export const REVIEW_FORMATS = ['sql', 'markdown', 'github'] as const;
 export type ReviewFormat = (typeof REVIEW_FORMATS)[number];
 
-/** What the dry run found: the plan, or the problems that stopped it; the trace when one ran. */
+/** What stopped the dry run: a problem it listed, or the error it failed with. */
+export type Stop = Pick<Problem, 'message' | 'hint' | 'file' | 'line'> & { readonly code: string };
+
+/** What the dry run found: the plan, or what stopped it; the trace when one ran. */
 export interface Review {
   readonly plan?: Plan;
-  readonly problems: readonly Problem[];
+  readonly problems: readonly Stop[];
   readonly trace?: TraceReport;
   /** Lint warnings stop the run (--strict), as do trace findings. */
   readonly strict: boolean;
 }
+
+/**
+ * A pull-request comment holds at most 65,536 characters: a file's SQL is shown while the review stays well
+ * inside that, and one too big for it is named instead (the pull request's diff shows it).
+ */
+const SQL_SHOWN = { perFile: 20_000, total: 45_000 } as const;
 
 interface Verdict {
   readonly mark: '✅' | '⚠️' | '❌';
@@ -26,7 +35,7 @@ interface Verdict {
 }
 
 function findingsOf(review: Review): Finding[] {
-  return [...(review.plan?.findings ?? []), ...(review.trace?.findings ?? [])];
+  return [...(review.plan?.findings ?? []), ...(review.trace?.findings ?? [])].sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function stops(review: Review, finding: Finding): boolean {
@@ -38,7 +47,9 @@ function verdictOf(review: Review): Verdict {
   const stopping = findings.filter((finding) => stops(review, finding));
   if (review.problems.length > 0 || !review.plan) return { mark: '❌', line: `up would stop with nothing applied: ${counted(review.problems.length, 'problem')}` };
   const files = counted(review.plan.steps.length, 'migration');
-  if (stopping.length > 0) return { mark: '❌', line: `up would stop with nothing applied: ${counted(stopping.length, 'finding')} ${review.strict ? 'under --strict' : 'set to "error"'}` };
+  if (stopping.length > 0) {
+    return { mark: '❌', line: `up would stop with nothing applied: ${counted(stopping.length, 'finding')} ${review.strict ? 'under --strict' : 'of rules set to "error"'}` };
+  }
   if (review.plan.steps.length === 0) return { mark: '✅', line: 'nothing to apply' };
   if (findings.length > 0) return { mark: '⚠️', line: `${files} would apply, with ${counted(findings.length, 'warning')}` };
   return { mark: '✅', line: `${files} would apply, no findings` };
@@ -51,15 +62,20 @@ function fenced(text: string, info: string): string {
   return `${fence}${info}\n${text.endsWith('\n') ? text : `${text}\n`}${fence}\n`;
 }
 
-/** Inline code that survives backticks in a path or message. */
+/** Inline code that survives backticks in a path: delimited by a longer run than any inside it. */
 function code(text: string): string {
-  const fence = text.includes('`') ? '``' : '`';
-  return `${fence}${text.includes('`') ? ` ${text} ` : text}${fence}`;
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return longest === 0 ? `${fence}${text}${fence}` : `${fence} ${text} ${fence}`;
 }
 
-/** Text in a list item: no HTML a comment would render, no line break that ends the item. */
+/**
+ * Text read as text: every ASCII punctuation mark backslash-escaped, as CommonMark allows, so that nothing
+ * in a message or a name (an identifier is the file author's) renders as HTML, a link, an image, emphasis
+ * or a mention; and on one line, so that it cannot end its list item.
+ */
 function plain(text: string): string {
-  return text.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c] as string).replace(/\s*\n\s*/g, ' ');
+  return text.replace(/\s*\n\s*/g, ' ').replace(/[!-/:-@[-`{-~]/g, '\\$&');
 }
 
 function findingItem(finding: Finding, stopping: boolean): string {
@@ -67,7 +83,7 @@ function findingItem(finding: Finding, stopping: boolean): string {
   return `- ${mark} ${code(`${finding.file}:${finding.line}:${finding.column}`)} **${finding.rule}** ${plain(finding.message)}\n  ${plain(finding.hint)}\n`;
 }
 
-function problemItem(problem: Problem): string {
+function problemItem(problem: Stop): string {
   return `- ❌ ${plain(problem.message)}\n  ${plain(problem.hint)}\n`;
 }
 
@@ -76,11 +92,15 @@ export function reviewMarkdown(review: Review): string {
   const parts = [`### pgshift: ${verdict.mark} ${verdict.line}\n`];
   if (review.problems.length > 0) parts.push(`\n${review.problems.map(problemItem).join('')}`);
   const findings = findingsOf(review);
+  let shown = 0;
   for (const step of review.plan?.steps ?? []) {
     const own = findings.filter((finding) => finding.file === step.path);
     const kind = step.transaction ? '' : ' (no transaction)';
     const listed = own.length > 0 ? `\n${own.map((finding) => findingItem(finding, stops(review, finding))).join('')}` : '\nno findings\n';
-    parts.push(`\n#### ${code(step.path)}${kind}\n${listed}\n<details><summary>SQL</summary>\n\n${fenced(step.text, 'sql')}\n</details>\n`);
+    const fits = step.text.length <= SQL_SHOWN.perFile && shown + step.text.length <= SQL_SHOWN.total;
+    shown += fits ? step.text.length : 0;
+    const sql = fits ? fenced(step.text, 'sql') : `${counted(step.text.length, 'character')}: too long to show here; the pull request's diff has it\n`;
+    parts.push(`\n#### ${code(step.path)}${kind}\n${listed}\n<details><summary>SQL</summary>\n\n${sql}\n</details>\n`);
   }
   return parts.join('');
 }
@@ -101,11 +121,13 @@ function annotation(level: 'error' | 'warning' | 'notice', where: { file?: strin
   return `::${level}${properties.length > 0 ? ` ${properties.join(',')}` : ''}::${escapeData(message)}\n`;
 }
 
-export function reviewAnnotations(review: Review): string {
+/** `filePath`: a file's path as the runner finds it (from the workspace, where the working directory may be below it). */
+export function reviewAnnotations(review: Review, filePath: (path: string) => string = (path) => path): string {
+  const at = (path: string | undefined): string | undefined => (path === undefined ? undefined : filePath(path));
   const lines = [
-    ...review.problems.map((problem) => annotation('error', { file: problem.file, line: problem.line, title: `pgshift ${problem.code}` }, `${problem.message}\nhint: ${problem.hint}`)),
+    ...review.problems.map((problem) => annotation('error', { file: at(problem.file), line: problem.line, title: `pgshift ${problem.code}` }, `${problem.message}\nhint: ${problem.hint}`)),
     ...findingsOf(review).map((finding) =>
-      annotation(stops(review, finding) ? 'error' : 'warning', { file: finding.file, line: finding.line, col: finding.column, title: `pgshift ${finding.rule}` }, `${finding.message}\nhint: ${finding.hint}`),
+      annotation(stops(review, finding) ? 'error' : 'warning', { file: at(finding.file), line: finding.line, col: finding.column, title: `pgshift ${finding.rule}` }, `${finding.message}\nhint: ${finding.hint}`),
     ),
   ];
   const verdict = verdictOf(review);

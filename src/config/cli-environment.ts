@@ -39,6 +39,8 @@ export interface CliEnvironment {
   readonly profile: boolean;
   /** PGSHIFT_CACHE (on unless off): the parse cache in .pgshift/. */
   readonly parseCache: boolean;
+  /** GITHUB_WORKSPACE, set by a GitHub Actions runner: annotations name files from there, not from the working directory. */
+  readonly githubWorkspace: string | undefined;
 }
 
 /** The flags that choose the database and how long to wait for it. */
@@ -66,7 +68,8 @@ export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = 
   }
   const profile = ['1', 'true', 'on'].includes(environment.env['PGSHIFT_PROFILE'] ?? '');
   const parseCache = parseCacheFromEnvironment(environment.env['PGSHIFT_CACHE'], shownVariable(environment, 'PGSHIFT_CACHE'));
-  return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment), profile, parseCache };
+  const githubWorkspace = environment.env['GITHUB_WORKSPACE'] || undefined;
+  return { logLevel: level as LogLevel, environment, warnings: ignoredWarnings(environment), profile, parseCache, githubWorkspace };
 }
 
 export function resolveCliTarget(loaded: CliEnvironment, flags: TargetFlags, cwd: string, needsDatabase: boolean): CliTarget {

@@ -102,24 +102,41 @@ export interface FolderAtRef {
   readonly before: ReadonlyMap<string, Buffer>;
 }
 
+/** Why there is no folder at the commit: each has its own remedy. */
+export type RefFailure = 'no-git' | 'not-a-repository' | 'no-commits' | 'unknown-ref';
+
 /**
- * The folder at `ref` (`--base-ref`), compared with the files now: `ls-tree` for the names, `diff` for the
- * ones changed since, and `show` for each changed one. Undefined when git does not know the commit (a
- * shallow clone lacks it) or the folder is not in a repository.
+ * The folder at `ref` (`--base-ref`), compared with the files there now (`present`, their names): `ls-tree`
+ * gives the commit's names and blob ids, `hash-object` the ids the present files would have (git's own
+ * filters applied, so a checkout's line ends change nothing), and `show` the old text of each that differs.
+ * A file changed in any way counts: edited, replaced by a link, or taken out of git but left on disk.
  */
-export async function folderAtRef(dir: string, ref: string): Promise<FolderAtRef | undefined> {
+export async function folderAtRef(dir: string, ref: string, present: readonly string[]): Promise<FolderAtRef | { readonly failure: RefFailure }> {
+  if ((await git(dir, ['rev-parse', '--show-toplevel'])) === undefined) {
+    return { failure: (await git(dir, ['--version'])) === undefined ? 'no-git' : 'not-a-repository' };
+  }
   const commit = (await git(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]))?.trim();
-  if (commit === undefined || commit === '') return undefined;
-  const [listed, diffed] = await Promise.all([
-    git(dir, ['ls-tree', '-z', '--name-only', commit, '--', '.']),
-    git(dir, ['diff', '-z', '--name-only', '--no-renames', '--diff-filter=M', '--relative', commit, '--', '.']),
-  ]);
-  if (listed === undefined || diffed === undefined) return undefined;
-  const names = new Set(listed.split('\0').filter((name) => /\.sql$/i.test(name)));
+  if (commit === undefined || commit === '') {
+    return { failure: (await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'])) === undefined ? 'no-commits' : 'unknown-ref' };
+  }
+  const listed = (await git(dir, ['ls-tree', '-z', commit, '--', '.'])) ?? '';
+  const blobs = new Map<string, string>();
+  for (const entry of listed.split('\0')) {
+    const [meta, name] = entry.split('\t');
+    const oid = meta?.split(' ')[2];
+    if (name !== undefined && oid !== undefined && /\.sql$/i.test(name)) blobs.set(name, oid);
+  }
+  const kept = present.filter((name) => blobs.has(name));
+  const now = new Map<string, string>();
+  for (let start = 0; start < kept.length; start += 1000) {
+    const batch = kept.slice(start, start + 1000);
+    const ids = ((await git(dir, ['hash-object', '--', ...batch])) ?? '').split('\n');
+    batch.forEach((name, index) => now.set(name, ids[index] ?? ''));
+  }
   const before = new Map<string, Buffer>();
-  for (const name of diffed.split('\0').filter((changed) => names.has(changed))) {
+  for (const name of kept.filter((candidate) => now.get(candidate) !== blobs.get(candidate))) {
     const text = await git(dir, ['show', `${commit}:./${name}`]);
     if (text !== undefined) before.set(name, Buffer.from(text, 'utf8'));
   }
-  return { names, before };
+  return { names: new Set(blobs.keys()), before };
 }

@@ -15,6 +15,8 @@ export interface GateOptions {
   readonly cwd: string;
   readonly logger: Logger;
   readonly strict: boolean;
+  /** false: findings that would stop the run are only returned (a review lists them all, and says up would stop). */
+  readonly stops?: boolean;
   readonly memo?: Memo | undefined;
   readonly cache?: CheckCache | undefined;
 }
@@ -41,7 +43,7 @@ export async function lintBeforeRun(files: readonly CheckedFile[], options: Gate
   for (const finding of findings) {
     logger.warn(`${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`, { rule: finding.rule, hint: finding.hint });
   }
-  const stopping = findings.filter((finding) => strict || finding.severity === 'error');
+  const stopping = options.stops === false ? [] : findings.filter((finding) => strict || finding.severity === 'error');
   if (stopping.length > 0) {
     throw new PgshiftError('LINT_FINDINGS', `lint: ${stopping.length} finding(s) ${strict ? 'with --strict' : 'set to "error"'}; nothing was run`, {
       hint: 'make the change the safe way each finding describes, or allow it for one statement with -- pgshift:allow RULE-ID reason',

@@ -29,8 +29,8 @@ export function ledgerSetup(ledger: LedgerState): LedgerSetup | undefined {
   return (provenance && appliedOrder) || !ledger.owned ? undefined : { add: ledger.columns };
 }
 
-/** up's options, with --migration's file when it was read before connecting (earlyOnly). */
-export type UpCall = UpOptions & { readonly only?: SqlFile | undefined };
+/** up's options, with --migration's file when it was read before connecting (earlyOnly), and a plan's findingsStop. */
+export type UpCall = UpOptions & { readonly only?: SqlFile | undefined; readonly findingsStop?: boolean | undefined };
 
 /**
  * --migration's file, read and checked before the run connects: a path outside the folder or a missing file
@@ -83,7 +83,7 @@ export async function checkedUp(
   refuseSessionFiles(context, planned);
   const findings = await withCheckCache(context, planned, async (cache) => {
     const checked = await timed('parse', () => parsedOrFail(planned, context.logger, context.memo, cache));
-    return call.lint === false || planned.length === 0 ? [] : timed('lint', () => lintPlanned(context, checked, call.strict === true, cache));
+    return call.lint === false || planned.length === 0 ? [] : timed('lint', () => lintPlanned(context, checked, { strict: call.strict === true, stops: call.findingsStop !== false }, cache));
   });
   const folder = await commits;
   const stamped = folder === undefined ? planned : planned.map((step) => ({ ...step, file: withCommit(step.file, folder) }));
@@ -91,9 +91,14 @@ export async function checkedUp(
 }
 
 /** The lint rules load only when there is something to lint: a no-op run never compiles them. */
-export async function lintPlanned(context: ResolvedOptions, checked: readonly CheckedFile[], strict: boolean, cache: CheckCache | undefined): Promise<readonly LintFinding[]> {
+export async function lintPlanned(
+  context: ResolvedOptions,
+  checked: readonly CheckedFile[],
+  gate: { readonly strict: boolean; readonly stops: boolean },
+  cache: CheckCache | undefined,
+): Promise<readonly LintFinding[]> {
   const { lintBeforeRun } = await import('../lint/gate.js');
-  return lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, strict, memo: context.memo, cache });
+  return lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, ...gate, memo: context.memo, cache });
 }
 
 export interface DownPlan {

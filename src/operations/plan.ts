@@ -50,13 +50,13 @@ async function planRedo(context: ResolvedOptions, run: Run, catalog: Catalog): P
 }
 
 /** up's plan against a git commit instead of a ledger (PlanOptions.baseRef): the files' checks, no database. */
-async function planAtRef(context: ResolvedOptions, call: UpOptions & { readonly baseRef: string }): Promise<Plan> {
+async function planAtRef(context: ResolvedOptions, call: UpOptions & { readonly baseRef: string; readonly findingsStop?: boolean }): Promise<Plan> {
   const [catalog, only] = await Promise.all([catalogFor(context), call.migration === undefined ? undefined : loadOnly(context.dirs, call.migration)]);
   const history = await historyAtBase(context, catalog, call.baseRef);
   const { to, singleTransaction } = call;
   const planned = planUp(catalog, history, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ to, only, singleTransaction }) });
   const checked = await parsedOrFail(planned, context.logger, context.memo);
-  const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, call.strict === true, undefined);
+  const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, { strict: call.strict === true, stops: call.findingsStop !== false }, undefined);
   return { direction: 'up', findings, steps: planned.map(applied), sql: '' };
 }
 

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions } from '../support/inspect.js';
+import { waitFor } from '../support/wait.js';
 import { cleanEnv, repoRoot } from '../support/project.js';
 
 const db = await testDatabase(import.meta.url);
@@ -109,18 +110,23 @@ test("the package's action runs pgshift with the command, args and database URL 
   await writeFile(join(app, 'migrations', '002_gadgets.sql'), 'CREATE TABLE gadgets (id int PRIMARY KEY);\n');
   const review = await runAction({ command: 'up --dry-run --format markdown', args: `--schema 'odd schema'`, 'database-url': db.url });
   assert.equal(review.status, 0, review.stderr);
-  // The runner reads the mask command and hides the URL from the log; anything else must not name it.
-  const [mask, ...printed] = review.stdout.split(/(?<=\n)/);
+  // The runner reads the mask command and hides the URL from the log; anything else must not name it. The
+  // review holds the files' text, so the runner is told to obey no command in it.
+  const [mask, stop, ...rest] = review.stdout.split(/(?<=\n)/);
   assert.equal(mask, `::add-mask::${db.url}\n`);
-  assert.match(printed.join(''), /^### pgshift: ⚠️ 2 migrations would apply/);
+  const token = /^::stop-commands::(pgshift-[0-9a-f]{32})\n$/.exec(stop ?? '')?.[1];
+  assert.ok(token, stop);
+  assert.equal(rest.at(-1), `::${token}::\n`);
+  const printed = rest.slice(0, -1).join('');
+  assert.match(printed, /^### pgshift: ⚠️ 2 migrations would apply/);
   assert.equal(review.outputs['exit-status'], '0');
-  assert.equal(await readFile(review.outputs['output-file'] ?? '', 'utf8'), printed.join(''));
-  assert.equal(review.summary, printed.join(''), 'a markdown review goes to the job summary');
-  assert.ok(!`${printed.join('')}${review.stderr}`.includes(db.url), 'the URL is not printed');
+  assert.equal(await readFile(review.outputs['output-file'] ?? '', 'utf8'), printed);
+  assert.equal(review.summary, printed, 'a markdown review goes to the job summary');
+  assert.ok(!`${printed}${review.stderr}`.includes(db.url), 'the URL is not printed');
 
   const status = await runAction({ command: 'status --json', 'database-url': db.url });
   assert.equal(status.status, 0, status.stderr);
-  assert.deepEqual((JSON.parse(status.stdout.replace(/^::add-mask::.*\n/, '')) as Array<{ version: number; state: string }>).map((entry) => [entry.version, entry.state]), [[1, 'applied'], [2, 'pending']]);
+  assert.deepEqual((JSON.parse(status.stdout.replace(/^::(add-mask|stop-commands)::.*\n/gm, '').replace(/^::pgshift-\w+::\n/m, '')) as Array<{ version: number; state: string }>).map((entry) => [entry.version, entry.state]), [[1, 'applied'], [2, 'pending']]);
   assert.equal(status.summary, '');
 
   await writeFile(join(app, 'migrations', '003_broken.sql'), 'CREATE TABLE broken (id int,);\n');
@@ -139,4 +145,20 @@ test('the action expands nothing in its inputs, and says what is wrong with them
   assert.match(unbalanced.stdout, /^::error title=pgshift::the command or args have an unbalanced quote$/m);
   const noDatabase = await runAction({ command: 'status' });
   assert.equal(noDatabase.status, 2, 'CI=true and no database-url: the embedded server is refused, not started');
+  const empty = await runAction({ command: ' ' });
+  assert.equal(empty.status, 2);
+  assert.match(empty.stdout, /^::error title=pgshift::the command input is empty/m);
+});
+
+test("a job cancelled during the action's run stops pgshift as Ctrl-C does: rolled back, exit 130, outputs written", async () => {
+  await writeFile(join(app, 'migrations', '003_broken.sql'), 'SELECT pg_sleep(30);\n');
+  const running = runAction({ command: 'up', 'database-url': db.url });
+  await waitFor(async () => (await db.sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'pgshift up: migrations/003\_broken.sql @%'`).length > 0, 'the step reaching 003');
+  const [shell] = (await run('pgrep', ['-f', 'step.sh'])).stdout.trim().split('\n');
+  process.kill(Number(shell), 'SIGTERM');
+  const cancelled = await running;
+  assert.equal(cancelled.status, 130, cancelled.stderr);
+  assert.equal(cancelled.outputs['exit-status'], '130');
+  assert.deepEqual(await ledgerVersions(db.sql), [1, 2], '003 was rolled back');
+  await rm(join(app, 'migrations', '003_broken.sql'));
 });

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { testDatabase } from '../support/database.js';
-import { errorLine, repoRoot } from '../support/project.js';
+import { errorLine, makeProject, repoRoot } from '../support/project.js';
 import { reviewProject } from '../support/review.js';
 
 const db = await testDatabase(import.meta.url);
@@ -36,6 +36,15 @@ test('github: one workflow annotation per finding at its file and line, then the
   const strict = await project.run(args('up', '--dry-run', '--format', 'github', '--strict'));
   assert.equal(strict.status, 3, 'under --strict the warnings stop up, and the review says so');
   await golden('review-strict.github.txt', strict.stdout);
+  // The whole review still, every file with its findings, those that stop up marked as such.
+  const markdown = await project.run(args('up', '--dry-run', '--format', 'markdown', '--strict'));
+  assert.equal(markdown.status, 3);
+  assert.match(markdown.stdout, /^### pgshift: ❌ up would stop with nothing applied: 2 findings under --strict$/m);
+  assert.equal(markdown.stdout.match(/^- ❌ `migrations\/002_customer_note\.sql:2:1` /gm)?.length, 2);
+  assert.match(markdown.stdout, /^#### `migrations\/003_ix_customers_name\.sql` \(no transaction\)$/m);
+  // On a runner, annotations name files from the workspace, which may be above the project.
+  const runner = await project.run(args('up', '--dry-run', '--format', 'github'), { env: { GITHUB_WORKSPACE: dirname(project.dir) } });
+  assert.match(runner.stdout, new RegExp(`^::warning file=${basename(project.dir)}/migrations/002_customer_note\\.sql,line=2,`, 'm'));
 });
 
 test('a run up would refuse: the problems are the review, and the exit status is the refusal', async () => {
@@ -47,6 +56,10 @@ test('a run up would refuse: the problems are the review, and the exit status is
   const github = await project.run(args('up', '--dry-run', '--format', 'github'));
   assert.equal(github.status, 3);
   assert.match(github.stdout, /^::error file=migrations\/004_broken\.sql,line=1,title=pgshift SYNTAX_ERROR::/m);
+  // An error that is no list of problems is the review too, so a workflow never posts an empty comment.
+  const unreadable = await project.run(args('up', '--dry-run', '--format', 'github', '--migrations-dir', 'nowhere'));
+  assert.equal(unreadable.status, 3);
+  assert.match(unreadable.stdout, /^::error title=pgshift UNREADABLE_FILE::the migrations folder nowhere does not exist%0Ahint: /m);
 });
 
 test('--format needs --dry-run and is not --json; a format not offered is refused by name', async () => {
@@ -71,7 +84,7 @@ test('with --trace, the trace findings are listed under their file too', async (
   const run = await project.run(args('up', '--dry-run', '--format', 'markdown', '--trace', '--big', '0'));
   assert.equal(run.status, 0, run.stderr);
   const section = run.stdout.slice(run.stdout.indexOf('#### `migrations/002_customer_note.sql`'), run.stdout.indexOf('#### `migrations/003'));
-  assert.match(section, /^- ⚠️ `migrations\/002_customer_note\.sql:1:1` \*\*alter-column-type\*\* rewrites review_\w+\.customers .* under ACCESS EXCLUSIVE/m);
+  assert.match(section, /^- ⚠️ `migrations\/002_customer_note\.sql:1:1` \*\*alter-column-type\*\* rewrites review\\_[\w\\]+\\\.customers .* under ACCESS EXCLUSIVE/m);
 });
 
 test('--base-ref reviews, with no database, the files added since a git commit; files edited or deleted since are its problems', async () => {
@@ -97,9 +110,25 @@ test('--base-ref reviews, with no database, the files added since a git commit; 
   await project.write('migrations/004_customer_name.sql', 'ALTER TABLE customers ALTER COLUMN name TYPE varchar(200);\n');
   const traced = await project.run(['up', '--dry-run', '--format', 'markdown', '--trace', '--base-ref', 'main'], noDatabase);
   assert.equal(traced.status, 0, traced.stderr);
-  assert.match(traced.stdout, /^- ⚠️ `migrations\/004_customer_name\.sql:1:1` \*\*alter-column-type\*\* rewrites public\.customers under ACCESS EXCLUSIVE/m);
+  assert.match(traced.stdout, /^- ⚠️ `migrations\/004_customer_name\.sql:1:1` \*\*alter-column-type\*\* rewrites public\\\.customers under ACCESS EXCLUSIVE/m);
   assert.deepEqual((await readdir(project.path('.pgshift'))).filter((name) => name.startsWith('scratch-')), [], 'the scratch server is gone');
   await project.remove('migrations/004_customer_name.sql');
+
+  // Changed in any way git sees: replaced by a link to other text, or taken out of git and edited.
+  const original = await project.read('migrations/001_customers.sql');
+  await project.write('elsewhere.sql', '-- other text\n');
+  await project.remove('migrations/001_customers.sql');
+  await symlink('../elsewhere.sql', project.path('migrations/001_customers.sql'));
+  const linked = await project.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
+  assert.equal(linked.status, 3, linked.stdout);
+  assert.match(linked.stdout, /title=pgshift CHECKSUM_MISMATCH::/);
+  await project.remove('migrations/001_customers.sql');
+  await project.write('migrations/001_customers.sql', `${original}-- edited\n`);
+  await git('rm', '-q', '--cached', 'migrations/001_customers.sql');
+  const untracked = await project.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
+  assert.equal(untracked.status, 3, untracked.stdout);
+  assert.match(untracked.stdout, /title=pgshift CHECKSUM_MISMATCH::/);
+  await git('add', 'migrations/001_customers.sql');
 
   await project.write('migrations/001_customers.sql', '-- edited after it shipped\n');
   const edited = await project.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
@@ -109,6 +138,14 @@ test('--base-ref reviews, with no database, the files added since a git commit; 
   const deleted = await project.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
   assert.equal(deleted.status, 3);
   assert.match(deleted.stdout, /^::error title=pgshift MIGRATION_MISSING::version 1 \(customers\) is applied but no migration file has that version/m);
+
+  const outside = await makeProject({ 'migrations/001_a.sql': 'SELECT 1;\n' });
+  const notGit = await outside.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
+  assert.equal(notGit.status, 2);
+  assert.equal(errorLine(notGit.stderr)['msg'], '--base-ref main: migrations/ is not in a git repository');
+  await runGit(outside.dir, ['init', '-q']);
+  const noCommits = await outside.run(['up', '--dry-run', '--format', 'github', '--base-ref', 'main'], noDatabase);
+  assert.equal(errorLine(noCommits.stderr)['msg'], '--base-ref main: the repository has no commits yet');
 
   for (const [args, message] of [
     [['--base-ref', 'no-such-branch', '--format', 'github'], '--base-ref no-such-branch: git knows no such commit in the repository holding migrations/'],

@@ -1,11 +1,12 @@
 /** `up --dry-run --format markdown|github`: the dry run, and its trace when asked for, as a pull request reads them. */
 import { defined } from '../../core/defined.js';
-import { isPgshiftError, PgshiftError, type Problem } from '../../core/errors.js';
+import { isPgshiftError, PgshiftError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Migrator, Plan, ScratchServer, TraceReport } from '../../migrator-types.js';
 import type { App } from '../app.js';
-import { reviewAnnotations, reviewMarkdown, type ReviewFormat } from '../render-review.js';
+import { reviewAnnotations, reviewMarkdown, type ReviewFormat, type Stop } from '../render-review.js';
 import { stopOnFindings } from './trace.js';
+import { EXIT_INVALID } from '../exit-status.js';
 
 interface ReviewArgs {
   readonly format?: string | undefined;
@@ -46,17 +47,19 @@ interface Opened {
   readonly migrator: Migrator;
   readonly logger: Logger;
   readonly scratchServer?: ScratchServer | undefined;
+  readonly annotationPath: (path: string) => string;
 }
 
 /**
- * Prints the review, also of a run that would be refused (its problems are the review), then fails as the
- * dry run would have: the exit status says whether up would go through.
+ * Prints the review, also of a run that would be refused (its problems, or the error, are the review), then
+ * fails as the dry run would have: the exit status says whether up would go through. Lint findings that would
+ * stop up are listed with the others, and make the exit status 3 as they would have stopped it.
  */
-export async function review(app: App, { migrator, logger, scratchServer }: Opened, argv: ReviewArgs, format: Exclude<ReviewFormat, 'sql'>): Promise<void> {
+export async function review(app: App, { migrator, logger, scratchServer, annotationPath }: Opened, argv: ReviewArgs, format: Exclude<ReviewFormat, 'sql'>): Promise<void> {
   const strict = argv.strict === true;
   let plan: Plan | undefined;
   let trace: TraceReport | undefined;
-  let problems: readonly Problem[] = [];
+  let problems: readonly Stop[] = [];
   let failure: unknown;
   try {
     const { to, migration, strict: strictFlag } = argv;
@@ -64,18 +67,30 @@ export async function review(app: App, { migrator, logger, scratchServer }: Open
       direction: 'up',
       signal: app.signal,
       lint: argv.lint ?? true,
+      findingsStop: false,
       ...defined({ to, migration, singleTransaction: argv['single-transaction'], strict: strictFlag, baseRef: argv['base-ref'] }),
     });
     if (argv.trace === true) {
       trace = await migrator.trace({ signal: app.signal, ...defined({ to: argv.to, migration: argv.migration, big: argv.big, scratchServer, baseRef: argv['base-ref'] }) });
     }
   } catch (error) {
-    if (!isPgshiftError(error) || error.problems.length === 0) throw error;
-    problems = error.problems;
+    if (!isPgshiftError(error) || error.code === 'INTERRUPTED') throw error;
+    problems = error.problems.length > 0 ? error.problems : [{ code: error.code, message: error.message, hint: error.hint ?? '' }];
     failure = error;
   }
   const shown = { problems, strict, ...defined({ plan, trace }) };
-  app.write(format === 'markdown' ? reviewMarkdown(shown) : reviewAnnotations(shown));
+  app.write(format === 'markdown' ? reviewMarkdown(shown) : reviewAnnotations(shown, annotationPath));
   if (failure !== undefined) throw failure;
+  stopOnLint(app, logger, plan?.findings ?? [], strict);
   if (trace) stopOnFindings(app, logger, trace, strict);
+}
+
+/** What up's lint gate would have stopped at, found now by the review: the same exit status, and why in the log. */
+function stopOnLint(app: App, logger: Logger, findings: Plan['findings'], strict: boolean): void {
+  const stopping = findings.filter((finding) => strict || finding.severity === 'error');
+  if (stopping.length === 0) return;
+  logger.error(`lint: ${stopping.length} finding(s) ${strict ? 'with --strict' : 'set to "error"'}; up would stop with nothing applied`, {
+    hint: 'make the change the safe way each finding describes, or allow it for one statement with -- pgshift:allow RULE-ID reason',
+  });
+  app.setExitStatus(EXIT_INVALID);
 }
