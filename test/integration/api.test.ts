@@ -151,7 +151,7 @@ test('down returns the reverted migrations as data', async () => {
 test('plan and verify return what they would do as data and change nothing', async () => {
   const { migrator, sql } = await setUp(1);
   const plan = await migrator.plan({ direction: 'up' });
-  assert.deepEqual(plan.steps, [{ version: 2, name: 'orders', path: 'migrations/002_orders.sql', transaction: true }]);
+  assert.deepEqual(plan.steps, [{ version: 2, name: 'orders', path: 'migrations/002_orders.sql', transaction: true, text: FILES['migrations/002_orders.sql'] }]);
   assert.match(plan.sql, /CREATE TABLE orders/);
   const results = await migrator.verify();
   assert.deepEqual(results.map((r) => [r.version, r.outcome]), [[2, 'pass']]);
