@@ -16,6 +16,7 @@ import type { VerifyResult } from './executor/verify.js';
 import type { ScratchServer as ScratchSiteServer } from './executor/scratch-site.js';
 import type { DriftItem, DriftReport } from './core/drift-report.js';
 import type { TraceReport } from './core/trace-types.js';
+import type { RepeatableEntry } from './core/plan-repeatables.js';
 
 export type { DriftItem, DriftReport, LockScope, ManyCommand, RepairResult, TraceReport, VerifyResult };
 
@@ -31,6 +32,8 @@ export interface MigratorOptions {
   readonly migrationsDir?: string;
   /** Default `rollbacks`. */
   readonly rollbacksDir?: string;
+  /** Repeatable files (`NAME.sql`), applied after the migrations whenever their text changes. Default `repeatable`. */
+  readonly repeatableDir?: string;
   /** The ledger table, optionally schema-qualified. Default `schema_migrations`. */
   readonly table?: string;
   /** The schema migrations run in (their search_path), created by up if missing; also the ledger's default schema. */
@@ -151,6 +154,8 @@ export interface Plan {
   /** Lint findings for the files the plan would run. */
   readonly findings: readonly LintFinding[];
   readonly steps: readonly PlannedStep[];
+  /** up: the repeatable files it would apply after the migrations (changed or new ones), in that order. */
+  readonly repeatables?: ReadonlyArray<{ readonly name: string; readonly path: string; readonly text: string }>;
   /** Exactly the SQL the run would send, in order, as a script psql -v ON_ERROR_STOP=1 accepts. */
   readonly sql: string;
 }
@@ -211,6 +216,8 @@ export interface RepairOptions extends CallOptions, RepairRunOptions {}
 
 export interface StatusResult {
   readonly entries: readonly StatusEntry[];
+  /** The repeatable files: applied, pending, changed (will run again) or missing (applied, the file gone). */
+  readonly repeatables: readonly RepeatableEntry[];
   /** Problems with the files themselves (bad names, duplicates, orphan rollbacks), reported but not fatal here. */
   readonly problems: readonly Problem[];
   /** The session holding the migration lock now (another pgshift running), if any. */

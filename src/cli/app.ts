@@ -23,6 +23,7 @@ export const globalOptions = {
   table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: DEFAULTS.table },
   'migrations-dir': { type: 'string', default: DEFAULTS.migrationsDir, describe: 'folder of NNN_name.sql migrations' },
   'rollbacks-dir': { type: 'string', default: DEFAULTS.rollbacksDir, describe: 'folder of NNN_name.sql rollbacks' },
+  'repeatable-dir': { type: 'string', default: DEFAULTS.repeatableDir, describe: 'folder of NAME.sql repeatable files (views, functions), applied after the migrations when changed' },
   'allow-out-of-order': {
     type: 'boolean',
     describe: 'up applies pending files numbered below the highest applied version, in version order (default: package.json "pgshift": {"outOfOrder": true}, else refused)',
@@ -74,7 +75,7 @@ export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
 const OPTION_GROUPS = {
   connection: { title: 'Connection:', keys: ['database', 'dotenv', 'password-command', 'wait', 'connect-timeout'] },
   ledger: { title: 'Ledger and schema:', keys: ['schema', 'table'] },
-  files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir'] },
+  files: { title: 'Files:', keys: ['migrations-dir', 'rollbacks-dir', 'repeatable-dir'] },
   // Only the commands that plan pending files (up, validate, status, verify, trace) take it.
   pending: { title: 'Pending files:', keys: ['allow-out-of-order'] },
   run: { title: 'Running migrations:', keys: ['lock', 'lock-wait', 'lock-timeout', 'statement-timeout', 'lock-retries'] },

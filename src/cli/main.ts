@@ -128,6 +128,7 @@ function sharedOptions(argv: GlobalArgs, logger: Logger, cwd: string, parseCache
     parseCache,
     migrationsDir: argv['migrations-dir'],
     rollbacksDir: argv['rollbacks-dir'],
+    repeatableDir: argv['repeatable-dir'],
     lockWaitSeconds: argv['lock-wait'],
     lockTimeout: argv['lock-timeout'],
     lockRetries: argv['lock-retries'],

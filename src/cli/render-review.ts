@@ -46,11 +46,12 @@ function verdictOf(review: Review): Verdict {
   const findings = findingsOf(review);
   const stopping = findings.filter((finding) => stops(review, finding));
   if (review.problems.length > 0 || !review.plan) return { mark: '❌', line: `up would stop with nothing applied: ${counted(review.problems.length, 'problem')}` };
-  const files = counted(review.plan.steps.length, 'migration');
+  const repeatables = review.plan.repeatables?.length ?? 0;
+  const files = `${counted(review.plan.steps.length, 'migration')}${repeatables === 0 ? '' : ` and ${counted(repeatables, 'repeatable file')}`}`;
   if (stopping.length > 0) {
     return { mark: '❌', line: `up would stop with nothing applied: ${counted(stopping.length, 'finding')} ${review.strict ? 'under --strict' : 'of rules set to "error"'}` };
   }
-  if (review.plan.steps.length === 0) return { mark: '✅', line: 'nothing to apply' };
+  if (review.plan.steps.length === 0 && repeatables === 0) return { mark: '✅', line: 'nothing to apply' };
   if (findings.length > 0) return { mark: '⚠️', line: `${files} would apply, with ${counted(findings.length, 'warning')}` };
   return { mark: '✅', line: `${files} would apply, no findings` };
 }
@@ -93,9 +94,10 @@ export function reviewMarkdown(review: Review): string {
   if (review.problems.length > 0) parts.push(`\n${review.problems.map(problemItem).join('')}`);
   const findings = findingsOf(review);
   let shown = 0;
-  for (const step of review.plan?.steps ?? []) {
+  const repeatables = (review.plan?.repeatables ?? []).map((file) => ({ ...file, transaction: true, repeatable: true }));
+  for (const step of [...(review.plan?.steps ?? []), ...repeatables]) {
     const own = findings.filter((finding) => finding.file === step.path);
-    const kind = step.transaction ? '' : ' (no transaction)';
+    const kind = 'repeatable' in step ? ' (repeatable)' : step.transaction ? '' : ' (no transaction)';
     const listed = own.length > 0 ? `\n${own.map((finding) => findingItem(finding, stops(review, finding))).join('')}` : '\nno findings\n';
     const fits = step.text.length <= SQL_SHOWN.perFile && shown + step.text.length <= SQL_SHOWN.total;
     shown += fits ? step.text.length : 0;

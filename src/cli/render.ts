@@ -4,6 +4,7 @@
  */
 import type { PgshiftError, Problem } from '../core/errors.js';
 import type { StatusEntry } from '../core/types.js';
+import type { RepeatableEntry } from '../core/plan-repeatables.js';
 import type { LintResult } from '../lint/lint.js';
 import type { Plan, RepairResult, VerifyResult } from '../migrator-types.js';
 
@@ -39,6 +40,14 @@ export function statusTable(entries: readonly StatusEntry[]): string {
         }\n  up resumes it at statement ${(entry.progress?.done ?? 0) + 1}; down reverts it with its rollback\n`,
     );
   return `${table(['version', 'name', 'state', 'applied at', 'ms', 'rollback'], rows, [0, 4])}${notes.length > 0 ? `\n${notes.join('')}` : ''}`;
+}
+
+/** The repeatable files under the migrations' table: what each is, and whether up would run it again. */
+export function repeatableTable(entries: readonly RepeatableEntry[]): string {
+  if (entries.length === 0) return '';
+  const states: Readonly<Record<RepeatableEntry['state'], string>> = { applied: 'applied', pending: 'pending', changed: 'changed (runs again)', missing: 'missing (file gone)' };
+  const rows = entries.map((entry) => [entry.name, states[entry.state], entry.appliedAt ? formatTime(entry.appliedAt) : '-', entry.executionMs === undefined ? '-' : String(entry.executionMs)]);
+  return `\n${table(['repeatable', 'state', 'applied at', 'ms'], rows, [3])}`;
 }
 
 export function statusJson(entries: readonly StatusEntry[]): string {

@@ -13,6 +13,7 @@ export const LOCK_SCOPES = ['session', 'transaction'] as const satisfies readonl
 export const DEFAULTS = {
   migrationsDir: 'migrations',
   rollbacksDir: 'rollbacks',
+  repeatableDir: 'repeatable',
   table: 'schema_migrations',
   /** Data folder of the embedded server, under the working directory. */
   embeddedDir: '.pgshift',

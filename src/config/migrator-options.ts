@@ -62,7 +62,12 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
   if (options.lock !== undefined && !(LOCK_SCOPES as readonly string[]).includes(options.lock)) {
     throw new PgshiftError('USAGE', `lock ${JSON.stringify(options.lock)} is not one of ${LOCK_SCOPES.join(', ')}`);
   }
-  const dirs = { cwd, migrationsDir: options.migrationsDir ?? DEFAULTS.migrationsDir, rollbacksDir: options.rollbacksDir ?? DEFAULTS.rollbacksDir };
+  const dirs = {
+    cwd,
+    migrationsDir: options.migrationsDir ?? DEFAULTS.migrationsDir,
+    rollbacksDir: options.rollbacksDir ?? DEFAULTS.rollbacksDir,
+    repeatableDir: options.repeatableDir ?? DEFAULTS.repeatableDir,
+  };
   return {
     cwd,
     dirs,

@@ -4,7 +4,12 @@
  */
 import type { Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
-import type { SqlFile } from './types.js';
+import type { ScriptFile } from './types.js';
+
+/** A problem's version: a numbered file's; a repeatable file has none. */
+export function versionOf(file: ScriptFile): { readonly version?: number } {
+  return 'version' in file && typeof file.version === 'number' ? { version: file.version } : {};
+}
 
 export interface Directives {
   /** False for `-- pgshift:no-transaction`: statements run one at a time, outside any transaction. */
@@ -58,12 +63,12 @@ export function durationProblem(name: string, value: string): { code: 'DURATION_
   return { code: 'BAD_DIRECTIVE', message: `${given} is not a duration`, hint: DURATION_HINT };
 }
 
-export function parseDirectives(file: SqlFile, leadingComments: readonly string[]): { directives: Directives; problems: Problem[] } {
+export function parseDirectives(file: ScriptFile, leadingComments: readonly string[]): { directives: Directives; problems: Problem[] } {
   const problems: Problem[] = [];
   const found: { -readonly [K in keyof Directives]: Directives[K] } = { transaction: true };
   const problem = (line: string, message: string, hint: string, code: Problem['code'] = 'BAD_DIRECTIVE'): void => {
     const at = lineColumnAt(file.text, Math.max(0, file.text.indexOf(line.trim())));
-    problems.push({ code, file: file.path, version: file.version, line: at.line, message: `${file.path}:${at.line}:${at.column}: ${message}`, hint });
+    problems.push({ code, file: file.path, ...versionOf(file), line: at.line, message: `${file.path}:${at.line}:${at.column}: ${message}`, hint });
   };
   for (const line of leadingComments.flatMap((comment) => comment.split('\n'))) {
     if (!/^\s*pgshift:/.test(line)) continue;
@@ -111,7 +116,7 @@ const PLACED_DIRECTIVES: ReadonlySet<string> = new Set(['no-transaction', 'lock-
  * one is worded as at the top, since its spelling is what is wrong. Held against pending files only (one
  * code for all of them): an applied file ran as it was.
  */
-export function misplacedDirectives(file: SqlFile, laterComments: ReadonlyArray<{ readonly at: number; readonly text: string }>): Problem[] {
+export function misplacedDirectives(file: ScriptFile, laterComments: ReadonlyArray<{ readonly at: number; readonly text: string }>): Problem[] {
   const problems: Problem[] = [];
   for (const { at, text } of laterComments) {
     let offset = 0;
@@ -120,7 +125,7 @@ export function misplacedDirectives(file: SqlFile, laterComments: ReadonlyArray<
       if (problem) {
         const where = lineColumnAt(file.text, at + offset + line.indexOf('pgshift:'));
         const message = `${file.path}:${where.line}:${where.column}: ${problem.message}`;
-        problems.push({ code: 'MISPLACED_DIRECTIVE', file: file.path, version: file.version, line: where.line, message, hint: problem.hint });
+        problems.push({ code: 'MISPLACED_DIRECTIVE', file: file.path, ...versionOf(file), line: where.line, message, hint: problem.hint });
       }
       offset += line.length + 1;
     }

@@ -42,6 +42,8 @@ export const PROBLEM_CODES = [
   'NEEDS_NO_TRANSACTION',
   /** A session-level SET in a no-transaction file, which a resumed run would not see. */
   'SESSION_SETTING',
+  /** A repeatable file marked `-- pgshift:no-transaction`: it runs in one transaction with its row. Put such statements in a migration. */
+  'REPEATABLE_NO_TRANSACTION',
   /** A file ending inside a string, comment or dollar quote. Close it. */
   'UNTERMINATED',
   /** A `-- pgshift:` directive that is unknown or malformed. Fix its spelling or value. */

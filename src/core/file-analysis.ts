@@ -1,11 +1,11 @@
 import { checksumOf } from './checksum.js';
 import { defined } from './defined.js';
-import { misplacedDirectives, parseDirectives, type Directives } from './directives.js';
+import { misplacedDirectives, parseDirectives, versionOf, type Directives } from './directives.js';
 import type { Problem } from './errors.js';
 import { lineColumnAt } from './position.js';
 import { scanSql } from './sql-lexer.js';
 import { outsideTransactionName, sessionSettingName, transactionControlName } from './statement-kinds.js';
-import type { SqlFile } from './types.js';
+import type { ScriptFile } from './types.js';
 
 export interface ScriptStatement {
   /** Where the statement starts and ends in the file's text (without its semicolon). */
@@ -28,7 +28,7 @@ export interface ScriptAnalysis {
  * must not contain. A transactional file must not control the transaction itself (a COMMIT halfway would
  * commit half the file) or hold a statement PostgreSQL refuses inside one; no file may hold psql-only syntax.
  */
-export function analyzeScript(file: SqlFile): ScriptAnalysis {
+export function analyzeScript(file: ScriptFile): ScriptAnalysis {
   const scan = scanSql(file.text);
   const { directives, problems } = parseDirectives(file, scan.leadingComments);
   problems.push(...misplacedDirectives(file, scan.laterPgshiftComments));
@@ -107,12 +107,12 @@ export function analyzeScript(file: SqlFile): ScriptAnalysis {
  * SHA-256 of a statement's text: what resuming a partly applied file checks for edits. Computed only where
  * needed (no-transaction files), not for every statement of every file: a 100 MB bulk load would pay twice.
  */
-export function statementHash(file: SqlFile, statement: ScriptStatement): string {
+export function statementHash(file: ScriptFile, statement: ScriptStatement): string {
   return checksumOf(file.text.slice(statement.start, statement.end));
 }
 
 /** A problem at a place in a file, its message headed by file:line:column. */
-export function problemAt(file: SqlFile, at: number, code: Problem['code'], message: string, hint: string): Problem {
+export function problemAt(file: ScriptFile, at: number, code: Problem['code'], message: string, hint: string): Problem {
   const { line, column } = lineColumnAt(file.text, at);
-  return { code, file: file.path, version: file.version, line, message: `${file.path}:${line}:${column}: ${message}`, hint };
+  return { code, file: file.path, ...versionOf(file), line, message: `${file.path}:${line}:${column}: ${message}`, hint };
 }

@@ -33,6 +33,18 @@ export function parseFileName(baseName: string): ParsedName | { readonly error: 
   return { version, name: baseName.slice(digits + 1, nameEnd) };
 }
 
+const REPEATABLE_ERROR = 'name does not match NAME.sql (letters, digits, _ or -, then .sql)';
+
+/** A repeatable file's name (`NAME.sql`, NAME of [A-Za-z0-9_-]+), which orders it among the others, or why it is not one. */
+export function parseRepeatableName(baseName: string): { readonly name: string } | { readonly error: string } {
+  const nameEnd = baseName.length - EXTENSION.length;
+  if (nameEnd <= 0 || !baseName.endsWith(EXTENSION)) return { error: REPEATABLE_ERROR };
+  for (let index = 0; index < nameEnd; index++) {
+    if (!isNameCharacter(baseName.charCodeAt(index))) return { error: REPEATABLE_ERROR };
+  }
+  return { name: baseName.slice(0, nameEnd) };
+}
+
 /** charCodeAt past the end is NaN, which is no digit. */
 function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;

@@ -9,7 +9,7 @@ import { analyzeScript } from './file-analysis.js';
 import { ledgerProblems, newestAppliedFirst, resumeProblems, type History } from './ledger-problems.js';
 import { lineColumnAt } from './position.js';
 import { clusterWideName } from './statement-kinds.js';
-import type { SqlFile } from './types.js';
+import type { ScriptFile, SqlFile } from './types.js';
 import type { PlanWords } from './wording.js';
 
 /** Where a scratch schema was built: a scratch database on the target's server, a fresh embedded server, or a server the caller named. */
@@ -43,14 +43,14 @@ export function planReplay(catalog: Catalog, history: History, words: PlanWords)
 }
 
 export interface ServerWideStatement {
-  readonly file: SqlFile;
+  readonly file: ScriptFile;
   readonly line: number;
   /** The statement's kind, as clusterWideName words it: "CREATE ROLE". */
   readonly name: string;
 }
 
 /** The first statement of `files` that changes the server as a whole rather than one database. */
-export function firstServerWide(files: readonly SqlFile[]): ServerWideStatement | undefined {
+export function firstServerWide(files: readonly ScriptFile[]): ServerWideStatement | undefined {
   for (const file of files) {
     for (const statement of analyzeScript(file).statements) {
       const name = clusterWideName(statement.words);

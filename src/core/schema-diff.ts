@@ -156,6 +156,7 @@ function excerpts(a: string, b: string): [string, string] {
 const WORDS = {
   rollback: { extra: 'still exists after rollback', missing: 'is missing after rollback (the rollback removes too much)', when: 'after rollback' },
   reapply: { extra: 'exists after re-apply but not after the first apply', missing: 'is missing after re-apply', when: 'after re-apply' },
+  again: { extra: 'exists after the second run but not after the first', missing: 'is missing after the second run', when: 'after the second run' },
 } as const;
 
 /**

@@ -86,7 +86,8 @@ export interface StatementTrace {
 
 export interface FileTrace {
   readonly path: string;
-  readonly version: number;
+  /** The migration's; a repeatable file has none. */
+  readonly version?: number;
   readonly name: string;
   /** One transaction for the whole file; false for a -- pgshift:no-transaction file (each statement commits). */
   readonly transaction: boolean;

@@ -1,6 +1,8 @@
 /** Plain data shared by the planner, the executor, the API and the renderer. */
 
-export type FileKind = 'migration' | 'rollback';
+/** Numbered files (a migration and its rollback share a version), and repeatable files, known by name. */
+export type VersionedKind = 'migration' | 'rollback';
+export type FileKind = VersionedKind | 'repeatable';
 
 /** What the loader read from disk, before any rule is applied. */
 export interface RawFile {
@@ -15,17 +17,30 @@ export interface RawFile {
 /** A file's normalised text (no BOM, LF line ends) and its checksum, or the 1-based line holding its first byte that is not UTF-8. */
 export type FileContent = { readonly text: string; readonly checksum: string } | { readonly invalidUtf8AtLine: number };
 
-/** A well-named, readable migration or rollback. */
-export interface SqlFile {
+/** A well-named, readable SQL file of any kind: what the checks, the parser and lint read. */
+export interface ScriptFile {
   readonly kind: FileKind;
-  readonly version: number;
   readonly name: string;
   readonly path: string;
   /** Normalised text (no BOM, LF line ends): what is hashed and what is sent to the server. */
   readonly text: string;
   readonly checksum: string;
-  /** For a migration about to be recorded: the commit its ledger row names (`<sha>` or `<sha>+dirty`). */
+  /** For a file about to be recorded: the commit its row names (`<sha>` or `<sha>+dirty`). */
   readonly gitCommit?: string;
+}
+
+/** A well-named, readable migration or rollback. */
+export interface SqlFile extends ScriptFile {
+  readonly kind: VersionedKind;
+  readonly version: number;
+}
+
+/**
+ * A repeatable file (`repeatable/NAME.sql`): a view, function, trigger or grant written whole, applied again
+ * whenever its text changes, after the migrations of the run. Known by its name, which orders it.
+ */
+export interface RepeatableFile extends ScriptFile {
+  readonly kind: 'repeatable';
 }
 
 export interface LedgerRow {

@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { checkNumber } from './numbers.js';
-import type { FileKind, SqlFile } from './types.js';
+import type { SqlFile, VersionedKind } from './types.js';
 
 export type OptionName = 'to' | 'steps' | 'all' | 'migration' | 'single-transaction' | 'version' | 'scratch' | 'scratch-database' | 'big' | 'lock-wait' | 'allow-out-of-order' | 'base-ref';
 export type CommandName = 'up' | 'down' | 'status' | 'repair';
@@ -30,7 +30,7 @@ export interface PlanWords {
  * Where the file of `kind` for `version` and `name` belongs: beside the files of that kind that exist, so
  * the hint names the folder they were really read from.
  */
-export function missingFilePath(kind: FileKind, version: number, name: string, siblings: Iterable<SqlFile>, { folders }: PlanWords): string {
+export function missingFilePath(kind: VersionedKind, version: number, name: string, siblings: Iterable<SqlFile>, { folders }: PlanWords): string {
   const [sibling] = siblings;
   return join(sibling ? dirname(sibling.path) : folders[`${kind}s`], `${String(version).padStart(3, '0')}_${name}.sql`);
 }

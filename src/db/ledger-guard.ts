@@ -12,7 +12,8 @@
  * of the transaction, which the check reads first: looking for the lock means reading pg_locks.
  */
 import { doBlock, quoteLiteral } from '../core/sql-quote.js';
-import type { SqlFile } from '../core/types.js';
+import { versionOf } from '../core/directives.js';
+import type { ScriptFile } from '../core/types.js';
 import type { LedgerTable } from './ledger.js';
 import { progressTable } from './progress.js';
 
@@ -22,7 +23,7 @@ export const LEDGER_CHANGED_STATE = 'PGL01';
 export const LEDGER_DROPPED_STATE = 'PGL02';
 
 /**
- * PL/pgSQL that declares `key`, the digest of both tables salted with `version`, and `a`, the ledger (null
+ * PL/pgSQL that declares `key`, the digest of both tables salted with the file's version (a repeatable file's name), and `a`, the ledger (null
  * if it is gone). A table's part is its identity (oid, and relfilenode: TRUNCATE and rewrites give a new one)
  * and the rows this transaction has inserted, updated and deleted in it so far, which the server counts for
  * pg_stat_xact_user_tables: constant time, whatever the ledger's size. Where the server counts nothing
@@ -31,13 +32,13 @@ export const LEDGER_DROPPED_STATE = 'PGL02';
  * most of what a small file's transaction costs, so the block is one declaration and the common case
  * carries no text for the other.
  */
-function digestDeclarations(ledger: LedgerTable, version: number): string {
+function digestDeclarations(ledger: LedgerTable, salt: number | string): string {
   const [own, progress] = [ledger, progressTable(ledger)].map((table) => quoteLiteral(table.sql)) as [string, string];
   const counts = (r: string): string =>
     `concat_ws(':',${r}::oid,pg_relation_filenode(${r}),pg_stat_get_xact_tuples_inserted(${r}),pg_stat_get_xact_tuples_updated(${r}),pg_stat_get_xact_tuples_deleted(${r}))`;
   // Salted with the tables' names too: two ledgers of one database (a schema per tenant, migrated at once)
   // must not take the same key, or one run's check would find the other's lock instead of its own.
-  const parts = [`'${version}'`, own, counts('a'), progress, counts('b')];
+  const parts = [quoteLiteral(String(salt)), own, counts('a'), progress, counts('b')];
   if (ledger.countsChanges !== true) parts.push(rowsHash(own, 'a'), rowsHash(progress, 'b'));
   return `DECLARE a regclass := to_regclass(${own}); b regclass := to_regclass(${progress}); key bigint := hashtextextended(concat_ws(' ',${parts.join(',')}),0);`;
 }
@@ -52,8 +53,8 @@ function rowsHash(table: string, r: string): string {
  * Before the file: the tables' digest, held as a lock until the transaction ends, and noted in a setting of
  * the transaction for the check after the file to read at no cost; `first` runs before it in the same block.
  */
-export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = ''): string {
-  return doBlock(`${digestDeclarations(ledger, version)} BEGIN ${first}PERFORM set_config('${KEY_SETTING}',key::text,true), pg_try_advisory_xact_lock(key); END`);
+export function ledgerSnapshotSql(ledger: LedgerTable, salt: number | string, first = ''): string {
+  return doBlock(`${digestDeclarations(ledger, salt)} BEGIN ${first}PERFORM set_config('${KEY_SETTING}',key::text,true), pg_try_advisory_xact_lock(key); END`);
 }
 
 /**
@@ -65,10 +66,15 @@ export function ledgerSnapshotSql(ledger: LedgerTable, version: number, first = 
  * (which clears the setting) and after `RESET statement_timeout` and the role's reset (SESSION_CHECK_SQL),
  * which a file could have set to stop it. `first` runs before it in the same block.
  */
-export function ledgerUnchangedSql(ledger: LedgerTable, file: SqlFile, first = ''): string {
+export function ledgerUnchangedSql(ledger: LedgerTable, file: ScriptFile, first = ''): string {
   const message = `${file.path} changed the rows of pgshift's ledger table ${ledger.display} or of ${progressTable(ledger).display}`;
   const dropped = `${file.path} dropped or altered pgshift's ledger table ${ledger.display}, so its ledger row could not be written`;
-  return doBlock(`${digestDeclarations(ledger, file.version)} BEGIN ${first}IF a IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF current_setting('${KEY_SETTING}',true) IS DISTINCT FROM key::text THEN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END IF; END`);
+  return doBlock(`${digestDeclarations(ledger, guardSalt(file))} BEGIN ${first}IF a IS NULL THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_DROPPED_STATE}', MESSAGE = ${quoteLiteral(dropped)}; END IF; IF current_setting('${KEY_SETTING}',true) IS DISTINCT FROM key::text THEN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid) THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_CHANGED_STATE}', MESSAGE = ${quoteLiteral(message)}; END IF; END IF; END`);
+}
+
+/** What a file's digest is salted with: its version, or a repeatable file's name (it runs in a transaction of its own). */
+export function guardSalt(file: ScriptFile): number | string {
+  return versionOf(file).version ?? file.name;
 }
 
 /** Where the snapshot notes its digest for the check after the file (a transaction-local setting). */

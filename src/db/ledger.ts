@@ -15,7 +15,7 @@ export const DEFAULT_TABLE = DEFAULTS.table;
  * Tables pgshift keeps beside the ledger, named after it (`<ledger>_progress`). Every name built from one of
  * these must fit PostgreSQL's identifier limit, or the server truncates it onto another table's name.
  */
-export const DERIVED_TABLE_SUFFIXES = { progress: '_progress' } as const;
+export const DERIVED_TABLE_SUFFIXES = { progress: '_progress', repeat: '_repeat' } as const;
 
 /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated, in bytes, not characters. */
 const MAX_IDENTIFIER_BYTES = 63;

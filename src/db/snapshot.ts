@@ -8,6 +8,7 @@ import { entryKey, type Snapshot, type SnapshotEntry } from '../core/snapshot-en
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { LedgerTable } from './ledger.js';
 import { progressTable } from './progress.js';
+import { repeatTable } from './repeat-table.js';
 import type { Session } from './session.js';
 import { snapshotSql } from './snapshot-sql.js';
 
@@ -51,7 +52,7 @@ export async function takeSnapshot(session: Session, ledger: LedgerTable, option
   const setAll = (value: (name: string, index: number) => string): string =>
     `SELECT ${names.map((name, index) => `set_config(${quoteLiteral(name)}, ${quoteLiteral(value(name, index))}, true)`).join(', ')} AS pgshift_settings;`;
   const sql = snapshotSql({
-    skippedTables: [ledger.sql, progressTable(ledger).sql].map(quoteLiteral),
+    skippedTables: [ledger.sql, progressTable(ledger).sql, repeatTable(ledger).sql].map(quoteLiteral),
     schemas: options.schemas?.map(quoteLiteral),
   });
   const rows: Row[] = [];

@@ -8,10 +8,11 @@ import type { Directives } from '../core/directives.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { ScriptStatement } from '../core/file-analysis.js';
 import { quoteLiteral } from '../core/sql-quote.js';
-import type { SqlFile } from '../core/types.js';
+import type { RepeatableFile, ScriptFile, SqlFile } from '../core/types.js';
+import { createRepeatSql, recordRepeatSql } from './repeat-table.js';
 import { committedSql, committedStatement, type Previous } from './committed.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';
-import { ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledger-guard.js';
+import { guardSalt, ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledger-guard.js';
 import { lockGuardSql, lockGuardStatement, lockKey } from './lock.js';
 import { clearProgressSql, createProgressSql, runningSql, startProgressSql, statementDoneSql } from './progress.js';
 import { fileStartedSql, fileStartedStatement, OWN_ROLE_SQL, schemaSql, SESSION_RESET_SQL, sessionSettingsSql, settingsStatement, versionSql } from './session-state.js';
@@ -19,7 +20,7 @@ import { transactionOpeningSql, type TransactionLock } from './xact-lock.js';
 
 /** A stretch of a script's text copied from a file, to map server error positions back to that file. */
 export interface ScriptPart {
-  readonly file: SqlFile;
+  readonly file: ScriptFile;
   /** Where the copy starts and ends in the script's text. */
   readonly start: number;
   readonly end: number;
@@ -85,7 +86,7 @@ class ScriptText {
    * The newline and semicolon after the copy end its last statement even when the file's last line is a
    * -- comment or lacks a semicolon.
    */
-  copy(file: SqlFile, from = 0, to = file.text.length, oneStatement = false): this {
+  copy(file: ScriptFile, from = 0, to = file.text.length, oneStatement = false): this {
     const start = this.text.length;
     this.text += file.text.slice(from, to);
     this.parts.push({ file, start, end: this.text.length, fileOffset: from, oneStatement });
@@ -134,6 +135,21 @@ export function applyScript(
       .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, lock === undefined))}${afterReset(table)}${insertLedgerRowSql(table, file, { afterOthers: index > 0 })}`);
   }
   return script.sql(`${lock === undefined ? committedSql(steps.at(-1)?.file.version ?? 0) : ''}COMMIT;\n`).done();
+}
+
+/**
+ * One repeatable file in a transaction of its own with its row (`<ledger>_repeat`), between the ledger's
+ * snapshot and check as a migration is, with the session lock's guards and timeouts as a migration has them.
+ * The first one of a run may have to make the table (`createTable`).
+ */
+export function repeatableScript(table: LedgerTable, file: RepeatableFile, timeouts: Timeouts, createTable: boolean, lock?: TransactionLock): Script {
+  const guarded = lock === undefined;
+  return new ScriptText()
+    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${createTable ? createRepeatSql(table) : ''}`)
+    .sql(`${ledgerSnapshotSql(table, guardSalt(file), beforeFile(table, 'up', file.path, guarded))}${timeoutsSql(timeouts, 'LOCAL')}`)
+    .copy(file)
+    .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, guarded))}${afterReset(table)}${recordRepeatSql(table, file)}COMMIT;\n`)
+    .done();
 }
 
 /**
@@ -192,7 +208,7 @@ export function statementScript(table: LedgerTable, file: SqlFile, statement: Sc
 }
 
 /** One statement sent on its own, in no transaction but the implicit one of a single statement. */
-export function aloneScript(file: SqlFile, statement: ScriptStatement): Script {
+export function aloneScript(file: ScriptFile, statement: ScriptStatement): Script {
   return new ScriptText().copy(file, statement.start, statement.end, true).done();
 }
 
@@ -266,6 +282,6 @@ export function baselineSql(table: LedgerTable, files: readonly SqlFile[], creat
 }
 
 /** A whole file on its own: a multi-statement message is one implicit transaction, all or nothing. */
-export function fileScript(file: SqlFile): Script {
+export function fileScript(file: ScriptFile): Script {
   return new ScriptText().copy(file).done();
 }

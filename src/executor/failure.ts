@@ -6,10 +6,11 @@ import { PgshiftError, type ErrorCode, type SqlFailure } from '../core/errors.js
 import type { Logger } from '../core/logger.js';
 import { caretSnippet, indexOfServerPosition, lineColumnAt } from '../core/position.js';
 import { scanSql } from '../core/sql-lexer.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile } from '../core/types.js';
 import type { LedgerTable } from '../db/ledger.js';
 import { lockLostAt } from '../db/lock.js';
 import { progressTable } from '../db/progress.js';
+import { repeatTable } from '../db/repeat-table.js';
 import type { Script, ScriptPart } from '../db/wire-sql.js';
 import { ServerError } from '../db/server-error.js';
 import type { Session } from '../db/session.js';
@@ -58,7 +59,7 @@ export async function explainFailure(
     const before = script.parts.filter((part) => part.end < scriptIndex).at(-1) ?? first;
     return ledgerTampered(context, before.file, error);
   }
-  const ours = [context.table.name, progressTable(context.table).name];
+  const ours = [context.table.name, progressTable(context.table).name, repeatTable(context.table).name];
   if (scriptIndex === undefined && fields.tableName !== undefined && ours.includes(fields.tableName)) {
     return ledgerTampered(context, first.file, error);
   }
@@ -98,7 +99,7 @@ export function scriptLabel(script: Script): string | undefined {
 
 export const LEDGER_TAMPERED_HINT = "a migration must not touch pgshift's ledger; its transaction was rolled back and nothing was applied";
 
-function ledgerTampered(context: FailureContext, file: SqlFile, error: ServerError): PgshiftError {
+function ledgerTampered(context: FailureContext, file: ScriptFile, error: ServerError): PgshiftError {
   return new PgshiftError(
     'LEDGER_TAMPERED',
     `${file.path} dropped or altered pgshift's ledger table ${context.table.display}, so its ledger row could not be written (${error.message})`,

@@ -5,7 +5,7 @@
  */
 import { isPgshiftError, rewrap } from '../core/errors.js';
 import { analyzeScript } from '../core/file-analysis.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile } from '../core/types.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import { aloneScript, fileScript } from '../db/wire-sql.js';
 import { sendScript, type ScriptContext } from './send-script.js';
@@ -21,7 +21,7 @@ export interface ReplayWords {
  * A transactional file is sent whole (its own implicit transaction, or part of one the caller opened); a
  * no-transaction one statement by statement, only its first `statements` when given.
  */
-export async function replayFile(context: ScriptContext, file: SqlFile, words: ReplayWords, statements?: number): Promise<void> {
+export async function replayFile(context: ScriptContext, file: ScriptFile, words: ReplayWords, statements?: number): Promise<void> {
   try {
     await sendFile(context, file, words, statements);
   } finally {
@@ -29,7 +29,7 @@ export async function replayFile(context: ScriptContext, file: SqlFile, words: R
   }
 }
 
-async function sendFile(context: ScriptContext, file: SqlFile, words: ReplayWords, statements: number | undefined): Promise<void> {
+async function sendFile(context: ScriptContext, file: ScriptFile, words: ReplayWords, statements: number | undefined): Promise<void> {
   const wording = { code: 'MIGRATION_FAILED', hint: words.hint } as const;
   const analysis = analyzeScript(file);
   try {

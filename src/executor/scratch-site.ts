@@ -8,7 +8,7 @@ import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import { firstServerWide, type ScratchWhere } from '../core/replay-plan.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile } from '../core/types.js';
 import type { Wording } from '../core/wording.js';
 import { openSession } from '../db/connect.js';
 import { startEmbedded } from '../db/embedded.js';
@@ -26,7 +26,7 @@ export interface ScratchRequest {
   readonly purpose: string;
   readonly server: ScratchServer;
   /** Every file that will run there, checked for statements that would reach beyond the scratch database. */
-  readonly files: readonly SqlFile[];
+  readonly files: readonly ScriptFile[];
   /** Where an embedded server keeps its folders: a scratch one gets its own folder in it. */
   readonly embeddedDir: string;
   /** Startup parameters of the target's session (its search_path), so files run there as they ran on it. */

@@ -9,7 +9,8 @@ import { lineColumnAt } from '../core/position.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { catalogChanges, catalogState, heldLocks, preExisting, statementSummary, type CatalogState, type LockRow, type PreExisting } from '../core/trace-diff.js';
 import type { FileTrace, LockObservation, StatementTrace } from '../core/trace-types.js';
-import type { SqlFile } from '../core/types.js';
+import { versionOf } from '../core/directives.js';
+import type { ScriptFile } from '../core/types.js';
 import { SESSION_RESET_SQL } from '../db/session-state.js';
 import type { Session } from '../db/session.js';
 import { readCatalogRows, readHeldLocks } from '../db/trace-probe.js';
@@ -33,13 +34,13 @@ const WORDING: FailureWording = {
 };
 
 /** Runs `file` on the scratch session of `context` and says what each statement locked and changed. */
-export async function traceFile(context: ScriptContext, file: SqlFile, options: TraceOptions = {}): Promise<FileTrace> {
+export async function traceFile(context: ScriptContext, file: ScriptFile, options: TraceOptions = {}): Promise<FileTrace> {
   const { directives, statements } = analyzeScript(file);
   try {
     const tracer = await Tracer.start(context, file, options);
     if (directives.transaction) await tracer.inTransaction(statements);
     else for (const statement of statements) await tracer.alone(statement);
-    return { path: file.path, version: file.version, name: file.name, transaction: directives.transaction, statements: tracer.traces };
+    return { path: file.path, ...versionOf(file), name: file.name, transaction: directives.transaction, statements: tracer.traces };
   } catch (error) {
     if (isPgshiftError(error) && error.code === 'MIGRATION_FAILED') {
       throw rewrap(error, 'MIGRATION_FAILED', `${file.path} fails on the scratch copy of the schema: ${error.message}`);
@@ -57,13 +58,13 @@ class Tracer {
 
   private constructor(
     private readonly context: ScriptContext,
-    private readonly file: SqlFile,
+    private readonly file: ScriptFile,
     private readonly options: TraceOptions,
     private readonly pre: PreExisting,
     private state: CatalogState,
   ) {}
 
-  static async start(context: ScriptContext, file: SqlFile, options: TraceOptions): Promise<Tracer> {
+  static async start(context: ScriptContext, file: ScriptFile, options: TraceOptions): Promise<Tracer> {
     const state = catalogState(await readCatalogRows(context.session));
     return new Tracer(context, file, options, preExisting(state), state);
   }

@@ -8,7 +8,7 @@ import { isPgshiftError } from '../core/errors.js';
 import { unwrittenRollback } from '../core/plan-down.js';
 import { describeDifferences } from '../core/schema-diff.js';
 import { analyzeScript } from '../core/file-analysis.js';
-import type { SqlFile } from '../core/types.js';
+import type { RepeatableFile, ScriptFile, SqlFile } from '../core/types.js';
 import { takeSnapshot } from '../db/snapshot.js';
 import { replayFile } from './replay.js';
 import { openScratchSite, type ScratchHost, type ScratchRequest } from './scratch-site.js';
@@ -17,7 +17,8 @@ import type { ScriptContext } from './send-script.js';
 export type VerifyOutcome = 'pass' | 'fail' | 'no rollback' | 'unwritten' | 'not verified';
 
 export interface VerifyResult {
-  readonly version: number;
+  /** The migration's; a repeatable file has none. */
+  readonly version?: number;
   readonly name: string;
   readonly path: string;
   readonly outcome: VerifyOutcome;
@@ -34,13 +35,15 @@ export interface VerifyPlan {
   /** Migrations to apply first, unverified, to bring a scratch database to the starting point. */
   readonly base: readonly SqlFile[];
   readonly targets: readonly VerifyTarget[];
+  /** Repeatable files to check after the migrations: each must run twice in a row and leave the same schema. */
+  readonly repeatables: readonly RepeatableFile[];
 }
 
 /** Inside one transaction on the live database, rolled back at the end. */
-export async function verifyInTransaction(context: ScriptContext, targets: readonly VerifyTarget[]): Promise<VerifyResult[]> {
+export async function verifyInTransaction(context: ScriptContext, plan: Omit<VerifyPlan, 'base'>): Promise<VerifyResult[]> {
   await context.session.execute('BEGIN');
   try {
-    return await verifyEach(context, targets, true);
+    return await withRepeatables(context, await verifyEach(context, plan.targets, true), plan.repeatables);
   } finally {
     await context.session.rollback();
   }
@@ -48,19 +51,19 @@ export async function verifyInTransaction(context: ScriptContext, targets: reado
 
 /** In a scratch database (see scratch-site.ts), created for the run and dropped after it. */
 export async function verifyInScratch(context: ScriptContext & ScratchHost, plan: VerifyPlan, where: Omit<ScratchRequest, 'purpose' | 'files'>): Promise<VerifyResult[]> {
-  const files = [...plan.base, ...plan.targets.flatMap(({ migration, rollback }) => (rollback ? [migration, rollback] : [migration]))];
+  const files = [...plan.base, ...plan.targets.flatMap(({ migration, rollback }) => (rollback ? [migration, rollback] : [migration])), ...plan.repeatables];
   const site = await openScratchSite(context, { ...where, purpose: 'verify', files });
   try {
     const scratchContext: ScriptContext = { ...context, session: site.session };
     for (const file of plan.base) await execute(scratchContext, file, 'apply');
-    return await verifyEach(scratchContext, plan.targets, false);
+    return await withRepeatables(scratchContext, await verifyEach(scratchContext, plan.targets, false), plan.repeatables);
   } finally {
     await site.close();
   }
 }
 
 /** `inTransaction`: the checks run inside one open transaction (verifyInTransaction), not in a scratch database. */
-async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget[], inTransaction: boolean): Promise<VerifyResult[]> {
+async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget[], inTransaction: boolean): Promise<Checked> {
   const results: VerifyResult[] = [];
   let stopped: string | undefined;
   for (const { migration, rollback } of targets) {
@@ -105,7 +108,39 @@ async function verifyEach(context: ScriptContext, targets: readonly VerifyTarget
       stopped = `not verified: ${migration.path} failed before it`;
     }
   }
-  return results;
+  return { results, stopped };
+}
+
+/** The migrations' results, and why the checks after them could not run (a migration failed), if they could not. */
+interface Checked {
+  readonly results: VerifyResult[];
+  readonly stopped: string | undefined;
+}
+
+/**
+ * After the migrations' results, the repeatable files' (`up` runs them after the migrations): each is run
+ * twice in a row, as a changed one runs again over its earlier self, and must leave the schema as its first
+ * run did. Not verified when a migration failed before them.
+ */
+async function withRepeatables(context: ScriptContext, { results: migrations, stopped }: Checked, files: readonly RepeatableFile[]): Promise<VerifyResult[]> {
+  const results = [...migrations];
+  for (const file of files) {
+    const result = (outcome: VerifyOutcome, problems: readonly string[]): void => void results.push({ name: file.name, path: file.path, outcome, problems });
+    if (stopped) {
+      result('not verified', [stopped]);
+      continue;
+    }
+    try {
+      await execute(context, file, 'apply');
+      const once = await takeSnapshot(context.session, context.table);
+      await execute(context, file, 'again');
+      result('pass', describeDifferences(once, await takeSnapshot(context.session, context.table), 'again'));
+    } catch (error) {
+      if (!isPgshiftError(error) || error.code === 'INTERRUPTED' || error.code === 'CONNECTION_LOST') throw error;
+      result('fail', [error.message]);
+    }
+  }
+  return results.map((result) => (result.outcome === 'pass' && result.problems.length > 0 ? { ...result, outcome: 'fail' } : result));
 }
 
 const REVERT_SAVEPOINT = 'pgshift_verify_revert';
@@ -131,9 +166,14 @@ async function revertRecoverably(context: ScriptContext, rollback: SqlFile, inTr
   return undefined;
 }
 
-const STEP_WORDS = { apply: 'the migration failed', revert: 'the rollback failed', reapply: 'the migration failed when applied again after its rollback' } as const;
+const STEP_WORDS = {
+  apply: 'the migration failed',
+  revert: 'the rollback failed',
+  reapply: 'the migration failed when applied again after its rollback',
+  again: 'the repeatable file failed when run a second time (up runs it again over its earlier self)',
+} as const;
 
-function execute(context: ScriptContext, file: SqlFile, step: keyof typeof STEP_WORDS): Promise<void> {
+function execute(context: ScriptContext, file: ScriptFile, step: keyof typeof STEP_WORDS): Promise<void> {
   return replayFile(context, file, { failure: STEP_WORDS[step], hint: 'verify changes nothing: fix the file and run verify again' });
 }
 

@@ -12,17 +12,20 @@ export interface Directories {
   readonly cwd: string;
   readonly migrationsDir: string;
   readonly rollbacksDir: string;
+  /** Where repeatable files live; absent, like a missing folder, there are none. */
+  readonly repeatableDir?: string;
 }
 
 const READ_BATCH = 500;
 
 /** `absentOk`: a missing migrations folder reads as empty (for `new`, which creates it). */
 export async function loadCatalog(dirs: Directories, { absentOk = false }: { readonly absentOk?: boolean } = {}): Promise<Catalog> {
-  const [migrations, rollbacks] = await Promise.all([
+  const [migrations, rollbacks, repeatables] = await Promise.all([
     listSqlFiles(dirs, dirs.migrationsDir, 'migration', !absentOk),
     listSqlFiles(dirs, dirs.rollbacksDir, 'rollback', false),
+    dirs.repeatableDir === undefined ? undefined : listSqlFiles(dirs, dirs.repeatableDir, 'repeatable', false),
   ]);
-  return readAll([migrations, rollbacks]);
+  return readAll(repeatables === undefined ? [migrations, rollbacks] : [migrations, rollbacks, repeatables]);
 }
 
 /** One file named on the command line (`--migration PATH`), read the same way as the directory's files. */
@@ -62,8 +65,9 @@ async function listSqlFiles(dirs: Directories, dir: string, kind: FileKind, requ
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !required) return { kind, absoluteDir, shownDir: '', names: [] };
     const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : readError(error);
+    const flag = kind === 'repeatable' ? '--repeatable-dir' : `--${kind}s-dir`;
     throw new PgshiftError('UNREADABLE_FILE', `the ${kind}s folder ${displayPath(dirs.cwd, absoluteDir)} ${why}`, {
-      hint: `run pgshift from the project root, or pass --${kind}s-dir with the folder that holds the ${kind}s (pgshift new creates it)`,
+      hint: `run pgshift from the project root, or pass ${flag} with the folder that holds the ${kind}s${kind === 'migration' ? ' (pgshift new creates it)' : ''}`,
       cause: error,
     });
   }

@@ -5,7 +5,7 @@
  * The configuration is applied after, on every run: changing it needs no new parse.
  */
 import { createHash } from 'node:crypto';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile } from '../core/types.js';
 import type { FileLint } from './file-lint.js';
 import type { FileParse } from './parse.js';
 import { isIndex, isObject } from './shape.js';
@@ -18,10 +18,10 @@ export function syntaxOf(parsed: FileParse): SyntaxOutcome {
 }
 
 export interface CheckCache {
-  syntax(file: SqlFile): SyntaxOutcome | undefined;
+  syntax(file: ScriptFile): SyntaxOutcome | undefined;
   /** The file's lint as stored, for lint to check (isFileLint): this module does not load the rules. */
-  storedLint(file: SqlFile): unknown;
-  remember(file: SqlFile, syntax: SyntaxOutcome, lint?: FileLint): void;
+  storedLint(file: ScriptFile): unknown;
+  remember(file: ScriptFile, syntax: SyntaxOutcome, lint?: FileLint): void;
 }
 
 interface Entry {
@@ -36,7 +36,7 @@ export interface EntryStore {
 }
 
 export function checkCache(store: EntryStore): CheckCache {
-  const entry = (file: SqlFile): Entry | undefined => {
+  const entry = (file: ScriptFile): Entry | undefined => {
     const value = store.get(keyOf(file));
     return isEntry(value) && insideFile(value, file.text.length) ? value : undefined;
   };
@@ -48,7 +48,7 @@ export function checkCache(store: EntryStore): CheckCache {
 }
 
 /** Findings name the file, and rules depend on its kind (a migration or a rollback) and its text. */
-function keyOf(file: SqlFile): string {
+function keyOf(file: ScriptFile): string {
   return createHash('sha256').update(`${file.kind}\0${file.path}\0${file.checksum}`).digest('hex').slice(0, 32);
 }
 

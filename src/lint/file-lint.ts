@@ -7,7 +7,7 @@ import { allowsBetween } from '../core/allow.js';
 import type { ScriptAnalysis } from '../core/file-analysis.js';
 import { isIndex, isObject } from './shape.js';
 import { scanSql } from '../core/sql-lexer.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile } from '../core/types.js';
 import type { FileParse } from './parse.js';
 import { RULE_IDS, type RuleId } from './rules/index.js';
 import { TRACE_RULE_IDS } from './trace-rules.js';
@@ -62,7 +62,7 @@ export function checkedAllows(text: string, from: number, to: number, problems: 
 }
 
 /** `validated`: the parse is validation's, which has already reported a file too large to parse. */
-export function lintParsed(file: SqlFile, analysis: ScriptAnalysis, parsed: FileParse, validated: boolean): FileLint {
+export function lintParsed(file: ScriptFile, analysis: ScriptAnalysis, parsed: FileParse, validated: boolean): FileLint {
   if ('tooLargeMb' in parsed) {
     // Bulk data, not schema changes worth linting.
     const skipped: LintProblem = {
@@ -89,7 +89,9 @@ export function lintParsed(file: SqlFile, analysis: ScriptAnalysis, parsed: File
     const from = index === 0 ? 0 : (parsed.statements[index]?.from ?? statement.start);
     return checkedAllows(file.text, from, statement.start, problems);
   });
-  const findings = checkStatements(statements, { path: file.path, kind: file.kind, transaction: analysis.directives.transaction })
+  // A repeatable file is checked as a migration is: it changes the schema going forward.
+  const kind = file.kind === 'rollback' ? 'rollback' : 'migration';
+  const findings = checkStatements(statements, { path: file.path, kind, transaction: analysis.directives.transaction })
     .filter((raw) => !allowed[raw.statement]?.has(raw.rule))
     .map((raw) => ({ rule: raw.rule, at: statements[raw.statement]?.start ?? 0, message: raw.message }));
   return { findings, problems };

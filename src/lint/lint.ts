@@ -6,7 +6,7 @@ import type { Problem } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { lineColumnAt } from '../core/position.js';
 import { problemAt, type ScriptAnalysis } from '../core/file-analysis.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile } from '../core/types.js';
 import { checkedAllows, lintParsed, type FileLint, type LintProblem } from './file-lint.js';
 import { parseFile, type FileParse } from './parse.js';
 import type { Severity } from './rule.js';
@@ -30,7 +30,7 @@ export interface LintResult {
  * The suppression problems of a file read as the lexer splits it, without PostgreSQL's parser: what the
  * lock trace checks before it honours the file's allows.
  */
-export function suppressionProblems(file: SqlFile, analysis: ScriptAnalysis): Problem[] {
+export function suppressionProblems(file: ScriptFile, analysis: ScriptAnalysis): Problem[] {
   const problems: LintProblem[] = [];
   analysis.statements.forEach((statement, index) => void checkedAllows(file.text, analysis.statements[index - 1]?.end ?? 0, statement.start, problems));
   return problems.map((problem) => problemAt(file, problem.at, problem.code, problem.message, problem.hint));
@@ -38,7 +38,7 @@ export function suppressionProblems(file: SqlFile, analysis: ScriptAnalysis): Pr
 
 /** `parsed`: the file's parse when validation already made it (each file is parsed once per run). */
 export async function lintFiles(
-  files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis; parsed?: FileParse | undefined }>,
+  files: ReadonlyArray<{ file: ScriptFile; analysis: ScriptAnalysis; parsed?: FileParse | undefined }>,
   config: LintConfig = {},
 ): Promise<LintResult> {
   const result: LintCollector = { findings: [], problems: [] };
@@ -55,7 +55,7 @@ export interface LintCollector {
 }
 
 /** Adds a file's lint to `into` as the project configured it: findings of a rule turned off are dropped. */
-export function configure(file: SqlFile, lint: FileLint, config: LintConfig, into: LintCollector): void {
+export function configure(file: ScriptFile, lint: FileLint, config: LintConfig, into: LintCollector): void {
   for (const problem of lint.problems) into.problems.push(problemAt(file, problem.at, problem.code, problem.message, problem.hint));
   for (const raw of lint.findings) {
     const result = finding(file, raw.at, raw.rule, raw.message, config);
@@ -64,7 +64,7 @@ export function configure(file: SqlFile, lint: FileLint, config: LintConfig, int
 }
 
 /** A finding as configured, or undefined when the project turned its rule off. */
-function finding(file: SqlFile, at: number, rule: RuleId, message: string, config: LintConfig): LintFinding | undefined {
+function finding(file: ScriptFile, at: number, rule: RuleId, message: string, config: LintConfig): LintFinding | undefined {
   const info = RULE_BY_ID[rule];
   const severity = config[rule] ?? info.severity;
   if (severity === 'off') return undefined;

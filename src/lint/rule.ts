@@ -2,7 +2,7 @@
  * What a lint rule is. The walker (walk.ts) reads each statement once and tells every rule's visitor what it
  * found, in file order; a rule keeps whatever it needs to remember about the file inside its visitor.
  */
-import type { FileKind } from '../core/types.js';
+import type { VersionedKind } from '../core/types.js';
 import type { Node } from './ast.js';
 
 export type Severity = 'off' | 'warning' | 'error';
@@ -21,11 +21,11 @@ export interface RuleInfo {
 export interface RuleExample {
   readonly sql: string;
   readonly fires: boolean;
-  readonly kind: FileKind;
+  readonly kind: VersionedKind;
 }
 
-export const bad = (sql: string, kind: FileKind = 'migration'): RuleExample => ({ sql, fires: true, kind });
-export const good = (sql: string, kind: FileKind = 'migration'): RuleExample => ({ sql, fires: false, kind });
+export const bad = (sql: string, kind: VersionedKind = 'migration'): RuleExample => ({ sql, fires: true, kind });
+export const good = (sql: string, kind: VersionedKind = 'migration'): RuleExample => ({ sql, fires: false, kind });
 
 /** Every event names the statement it came from, by its index in the file. */
 interface At {

@@ -8,12 +8,12 @@ import type { Problem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { shared, type Memo } from '../core/memo.js';
 import { problemAt, type ScriptAnalysis } from '../core/file-analysis.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile } from '../core/types.js';
 import { syntaxOf, type CheckCache, type SyntaxOutcome } from './check-cache.js';
 import { parseFile, type FileParse } from './parse.js';
 
 export interface CheckedFile {
-  readonly file: SqlFile;
+  readonly file: ScriptFile;
   readonly analysis: ScriptAnalysis;
   /** Undefined when the file was not parsed because validation already found a problem in it. */
   readonly syntax?: SyntaxOutcome;
@@ -22,7 +22,7 @@ export interface CheckedFile {
 }
 
 export async function checkSyntax(
-  files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>,
+  files: ReadonlyArray<{ file: ScriptFile; analysis: ScriptAnalysis }>,
   logger: Logger,
   memo?: Memo,
   cache?: CheckCache,
@@ -60,6 +60,6 @@ export async function checkSyntax(
 }
 
 /** A file's parse, made once for all the targets of a many-database run. */
-export function parseOnce(file: SqlFile, memo: Memo | undefined): Promise<FileParse> {
+export function parseOnce(file: ScriptFile, memo: Memo | undefined): Promise<FileParse> {
   return shared(memo, `parse:${file.checksum}`, () => parseFile(file.text));
 }

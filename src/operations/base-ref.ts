@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { PgshiftError } from '../core/errors.js';
 import type { History } from '../core/ledger-problems.js';
+import type { RepeatRecord } from '../core/plan-repeatables.js';
 import { historyAtRef } from '../core/ref-history.js';
 import { folderAtRef, type RefFailure } from '../io/git.js';
 
@@ -19,6 +20,18 @@ export async function historyAtBase(context: ResolvedOptions, catalog: Catalog, 
     throw new PgshiftError('USAGE', `${flag} ${baseRef}: ${why.replace('FOLDER', `${folder}/`)}`, { hint });
   }
   return historyAtRef(catalog, atRef);
+}
+
+/**
+ * What a database migrated from the commit records of the repeatable files: each file the commit has, as it
+ * is there; so the files added or changed since are the ones up would run. No folder, no record.
+ */
+export async function repeatsAtBase(context: ResolvedOptions, catalog: Catalog, baseRef: string): Promise<RepeatRecord[]> {
+  if (catalog.repeatables.length === 0 || context.dirs.repeatableDir === undefined) return [];
+  const atRef = await folderAtRef(resolve(context.dirs.cwd, context.dirs.repeatableDir), baseRef, catalog.repeatables.map((file) => basename(file.path)));
+  if ('failure' in atRef) return [];
+  const unchanged = catalog.repeatables.filter((file) => atRef.names.has(basename(file.path)) && !atRef.before.has(basename(file.path)));
+  return unchanged.map((file) => ({ name: file.name, checksum: file.checksum, appliedAt: new Date(0), executionMs: 0 }));
 }
 
 const FAILURES: Readonly<Record<RefFailure, readonly [string, string]>> = {

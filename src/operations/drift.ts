@@ -14,6 +14,7 @@ import { takeSnapshot } from '../db/snapshot.js';
 import { openScratchSite } from '../executor/scratch-site.js';
 import { catalogFor } from './files.js';
 import { readHistory } from './ledger-read.js';
+import { readRepeats } from '../db/repeat-table.js';
 import { whileLocked, withRun, type Run } from './run.js';
 import { rebuildApplied } from './scratch-rebuild.js';
 
@@ -24,25 +25,30 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const clock = stopwatch();
     const scope = defined({ schemas: context.schema === undefined ? undefined : [context.schema] });
-    const { steps, actual, ledger } = await readConsistently(context, run, async (session) => {
-      const history = await readHistory(context.lockScope === 'transaction' ? savepointed(session) : session, run.table);
+    const { steps, repeatables, actual, ledger } = await readConsistently(context, run, async (session) => {
+      const reading = context.lockScope === 'transaction' ? savepointed(session) : session;
+      const history = await readHistory(reading, run.table);
       if (!history.ledger.exists) {
         run.logger.warn(`drift: there is no ledger ${run.table.display} in this database: pgshift has applied nothing here (or --table or --schema names another ledger), so everything in it is compared with an empty schema`);
       }
       const planned = planReplay(catalog, history.rows, context.words);
-      return { steps: planned, actual: await takeSnapshot(session, run.table, scope), ledger: history.ledger.exists };
+      // The repeatable files that have run here, as their files are now (one changed since is drift until up runs it).
+      const recorded = catalog.repeatables.length === 0 ? [] : await readRepeats(reading, run.table);
+      const ran = new Set(recorded.map((record) => record.name));
+      const repeated = catalog.repeatables.filter((file) => ran.has(file.name));
+      return { steps: planned, repeatables: repeated, actual: await takeSnapshot(session, run.table, scope), ledger: history.ledger.exists };
     });
     const site = await openScratchSite(run, {
       purpose: 'drift',
       server: call.scratchServer ?? 'target',
-      files: steps.map((step) => step.file),
+      files: [...steps.map((step) => step.file), ...repeatables],
       embeddedDir: context.embeddedDir,
       parameters: run.parameters,
       wording: context.words.wording,
     });
     try {
       const readMs = clock();
-      await rebuildApplied(context, { ...run, session: site.session }, ledger ? steps : undefined, 'drift');
+      await rebuildApplied(context, { ...run, session: site.session }, ledger ? steps : undefined, 'drift', repeatables);
       const rebuildMs = clock();
       const expected = await takeSnapshot(site.session, run.table, scope);
       const snapshotMs = clock();

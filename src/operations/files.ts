@@ -7,7 +7,7 @@ import { shared, type Memo } from '../core/memo.js';
 import { timed } from '../core/timings.js';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { ScriptAnalysis } from '../core/file-analysis.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile, SqlFile } from '../core/types.js';
 import { commitOf, folderCommits, type FolderCommits } from '../io/git.js';
 import { loadCatalog, loadSingleFile, type Directories } from '../io/loader.js';
 import type { CheckCache } from '../lint/check-cache.js';
@@ -25,7 +25,7 @@ export async function loadForWrite(context: ResolvedOptions): Promise<Catalog> {
 }
 
 /** The commit a migration's ledger row will name, from the folder's git status. */
-export function withCommit(file: SqlFile, commits: FolderCommits): SqlFile {
+export function withCommit<T extends ScriptFile>(file: T, commits: FolderCommits): T {
   const commit = commitOf(commits, basename(file.path));
   return commit === undefined ? file : { ...file, gitCommit: commit };
 }
@@ -90,7 +90,7 @@ export function refuseUnrunnable(files: ReadonlyArray<{ readonly analysis: Scrip
 }
 
 /** Parses the files a command would run; a parse error stops it with nothing run. */
-export async function parsedOrFail(files: ReadonlyArray<{ file: SqlFile; analysis: ScriptAnalysis }>, logger: Logger, memo?: Memo, cache?: CheckCache): Promise<CheckedFile[]> {
+export async function parsedOrFail(files: ReadonlyArray<{ file: ScriptFile; analysis: ScriptAnalysis }>, logger: Logger, memo?: Memo, cache?: CheckCache): Promise<CheckedFile[]> {
   const { checked, problems } = await checkSyntax(files, logger, memo, cache);
   if (problems.length > 0) failValidation(problems);
   return checked;

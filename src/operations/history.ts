@@ -8,6 +8,10 @@ import { timed } from '../core/timings.js';
 import type { LintFinding } from '../lint/lint.js';
 import { planDown, type DownStep } from '../core/plan-down.js';
 import { planUp, type PlannedMigration } from '../core/plan-up.js';
+import { planRepeatables, type PlannedRepeatable } from '../core/plan-repeatables.js';
+import { readRepeats } from '../db/repeat-table.js';
+import { resolve } from 'node:path';
+import { folderCommits } from '../io/git.js';
 import { analyzeScript } from '../core/file-analysis.js';
 import type { SqlFile } from '../core/types.js';
 import type { LedgerSetup, LedgerState } from '../db/ledger.js';
@@ -99,6 +103,32 @@ export async function lintPlanned(
 ): Promise<readonly LintFinding[]> {
   const { lintBeforeRun } = await import('../lint/gate.js');
   return lintBeforeRun(checked, { cwd: context.cwd, logger: context.logger, ...gate, memo: context.memo, cache });
+}
+
+/**
+ * The repeatable files to apply after the migrations, read, planned, parsed and linted before anything runs:
+ * a problem in one stops the run with nothing applied, as one in a migration does. Their table is read only
+ * when the folder has files, so a project without any pays nothing. A run that leaves migrations pending on
+ * purpose (--to, one --migration) runs none: a repeatable file is written against the whole schema.
+ */
+export async function preparedRepeatables(
+  context: ResolvedOptions,
+  run: Run,
+  catalog: Catalog,
+  call: UpCall,
+): Promise<{ readonly planned: PlannedRepeatable[]; readonly createTable: boolean; readonly findings: readonly LintFinding[] }> {
+  const partial = call.to !== undefined || call.migration !== undefined || call.only !== undefined;
+  if (catalog.repeatables.length === 0 || partial) return { planned: [], createTable: false, findings: [] };
+  const records = await readRepeats(run.session, run.table);
+  const { planned, problems } = planRepeatables(catalog, records);
+  if (problems.length > 0) failValidation(problems);
+  const commits = planned.length > 0 && context.dirs.repeatableDir !== undefined ? folderCommits(resolve(context.dirs.cwd, context.dirs.repeatableDir)) : undefined;
+  const checked = await parsedOrFail(planned, context.logger, context.memo);
+  const gate = { strict: call.strict === true, stops: call.findingsStop !== false };
+  const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, gate, undefined);
+  const folder = await commits;
+  const stamped = folder === undefined ? planned : planned.map((step) => ({ ...step, file: withCommit(step.file, folder) }));
+  return { planned: stamped, createTable: records.length === 0, findings };
 }
 
 export interface DownPlan {

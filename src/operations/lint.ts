@@ -11,6 +11,10 @@ import { lintFiles, type LintConfig, type LintResult } from '../lint/lint.js';
 import { refuseUnrunnable } from './files.js';
 import { prepareUp } from './history.js';
 import { withRun } from './run.js';
+import { planRepeatables } from '../core/plan-repeatables.js';
+import type { FileKind } from '../core/types.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { readRepeats } from '../db/repeat-table.js';
 
 export async function lint(context: ResolvedOptions, call: LintOptions): Promise<LintResult> {
   const config = await readLintConfig(context.cwd);
@@ -18,22 +22,24 @@ export async function lint(context: ResolvedOptions, call: LintOptions): Promise
   const catalog = await loadCatalog(context.dirs);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const { planned } = await prepareUp(context, run, catalog, { skipUnwritten: true });
+    // The repeatable files up would run: new ones and those changed since they last ran.
+    const repeatables = planRepeatables(catalog, catalog.repeatables.length === 0 ? [] : await readRepeats(run.session, run.table));
+    if (repeatables.problems.length > 0) failValidation(repeatables.problems);
     const rollbacks = [...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
     refuseUnrunnable(rollbacks);
-    return lintFiles([...planned, ...rollbacks], config);
+    return lintFiles([...planned, ...repeatables.planned, ...rollbacks], config);
   });
 }
 
 async function lintPaths({ cwd, dirs }: ResolvedOptions, paths: readonly string[], config: LintConfig): Promise<LintResult> {
-  const rollbacks = resolve(cwd, dirs.rollbacksDir);
-  const raw = await Promise.all(
-    paths.map((path) => loadSingleFile(dirs, path, resolve(cwd, path).startsWith(`${rollbacks}/`) ? 'rollback' : 'migration')),
-  );
+  const [rollbacks, repeatables] = [dirs.rollbacksDir, dirs.repeatableDir ?? DEFAULTS.repeatableDir].map((dir) => `${resolve(cwd, dir)}/`) as [string, string];
+  const kindOf = (path: string): FileKind => (resolve(cwd, path).startsWith(rollbacks) ? 'rollback' : resolve(cwd, path).startsWith(repeatables) ? 'repeatable' : 'migration');
+  const raw = await Promise.all(paths.map((path) => loadSingleFile(dirs, path, kindOf(path))));
   const catalog = buildCatalog(raw);
   // Files named one by one need not come in pairs.
   const problems = catalog.problems.filter((problem) => problem.code !== 'ORPHAN_ROLLBACK');
   if (problems.length > 0) failValidation(problems);
-  const files = [...catalog.migrations, ...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
+  const files = [...catalog.migrations, ...catalog.rollbacks.values(), ...catalog.repeatables].map((file) => ({ file, analysis: analyzeScript(file) }));
   refuseUnrunnable(files);
   return lintFiles(files, config);
 }

@@ -10,12 +10,15 @@ import { checkNumbers } from '../config/call-options.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
 import { planUp } from '../core/plan-up.js';
-import { historyAtBase } from './base-ref.js';
+import { historyAtBase, repeatsAtBase } from './base-ref.js';
+import { failValidation } from '../core/errors.js';
+import { planRepeatables } from '../core/plan-repeatables.js';
 import { catalogFor, loadForWrite, loadOnly, parsedOrFail } from './files.js';
-import { checkedUp, earlyOnly, lintPlanned, prepareDown, redoMigration } from './history.js';
+import { checkedUp, earlyOnly, lintPlanned, preparedRepeatables, prepareDown, redoMigration } from './history.js';
+import { ledgerAfter } from '../db/xact-lock.js';
 import { refuseTransactionLock, transactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
-import { lockedText, revertSteps, revertText, upSteps, upText } from './steps.js';
+import { lockedText, repeatableSteps, revertSteps, revertText, upSteps, upText } from './steps.js';
 
 export async function plan(context: ResolvedOptions, call: PlanOptions): Promise<Plan> {
   if (call.direction !== 'redo') checkNumbers(call);
@@ -27,9 +30,18 @@ export async function plan(context: ResolvedOptions, call: PlanOptions): Promise
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     if (call.direction === 'up') {
       const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, checked ?? call);
+      const repeatables = await preparedRepeatables(context, run, catalog, checked ?? call);
       const lock = transactionLock(context, ledger);
       const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
-      return { direction: 'up', findings, steps: planned.map(applied), sql: lockedText(run.table, upText(run.table, steps), lock !== undefined) };
+      const after = lock && ledgerAfter(lock, planned.map(({ file }) => file.version), []);
+      const repeated = repeatableSteps(run.table, repeatables.planned, repeatables.createTable, context.defaults, after);
+      return {
+        direction: 'up',
+        findings: [...findings, ...repeatables.findings],
+        steps: planned.map(applied),
+        repeatables: repeatables.planned.map(({ file }) => ({ name: file.name, path: file.path, text: file.text })),
+        sql: lockedText(run.table, upText(run.table, steps, repeated), lock !== undefined),
+      };
     }
     return call.direction === 'down' ? planDown(context, run, catalog, call) : planRedo(context, run, catalog);
   });
@@ -55,9 +67,13 @@ async function planAtRef(context: ResolvedOptions, call: UpOptions & { readonly 
   const history = await historyAtBase(context, catalog, call.baseRef);
   const { to, singleTransaction } = call;
   const planned = planUp(catalog, history, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ to, only, singleTransaction }) });
-  const checked = await parsedOrFail(planned, context.logger, context.memo);
-  const findings = call.lint === false || planned.length === 0 ? [] : await lintPlanned(context, checked, { strict: call.strict === true, stops: call.findingsStop !== false }, undefined);
-  return { direction: 'up', findings, steps: planned.map(applied), sql: '' };
+  const whole = only === undefined && to === undefined;
+  const repeatables = whole ? planRepeatables(catalog, await repeatsAtBase(context, catalog, call.baseRef)) : { planned: [], problems: [] };
+  if (repeatables.problems.length > 0) failValidation(repeatables.problems);
+  const files = [...planned, ...repeatables.planned];
+  const checked = await parsedOrFail(files, context.logger, context.memo);
+  const findings = call.lint === false || files.length === 0 ? [] : await lintPlanned(context, checked, { strict: call.strict === true, stops: call.findingsStop !== false }, undefined);
+  return { direction: 'up', findings, steps: planned.map(applied), repeatables: repeatables.planned.map(({ file }) => ({ name: file.name, path: file.path, text: file.text })), sql: '' };
 }
 
 function applied({ file, analysis, progress }: PlannedMigration): PlannedStep {

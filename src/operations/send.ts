@@ -5,7 +5,7 @@ import type { MigrationResult, SqlFile } from '../core/types.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from '../executor/apply.js';
 import { sendAhead, type SentAhead } from '../executor/send-script.js';
 import { asPgshiftError, type Run } from './run.js';
-import type { RevertStep, UpStep } from './steps.js';
+import type { RepeatableStep, RevertStep, UpStep } from './steps.js';
 
 /**
  * Runs `work`, which adds each migration it completes to `done`, and returns them. A failure is thrown
@@ -50,7 +50,19 @@ async function sendUpSteps(run: Run, steps: readonly UpStep[], retry: RetryPolic
       record(step.noTransaction.planned.file, await applyNoTransaction(run, step.noTransaction));
     }
   }
-  if (steps.length === 0) run.logger.info('nothing to apply');
+}
+
+/** The repeatable files' transactions, each waited for: a failure stops the run as a migration's does. */
+export function sendRepeatables(run: Run, steps: readonly RepeatableStep[], retry: RetryPolicy): Promise<void> {
+  return timed('apply', async () => {
+    for (const { file, script } of steps) {
+      run.observer?.fileStarted?.(file.path);
+      const started = performance.now();
+      await applyTransactional(run, script, retry);
+      const durationMs = Math.round(performance.now() - started);
+      run.logger.info(`applied ${file.path} (${durationMs} ms)`, { repeatable: file.name, durationMs });
+    }
+  });
 }
 
 export function sendDown(run: Run, steps: readonly RevertStep[], done: MigrationResult[]): Promise<void> {

@@ -6,12 +6,23 @@
 import type { ScriptAnalysis } from '../core/file-analysis.js';
 import type { DownStep } from '../core/plan-down.js';
 import type { PlannedMigration } from '../core/plan-up.js';
-import type { SqlFile } from '../core/types.js';
+import type { PlannedRepeatable } from '../core/plan-repeatables.js';
+import type { RepeatableFile, SqlFile } from '../core/types.js';
 import type { Previous } from '../db/committed.js';
 import { lockKey, lockSql } from '../db/lock.js';
 import { CLIENT_ENCODING_SQL } from '../db/session-state.js';
 import type { LedgerTable } from '../db/ledger.js';
-import { applyScript, noTransactionRevertScript, noTransactionScript, revertScript, timeoutsFor, type LedgerSetup, type Script, type Timeouts } from '../db/wire-sql.js';
+import {
+  applyScript,
+  noTransactionRevertScript,
+  noTransactionScript,
+  repeatableScript,
+  revertScript,
+  timeoutsFor,
+  type LedgerSetup,
+  type Script,
+  type Timeouts,
+} from '../db/wire-sql.js';
 import { ledgerAfter, type TransactionLock } from '../db/xact-lock.js';
 import type { NoTransactionRun, RevertRun } from '../executor/apply.js';
 
@@ -19,6 +30,13 @@ import type { NoTransactionRun, RevertRun } from '../executor/apply.js';
 export type UpStep =
   | { readonly header: string; readonly migrations: readonly PlannedMigration[]; readonly script: Script }
   | { readonly header: string; readonly noTransaction: NoTransactionRun };
+
+/** One repeatable file in its own transaction with its row. */
+export interface RepeatableStep {
+  readonly header: string;
+  readonly file: RepeatableFile;
+  readonly script: Script;
+}
 
 /** One rollback: a transaction (`script`), or a no-transaction rollback sent statement by statement. */
 export interface RevertStep extends RevertRun {
@@ -53,6 +71,18 @@ export function upSteps(
   });
 }
 
+/**
+ * The repeatable files' transactions, after the migrations': the first makes their table when none was read
+ * (`createTable`). Under --lock transaction each checks for the ledger the migrations before it leave (`lock`).
+ */
+export function repeatableSteps(table: LedgerTable, planned: readonly PlannedRepeatable[], createTable: boolean, defaults: Timeouts, lock?: TransactionLock): RepeatableStep[] {
+  return planned.map(({ file, analysis }, index) => ({
+    header: comment(`${file.path} (repeatable)`),
+    file,
+    script: repeatableScript(table, file, timeoutsFor(analysis.directives, defaults), createTable && index === 0, lock),
+  }));
+}
+
 export function revertSteps(table: LedgerTable, steps: readonly DownStep[], defaults: Timeouts, lock?: TransactionLock): RevertStep[] {
   return steps.map((step, index) => {
     const timeouts = timeoutsFor(step.analysis.directives, defaults);
@@ -74,9 +104,12 @@ function transactionBefore(step: { readonly file: SqlFile; readonly analysis: Sc
   return step?.analysis.directives.transaction ? { version: step.file.version, path: step.file.path } : undefined;
 }
 
-/** The dry run's text of up steps: each step's header and everything it sends when nothing fails. */
-export function upText(table: LedgerTable, steps: readonly UpStep[]): string {
-  return steps.map((step) => `${step.header}${'script' in step ? step.script.text : noTransactionText(table, step.noTransaction)}`).join('\n');
+/** The dry run's text of up steps, and of the repeatable files after them: each step's header and everything it sends when nothing fails. */
+export function upText(table: LedgerTable, steps: readonly UpStep[], repeatables: readonly RepeatableStep[] = []): string {
+  return [
+    ...steps.map((step) => `${step.header}${'script' in step ? step.script.text : noTransactionText(table, step.noTransaction)}`),
+    ...repeatables.map((step) => `${step.header}${step.script.text}`),
+  ].join('\n');
 }
 
 export function revertText(table: LedgerTable, steps: readonly RevertStep[]): string {

@@ -14,7 +14,9 @@ import { planUp } from '../core/plan-up.js';
 import { planReplay, type ReplayStep } from '../core/replay-plan.js';
 import { parseSize } from '../core/sizes.js';
 import { relationKey, type FileTrace, type TracedRelation, type TraceReport } from '../core/trace-types.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile, SqlFile } from '../core/types.js';
+import { planRepeatables } from '../core/plan-repeatables.js';
+import { readRepeats } from '../db/repeat-table.js';
 import { rm } from 'node:fs/promises';
 import type { ConnectionSettings } from '../db/settings.js';
 import { removeAbandonedServers, scratchServerFolder } from '../db/scratch.js';
@@ -37,7 +39,8 @@ import { rebuildApplied } from './scratch-rebuild.js';
 interface TracePlan {
   /** Replayed first, untraced, after the ledger and the --schema schema `up` would make first. */
   readonly base: readonly ReplayStep[];
-  readonly traced: readonly SqlFile[];
+  /** The migrations, then the repeatable files up would run after them. */
+  readonly traced: readonly ScriptFile[];
 }
 
 export async function trace(context: ResolvedOptions, call: TraceOptions): Promise<TraceReport> {
@@ -95,13 +98,16 @@ interface Weighing {
 }
 
 /** A suppression with no reason or an unknown rule stops the trace as it stops lint: it would silence nothing while seeming to. */
-function refuseBadAllows(files: readonly SqlFile[]): void {
+function refuseBadAllows(files: readonly ScriptFile[]): void {
   const bad = files.flatMap((file) => suppressionProblems(file, analyzeScript(file)));
   if (bad.length > 0) failValidation(bad);
 }
 
 async function tracePlan(context: ResolvedOptions, run: Run, catalog: Catalog, call: TraceOptions, only: SqlFile | undefined): Promise<TracePlan> {
-  if (call.all === true) return { base: [], traced: catalog.migrations.filter((file) => call.to === undefined || file.version <= call.to) };
+  if (call.all === true) {
+    const repeatables = call.to === undefined ? catalog.repeatables : [];
+    return { base: [], traced: [...catalog.migrations.filter((file) => call.to === undefined || file.version <= call.to), ...repeatables] };
+  }
   const history = await readHistory(run.session, run.table).catch((error: unknown) => {
     // The read-only session gives up after --lock-wait (run.ts): a migration holds the ledger.
     if (!(error instanceof ServerError) || error.fields.sqlState !== '55P03') throw error;
@@ -117,7 +123,11 @@ async function tracePlan(context: ResolvedOptions, run: Run, catalog: Catalog, c
     return { base: replay.filter((step) => step.file.version < only.version), traced: [only] };
   }
   const planned = planUp(catalog, history.rows, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ only, to: call.to }) });
-  return { base: replay, traced: planned.map((step) => step.file) };
+  // up runs the changed repeatable files after all its migrations: not after one file, nor when it stops early.
+  const whole = only === undefined && call.to === undefined && catalog.repeatables.length > 0;
+  const repeatables = whole ? planRepeatables(catalog, await readRepeats(run.session, run.table)) : { planned: [], problems: [] };
+  if (repeatables.problems.length > 0) failValidation(repeatables.problems);
+  return { base: replay, traced: [...planned.map((step) => step.file), ...repeatables.planned.map(({ file }) => file)] };
 }
 
 async function traceOnScratch(context: ResolvedOptions, run: Run, plan: TracePlan, call: TraceOptions): Promise<FileTrace[]> {

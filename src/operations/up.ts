@@ -5,14 +5,14 @@ import { checkNumbers } from '../config/call-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type PgshiftError } from '../core/errors.js';
 import type { MigrationResult } from '../core/types.js';
-import { ledgerDigest } from '../db/xact-lock.js';
+import { ledgerAfter, ledgerDigest } from '../db/xact-lock.js';
 import { withFiles } from './files.js';
-import { checkedUp, earlyOnly, type UpCall } from './history.js';
+import { checkedUp, earlyOnly, preparedRepeatables, type UpCall } from './history.js';
 import type { HistoryRead } from './ledger-read.js';
 import { transactionLock } from './lock-scope.js';
 import type { Observed, Run } from './run.js';
-import { collect, sendUp } from './send.js';
-import { upSteps } from './steps.js';
+import { collect, sendRepeatables, sendUp } from './send.js';
+import { repeatableSteps, upSteps } from './steps.js';
 
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
@@ -40,9 +40,15 @@ async function applyPending(context: ResolvedOptions, run: Run, { catalog, call,
     const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call, moved ? undefined : history);
     // A ledger read again as it was before cannot be what moved: stop rather than try the same again for ever.
     if (moved && moved.from === ledgerDigest(applied)) throw moved.error;
-    const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, transactionLock(context, applied));
+    const repeatables = await preparedRepeatables(context, run, catalog, call);
+    const lock = transactionLock(context, applied);
+    const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
+    const after = lock && ledgerAfter(lock, planned.map(({ file }) => file.version), []);
+    const repeated = repeatableSteps(run.table, repeatables.planned, repeatables.createTable, context.defaults, after);
     try {
       await sendUp(run, steps, context.retry, done);
+      await sendRepeatables(run, repeated, context.retry);
+      if (steps.length === 0 && repeated.length === 0) run.logger.info('nothing to apply');
       return;
     } catch (error) {
       if (!isPgshiftError(error) || error.code !== 'LEDGER_MOVED') throw error;

@@ -7,7 +7,8 @@ import { silentLogger } from '../core/logger.js';
 import type { Memo } from '../core/memo.js';
 import { validationProblems, type History } from '../core/ledger-problems.js';
 import { analyzeScript, type ScriptAnalysis } from '../core/file-analysis.js';
-import type { SqlFile } from '../core/types.js';
+import type { ScriptFile, SqlFile } from '../core/types.js';
+import { planRepeatables } from '../core/plan-repeatables.js';
 import { checkSyntax } from '../lint/syntax.js';
 import { readHistory } from './ledger-read.js';
 import { needsSession } from './lock-scope.js';
@@ -20,7 +21,14 @@ export async function validate(context: ResolvedOptions, call: CallOptions): Pro
     try {
       const history = (await readHistory(session, table)).rows;
       const pooled = context.lockScope === 'transaction' ? needsSession(pendingFiles(catalog, history)) : [];
-      return [...validationProblems(catalog, history, { ...context.words, outOfOrder: context.outOfOrder }), ...pooled, ...(await syntaxProblems(catalog, history, context.memo))];
+      // Every repeatable file, changed or not, as a file it would run: none has a record to compare with here.
+      const repeatables = planRepeatables(catalog, []);
+      return [
+        ...validationProblems(catalog, history, { ...context.words, outOfOrder: context.outOfOrder }),
+        ...repeatables.problems,
+        ...pooled,
+        ...(await syntaxProblems(catalog, history, context.memo)),
+      ];
     } catch (error) {
       if (isPgshiftError(error) && error.problems.length > 0) return error.problems;
       throw error;
@@ -30,7 +38,7 @@ export async function validate(context: ResolvedOptions, call: CallOptions): Pro
 
 /** What `validate` parses: every pending migration and every rollback (applied files ran already). */
 async function syntaxProblems(catalog: Catalog, history: History, memo: Memo | undefined): Promise<Problem[]> {
-  const files = [...catalog.migrations.filter(pending(history)), ...catalog.rollbacks.values()];
+  const files: ScriptFile[] = [...catalog.migrations.filter(pending(history)), ...catalog.rollbacks.values(), ...catalog.repeatables];
   return (await checkSyntax(files.map((file) => ({ file, analysis: analyzeScript(file) })), silentLogger, memo)).problems;
 }
 

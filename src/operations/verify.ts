@@ -7,7 +7,9 @@ import { defined } from '../core/defined.js';
 import { analyzeScript } from '../core/file-analysis.js';
 import type { History } from '../core/ledger-problems.js';
 import { planUp } from '../core/plan-up.js';
-import type { SqlFile } from '../core/types.js';
+import type { RepeatableFile, SqlFile } from '../core/types.js';
+import { planRepeatables } from '../core/plan-repeatables.js';
+import { readRepeats } from '../db/repeat-table.js';
 import { loadCatalog } from '../io/loader.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../executor/verify.js';
 import { loadOnly, refuseUnrunnable } from './files.js';
@@ -21,28 +23,40 @@ export async function verify(context: ResolvedOptions, call: VerifyOptions): Pro
   if (catalog.problems.length > 0) failValidation(catalog.problems);
   const only = call.migration === undefined ? undefined : await loadOnly(context.dirs, call.migration);
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
-    const { plan, scratch } = verifyPlan(context, catalog, (await readHistory(run.session, run.table)).rows, call, only);
+    const history = (await readHistory(run.session, run.table)).rows;
+    // The repeatable files up would run (all of them with --all, none for one --migration), checked after the migrations.
+    const records = call.all === true || only !== undefined || catalog.repeatables.length === 0 ? [] : await readRepeats(run.session, run.table);
+    const repeatables = only === undefined ? planRepeatables(catalog, records) : { planned: [], problems: [] };
+    if (repeatables.problems.length > 0) failValidation(repeatables.problems);
+    const { plan, scratch } = verifyPlan(context, catalog, history, call, only, repeatables.planned.map(({ file }) => file));
     refuseUnrunnable(plan.targets.flatMap(({ rollback }) => (rollback ? [{ analysis: analyzeScript(rollback) }] : [])));
     const results =
       scratch || needsScratch(plan.targets)
         ? await verifyInScratch(run, plan, { server: call.scratchServer ?? 'target', embeddedDir: context.embeddedDir, parameters: run.parameters, wording: context.words.wording })
-        : await verifyInTransaction(run, plan.targets);
+        : await verifyInTransaction(run, plan);
     for (const result of results) run.logger.info(`verify ${result.path}: ${result.outcome}`, { version: result.version, problems: result.problems });
     return results;
   });
 }
 
 /** Which migrations to check on top of which, and whether that needs a scratch database. */
-function verifyPlan(context: ResolvedOptions, catalog: Catalog, history: History, call: VerifyOptions, only: SqlFile | undefined): { plan: VerifyPlan; scratch: boolean } {
+function verifyPlan(
+  context: ResolvedOptions,
+  catalog: Catalog,
+  history: History,
+  call: VerifyOptions,
+  only: SqlFile | undefined,
+  repeatables: readonly RepeatableFile[],
+): { plan: VerifyPlan; scratch: boolean } {
   const applied = new Set(history.ledger.map((row) => row.version));
   const target = (migration: SqlFile): VerifyTarget => ({ migration, rollback: catalog.rollbacks.get(migration.version) });
-  if (call.all) return { plan: { base: [], targets: catalog.migrations.map(target) }, scratch: true };
+  if (call.all) return { plan: { base: [], targets: catalog.migrations.map(target), repeatables }, scratch: true };
   if (only && applied.has(only.version)) {
     // Already applied here: rebuilt up to just before it in a scratch database.
-    return { plan: { base: catalog.migrations.filter((file) => file.version < only.version), targets: [target(only)] }, scratch: true };
+    return { plan: { base: catalog.migrations.filter((file) => file.version < only.version), targets: [target(only)], repeatables: [] }, scratch: true };
   }
   const planned = planUp(catalog, history, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ only }) });
   const base = catalog.migrations.filter((file) => applied.has(file.version));
   const scratch = call.scratch === true || call.scratchServer !== undefined;
-  return { plan: { base, targets: planned.map((step) => target(step.file)) }, scratch };
+  return { plan: { base, targets: planned.map((step) => target(step.file)), repeatables }, scratch };
 }

@@ -10,9 +10,9 @@ import { planDown as planDownIn } from '../../src/core/plan-down.js';
 import { planUp as planUpIn } from '../../src/core/plan-up.js';
 import { statusOf } from '../../src/core/status.js';
 import type { PlanWords, Wording } from '../../src/core/wording.js';
-import type { FileKind, LedgerRow, RawFile, SqlFile } from '../../src/core/types.js';
+import type { VersionedKind, LedgerRow, RawFile, SqlFile } from '../../src/core/types.js';
 
-function raw(kind: FileKind, baseName: string, text = `SELECT '${baseName}';\n`): RawFile {
+function raw(kind: VersionedKind, baseName: string, text = `SELECT '${baseName}';\n`): RawFile {
   return { kind, baseName, path: `${kind === 'migration' ? 'migrations' : 'rollbacks'}/${baseName}`, content: contentOf(Buffer.from(text)) };
 }
 
