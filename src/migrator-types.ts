@@ -5,7 +5,7 @@
 import type { PgshiftError, Problem } from './core/errors.js';
 import type { LockHolder } from './core/lock-holder.js';
 import type { Logger } from './core/logger.js';
-import type { LockScope, ManyCommand, MigrationResult, StatusEntry } from './core/types.js';
+import type { LockScope, ManyCommand, MigrationResult, RepeatableResult, StatusEntry } from './core/types.js';
 import type { EmbeddedOptions } from './db/embedded.js';
 import type { ConnectionSettings } from './db/settings.js';
 
@@ -115,6 +115,8 @@ export interface DownOptions extends CallOptions {
  */
 export interface MigrationsResult {
   readonly migrations: readonly MigrationResult[];
+  /** up: the repeatable files it applied after the migrations. */
+  readonly repeatables?: readonly RepeatableResult[];
 }
 
 /** `plan`: what `up` or `down` would do, without doing it. */

@@ -23,7 +23,11 @@ export const globalOptions = {
   table: { type: 'string', describe: 'ledger table, optionally schema-qualified', defaultDescription: DEFAULTS.table },
   'migrations-dir': { type: 'string', default: DEFAULTS.migrationsDir, describe: 'folder of NNN_name.sql migrations' },
   'rollbacks-dir': { type: 'string', default: DEFAULTS.rollbacksDir, describe: 'folder of NNN_name.sql rollbacks' },
-  'repeatable-dir': { type: 'string', default: DEFAULTS.repeatableDir, describe: 'folder of NAME.sql repeatable files (views, functions), applied after the migrations when changed' },
+  'repeatable-dir': {
+    type: 'string',
+    defaultDescription: DEFAULTS.repeatableDir,
+    describe: 'folder of NAME.sql repeatable files (views, functions), applied after the migrations when changed; a folder named here must exist',
+  },
   'allow-out-of-order': {
     type: 'boolean',
     describe: 'up applies pending files numbered below the highest applied version, in version order (default: package.json "pgshift": {"outOfOrder": true}, else refused)',

@@ -128,13 +128,18 @@ function sharedOptions(argv: GlobalArgs, logger: Logger, cwd: string, parseCache
     parseCache,
     migrationsDir: argv['migrations-dir'],
     rollbacksDir: argv['rollbacks-dir'],
-    repeatableDir: argv['repeatable-dir'],
     lockWaitSeconds: argv['lock-wait'],
     lockTimeout: argv['lock-timeout'],
     lockRetries: argv['lock-retries'],
     lock: argv.lock,
     logger,
-    ...defined({ statementTimeout: argv['statement-timeout'], table: argv.table, schema: argv.schema, outOfOrder: argv['allow-out-of-order'] }),
+    ...defined({
+      statementTimeout: argv['statement-timeout'],
+      table: argv.table,
+      schema: argv.schema,
+      outOfOrder: argv['allow-out-of-order'],
+      repeatableDir: argv['repeatable-dir'],
+    }),
   };
 }
 

@@ -67,6 +67,7 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
     migrationsDir: options.migrationsDir ?? DEFAULTS.migrationsDir,
     rollbacksDir: options.rollbacksDir ?? DEFAULTS.rollbacksDir,
     repeatableDir: options.repeatableDir ?? DEFAULTS.repeatableDir,
+    repeatableRequired: options.repeatableDir !== undefined,
   };
   return {
     cwd,

@@ -78,8 +78,8 @@ export function analyzeScript(file: ScriptFile): ScriptAnalysis {
   if (nul !== -1) {
     add(nul, 'INVALID_ENCODING', 'a NUL byte, which PostgreSQL cannot take in SQL text', 'remove it (a file saved as UTF-16 is full of them: save it as UTF-8)');
   }
-  if (directives.unwritten && file.kind === 'migration') {
-    add(Math.max(0, file.text.search(/^[ \t]*--[ \t]*pgshift:unwritten/m)), 'UNWRITTEN', 'still unwritten: it carries -- pgshift:unwritten from pgshift new', 'write the migration, then delete the -- pgshift:unwritten line');
+  if (directives.unwritten && file.kind !== 'rollback') {
+    add(Math.max(0, file.text.search(/^[ \t]*--[ \t]*pgshift:unwritten/m)), 'UNWRITTEN', 'still unwritten: it carries -- pgshift:unwritten', `write the ${file.kind === 'migration' ? 'migration' : 'file'}, then delete the -- pgshift:unwritten line`);
   }
   if (scan.unterminated) {
     add(scan.unterminated.at, 'UNTERMINATED', `this ${scan.unterminated.kind} is never closed`, 'close it; everything after it was read as part of it');

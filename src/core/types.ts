@@ -112,6 +112,14 @@ export interface MigrationResult {
   readonly durationMs: number;
 }
 
+/** One repeatable file applied by a run. */
+export interface RepeatableResult {
+  readonly name: string;
+  readonly path: string;
+  /** Wall time measured by pgshift around the file's transaction. */
+  readonly durationMs: number;
+}
+
 /**
  * How runs exclude each other. `session`: one session advisory lock for the whole run. `transaction`: a
  * transaction-level lock inside each migration's transaction, for transaction-mode poolers.

@@ -4,7 +4,7 @@
  * is written in the same transaction as the file.
  */
 import type { RepeatRecord } from '../core/plan-repeatables.js';
-import { quoteLiteral } from '../core/sql-quote.js';
+import { doBlock, quoteLiteral } from '../core/sql-quote.js';
 import type { RepeatableFile } from '../core/types.js';
 import { DERIVED_TABLE_SUFFIXES, PROVENANCE_SETTINGS, tableNamed, type LedgerTable } from './ledger.js';
 import { ServerError } from './server-error.js';
@@ -48,6 +48,22 @@ CREATE TABLE IF NOT EXISTS ${table.sql} (
 );
 COMMENT ON TABLE ${table.sql} IS 'pgshift: repeatable files, with the checksum each was last applied with';
 `;
+}
+
+/** Another run applied this same text after this run read the table (under --lock transaction): the file is not run again. */
+export const REPEATED_STATE = 'PGL05';
+
+/**
+ * Under --lock transaction runs are not kept apart for their whole length: a transaction that finds this
+ * file's text already recorded fails before the file runs, with pgshift's own SQLSTATE.
+ */
+export function appliedElsewhereSql(ledger: LedgerTable, file: RepeatableFile): string {
+  const table = repeatTable(ledger);
+  const read = quoteLiteral(`SELECT EXISTS (SELECT FROM ${table.sql} WHERE name = ${quoteLiteral(file.name)} AND checksum = ${quoteLiteral(file.checksum)})`);
+  const message = quoteLiteral(`${file.path} was applied by another run meanwhile`);
+  return doBlock(
+    `DECLARE found boolean := false; BEGIN IF to_regclass(${quoteLiteral(table.sql)}) IS NOT NULL THEN EXECUTE ${read} INTO found; END IF; IF found THEN RAISE EXCEPTION USING ERRCODE = '${REPEATED_STATE}', MESSAGE = ${message}; END IF; END`,
+  );
 }
 
 /** The file's row, written or rewritten after it ran, timed by the server from the transaction's start. */

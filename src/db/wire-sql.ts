@@ -9,7 +9,7 @@ import type { DownStep } from '../core/plan-down.js';
 import type { ScriptStatement } from '../core/file-analysis.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { RepeatableFile, ScriptFile, SqlFile } from '../core/types.js';
-import { createRepeatSql, recordRepeatSql } from './repeat-table.js';
+import { appliedElsewhereSql, createRepeatSql, recordRepeatSql } from './repeat-table.js';
 import { committedSql, committedStatement, type Previous } from './committed.js';
 import { createLedgerSql, deleteLedgerRowSql, insertLedgerRowSql, type LedgerSetup, type LedgerTable } from './ledger.js';
 import { guardSalt, ledgerSnapshotSql, ledgerUnchangedSql, SESSION_CHECK_SQL } from './ledger-guard.js';
@@ -137,15 +137,25 @@ export function applyScript(
   return script.sql(`${lock === undefined ? committedSql(steps.at(-1)?.file.version ?? 0) : ''}COMMIT;\n`).done();
 }
 
+/** What the first repeatable file of a run makes first: its table, and the ledger (and --schema's schema) when no migration ran to make them. */
+export interface RepeatableSetup {
+  readonly createTable: boolean;
+  readonly createLedger?: LedgerSetup | undefined;
+  readonly makeSchema?: boolean;
+}
+
 /**
  * One repeatable file in a transaction of its own with its row (`<ledger>_repeat`), between the ledger's
  * snapshot and check as a migration is, with the session lock's guards and timeouts as a migration has them.
- * The first one of a run may have to make the table (`createTable`).
+ * Under --lock transaction another run may have applied this same text since it was read: the transaction
+ * then fails before the file (REPEATED_STATE), and the run goes on without it.
  */
-export function repeatableScript(table: LedgerTable, file: RepeatableFile, timeouts: Timeouts, createTable: boolean, lock?: TransactionLock): Script {
+export function repeatableScript(table: LedgerTable, file: RepeatableFile, timeouts: Timeouts, setup: RepeatableSetup, lock?: TransactionLock): Script {
   const guarded = lock === undefined;
+  const made = lock !== undefined || setup.makeSchema === true ? table.settings?.schema : undefined;
+  const first = `${lock ? '' : schemaSql(made)}${ledgerSetupSql(table, made, setup.createLedger)}${setup.createTable ? createRepeatSql(table) : ''}`;
   return new ScriptText()
-    .sql(`BEGIN;\n${lock ? opening(table, lock) : ''}${createTable ? createRepeatSql(table) : ''}`)
+    .sql(`BEGIN;\n${lock ? `${opening(table, lock)}${appliedElsewhereSql(table, file)}` : ''}${first}`)
     .sql(`${ledgerSnapshotSql(table, guardSalt(file), beforeFile(table, 'up', file.path, guarded))}${timeoutsSql(timeouts, 'LOCAL')}`)
     .copy(file)
     .sql(`${SESSION_CHECK_SQL}${ledgerUnchangedSql(table, file, afterFile(table, file.path, guarded))}${afterReset(table)}${recordRepeatSql(table, file)}COMMIT;\n`)

@@ -14,6 +14,8 @@ export interface Directories {
   readonly rollbacksDir: string;
   /** Where repeatable files live; absent, like a missing folder, there are none. */
   readonly repeatableDir?: string;
+  /** The folder was named (--repeatable-dir): a missing one is a mistake, not a project without any. */
+  readonly repeatableRequired?: boolean;
 }
 
 const READ_BATCH = 500;
@@ -23,7 +25,7 @@ export async function loadCatalog(dirs: Directories, { absentOk = false }: { rea
   const [migrations, rollbacks, repeatables] = await Promise.all([
     listSqlFiles(dirs, dirs.migrationsDir, 'migration', !absentOk),
     listSqlFiles(dirs, dirs.rollbacksDir, 'rollback', false),
-    dirs.repeatableDir === undefined ? undefined : listSqlFiles(dirs, dirs.repeatableDir, 'repeatable', false),
+    dirs.repeatableDir === undefined ? undefined : listSqlFiles(dirs, dirs.repeatableDir, 'repeatable', dirs.repeatableRequired === true),
   ]);
   return readAll(repeatables === undefined ? [migrations, rollbacks] : [migrations, rollbacks, repeatables]);
 }

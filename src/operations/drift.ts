@@ -15,6 +15,7 @@ import { openScratchSite } from '../executor/scratch-site.js';
 import { catalogFor } from './files.js';
 import { readHistory } from './ledger-read.js';
 import { readRepeats } from '../db/repeat-table.js';
+import type { RepeatableFile } from '../core/types.js';
 import { whileLocked, withRun, type Run } from './run.js';
 import { rebuildApplied } from './scratch-rebuild.js';
 
@@ -34,8 +35,9 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
       const planned = planReplay(catalog, history.rows, context.words);
       // The repeatable files that have run here, as their files are now (one changed since is drift until up runs it).
       const recorded = catalog.repeatables.length === 0 ? [] : await readRepeats(reading, run.table);
-      const ran = new Set(recorded.map((record) => record.name));
+      const ran = new Map(recorded.map((record) => [record.name, record.checksum]));
       const repeated = catalog.repeatables.filter((file) => ran.has(file.name));
+      refuseChangedRepeatables(repeated.filter((file) => ran.get(file.name) !== file.checksum), context);
       return { steps: planned, repeatables: repeated, actual: await takeSnapshot(session, run.table, scope), ledger: history.ledger.exists };
     });
     const site = await openScratchSite(run, {
@@ -60,6 +62,22 @@ export async function drift(context: ResolvedOptions, call: DriftOptions): Promi
       await site.close();
     }
   });
+}
+
+/**
+ * drift compares the database with what ran, and a repeatable file changed since no longer says what ran
+ * (as an applied migration's edited file would not): up runs it again, and then drift has something to compare.
+ */
+function refuseChangedRepeatables(changed: readonly RepeatableFile[], context: ResolvedOptions): void {
+  if (changed.length === 0) return;
+  failValidation(
+    changed.map((file) => ({
+      code: 'CHECKSUM_MISMATCH' as const,
+      file: file.path,
+      message: `${file.path} changed since it was last applied, so it no longer says what ran here`,
+      hint: `run ${context.words.wording.command('up')} first (it applies the file again), then drift compares the database with it`,
+    })),
+  );
 }
 
 /**

@@ -34,7 +34,8 @@ export async function plan(context: ResolvedOptions, call: PlanOptions): Promise
       const lock = transactionLock(context, ledger);
       const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
       const after = lock && ledgerAfter(lock, planned.map(({ file }) => file.version), []);
-      const repeated = repeatableSteps(run.table, repeatables.planned, repeatables.createTable, context.defaults, after);
+      const setup = { createTable: repeatables.createTable, ...(planned.length === 0 ? { createLedger, makeSchema: true } : {}) };
+      const repeated = repeatableSteps(run.table, repeatables.planned, setup, context.defaults, after);
       return {
         direction: 'up',
         findings: [...findings, ...repeatables.findings],

@@ -1,7 +1,8 @@
 /** The executor: sends the steps of steps.ts in order and reports each migration done. */
 import { isPgshiftError } from '../core/errors.js';
 import { timed } from '../core/timings.js';
-import type { MigrationResult, SqlFile } from '../core/types.js';
+import type { MigrationResult, RepeatableResult, SqlFile } from '../core/types.js';
+import { REPEATED_STATE } from '../db/repeat-table.js';
 import { applyNoTransaction, applyTransactional, revert, type RetryPolicy } from '../executor/apply.js';
 import { sendAhead, type SentAhead } from '../executor/send-script.js';
 import { asPgshiftError, type Run } from './run.js';
@@ -52,14 +53,24 @@ async function sendUpSteps(run: Run, steps: readonly UpStep[], retry: RetryPolic
   }
 }
 
-/** The repeatable files' transactions, each waited for: a failure stops the run as a migration's does. */
-export function sendRepeatables(run: Run, steps: readonly RepeatableStep[], retry: RetryPolicy): Promise<void> {
+/**
+ * The repeatable files' transactions, each waited for: a failure stops the run as a migration's does. One
+ * that another run applied meanwhile (--lock transaction) is left to it.
+ */
+export function sendRepeatables(run: Run, steps: readonly RepeatableStep[], retry: RetryPolicy, done: RepeatableResult[]): Promise<void> {
   return timed('apply', async () => {
     for (const { file, script } of steps) {
       run.observer?.fileStarted?.(file.path);
       const started = performance.now();
-      await applyTransactional(run, script, retry);
+      try {
+        await applyTransactional(run, script, retry);
+      } catch (error) {
+        if (!isPgshiftError(error) || error.sql?.sqlState !== REPEATED_STATE) throw error;
+        run.logger.info(`${file.path}: another run applied this text meanwhile`, { repeatable: file.name });
+        continue;
+      }
       const durationMs = Math.round(performance.now() - started);
+      done.push({ name: file.name, path: file.path, durationMs });
       run.logger.info(`applied ${file.path} (${durationMs} ms)`, { repeatable: file.name, durationMs });
     }
   });

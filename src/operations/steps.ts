@@ -18,6 +18,7 @@ import {
   noTransactionScript,
   repeatableScript,
   revertScript,
+  type RepeatableSetup,
   timeoutsFor,
   type LedgerSetup,
   type Script,
@@ -72,14 +73,15 @@ export function upSteps(
 }
 
 /**
- * The repeatable files' transactions, after the migrations': the first makes their table when none was read
- * (`createTable`). Under --lock transaction each checks for the ledger the migrations before it leave (`lock`).
+ * The repeatable files' transactions, after the migrations': the first makes what is missing (`setup`: their
+ * table when none was read, the ledger when no migration ran to make it). Under --lock transaction each
+ * checks for the ledger the migrations before it leave (`lock`).
  */
-export function repeatableSteps(table: LedgerTable, planned: readonly PlannedRepeatable[], createTable: boolean, defaults: Timeouts, lock?: TransactionLock): RepeatableStep[] {
+export function repeatableSteps(table: LedgerTable, planned: readonly PlannedRepeatable[], setup: RepeatableSetup, defaults: Timeouts, lock?: TransactionLock): RepeatableStep[] {
   return planned.map(({ file, analysis }, index) => ({
     header: comment(`${file.path} (repeatable)`),
     file,
-    script: repeatableScript(table, file, timeoutsFor(analysis.directives, defaults), createTable && index === 0, lock),
+    script: repeatableScript(table, file, timeoutsFor(analysis.directives, defaults), index === 0 ? setup : { createTable: false }, lock),
   }));
 }
 

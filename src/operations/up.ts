@@ -4,7 +4,7 @@ import type { ResolvedOptions } from '../config/migrator-options.js';
 import { checkNumbers } from '../config/call-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type PgshiftError } from '../core/errors.js';
-import type { MigrationResult } from '../core/types.js';
+import type { MigrationResult, RepeatableResult } from '../core/types.js';
 import { ledgerAfter, ledgerDigest } from '../db/xact-lock.js';
 import { withFiles } from './files.js';
 import { checkedUp, earlyOnly, preparedRepeatables, type UpCall } from './history.js';
@@ -18,7 +18,9 @@ export async function up(context: ResolvedOptions, call: UpOptions & Observed): 
   checkNumbers(call);
   const checked = await earlyOnly(context, call);
   return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run, history) => {
-    return { migrations: await collect(run, (done) => applyPending(context, run, { catalog, call: checked, history }, done)) };
+    const repeatables: RepeatableResult[] = [];
+    const migrations = await collect(run, (done) => applyPending(context, run, { catalog, call: checked, history }, { done, repeatables }));
+    return { migrations, repeatables };
   });
 }
 
@@ -34,7 +36,12 @@ interface UpWork {
  * so a transaction may find that another run changed the ledger since (LEDGER_MOVED, before anything of
  * its file ran): the ledger is read again and what is still pending is applied, after what this run did.
  */
-async function applyPending(context: ResolvedOptions, run: Run, { catalog, call, history }: UpWork, done: MigrationResult[]): Promise<void> {
+async function applyPending(
+  context: ResolvedOptions,
+  run: Run,
+  { catalog, call, history }: UpWork,
+  { done, repeatables: repeatedDone }: { readonly done: MigrationResult[]; readonly repeatables: RepeatableResult[] },
+): Promise<void> {
   let moved: { error: PgshiftError; from: string } | undefined;
   for (;;) {
     const { planned, createLedger, applied } = await checkedUp(context, run, catalog, call, moved ? undefined : history);
@@ -44,10 +51,12 @@ async function applyPending(context: ResolvedOptions, run: Run, { catalog, call,
     const lock = transactionLock(context, applied);
     const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
     const after = lock && ledgerAfter(lock, planned.map(({ file }) => file.version), []);
-    const repeated = repeatableSteps(run.table, repeatables.planned, repeatables.createTable, context.defaults, after);
+    // With no migration to run, the first repeatable file makes the ledger it is checked against.
+    const setup = { createTable: repeatables.createTable, ...(planned.length === 0 ? { createLedger, makeSchema: true } : {}) };
+    const repeated = repeatableSteps(run.table, repeatables.planned, setup, context.defaults, after);
     try {
       await sendUp(run, steps, context.retry, done);
-      await sendRepeatables(run, repeated, context.retry);
+      await sendRepeatables(run, repeated, context.retry, repeatedDone);
       if (steps.length === 0 && repeated.length === 0) run.logger.info('nothing to apply');
       return;
     } catch (error) {

@@ -133,3 +133,45 @@ test('--to and --migration leave the repeatable files for the run that applies e
   assert.equal((await p.run(args('up'))).status, 0);
   assert.deepEqual((await recorded(schema)).map((row) => row.name), ['v_things']);
 });
+
+test('a project of repeatable files only, on an empty database: the first one makes the ledger too', async () => {
+  const { project: p, schema, args } = await project({ 'repeatable/one.sql': 'CREATE OR REPLACE VIEW one AS SELECT 1 AS one;\n' });
+  const run = await p.run(args('up', '--json'));
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual((JSON.parse(run.stdout) as Array<Record<string, unknown>>).map(({ direction, repeatable, name, path }) => ({ direction, repeatable, name, path })), [
+    { direction: 'up', repeatable: true, name: 'one', path: 'repeatable/one.sql' },
+  ]);
+  assert.deepEqual((await recorded(schema)).map((row) => row.name), ['one']);
+  const [ledger] = await sql`SELECT to_regclass(${`${schema}.schema_migrations`}) AS found`;
+  assert.notEqual(ledger?.['found'], null);
+});
+
+test('under --lock transaction, runs side by side apply a changed repeatable file once', async () => {
+  const { project: p, schema, args } = await project({ ...THINGS, 'repeatable/log.sql': 'CREATE TABLE IF NOT EXISTS runs (at timestamptz);\nINSERT INTO runs VALUES (now());\n' });
+  assert.equal((await p.run(args('up'))).status, 0);
+  await p.write('repeatable/log.sql', 'CREATE TABLE IF NOT EXISTS runs (at timestamptz);\nINSERT INTO runs VALUES (now());\n-- changed\n');
+  const runs = await Promise.all(Array.from({ length: 4 }, () => p.run(args('up', '--lock', 'transaction'))));
+  for (const run of runs) assert.equal(run.status, 0, run.stderr);
+  const [{ count }] = await sql<[{ count: number }]>`SELECT count(*)::int AS count FROM ${sql(schema)}.runs`;
+  assert.equal(count, 2, 'once for the first text, once for the change');
+});
+
+test('refused before anything runs: an unwritten repeatable file, a --repeatable-dir that does not exist; drift after a change says to run up', async () => {
+  const { project: p, args } = await project({ ...THINGS, 'repeatable/v_things.sql': VIEW });
+  assert.equal((await p.run(args('up'))).status, 0);
+  await p.write('repeatable/draft.sql', '-- pgshift:unwritten\nSELECT 1;\n');
+  const unwritten = await p.run(args('up'));
+  assert.equal(unwritten.status, 3);
+  assert.match(String(errorLine(unwritten.stderr)['msg']), /^repeatable\/draft\.sql:1:1: still unwritten/);
+  await p.remove('repeatable/draft.sql');
+
+  const missing = await p.run(args('status', '--repeatable-dir', 'views'));
+  assert.equal(missing.status, 3);
+  assert.equal(errorLine(missing.stderr)['code'], 'UNREADABLE_FILE');
+  assert.match(String(errorLine(missing.stderr)['hint']), /--repeatable-dir/);
+
+  await p.write('repeatable/v_things.sql', 'CREATE OR REPLACE VIEW v_things AS SELECT id, name, 1 AS one FROM things;\n');
+  const drift = await p.run(args('drift'));
+  assert.equal(drift.status, 3);
+  assert.match(drift.stdout + drift.stderr, /repeatable\/v_things\.sql changed since it was last applied/);
+});

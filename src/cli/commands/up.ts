@@ -59,7 +59,8 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         return;
       }
       const result = await migrator.up(options);
-      if (argv.json) app.write(asJson(result.migrations));
+      // Repeatable files after the migrations, marked as such: they have a name, not a version.
+      if (argv.json) app.write(asJson([...result.migrations, ...(result.repeatables ?? []).map((file) => ({ direction: 'up', repeatable: true, ...file }))]));
     },
   };
 }
