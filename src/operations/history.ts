@@ -8,7 +8,7 @@ import { timed } from '../core/timings.js';
 import type { LintFinding } from '../lint/lint.js';
 import { planDown, type DownStep } from '../core/plan-down.js';
 import { planUp, type PlannedMigration } from '../core/plan-up.js';
-import { planRepeatables, type PlannedRepeatable } from '../core/plan-repeatables.js';
+import { planRepeatables, type PlannedRepeatable, type RepeatRecord } from '../core/plan-repeatables.js';
 import { readRepeats } from '../db/repeat-table.js';
 import { resolve } from 'node:path';
 import { folderCommits } from '../io/git.js';
@@ -106,10 +106,25 @@ export async function lintPlanned(
 }
 
 /**
+ * The repeatable files up would run, and what their table records: new files and those changed since they
+ * last ran, a problem in any of them refused. Without `ledger`, every file, as on a database where none ran.
+ * The table is read only when the folder has files, so a project without any pays nothing.
+ */
+export async function repeatablesToRun(
+  catalog: Catalog,
+  ledger?: Pick<Run, 'session' | 'table'>,
+): Promise<{ readonly planned: PlannedRepeatable[]; readonly records: readonly RepeatRecord[] }> {
+  const records = ledger === undefined || catalog.repeatables.length === 0 ? [] : await readRepeats(ledger.session, ledger.table);
+  const { planned, problems } = planRepeatables(catalog, records);
+  if (problems.length > 0) failValidation(problems);
+  return { planned, records };
+}
+
+/**
  * The repeatable files to apply after the migrations, read, planned, parsed and linted before anything runs:
- * a problem in one stops the run with nothing applied, as one in a migration does. Their table is read only
- * when the folder has files, so a project without any pays nothing. A run that leaves migrations pending on
- * purpose (--to, one --migration) runs none: a repeatable file is written against the whole schema.
+ * a problem in one stops the run with nothing applied, as one in a migration does. A run that leaves
+ * migrations pending on purpose (--to, one --migration) runs none: a repeatable file is written against the
+ * whole schema.
  */
 export async function preparedRepeatables(
   context: ResolvedOptions,
@@ -119,9 +134,7 @@ export async function preparedRepeatables(
 ): Promise<{ readonly planned: PlannedRepeatable[]; readonly createTable: boolean; readonly findings: readonly LintFinding[] }> {
   const partial = call.to !== undefined || call.migration !== undefined || call.only !== undefined;
   if (catalog.repeatables.length === 0 || partial) return { planned: [], createTable: false, findings: [] };
-  const records = await readRepeats(run.session, run.table);
-  const { planned, problems } = planRepeatables(catalog, records);
-  if (problems.length > 0) failValidation(problems);
+  const { planned, records } = await repeatablesToRun(catalog, run);
   const commits = planned.length > 0 && context.dirs.repeatableDir !== undefined ? folderCommits(resolve(context.dirs.cwd, context.dirs.repeatableDir)) : undefined;
   const checked = await parsedOrFail(planned, context.logger, context.memo);
   const gate = { strict: call.strict === true, stops: call.findingsStop !== false };

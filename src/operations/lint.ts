@@ -9,12 +9,10 @@ import { loadCatalog, loadSingleFile } from '../io/loader.js';
 import { readLintConfig } from '../lint/config.js';
 import { lintFiles, type LintConfig, type LintResult } from '../lint/lint.js';
 import { refuseUnrunnable } from './files.js';
-import { prepareUp } from './history.js';
+import { prepareUp, repeatablesToRun } from './history.js';
 import { withRun } from './run.js';
-import { planRepeatables } from '../core/plan-repeatables.js';
 import type { FileKind } from '../core/types.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { readRepeats } from '../db/repeat-table.js';
 
 export async function lint(context: ResolvedOptions, call: LintOptions): Promise<LintResult> {
   const config = await readLintConfig(context.cwd);
@@ -23,8 +21,7 @@ export async function lint(context: ResolvedOptions, call: LintOptions): Promise
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const { planned } = await prepareUp(context, run, catalog, { skipUnwritten: true });
     // The repeatable files up would run: new ones and those changed since they last ran.
-    const repeatables = planRepeatables(catalog, catalog.repeatables.length === 0 ? [] : await readRepeats(run.session, run.table));
-    if (repeatables.problems.length > 0) failValidation(repeatables.problems);
+    const repeatables = await repeatablesToRun(catalog, run);
     const rollbacks = [...catalog.rollbacks.values()].map((file) => ({ file, analysis: analyzeScript(file) }));
     refuseUnrunnable(rollbacks);
     return lintFiles([...planned, ...repeatables.planned, ...rollbacks], config);

@@ -15,10 +15,9 @@ import { failValidation } from '../core/errors.js';
 import { planRepeatables } from '../core/plan-repeatables.js';
 import { catalogFor, loadForWrite, loadOnly, parsedOrFail } from './files.js';
 import { checkedUp, earlyOnly, lintPlanned, preparedRepeatables, prepareDown, redoMigration } from './history.js';
-import { ledgerAfter } from '../db/xact-lock.js';
 import { refuseTransactionLock, transactionLock } from './lock-scope.js';
 import { withRun, type Run } from './run.js';
-import { lockedText, repeatableSteps, revertSteps, revertText, upSteps, upText } from './steps.js';
+import { lockedText, revertSteps, revertText, upRunSteps, upSteps, upText } from './steps.js';
 
 export async function plan(context: ResolvedOptions, call: PlanOptions): Promise<Plan> {
   if (call.direction !== 'redo') checkNumbers(call);
@@ -32,10 +31,7 @@ export async function plan(context: ResolvedOptions, call: PlanOptions): Promise
       const { planned, createLedger, findings, applied: ledger } = await checkedUp(context, run, catalog, checked ?? call);
       const repeatables = await preparedRepeatables(context, run, catalog, checked ?? call);
       const lock = transactionLock(context, ledger);
-      const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
-      const after = lock && ledgerAfter(lock, planned.map(({ file }) => file.version), []);
-      const setup = { createTable: repeatables.createTable, ...(planned.length === 0 ? { createLedger, makeSchema: true } : {}) };
-      const repeated = repeatableSteps(run.table, repeatables.planned, setup, context.defaults, after);
+      const { steps, repeated } = upRunSteps(run.table, { planned, createLedger }, repeatables, call.singleTransaction === true, context.defaults, lock);
       return {
         direction: 'up',
         findings: [...findings, ...repeatables.findings],

@@ -73,11 +73,30 @@ export function upSteps(
 }
 
 /**
+ * Everything up sends, and its dry run prints: the migrations' steps, then the repeatable files'. With no
+ * migration to run, the first repeatable file makes the ledger it is checked against.
+ */
+export function upRunSteps(
+  table: LedgerTable,
+  migrations: { readonly planned: readonly PlannedMigration[]; readonly createLedger: LedgerSetup | undefined },
+  repeatables: { readonly planned: readonly PlannedRepeatable[]; readonly createTable: boolean },
+  single: boolean,
+  defaults: Timeouts,
+  lock?: TransactionLock,
+): { readonly steps: UpStep[]; readonly repeated: RepeatableStep[] } {
+  const { planned, createLedger } = migrations;
+  const steps = upSteps(table, planned, createLedger, single, defaults, lock);
+  const after = lock && ledgerAfter(lock, planned.map(({ file }) => file.version), []);
+  const setup = { createTable: repeatables.createTable, ...(planned.length === 0 ? { createLedger, makeSchema: true } : {}) };
+  return { steps, repeated: repeatableSteps(table, repeatables.planned, setup, defaults, after) };
+}
+
+/**
  * The repeatable files' transactions, after the migrations': the first makes what is missing (`setup`: their
  * table when none was read, the ledger when no migration ran to make it). Under --lock transaction each
  * checks for the ledger the migrations before it leave (`lock`).
  */
-export function repeatableSteps(table: LedgerTable, planned: readonly PlannedRepeatable[], setup: RepeatableSetup, defaults: Timeouts, lock?: TransactionLock): RepeatableStep[] {
+function repeatableSteps(table: LedgerTable, planned: readonly PlannedRepeatable[], setup: RepeatableSetup, defaults: Timeouts, lock?: TransactionLock): RepeatableStep[] {
   return planned.map(({ file, analysis }, index) => ({
     header: comment(`${file.path} (repeatable)`),
     file,

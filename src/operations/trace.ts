@@ -15,8 +15,7 @@ import { planReplay, type ReplayStep } from '../core/replay-plan.js';
 import { parseSize } from '../core/sizes.js';
 import { relationKey, type FileTrace, type TracedRelation, type TraceReport } from '../core/trace-types.js';
 import type { ScriptFile, SqlFile } from '../core/types.js';
-import { planRepeatables } from '../core/plan-repeatables.js';
-import { readRepeats } from '../db/repeat-table.js';
+import { repeatablesToRun } from './history.js';
 import { rm } from 'node:fs/promises';
 import type { ConnectionSettings } from '../db/settings.js';
 import { removeAbandonedServers, scratchServerFolder } from '../db/scratch.js';
@@ -124,10 +123,8 @@ async function tracePlan(context: ResolvedOptions, run: Run, catalog: Catalog, c
   }
   const planned = planUp(catalog, history.rows, { ...context.words, outOfOrder: context.outOfOrder, ...defined({ only, to: call.to }) });
   // up runs the changed repeatable files after all its migrations: not after one file, nor when it stops early.
-  const whole = only === undefined && call.to === undefined && catalog.repeatables.length > 0;
-  const repeatables = whole ? planRepeatables(catalog, await readRepeats(run.session, run.table)) : { planned: [], problems: [] };
-  if (repeatables.problems.length > 0) failValidation(repeatables.problems);
-  return { base: replay, traced: [...planned.map((step) => step.file), ...repeatables.planned.map(({ file }) => file)] };
+  const repeatables = only === undefined && call.to === undefined ? (await repeatablesToRun(catalog, run)).planned : [];
+  return { base: replay, traced: [...planned.map((step) => step.file), ...repeatables.map(({ file }) => file)] };
 }
 
 async function traceOnScratch(context: ResolvedOptions, run: Run, plan: TracePlan, call: TraceOptions): Promise<FileTrace[]> {

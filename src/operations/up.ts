@@ -5,14 +5,14 @@ import { checkNumbers } from '../config/call-options.js';
 import type { Catalog } from '../core/catalog.js';
 import { isPgshiftError, type PgshiftError } from '../core/errors.js';
 import type { MigrationResult, RepeatableResult } from '../core/types.js';
-import { ledgerAfter, ledgerDigest } from '../db/xact-lock.js';
+import { ledgerDigest } from '../db/xact-lock.js';
 import { withFiles } from './files.js';
 import { checkedUp, earlyOnly, preparedRepeatables, type UpCall } from './history.js';
 import type { HistoryRead } from './ledger-read.js';
 import { transactionLock } from './lock-scope.js';
 import type { Observed, Run } from './run.js';
 import { collect, sendRepeatables, sendUp } from './send.js';
-import { repeatableSteps, upSteps } from './steps.js';
+import { upRunSteps } from './steps.js';
 
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
@@ -49,11 +49,7 @@ async function applyPending(
     if (moved && moved.from === ledgerDigest(applied)) throw moved.error;
     const repeatables = await preparedRepeatables(context, run, catalog, call);
     const lock = transactionLock(context, applied);
-    const steps = upSteps(run.table, planned, createLedger, call.singleTransaction === true, context.defaults, lock);
-    const after = lock && ledgerAfter(lock, planned.map(({ file }) => file.version), []);
-    // With no migration to run, the first repeatable file makes the ledger it is checked against.
-    const setup = { createTable: repeatables.createTable, ...(planned.length === 0 ? { createLedger, makeSchema: true } : {}) };
-    const repeated = repeatableSteps(run.table, repeatables.planned, setup, context.defaults, after);
+    const { steps, repeated } = upRunSteps(run.table, { planned, createLedger }, repeatables, call.singleTransaction === true, context.defaults, lock);
     try {
       await sendUp(run, steps, context.retry, done);
       await sendRepeatables(run, repeated, context.retry, repeatedDone);

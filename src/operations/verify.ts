@@ -8,8 +8,7 @@ import { analyzeScript } from '../core/file-analysis.js';
 import type { History } from '../core/ledger-problems.js';
 import { planUp } from '../core/plan-up.js';
 import type { RepeatableFile, SqlFile } from '../core/types.js';
-import { planRepeatables } from '../core/plan-repeatables.js';
-import { readRepeats } from '../db/repeat-table.js';
+import { repeatablesToRun } from './history.js';
 import { loadCatalog } from '../io/loader.js';
 import { needsScratch, verifyInScratch, verifyInTransaction, type VerifyPlan, type VerifyResult, type VerifyTarget } from '../executor/verify.js';
 import { loadOnly, refuseUnrunnable } from './files.js';
@@ -25,10 +24,8 @@ export async function verify(context: ResolvedOptions, call: VerifyOptions): Pro
   return withRun(context, { lock: false, writes: false, signal: call.signal }, async (run) => {
     const history = (await readHistory(run.session, run.table)).rows;
     // The repeatable files up would run (all of them with --all, none for one --migration), checked after the migrations.
-    const records = call.all === true || only !== undefined || catalog.repeatables.length === 0 ? [] : await readRepeats(run.session, run.table);
-    const repeatables = only === undefined ? planRepeatables(catalog, records) : { planned: [], problems: [] };
-    if (repeatables.problems.length > 0) failValidation(repeatables.problems);
-    const { plan, scratch } = verifyPlan(context, catalog, history, call, only, repeatables.planned.map(({ file }) => file));
+    const repeatables = only === undefined ? (await repeatablesToRun(catalog, call.all === true ? undefined : run)).planned : [];
+    const { plan, scratch } = verifyPlan(context, catalog, history, call, only, repeatables.map(({ file }) => file));
     refuseUnrunnable(plan.targets.flatMap(({ rollback }) => (rollback ? [{ analysis: analyzeScript(rollback) }] : [])));
     const results =
       scratch || needsScratch(plan.targets)
