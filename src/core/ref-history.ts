@@ -11,8 +11,11 @@ import type { History } from './ledger-problems.js';
 import { parseFileName } from './naming.js';
 import type { LedgerRow } from './types.js';
 
+/** The migration files as a git commit has them: their names in the folder, and the text of those changed since. */
 export interface FilesAtRef {
+  /** The `*.sql` names the folder held at the commit. */
   readonly names: ReadonlySet<string>;
+  /** For names whose file differs now from the commit's: the commit's bytes. */
   readonly before: ReadonlyMap<string, Buffer>;
 }
 

@@ -1,3 +1,4 @@
+import type { FilesAtRef } from '../core/ref-history.js';
 
 /**
  * What the ledger records as the commit each migration file was applied from: `<commit>` when the file is
@@ -94,14 +95,6 @@ export async function git(cwd: string, args: readonly string[], limits: GitLimit
   });
 }
 
-/** The migration files as a git commit has them: their names in the folder, and the text of those changed since. */
-export interface FolderAtRef {
-  /** The `*.sql` names the folder held at the commit. */
-  readonly names: ReadonlySet<string>;
-  /** For names whose file differs now from the commit's: the commit's bytes. */
-  readonly before: ReadonlyMap<string, Buffer>;
-}
-
 /** Why there is no folder at the commit: each has its own remedy. */
 export type RefFailure = 'no-git' | 'not-a-repository' | 'no-commits' | 'unknown-ref';
 
@@ -111,7 +104,7 @@ export type RefFailure = 'no-git' | 'not-a-repository' | 'no-commits' | 'unknown
  * filters applied, so a checkout's line ends change nothing), and `show` the old text of each that differs.
  * A file changed in any way counts: edited, replaced by a link, or taken out of git but left on disk.
  */
-export async function folderAtRef(dir: string, ref: string, present: readonly string[]): Promise<FolderAtRef | { readonly failure: RefFailure }> {
+export async function folderAtRef(dir: string, ref: string, present: readonly string[]): Promise<FilesAtRef | { readonly failure: RefFailure }> {
   if ((await git(dir, ['rev-parse', '--show-toplevel'])) === undefined) {
     return { failure: (await git(dir, ['--version'])) === undefined ? 'no-git' : 'not-a-repository' };
   }
