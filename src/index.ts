@@ -1,5 +1,6 @@
 /** pgshift's programmatic API. Importing it has no side effects: nothing connects, prints or reads the environment. */
-export { createMigrator, migrateMany, targetsFromQuery } from './migrator.js';
+export { createMigrator, createTestDatabase, migrateMany, startTestServer, targetsFromQuery } from './migrator.js';
+export type { StartedTestServer } from './operations/test-server.js';
 export type { TargetsQueryOptions } from './operations/targets-query.js';
 export type {
   CallOptions,
@@ -9,6 +10,10 @@ export type {
   LintOptions,
   LockScope,
   ManyCommand,
+  PruneResult,
+  TestDatabase,
+  TestDatabaseCall,
+  TestDatabaseOptions,
   ManyOptions,
   ManyResult,
   Target,

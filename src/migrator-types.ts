@@ -266,6 +266,58 @@ export interface Migrator {
   repair(options?: RepairOptions): Promise<RepairResult>;
   /** Writes the next migration and its rollback from the template; needs no database. `createdFolders`: the folders it had to create. */
   create(name: string): Promise<{ readonly migration: string; readonly rollback: string; readonly createdFolders: readonly string[] }>;
+  /**
+   * A new database with every migration applied, cloned from a template built once per set of files (and
+   * server version, role, schema and ledger table) under a lock, so parallel workers build it once.
+   */
+  testDatabase(options?: TestDatabaseCall): Promise<TestDatabase>;
+  /** Drops one test database (`pgshift_test_...`) by name. */
+  dropTestDatabase(name: string, options?: CallOptions): Promise<void>;
+  /**
+   * Drops templates of other files, unfinished builds, clones older than `keepSeconds`, and clones left on
+   * this machine by processes that are gone, unless kept.
+   */
+  pruneTestDatabases(options?: TestDatabaseCall): Promise<PruneResult>;
+}
+
+/** A database cloned from the test template: every migration applied, nothing else in it. */
+export interface TestDatabase {
+  readonly name: string;
+  /** The full URL, password included when one was given: data for the code under test, not for a log. */
+  readonly url: string;
+  /** The URL with its password hidden, for messages. */
+  readonly safeUrl: string;
+  /** Drops it, ending any connection still open to it. */
+  drop(): Promise<void>;
+  /** Marks it kept (a failed test's), so that pruning leaves it until it is `keepSeconds` old. */
+  keep(): Promise<void>;
+}
+
+export interface TestDatabaseCall extends CallOptions {
+  /**
+   * How long a clone, and at a template's build another files' template, is kept (seconds). Default 86400:
+   * a day.
+   */
+  readonly keepSeconds?: number;
+  /**
+   * The database outlives this process (a shell script's, say): pruning removes it only once older than
+   * `keepSeconds`. By default it is this process's, and removed as a leftover once the process is gone.
+   */
+  readonly detached?: boolean;
+}
+
+export interface PruneResult {
+  /** What was dropped, each with why. */
+  readonly dropped: ReadonlyArray<{ readonly name: string; readonly template: boolean; readonly reason: string }>;
+}
+
+/** createTestDatabase's options: the migrator's, and the server to use. */
+export interface TestDatabaseOptions extends MigratorOptions, TestDatabaseCall {
+  /**
+   * Start an embedded server for the test databases, with its data in `<cwd>/.pgshift/test-server`, shared by
+   * the processes of the test run and stopped when the last of them ends. Refused together with `database`.
+   */
+  readonly embedded?: boolean;
 }
 
 /** One database, or one schema of a database, of a many-database run. */

@@ -5,7 +5,9 @@
  * Each operation's module is loaded when its method is first called: a command loads the code it runs and
  * not the rest (a no-op `up` need not compile drift, trace or lint rules).
  */
-import type { ConnectionSettings, ManyOptions, ManyResult, Migrator, MigratorOptions, Target } from './migrator-types.js';
+import type { ConnectionSettings, ManyOptions, ManyResult, Migrator, MigratorOptions, Target, TestDatabase, TestDatabaseOptions } from './migrator-types.js';
+import type { Logger } from './core/logger.js';
+import type { StartedTestServer } from './operations/test-server.js';
 import { resolveOptions } from './config/migrator-options.js';
 import type { TargetsQueryOptions } from './operations/targets-query.js';
 
@@ -25,12 +27,28 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     baseline: async (call) => (await import('./operations/baseline.js')).baseline(context, call),
     status: async (call = {}) => (await import('./operations/status.js')).status(context, call),
     validate: async (call = {}) => (await import('./operations/validate.js')).validate(context, call),
+    testDatabase: async (call = {}) => (await import('./operations/test-db.js')).testDatabase(context, call),
+    dropTestDatabase: async (name, call = {}) => (await import('./operations/test-db.js')).dropNamed(context, name, call),
+    pruneTestDatabases: async (call = {}) => (await import('./operations/test-db.js')).prune(context, call),
   };
 }
 
 /** Runs one command on many targets, each through the same operation as one database, a failure as that target's result. */
 export async function migrateMany(targets: readonly Target[], options: ManyOptions = {}): Promise<ManyResult> {
   return (await import('./operations/many.js')).migrateMany(targets, options);
+}
+
+/**
+ * A new database with every migration applied, cloned from a template built once per set of files: on
+ * `database`, or with `embedded: true` on an embedded server shared by the processes of the test run.
+ */
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  return (await import('./operations/test-server.js')).createTestDatabase(options);
+}
+
+/** The embedded test server, for a test runner's global setup: its URL for the workers, and stop() for the teardown. */
+export async function startTestServer(options: { readonly cwd?: string; readonly logger?: Logger } = {}): Promise<StartedTestServer> {
+  return (await import('./operations/test-server.js')).startTestServer(options);
 }
 
 /** The targets one read-only query on `database` lists: a column `target` (a URL or a schema name), and optionally `name`. */

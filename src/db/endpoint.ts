@@ -65,6 +65,25 @@ export function withDatabase(settings: ConnectionSettings, database: string): Co
   return { ...settings, url: url.toString() };
 }
 
+/**
+ * The endpoint as one postgres:// URL that libpq, psql and postgres.js all read the same way: what a test
+ * database hands to the code under test. It carries the password when one was given (from a URL or
+ * PGPASSWORD; a password command's is not known here): print it only through redactUrl.
+ */
+export function connectionUrl(endpoint: Endpoint): string {
+  const url = new URL('postgres://localhost');
+  const socket = isSocket(endpoint.host);
+  if (!socket) url.hostname = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  url.port = String(endpoint.port);
+  url.username = encodeURIComponent(endpoint.user);
+  if (endpoint.password !== undefined) url.password = encodeURIComponent(endpoint.password);
+  url.pathname = `/${encodeURIComponent(endpoint.database)}`;
+  if (socket) url.searchParams.set('host', endpoint.host);
+  for (const [key, value] of Object.entries(defined({ sslmode: endpoint.sslmode, sslrootcert: endpoint.sslrootcert, ...endpoint.parameters }))) url.searchParams.set(key, value);
+  // Without a host the URL API keeps "localhost": a socket's URL names no host before the path.
+  return socket ? url.toString().replace('//localhost', '//') : url.toString();
+}
+
 /** A host that is a directory is a Unix socket: TLS does not apply there, as in libpq. */
 export function isSocket(host: string): boolean {
   return host.startsWith('/');

@@ -26,7 +26,16 @@ export interface LockKey {
 
 
 export function lockKey(table: LedgerTable): LockKey {
-  const digest = createHash('sha256').update(`pgshift\0${table.schema}\0${table.name}`).digest();
+  return keyOf(`pgshift\0${table.schema}\0${table.name}`);
+}
+
+/** A lock of pgshift's own that no ledger's key can equal (a ledger's has a schema and a name after pgshift). */
+export function namedLockKey(name: string): LockKey {
+  return keyOf(`pgshift\0\0${name}`);
+}
+
+function keyOf(text: string): LockKey {
+  const digest = createHash('sha256').update(text).digest();
   const unsigned = digest.readBigUInt64BE(0);
   return {
     sql: BigInt.asIntN(64, unsigned).toString(),
@@ -39,6 +48,8 @@ export interface AcquireOptions {
   readonly waitMs: number;
   readonly logger: Logger;
   readonly signal?: AbortSignal | undefined;
+  /** Which lock, for the messages, and what to do when it stays held. Default: the migration lock. */
+  readonly named?: { readonly lock: string; readonly hint: string };
 }
 
 /**
@@ -61,6 +72,7 @@ export async function pollLock(attempt: () => Promise<boolean>, holder: () => Pr
   const deadline = performance.now() + options.waitMs;
   let delay = 50;
   let announced = false;
+  const { lock, hint } = options.named ?? { lock: 'the migration lock', hint: 'another pgshift run is migrating this database; wait for it, or raise --lock-wait' };
   for (;;) {
     if (await attempt()) return;
     // An interrupt's cancel request can land on this query when the attempt it was sent for just ended.
@@ -70,18 +82,16 @@ export async function pollLock(attempt: () => Promise<boolean>, holder: () => Pr
     });
     const remaining = deadline - performance.now();
     if (remaining <= 0) {
-      throw new PgshiftError('LOCK_TIMEOUT', `the migration lock is still held after ${options.waitMs / 1000} s ${describeHolder(held)}`, {
-        hint: 'another pgshift run is migrating this database; wait for it, or raise --lock-wait',
-      });
+      throw new PgshiftError('LOCK_TIMEOUT', `${lock} is still held after ${options.waitMs / 1000} s ${describeHolder(held)}`, { hint });
     }
     if (!announced) {
-      options.logger.info(`waiting for the migration lock ${describeHolder(held)}`, { holder: held });
+      options.logger.info(`waiting for ${lock} ${describeHolder(held)}`, { holder: held });
       announced = true;
     }
     try {
       await sleep(Math.min(delay, remaining), undefined, options.signal ? { signal: options.signal } : {});
     } catch {
-      throw new PgshiftError('INTERRUPTED', 'interrupted while waiting for the migration lock', {
+      throw new PgshiftError('INTERRUPTED', `interrupted while waiting for ${lock}`, {
         hint: 'no statement was running, so nothing was left half-done; another run holds the lock: run the command again once it is done',
       });
     }

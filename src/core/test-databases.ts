@@ -1,0 +1,169 @@
+/**
+ * Test databases: one template per set of files, migrated once, and clones of it made per test. This module
+ * decides without the server: the template's name from what its content depends on, the clones' names, and
+ * which of the test databases a server holds may go.
+ *
+ * Names stay within PostgreSQL's 63 bytes by construction: a longer one is cut short with only a notice, and
+ * two templates cut short alike would be taken for one another.
+ */
+import { createHash } from 'node:crypto';
+
+export const TEMPLATE_PREFIX = 'pgshift_tpl_';
+export const CLONE_PREFIX = 'pgshift_test_';
+
+const TEMPLATE_NAME = /^pgshift_tpl_([0-9a-f]{32})$/;
+const CLONE_NAME = /^pgshift_test_([0-9a-f]{8})_([0-9a-f]{6})_(\d{1,10})_(\d{1,12})_[0-9a-f]{4}$/;
+
+/** Everything a template's content depends on: any change gives another template. */
+export interface TemplateInputs {
+  readonly pgshiftVersion: string;
+  /** The server's major version: a template is never cloned across an upgrade. */
+  readonly serverMajor: number;
+  /** The role that builds it owns its objects: another role gets a template of its own. */
+  readonly user: string;
+  readonly schema: string | undefined;
+  readonly table: string;
+  readonly migrations: ReadonlyArray<{ readonly version: number; readonly name: string; readonly checksum: string }>;
+  readonly repeatables: ReadonlyArray<{ readonly name: string; readonly checksum: string }>;
+}
+
+export function templateName(inputs: TemplateInputs): string {
+  const digest = createHash('sha256')
+    .update(
+      JSON.stringify([
+        inputs.pgshiftVersion,
+        inputs.serverMajor,
+        inputs.user,
+        inputs.schema ?? null,
+        inputs.table,
+        inputs.migrations.map(({ version, name, checksum }) => [version, name, checksum]),
+        inputs.repeatables.map(({ name, checksum }) => [name, checksum]),
+      ]),
+    )
+    .digest('hex');
+  return `${TEMPLATE_PREFIX}${digest.slice(0, 32)}`;
+}
+
+/** Who made a clone and when: a clone's name carries it, so that leftovers can be told from databases in use. */
+export interface CloneMaker {
+  /** The first 6 hex digits of a hash of the machine's host name: a pid means something only on its own machine. */
+  readonly host: string;
+  /** 0: no process owns it (made by the CLI for a script), and only its age says it may go. */
+  readonly pid: number;
+  /** Seconds since the epoch. */
+  readonly created: number;
+}
+
+export function hostTag(hostname: string): string {
+  return createHash('sha256').update(hostname).digest('hex').slice(0, 6);
+}
+
+/** `pgshift_test_<template's hash, 8>_<host, 6>_<pid>_<created>_<random, 4>`: at most 56 bytes. */
+export function cloneName(template: string, maker: CloneMaker, random: string): string {
+  return `${CLONE_PREFIX}${template.slice(TEMPLATE_PREFIX.length, TEMPLATE_PREFIX.length + 8)}_${maker.host}_${maker.pid}_${maker.created}_${random}`;
+}
+
+export function isTemplateName(name: string): boolean {
+  return TEMPLATE_NAME.test(name);
+}
+
+export function cloneMaker(name: string): CloneMaker | undefined {
+  const [, , host, pid, created] = CLONE_NAME.exec(name) ?? [];
+  return host === undefined ? undefined : { host, pid: Number(pid), created: Number(created) };
+}
+
+/**
+ * What a test database's comment records: when a template was finished, or that a clone was kept on purpose
+ * (its test failed, and someone may want to look at it).
+ */
+export type TestDatabaseNote = { readonly built: number } | { readonly kept: number };
+
+export function noteText(note: TestDatabaseNote): string {
+  return `pgshift ${JSON.stringify(note)}`;
+}
+
+export function readNote(comment: string | null): TestDatabaseNote | undefined {
+  if (comment === null || !comment.startsWith('pgshift {')) return undefined;
+  try {
+    const note = JSON.parse(comment.slice('pgshift '.length)) as Record<string, unknown>;
+    if (typeof note['built'] === 'number') return { built: note['built'] };
+    if (typeof note['kept'] === 'number') return { kept: note['kept'] };
+  } catch {
+    // A comment someone wrote by hand: the database is judged by its name alone.
+  }
+  return undefined;
+}
+
+/** A database of the server whose name is a template's or a clone's. */
+export interface TestDatabaseRow {
+  readonly name: string;
+  readonly isTemplate: boolean;
+  readonly comment: string | null;
+}
+
+export interface PruneRules {
+  /** The template the current files make, which stays; undefined: none is current (no files were read). */
+  readonly current: string | undefined;
+  /** Seconds since the epoch. */
+  readonly now: number;
+  /** This old (seconds), a clone goes, kept or not, and so does another files' template at a build. */
+  readonly keepSeconds: number;
+  /** This machine's host tag (hostTag). */
+  readonly host: string;
+  readonly alive: (pid: number) => boolean;
+  /**
+   * `prune`: every template but the current one goes. `build`: only those built longer than keepSeconds ago;
+   * another branch's tests may still be cloning a newer one.
+   */
+  readonly mode: 'prune' | 'build';
+}
+
+export interface PruneStep {
+  readonly name: string;
+  readonly template: boolean;
+  /** Why it goes, said after its name. */
+  readonly reason: string;
+}
+
+/**
+ * Which test databases go. Called only under the test databases' lock, where no build is under way: a
+ * template not yet marked as one is what a build that did not finish left.
+ */
+export function planPrune(rows: readonly TestDatabaseRow[], rules: PruneRules): PruneStep[] {
+  return rows.flatMap((row): PruneStep[] => {
+    const reason = isTemplateName(row.name) ? templateReason(row, rules) : cloneReason(row, rules);
+    return reason === undefined ? [] : [{ name: row.name, template: isTemplateName(row.name), reason }];
+  });
+}
+
+function templateReason(row: TestDatabaseRow, rules: PruneRules): string | undefined {
+  if (!row.isTemplate) return 'a template whose build did not finish';
+  if (row.name === rules.current) return undefined;
+  if (rules.mode === 'prune') return 'a template of other files';
+  const note = readNote(row.comment);
+  const built = note !== undefined && 'built' in note ? note.built : 0;
+  return rules.now - built >= rules.keepSeconds ? `a template of other files, built ${age(rules.now - built)} ago` : undefined;
+}
+
+function cloneReason(row: TestDatabaseRow, rules: PruneRules): string | undefined {
+  const maker = cloneMaker(row.name);
+  if (maker === undefined) return undefined;
+  if (rules.now - maker.created >= rules.keepSeconds) return `made ${age(rules.now - maker.created)} ago`;
+  const note = readNote(row.comment);
+  if (note !== undefined && 'kept' in note) return undefined;
+  return maker.pid !== 0 && maker.host === rules.host && !rules.alive(maker.pid) ? `left by process ${maker.pid}, which is gone` : undefined;
+}
+
+function age(seconds: number): string {
+  if (seconds >= 2 * 86400) return `${Math.floor(seconds / 86400)} days`;
+  if (seconds >= 2 * 3600) return `${Math.floor(seconds / 3600)} hours`;
+  return seconds >= 120 ? `${Math.floor(seconds / 60)} minutes` : `${Math.max(0, seconds)} seconds`;
+}
+
+/** `--keep`: `0`, or whole days, hours, minutes or seconds in PostgreSQL's units (`1d`, `12h`, `30min`, `90s`). */
+export function keepSeconds(text: string): number | undefined {
+  const match = /^(\d{1,9})(d|h|min|s)$/.exec(text.trim());
+  if (text.trim() === '0') return 0;
+  if (match === null) return undefined;
+  return Number(match[1]) * { d: 86400, h: 3600, min: 60, s: 1 }[match[2] as 'd' | 'h' | 'min' | 's'];
+}

@@ -1,0 +1,92 @@
+/**
+ * Test databases on the server: the statements that list, create, mark, keep and drop templates and their
+ * clones, and the one lock their builds and prunes take. Which to make or drop is core/test-databases.ts's.
+ */
+import { PgshiftError } from '../core/errors.js';
+import { quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
+import { CLONE_PREFIX, noteText, TEMPLATE_PREFIX, type TestDatabaseNote, type TestDatabaseRow } from '../core/test-databases.js';
+import { namedLockKey, type LockKey } from './lock.js';
+import { ServerError } from './server-error.js';
+import type { Session } from './session.js';
+
+/**
+ * Builds and prunes exclude each other through this advisory lock. Locks are per database: every caller
+ * takes it in the database its connection names, which is why all of a suite's workers must be given the
+ * same one (the server's `postgres`, usually).
+ */
+export const TEST_DATABASES_LOCK: LockKey = namedLockKey('test databases');
+
+const LIKE = (prefix: string): string => quoteLiteral(`${prefix.replaceAll('_', '\\_')}%`);
+
+export async function listTestDatabases(session: Session): Promise<TestDatabaseRow[]> {
+  const { rows } = await session.query<{ name: string; is_template: boolean; comment: string | null }>(
+    `SELECT datname AS name, datistemplate AS is_template, shobj_description(oid, 'pg_database') AS comment
+       FROM pg_database WHERE datname LIKE ${LIKE(TEMPLATE_PREFIX)} OR datname LIKE ${LIKE(CLONE_PREFIX)} ORDER BY datname`,
+  );
+  return rows.map((row) => ({ name: row.name, isTemplate: row.is_template, comment: row.comment }));
+}
+
+/** `ready`: built and marked; `unfinished`: there, but a build never marked it; `absent`. */
+export async function templateState(session: Session, name: string): Promise<'ready' | 'unfinished' | 'absent'> {
+  const { rows } = await session.query<{ ready: boolean }>(`SELECT datistemplate AS ready FROM pg_database WHERE datname = ${quoteLiteral(name)}`);
+  const [row] = rows;
+  return row === undefined ? 'absent' : row.ready ? 'ready' : 'unfinished';
+}
+
+export async function createDatabase(session: Session, name: string, template?: string): Promise<void> {
+  await session.execute(`CREATE DATABASE ${quoteIdentifier(name)}${template === undefined ? '' : ` TEMPLATE ${quoteIdentifier(template)}`}`);
+}
+
+/**
+ * A finished template: marked as one (what tells it from a build that did not finish), closed to
+ * connections (nothing can write into it, or hold a connection that would stop CREATE DATABASE from copying
+ * it), and dated.
+ */
+export async function markTemplate(session: Session, name: string, note: TestDatabaseNote): Promise<void> {
+  const database = quoteIdentifier(name);
+  await session.execute(`ALTER DATABASE ${database} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false; COMMENT ON DATABASE ${database} IS ${quoteLiteral(noteText(note))}`);
+}
+
+export async function noteDatabase(session: Session, name: string, note: TestDatabaseNote): Promise<void> {
+  await session.execute(`COMMENT ON DATABASE ${quoteIdentifier(name)} IS ${quoteLiteral(noteText(note))}`);
+}
+
+/** Drops a test database and the connections still open to it; a template is unmarked first, as PostgreSQL requires. */
+export async function dropTestDatabase(session: Session, name: string, template: boolean): Promise<void> {
+  const database = quoteIdentifier(name);
+  if (template) await session.execute(`ALTER DATABASE ${database} WITH IS_TEMPLATE false`).catch(ignoreMissing);
+  await session.execute(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+}
+
+function ignoreMissing(error: unknown): void {
+  if (!(error instanceof ServerError && error.fields.sqlState === '3D000')) throw error;
+}
+
+/** Who holds a connection to `database`: pid, application and role, never what they run. */
+export async function connectedTo(session: Session, database: string): Promise<string[]> {
+  const { rows } = await session.query<{ pid: number; application: string; role: string | null }>(
+    `SELECT pid, application_name AS application, usename AS role FROM pg_stat_activity WHERE datname = ${quoteLiteral(database)} AND pid <> pg_backend_pid()`,
+  );
+  return rows.map((row) => `pid ${row.pid}${row.application === '' ? '' : ` (${row.application})`}${row.role === null ? '' : `, role ${row.role}`}`);
+}
+
+/**
+ * What a refused CREATE or DROP DATABASE means for the test databases: a role without CREATEDB, and a
+ * template another client is connected to (PostgreSQL copies only a database nobody is using).
+ */
+export function testDatabaseFailure(error: unknown, what: string, holders?: readonly string[]): unknown {
+  if (!(error instanceof ServerError)) return error;
+  if (error.fields.sqlState === '42501') {
+    return new PgshiftError('DATABASE_ERROR', `${what}: ${error.message}`, {
+      hint: 'test databases need a role that may create databases: ALTER ROLE ... CREATEDB, or use a server of your own for tests',
+      cause: error,
+    });
+  }
+  if (error.fields.sqlState === '55006') {
+    return new PgshiftError('TEMPLATE_BUSY', `${what}: ${error.message}${holders && holders.length > 0 ? ` (connected: ${holders.join('; ')})` : ''}`, {
+      hint: 'a template is copied only while nobody is connected to it: close that connection (or end it with pg_terminate_backend) and try again',
+      cause: error,
+    });
+  }
+  return new PgshiftError('DATABASE_ERROR', `${what}: ${error.message}`, { cause: error });
+}

@@ -1,0 +1,276 @@
+/**
+ * Test databases: a template migrated once per set of files, cloned per test. A clone is the database a
+ * fresh `up` makes, independent of every other; a failed build leaves nothing behind; parallel workers build
+ * a template once; a template someone is connected to is refused with their pid; prune drops what it should
+ * and nothing else; the CLI prints URLs with the password hidden.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { createMigrator, createTestDatabase, isPgshiftError, type Logger } from '../../src/index.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { compareSnapshots } from '../../src/core/schema-diff.js';
+import { openSession } from '../../src/db/connect.js';
+import { resolveLedgerTable } from '../../src/db/ledger.js';
+import { takeSnapshot } from '../../src/db/snapshot.js';
+import { serverUrl, testDatabase, urlFor } from '../support/database.js';
+import { driftHistory } from '../support/drift-history.js';
+import { errorLine, makeProject, repoRoot, type Project } from '../support/project.js';
+
+const admin = postgres(serverUrl(), { max: 2, onnotice: () => undefined });
+const made = new Set<string>();
+after(async () => {
+  // Whatever a test left: its clones and templates (the names it used are unique to this run's files).
+  const { rows } = { rows: await admin<{ datname: string; datistemplate: boolean }[]>`SELECT datname, datistemplate FROM pg_database` };
+  for (const { datname, datistemplate } of rows) {
+    if (![...made].some((prefix) => datname.startsWith(prefix))) continue;
+    if (datistemplate) await admin.unsafe(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
+  await admin.end({ timeout: 5 });
+});
+
+/** A project whose files are this run's own, so its template is too. */
+async function project(files: Record<string, string>): Promise<Project> {
+  const stamp = `-- ${process.pid} ${Date.now()} ${Math.random()}\n`;
+  const marked = Object.fromEntries(Object.entries(files).map(([path, text]) => [path, path.startsWith('migrations/001') ? stamp + text : text]));
+  return makeProject(marked);
+}
+
+/** Dropped after the file, with its template's clones (a clone's name starts with its template's hash) or template. */
+function remember(name: string): string {
+  const hash = name.startsWith('pgshift_tpl_') ? name.slice('pgshift_tpl_'.length, 'pgshift_tpl_'.length + 8) : name.slice('pgshift_test_'.length, 'pgshift_test_'.length + 8);
+  made.add(`pgshift_tpl_${hash}`);
+  made.add(`pgshift_test_${hash}`);
+  return name;
+}
+
+/** A logger that keeps what it is told. */
+function capture(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const keep = (message: string): void => void lines.push(message);
+  return { logger: { debug: () => undefined, info: keep, warn: keep, error: keep }, lines };
+}
+
+const USERS = {
+  'migrations/001_users.sql': 'CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE);\n',
+  'migrations/002_seed.sql': "INSERT INTO users (email) VALUES ('first@example.com');\n",
+};
+
+async function templates(prefix: string): Promise<Array<{ datname: string; datistemplate: boolean; datallowconn: boolean }>> {
+  return [...(await admin<Array<{ datname: string; datistemplate: boolean; datallowconn: boolean }>>`
+    SELECT datname, datistemplate, datallowconn FROM pg_database WHERE datname LIKE 'pgshift\\_tpl\\_%' AND datname LIKE ${`${prefix}%`}`)];
+}
+
+test('a clone is the database a fresh up makes: the same catalog, the same ledger rows, its own data', async () => {
+  const files = await project(driftHistory(60));
+  const { logger, lines } = capture();
+  const first = await createTestDatabase({ cwd: files.dir, database: { url: serverUrl() }, logger });
+  remember(first.name);
+  const template = /template (pgshift_tpl_[0-9a-f]{32}) built/.exec(lines.join('\n'))?.[1];
+  assert.ok(template, lines.join('\n'));
+  remember(template);
+  assert.ok(Buffer.byteLength(template) <= 63 && Buffer.byteLength(first.name) <= 63);
+  assert.equal(first.url, urlFor(first.name));
+  assert.deepEqual(await templates(template), [{ datname: template, datistemplate: true, datallowconn: false }]);
+
+  const fresh = await testDatabase(import.meta.url);
+  await createMigrator({ cwd: files.dir, database: { url: fresh.url } }).up();
+  const ledger = resolveLedgerTable('schema_migrations', 'public');
+  const [expected, actual] = await Promise.all([fresh.url, first.url].map(async (url) => {
+    const session = await openSession({ url }, silentLogger);
+    try {
+      return await takeSnapshot(session, ledger);
+    } finally {
+      await session.close();
+    }
+  }));
+  assert.deepEqual(compareSnapshots(expected!, actual!, { privileges: true }), []);
+  const rows = async (url: string): Promise<unknown> => {
+    const sql = postgres(url, { max: 1, onnotice: () => undefined });
+    try {
+      return await sql`SELECT version, name, checksum FROM schema_migrations ORDER BY version`;
+    } finally {
+      await sql.end();
+    }
+  };
+  assert.deepEqual(await rows(first.url), await rows(fresh.url));
+  await first.drop();
+  assert.equal((await admin`SELECT 1 FROM pg_database WHERE datname = ${first.name}`).length, 0);
+});
+
+test('clones are independent, and a second clone builds nothing', async () => {
+  const files = await project(USERS);
+  const { logger, lines } = capture();
+  const options = { cwd: files.dir, database: { url: serverUrl() }, logger };
+  const [a, b] = [remember((await createTestDatabase(options)).name), remember((await createTestDatabase(options)).name)];
+  assert.equal(lines.filter((line) => / built in /.test(line)).length, 1, lines.join('\n'));
+  assert.notEqual(a, b);
+  const one = postgres(urlFor(a), { max: 1 });
+  const two = postgres(urlFor(b), { max: 1 });
+  await one`INSERT INTO users (email) VALUES ('only-in-a@example.com')`;
+  assert.deepEqual((await two`SELECT email FROM users ORDER BY id`).map((row) => row['email']), ['first@example.com']);
+  assert.deepEqual((await one`SELECT email FROM users ORDER BY id`).map((row) => row['email']), ['first@example.com', 'only-in-a@example.com']);
+  await Promise.all([one.end(), two.end()]);
+});
+
+test('any change to the files, --schema or --table makes another template; the same inputs the same one', async () => {
+  const files = await project(USERS);
+  const built = async (extra: Record<string, unknown> = {}): Promise<string> => {
+    const { logger, lines } = capture();
+    remember((await createTestDatabase({ cwd: files.dir, database: { url: serverUrl() }, logger, ...extra })).name);
+    const name = /(pgshift_tpl_[0-9a-f]{32})/.exec(lines.join('\n'))?.[1] ?? '';
+    return remember(name);
+  };
+  const plain = await built();
+  assert.equal(await built(), plain);
+  assert.notEqual(await built({ schema: 'app' }), plain);
+  assert.notEqual(await built({ table: 'ledger' }), plain);
+  await files.write('repeatable/v_users.sql', 'CREATE OR REPLACE VIEW v_users AS SELECT id FROM users;\n');
+  const withView = await built();
+  assert.notEqual(withView, plain);
+  await files.write('migrations/003_more.sql', 'ALTER TABLE users ADD COLUMN name text;\n');
+  assert.notEqual(await built(), withView);
+});
+
+test('a failing migration leaves no template behind, and the next call, with the file fixed, builds it', async () => {
+  const files = await project({ ...USERS, 'migrations/003_broken.sql': 'ALTER TABLE users ADD COLUMN age int;\nALTER TABLE nowhere ADD COLUMN x int;\n' });
+  const { logger, lines } = capture();
+  const options = { cwd: files.dir, database: { url: serverUrl() }, logger };
+  await assert.rejects(createTestDatabase(options), (error) => {
+    assert.ok(isPgshiftError(error));
+    assert.equal(error.code, 'MIGRATION_FAILED');
+    assert.match(error.message, /migrations\/003_broken\.sql:2/);
+    return true;
+  });
+  const prefix = lines.map((line) => /(pgshift_tpl_[0-9a-f]{32})/.exec(line)?.[1]).find(Boolean);
+  assert.ok(prefix, lines.join('\n'));
+  remember(prefix);
+  assert.deepEqual(await templates(prefix), []);
+  await files.write('migrations/003_broken.sql', 'ALTER TABLE users ADD COLUMN age int;\n');
+  const database = await createTestDatabase(options);
+  remember(database.name);
+  const sql = postgres(database.url, { max: 1 });
+  assert.deepEqual((await sql`SELECT count(*)::int AS n FROM schema_migrations`)[0], { n: 3 });
+  await sql.end();
+});
+
+test('8 workers asking for 32 databases at once build the template once and get 32 names', async () => {
+  const files = await project(driftHistory(40));
+  const script = `
+    import { createTestDatabase } from ${JSON.stringify(`${repoRoot}dist/index.js`)};
+    const log = (message) => console.log(JSON.stringify({ message }));
+    const logger = { debug() {}, info: log, warn: log, error: log };
+    const made = await Promise.all([1, 2, 3, 4].map(() => createTestDatabase({ cwd: process.argv[1], database: { url: process.env.TEST_DATABASE_URL }, logger })));
+    for (const database of made) console.log(JSON.stringify({ name: database.name }));`;
+  const run = promisify(execFile);
+  const outputs = await Promise.all(Array.from({ length: 8 }, () => run(process.execPath, ['--input-type=module', '-e', script, files.dir])));
+  const lines = outputs.flatMap(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { name?: string; message?: string }));
+  const names = lines.flatMap((line) => (line.name === undefined ? [] : [remember(line.name)]));
+  const builds = lines.filter((line) => / built in /.test(line.message ?? ''));
+  remember(/(pgshift_tpl_[0-9a-f]{32})/.exec(builds[0]?.message ?? '')?.[1] ?? 'none');
+  assert.equal(builds.length, 1, JSON.stringify(lines, null, 1));
+  assert.equal(new Set(names).size, 32);
+});
+
+test('a template another client is connected to is refused with TEMPLATE_BUSY, naming its pid and application', async () => {
+  const files = await project(USERS);
+  const { logger, lines } = capture();
+  const options = { cwd: files.dir, database: { url: serverUrl() }, logger };
+  remember((await createTestDatabase(options)).name);
+  const template = remember(/(pgshift_tpl_[0-9a-f]{32})/.exec(lines.join('\n'))?.[1] ?? '');
+  await admin.unsafe(`ALTER DATABASE ${template} WITH ALLOW_CONNECTIONS true`);
+  const holder = postgres(urlFor(template), { max: 1, connection: { application_name: 'someone-looking' } });
+  const [{ pid }] = await holder<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
+  try {
+    await assert.rejects(createTestDatabase(options), (error) => {
+      assert.ok(isPgshiftError(error));
+      assert.equal(error.code, 'TEMPLATE_BUSY');
+      assert.match(error.message, new RegExp(`pid ${pid} \\(someone-looking\\)`));
+      assert.match(error.hint ?? '', /close that connection/);
+      return true;
+    });
+  } finally {
+    await holder.end();
+  }
+});
+
+test('prune drops templates of other files, unfinished builds, old clones and those of gone processes; keeps kept ones', async () => {
+  const files = await project(USERS);
+  const { logger, lines } = capture();
+  const options = { cwd: files.dir, database: { url: serverUrl() }, logger };
+  const live = await createTestDatabase(options);
+  remember(live.name);
+  const current = remember(/(pgshift_tpl_[0-9a-f]{32})/.exec(lines.join('\n'))?.[1] ?? '');
+  const kept = await createTestDatabase(options);
+  await kept.keep();
+  const hash = current.slice('pgshift_tpl_'.length, 'pgshift_tpl_'.length + 8);
+  const host = live.name.split('_')[3];
+  const now = Math.floor(Date.now() / 1000);
+  const stale = remember(`pgshift_tpl_${'0'.repeat(24)}${hash}`);
+  const unfinished = remember(`pgshift_tpl_${'1'.repeat(24)}${hash}`);
+  const old = remember(`pgshift_test_${hash}_${host}_${process.pid}_${now - 3 * 86400}_abcd`);
+  const orphan = remember(`pgshift_test_${hash}_${host}_99999999_${now}_abcd`);
+  const elsewhere = remember(`pgshift_test_${hash}_000000_99999999_${now}_abcd`);
+  const detached = remember(`pgshift_test_${hash}_${host}_0_${now}_abcd`);
+  for (const name of [stale, unfinished, old, orphan, elsewhere, detached]) await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.unsafe(`ALTER DATABASE ${stale} WITH IS_TEMPLATE true`);
+
+  const result = await createMigrator(options).pruneTestDatabases();
+  const dropped = new Map(result.dropped.map(({ name, reason }) => [name, reason]));
+  assert.equal(dropped.get(stale), 'a template of other files');
+  assert.equal(dropped.get(unfinished), 'a template whose build did not finish');
+  assert.equal(dropped.get(old), 'made 3 days ago');
+  assert.equal(dropped.get(orphan), 'left by process 99999999, which is gone');
+  for (const name of [current, live.name, kept.name, elsewhere, detached]) assert.ok(!dropped.has(name), `${name} stays`);
+  const left = new Set((await admin<{ datname: string }[]>`SELECT datname FROM pg_database`).map((row) => row.datname));
+  for (const name of [stale, unfinished, old, orphan]) assert.ok(!left.has(name), `${name} is gone`);
+  for (const name of [current, live.name, kept.name, elsewhere, detached]) assert.ok(left.has(name), `${name} is still there`);
+  // --keep 0: every clone is old enough, kept or not, but not the current template.
+  const all = await createMigrator(options).pruneTestDatabases({ keepSeconds: 0 });
+  const gone = all.dropped.map(({ name }) => name);
+  for (const name of [live.name, kept.name, detached, elsewhere]) assert.ok(gone.includes(name), `${name} goes with --keep 0`);
+  assert.ok(!gone.includes(current));
+});
+
+test('the CLI: create prints the URL with the password hidden, --json too; drop and prune; a bad name or --keep is exit 2', async () => {
+  const files = await project(USERS);
+  // The embedded server's URL carries a password; PostgreSQL 15 here trusts, and ignores the one added.
+  const url = new URL(serverUrl());
+  if (url.password === '') url.password = 'sekrit-pw';
+  const secret = decodeURIComponent(url.password);
+  const env = { DATABASE_URL: url.toString() };
+  const created = await files.run(['test-db', 'create'], { env });
+  assert.equal(created.status, 0, created.stderr);
+  const name = remember(/\/(pgshift_test_[0-9a-f_]+)\n$/.exec(created.stdout)?.[1] ?? '');
+  assert.match(created.stdout, /^postgres:\/\/[^:]+:\*\*\*@/);
+  const json = await files.run(['test-db', 'create', '--json'], { env });
+  assert.equal(json.status, 0, json.stderr);
+  const answer = JSON.parse(json.stdout) as { name: string; url: string };
+  remember(answer.name);
+  assert.match(answer.url, /:\*\*\*@/);
+  for (const output of [created, json]) assert.ok(!(output.stdout + output.stderr).includes(secret), 'the password is printed nowhere');
+
+  const dropped = await files.run(['test-db', 'drop', name], { env });
+  assert.equal(dropped.status, 0, dropped.stderr);
+  assert.equal(dropped.stdout, `dropped ${name}\n`);
+  for (const [args, message] of [
+    [['test-db', 'drop', name], /there is no test database/],
+    [['test-db', 'drop', 'postgres'], /"postgres" is not the name of a test database/],
+    [['test-db', 'create', '--keep', 'soon'], /--keep "soon" is not a duration/],
+    [['test-db'], /name a test-db command: create, drop or prune/],
+  ] as const) {
+    const run = await files.run(args, { env });
+    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(String(errorLine(run.stderr)['msg']), message);
+  }
+  // A clone made by the CLI belongs to no process: prune leaves it until it is old.
+  const pruned = await files.run(['test-db', 'prune'], { env });
+  assert.equal(pruned.status, 0, pruned.stderr);
+  assert.doesNotMatch(pruned.stdout, new RegExp(answer.name));
+  const none = await files.run(['test-db', 'create'], { env: { DATABASE_URL: undefined } });
+  assert.equal(none.status, 2, none.stderr);
+  assert.match(String(errorLine(none.stderr)['msg']), /test databases need a PostgreSQL server that outlives the command/);
+});

@@ -1,0 +1,96 @@
+/** Test databases' names and what prune removes, decided without a server. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  cloneMaker,
+  cloneName,
+  hostTag,
+  keepSeconds,
+  noteText,
+  planPrune,
+  readNote,
+  templateName,
+  type PruneRules,
+  type TemplateInputs,
+} from '../../src/core/test-databases.js';
+
+const INPUTS: TemplateInputs = {
+  pgshiftVersion: '0.1.0',
+  serverMajor: 15,
+  user: 'app',
+  schema: undefined,
+  table: 'schema_migrations',
+  migrations: [{ version: 1, name: 'users', checksum: 'a'.repeat(64) }],
+  repeatables: [{ name: 'views', checksum: 'b'.repeat(64) }],
+};
+
+test('the template name changes with each input, and every name fits in 63 bytes whatever the inputs', () => {
+  const base = templateName(INPUTS);
+  assert.match(base, /^pgshift_tpl_[0-9a-f]{32}$/);
+  const variants: Array<Partial<TemplateInputs>> = [
+    { pgshiftVersion: '0.2.0' },
+    { serverMajor: 17 },
+    { user: 'other' },
+    { schema: 'app' },
+    { table: 'ledger' },
+    { migrations: [{ version: 1, name: 'users', checksum: 'c'.repeat(64) }] },
+    { migrations: [{ version: 2, name: 'users', checksum: 'a'.repeat(64) }] },
+    { repeatables: [] },
+  ];
+  const names = variants.map((change) => templateName({ ...INPUTS, ...change }));
+  assert.equal(new Set([base, ...names]).size, variants.length + 1);
+  const long = templateName({ ...INPUTS, user: 'ü'.repeat(200), schema: 's'.repeat(63), table: 't'.repeat(200) });
+  const clone = cloneName(long, { host: hostTag('h'.repeat(300)), pid: 4194304, created: 9_999_999_999 }, 'ffff');
+  assert.ok(Buffer.byteLength(long) <= 63 && Buffer.byteLength(clone) <= 63, `${long} ${clone}`);
+  assert.deepEqual(cloneMaker(clone), { host: hostTag('h'.repeat(300)), pid: 4194304, created: 9_999_999_999 });
+  assert.equal(cloneMaker('pgshift_test_not_one'), undefined);
+});
+
+test('notes round-trip, and a comment written by hand is no note', () => {
+  assert.deepEqual(readNote(noteText({ built: 5 })), { built: 5 });
+  assert.deepEqual(readNote(noteText({ kept: 7 })), { kept: 7 });
+  for (const comment of [null, 'my notes', 'pgshift {broken', 'pgshift {"other":1}']) assert.equal(readNote(comment), undefined);
+});
+
+test('--keep reads 0 and whole days, hours, minutes and seconds, and nothing else', () => {
+  assert.deepEqual(['0', '1d', '12h', '30min', '90s', ' 2d '].map(keepSeconds), [0, 86400, 43200, 1800, 90, 172800]);
+  for (const bad of ['', '1', '30m', '-1d', '1.5h', '1w', 'd', '1d2h', '99999999999d']) assert.equal(keepSeconds(bad), undefined, bad);
+});
+
+test('prune: what goes and why, in prune and build modes', () => {
+  const now = 1_800_000_000;
+  const current = templateName(INPUTS);
+  const other = templateName({ ...INPUTS, user: 'other' });
+  const host = hostTag('here');
+  let n = 0;
+  const clone = (pid: number, created: number, where = host): string => cloneName(current, { host: where, pid, created }, (n++).toString(16).padStart(4, '0'));
+  const rows = {
+    current: { name: current, isTemplate: true, comment: noteText({ built: now - 10 * 86400 }) },
+    other: { name: other, isTemplate: true, comment: noteText({ built: now - 3600 }) },
+    unfinished: { name: templateName({ ...INPUTS, table: 'x' }), isTemplate: false, comment: null },
+    alive: { name: clone(10, now - 60), isTemplate: false, comment: null },
+    gone: { name: clone(11, now - 60), isTemplate: false, comment: null },
+    goneKept: { name: clone(11, now - 60), isTemplate: false, comment: noteText({ kept: now - 30 }) },
+    elsewhere: { name: clone(11, now - 60, hostTag('there')), isTemplate: false, comment: null },
+    detached: { name: clone(0, now - 60), isTemplate: false, comment: null },
+    oldKept: { name: clone(10, now - 86400), isTemplate: false, comment: noteText({ kept: now - 86400 }) },
+    handWritten: { name: 'pgshift_test_mine', isTemplate: false, comment: null },
+  };
+  const rules: PruneRules = { current, now, keepSeconds: 86400, host, alive: (pid) => pid === 10, mode: 'prune' };
+  const plan = (given: PruneRules): Record<string, string> => {
+    const steps = planPrune(Object.values(rows), given);
+    return Object.fromEntries(Object.entries(rows).flatMap(([key, row]) => steps.filter((step) => step.name === row.name).map((step) => [key, step.reason])));
+  };
+  assert.deepEqual(plan(rules), {
+    other: 'a template of other files',
+    unfinished: 'a template whose build did not finish',
+    gone: 'left by process 11, which is gone',
+    oldKept: 'made 24 hours ago',
+  });
+  // At a build another files' template stays until it is keepSeconds old.
+  assert.deepEqual(plan({ ...rules, mode: 'build' }), { unfinished: 'a template whose build did not finish', gone: 'left by process 11, which is gone', oldKept: 'made 24 hours ago' });
+  assert.equal(plan({ ...rules, mode: 'build', now: now + 86400 })['other'], 'a template of other files, built 25 hours ago');
+  // No current files (they have problems): every template goes.
+  assert.equal(plan({ ...rules, current: undefined })['current'], 'a template of other files');
+  assert.ok(planPrune(Object.values(rows), rules).every((step) => step.template === step.name.startsWith('pgshift_tpl_')));
+});
