@@ -1,13 +1,18 @@
 /**
  * drift: a database just migrated has none; each change made by hand afterwards is found and named, alone,
  * with the change it is. Every test works on its own copy (CREATE DATABASE ... TEMPLATE) of one database
- * migrated once with the long generated history, so a hand change never leaks into the next test.
+ * migrated once with the long generated history, so a hand change never leaks into the next test. Each
+ * change is found by `drift --json`, and its text is the CLI's own rendering of that answer: one test checks
+ * that `drift` without --json prints exactly that rendering, so the others need not replay the history again
+ * to print it.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testDatabase } from '../support/database.js';
 import { driftHistory } from '../support/drift-history.js';
 import { databaseCopies, driftJson, pgshiftPid, scratchLeft, type DriftItem } from '../support/drift.js';
+import { driftText } from '../../src/cli/render-drift.js';
+import type { DriftReport } from '../../src/migrator-types.js';
 import { copyOfRepository, makeProject } from '../support/project.js';
 
 const base = await testDatabase(import.meta.url);
@@ -35,10 +40,8 @@ test('the generated history of 150 files: no drift right after up, also with --p
     const { run, answer } = await driftJson(project, args, { DATABASE_URL: url });
     assert.equal(run.status, 0, `drift ${args.join(' ')}: ${run.stdout}${run.stderr}`);
     assert.deepEqual(answer, { drift: false, replayed: 150, scratch: 'server', differences: [], cosmetic: [] }, `drift ${args.join(' ')}`);
+    assert.equal(driftText(answer as DriftReport), "no drift: the database matches its 150 applied migrations (rebuilt in a scratch database on the target's server)\n");
   }
-  const text = await project.run(['drift'], { env: { DATABASE_URL: url } });
-  assert.equal(text.status, 0, text.stderr);
-  assert.equal(text.stdout, "no drift: the database matches its 150 applied migrations (rebuilt in a scratch database on the target's server)\n");
 });
 
 interface Expected {
@@ -49,8 +52,11 @@ interface Expected {
   readonly fields?: readonly string[];
 }
 
-/** Drift after `change` finds exactly the `expected` object (exit 3), and its text output names it. */
-async function findsOnly(change: string, expected: Expected): Promise<{ item: DriftItem; text: string }> {
+/**
+ * Drift after `change` finds exactly the `expected` object (exit 3), and its text names it. With `printed`,
+ * `drift` without --json also runs, and must print what the answer renders to.
+ */
+async function findsOnly(change: string, expected: Expected, { printed = false } = {}): Promise<{ item: DriftItem; text: string }> {
   const { url, sql } = await copy();
   await sql.unsafe(change);
   const { run, answer } = await driftJson(project, [], { DATABASE_URL: url });
@@ -66,14 +72,22 @@ async function findsOnly(change: string, expected: Expected): Promise<{ item: Dr
   // A comment is named after what it is on: "comment on column public.t.c".
   assert.equal(item.object, expected.kind === 'comment' ? `comment on ${expected.name}` : `${expected.kind} ${expected.name}`);
   if (expected.fields) assert.deepEqual(item.fields.map((f) => f.field), expected.fields, JSON.stringify(item.fields));
-  const text = await project.run(['drift'], { env: { DATABASE_URL: url } });
-  assert.equal(text.status, 3, text.stderr);
-  assert.ok(text.stdout.includes(item.name), `the text output names ${item.name}:\n${text.stdout}`);
-  return { item, text: text.stdout };
+  const text = driftText(answer as DriftReport);
+  assert.ok(text.includes(item.name), `the text output names ${item.name}:\n${text}`);
+  if (printed) {
+    const run = await project.run(['drift'], { env: { DATABASE_URL: url } });
+    assert.equal(run.status, 3, run.stderr);
+    assert.equal(run.stdout, text);
+  }
+  return { item, text };
 }
 
 test('a dropped index is missing, worded under its table', async () => {
-  const { item, text } = await findsOnly('DROP INDEX ix_customers_name_lower', { kind: 'index', name: 'public.ix_customers_name_lower', change: 'missing' });
+  const { item, text } = await findsOnly(
+    'DROP INDEX ix_customers_name_lower',
+    { kind: 'index', name: 'public.ix_customers_name_lower', change: 'missing' },
+    { printed: true },
+  );
   assert.equal(item.group, 'table public.customers');
   assert.equal(item.message, 'index public.ix_customers_name_lower: missing in the database');
   assert.equal(
