@@ -271,8 +271,8 @@ export interface Migrator {
    * server version, role, schema and ledger table) under a lock, so parallel workers build it once.
    */
   testDatabase(options?: TestDatabaseCall): Promise<TestDatabase>;
-  /** Drops one test database (`pgshift_test_...`) by name. */
-  dropTestDatabase(name: string, options?: CallOptions): Promise<void>;
+  /** Drops one test database (`pgshift_test_...`), by name or by its URL; returns its name. */
+  dropTestDatabase(nameOrUrl: string, options?: CallOptions): Promise<string>;
   /**
    * Drops templates of other files, unfinished builds, clones older than `keepSeconds`, and clones left on
    * this machine by processes that are gone, unless kept.
@@ -309,6 +309,8 @@ export interface TestDatabaseCall extends CallOptions {
 export interface PruneResult {
   /** What was dropped, each with why. */
   readonly dropped: ReadonlyArray<{ readonly name: string; readonly template: boolean; readonly reason: string }>;
+  /** What should have gone and could not: in use (an old clone someone is connected to), or another role's. */
+  readonly left: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
 }
 
 /** createTestDatabase's options: the migrator's, and the server to use. */

@@ -12,7 +12,7 @@ export const TEMPLATE_PREFIX = 'pgshift_tpl_';
 export const CLONE_PREFIX = 'pgshift_test_';
 
 const TEMPLATE_NAME = /^pgshift_tpl_([0-9a-f]{32})$/;
-const CLONE_NAME = /^pgshift_test_([0-9a-f]{8})_([0-9a-f]{6})_(\d{1,10})_(\d{1,12})_[0-9a-f]{4}$/;
+const CLONE_NAME = /^pgshift_test_([0-9a-f]{8})_([0-9a-f]{6})_(\d{1,10})_(\d{1,12})_[0-9a-f]{4,8}$/;
 
 /** Everything a template's content depends on: any change gives another template. */
 export interface TemplateInputs {
@@ -58,7 +58,7 @@ export function hostTag(hostname: string): string {
   return createHash('sha256').update(hostname).digest('hex').slice(0, 6);
 }
 
-/** `pgshift_test_<template's hash, 8>_<host, 6>_<pid>_<created>_<random, 4>`: at most 56 bytes. */
+/** `pgshift_test_<template's hash, 8>_<host, 6>_<pid>_<created>_<random, 8>`: at most 60 bytes. */
 export function cloneName(template: string, maker: CloneMaker, random: string): string {
   return `${CLONE_PREFIX}${template.slice(TEMPLATE_PREFIX.length, TEMPLATE_PREFIX.length + 8)}_${maker.host}_${maker.pid}_${maker.created}_${random}`;
 }
@@ -123,6 +123,11 @@ export interface PruneStep {
   readonly template: boolean;
   /** Why it goes, said after its name. */
   readonly reason: string;
+  /**
+   * Connections still open to it are ended: for what nobody can be using (a gone process's clone, a build
+   * that did not finish, a template closed to connections). A clone dropped for its age is left while in use.
+   */
+  readonly force: boolean;
 }
 
 /**
@@ -131,33 +136,42 @@ export interface PruneStep {
  */
 export function planPrune(rows: readonly TestDatabaseRow[], rules: PruneRules): PruneStep[] {
   return rows.flatMap((row): PruneStep[] => {
-    const reason = isTemplateName(row.name) ? templateReason(row, rules) : cloneReason(row, rules);
-    return reason === undefined ? [] : [{ name: row.name, template: isTemplateName(row.name), reason }];
+    if (isTemplateName(row.name)) {
+      const reason = templateReason(row, rules);
+      return reason === undefined ? [] : [{ name: row.name, template: true, reason, force: true }];
+    }
+    // A build leaves the clones alone: they may be another project's, in use right now.
+    const found = rules.mode === 'prune' ? cloneReason(row, rules) : undefined;
+    return found === undefined ? [] : [{ name: row.name, template: false, reason: found.reason, force: found.gone }];
   });
 }
 
 function templateReason(row: TestDatabaseRow, rules: PruneRules): string | undefined {
   if (!row.isTemplate) return 'a template whose build did not finish';
   if (row.name === rules.current) return undefined;
-  if (rules.mode === 'prune') return 'a template of other files';
+  if (rules.mode === 'prune') return OTHER_TEMPLATE;
   const note = readNote(row.comment);
   const built = note !== undefined && 'built' in note ? note.built : 0;
-  return rules.now - built >= rules.keepSeconds ? `a template of other files, built ${age(rules.now - built)} ago` : undefined;
+  return rules.now - built >= rules.keepSeconds ? `${OTHER_TEMPLATE}, built ${age(rules.now - built)} ago` : undefined;
 }
 
-function cloneReason(row: TestDatabaseRow, rules: PruneRules): string | undefined {
+/** The name says only that its inputs differ from the current ones'. */
+const OTHER_TEMPLATE = 'not the template of these files (other files, or another role, server or pgshift version)';
+
+function cloneReason(row: TestDatabaseRow, rules: PruneRules): { readonly reason: string; readonly gone: boolean } | undefined {
   const maker = cloneMaker(row.name);
   if (maker === undefined) return undefined;
-  if (rules.now - maker.created >= rules.keepSeconds) return `made ${age(rules.now - maker.created)} ago`;
+  const gone = maker.pid !== 0 && maker.host === rules.host && !rules.alive(maker.pid);
+  if (rules.now - maker.created >= rules.keepSeconds) return { reason: `made ${age(rules.now - maker.created)} ago`, gone };
   const note = readNote(row.comment);
   if (note !== undefined && 'kept' in note) return undefined;
-  return maker.pid !== 0 && maker.host === rules.host && !rules.alive(maker.pid) ? `left by process ${maker.pid}, which is gone` : undefined;
+  return gone ? { reason: `left by process ${maker.pid}, which is gone`, gone } : undefined;
 }
 
 function age(seconds: number): string {
-  if (seconds >= 2 * 86400) return `${Math.floor(seconds / 86400)} days`;
-  if (seconds >= 2 * 3600) return `${Math.floor(seconds / 3600)} hours`;
-  return seconds >= 120 ? `${Math.floor(seconds / 60)} minutes` : `${Math.max(0, seconds)} seconds`;
+  const [count, unit] =
+    seconds >= 2 * 86400 ? [Math.floor(seconds / 86400), 'day'] : seconds >= 2 * 3600 ? [Math.floor(seconds / 3600), 'hour'] : seconds >= 120 ? [Math.floor(seconds / 60), 'minute'] : [Math.max(0, seconds), 'second'];
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
 /** `--keep`: `0`, or whole days, hours, minutes or seconds in PostgreSQL's units (`1d`, `12h`, `30min`, `90s`). */

@@ -42,7 +42,7 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
         });
       }
       await open.beforeRetry?.();
-      logger.info(`${error.message}; retrying in ${Math.min(delay, remaining)} ms (--wait, attempt ${attempt})`);
+      logger.info(`${error.message}; retrying in ${Math.round(Math.min(delay, remaining))} ms (--wait, attempt ${attempt})`);
       await sleep(Math.min(delay, remaining), undefined, defined({ signal: open.signal })).catch(() => {
         // Ctrl-C during the pause between attempts stops at once, as it does during an attempt.
         throw new PgshiftError('INTERRUPTED', `interrupted while waiting to connect (--wait, attempt ${attempt})`, { hint: 'nothing was run on the database' });

@@ -51,11 +51,14 @@ export async function noteDatabase(session: Session, name: string, note: TestDat
   await session.execute(`COMMENT ON DATABASE ${quoteIdentifier(name)} IS ${quoteLiteral(noteText(note))}`);
 }
 
-/** Drops a test database and the connections still open to it; a template is unmarked first, as PostgreSQL requires. */
-export async function dropTestDatabase(session: Session, name: string, template: boolean): Promise<void> {
+/**
+ * Drops a test database; with `force`, ending the connections still open to it (without, a database in use
+ * is refused: SQLSTATE 55006). A template is unmarked first, as PostgreSQL requires.
+ */
+export async function dropTestDatabase(session: Session, name: string, { template, force }: { readonly template: boolean; readonly force: boolean }): Promise<void> {
   const database = quoteIdentifier(name);
   if (template) await session.execute(`ALTER DATABASE ${database} WITH IS_TEMPLATE false`).catch(ignoreMissing);
-  await session.execute(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await session.execute(`DROP DATABASE IF EXISTS ${database}${force ? ' WITH (FORCE)' : ''}`);
 }
 
 function ignoreMissing(error: unknown): void {

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
-import { failValidation, PgshiftError } from '../core/errors.js';
+import { failValidation, isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
+import { firstServerWide } from '../core/replay-plan.js';
 import { Memo } from '../core/memo.js';
 import {
   cloneName,
@@ -49,38 +50,50 @@ export async function testDatabase(context: ResolvedOptions, call: TestDatabaseC
   return withAdmin(context, settings, call.signal, async (session) => {
     const template = templateOf(context, session, catalog);
     const maker = { host: hostTag(hostname()), pid: call.detached === true ? 0 : process.pid, created: nowSeconds() };
-    const name = cloneName(template, maker, randomBytes(2).toString('hex'));
     for (let attempt = 1; ; attempt++) {
-      if ((await templateState(session, template)) !== 'ready') await build(shared, session, { settings, template, call });
+      if ((await templateState(session, template)) !== 'ready') await build(shared, session, { settings, template, call, catalog });
+      const name = cloneName(template, maker, randomBytes(4).toString('hex'));
       try {
         await createDatabase(session, name, template);
-        break;
+        context.logger.info(`test database ${name} cloned from ${template}`);
+        return handle(context, settings, name);
       } catch (error) {
-        // A prune dropped the template between the look and the copy: build it again, once.
-        if (attempt === 1 && error instanceof ServerError && error.fields.sqlState === '3D000') continue;
+        // A prune dropped the template between the look and the copy (build it again), or another process
+        // drew the same name (draw again): a few times, never for ever.
+        const state = error instanceof ServerError ? error.fields.sqlState : undefined;
+        if (attempt < 3 && (state === '3D000' || state === '42P04' || state === '23505')) continue;
         throw testDatabaseFailure(error, `cannot clone ${template} into ${name}`, await connectedTo(session, template).catch(() => []));
       }
     }
-    context.logger.info(`test database ${name} cloned from ${template}`);
-    return handle(context, settings, name);
   });
 }
 
-/** Drops one test database by name; anything not named like one is refused. */
-export async function dropNamed(context: ResolvedOptions, name: string, call: CallOptions = {}): Promise<void> {
+/** Drops one test database, by name or by the URL create gave; anything not named like one is refused. */
+export async function dropNamed(context: ResolvedOptions, given: string, call: CallOptions = {}): Promise<string> {
+  const name = databaseOfUrl(given) ?? given;
   if (!/^pgshift_test_[0-9a-f_]+$/.test(name)) {
     throw new PgshiftError('USAGE', `${JSON.stringify(name)} is not the name of a test database`, {
       hint: 'test databases are named pgshift_test_...; templates (pgshift_tpl_...) are removed by pgshift test-db prune',
     });
   }
-  await withAdmin(context, serverOf(context), call.signal, async (session) => {
+  return withAdmin(context, serverOf(context), call.signal, async (session) => {
     const known = (await listTestDatabases(session)).some((row) => row.name === name);
     if (!known) throw new PgshiftError('USAGE', `there is no test database ${name} on this server`, { hint: 'pgshift test-db prune lists what it removes; nothing else needs dropping' });
-    await dropTestDatabase(session, name, false).catch((error: unknown) => {
+    await dropTestDatabase(session, name, { template: false, force: true }).catch((error: unknown) => {
       throw testDatabaseFailure(error, `cannot drop ${name}`);
     });
     context.logger.info(`test database ${name} dropped`);
+    return name;
   });
+}
+
+function databaseOfUrl(text: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//.test(text)) return undefined;
+  try {
+    return decodeURIComponent(new URL(text).pathname.slice(1));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -88,11 +101,13 @@ export async function dropNamed(context: ResolvedOptions, name: string, call: Ca
  * `keepSeconds`, and clones left on this machine by processes that are gone (unless kept).
  */
 export async function prune(context: ResolvedOptions, call: TestDatabaseCall = {}): Promise<PruneResult> {
+  // Files with problems make no template, and every template would look like another files' one.
   const catalog = await catalogFor(context);
-  return withAdmin(context, serverOf(context), call.signal, async (session) => {
-    // Files with problems make no template: every template goes.
-    const current = catalog.problems.length > 0 ? undefined : templateOf(context, session, catalog);
-    return { dropped: await whileBuildLocked(context, session, call.signal, () => dropOld(context, session, current, 'prune', call.keepSeconds ?? DAY)) };
+  if (catalog.problems.length > 0) failValidation(catalog.problems);
+  const settings = serverOf(context);
+  return withAdmin(context, settings, call.signal, async (session) => {
+    const current = templateOf(context, session, catalog);
+    return whileBuildLocked(context, settings, call.signal, () => dropOld(context, session, current, 'prune', call.keepSeconds ?? DAY));
   });
 }
 
@@ -113,12 +128,13 @@ function templateOf(context: ResolvedOptions, session: Session, catalog: Catalog
 async function build(
   context: ResolvedOptions,
   session: Session,
-  { settings, template, call }: { readonly settings: ConnectionSettings; readonly template: string; readonly call: TestDatabaseCall },
+  { settings, template, call, catalog }: { readonly settings: ConnectionSettings; readonly template: string; readonly call: TestDatabaseCall; readonly catalog: Catalog },
 ): Promise<void> {
-  await whileBuildLocked(context, session, call.signal, async () => {
+  await whileBuildLocked(context, settings, call.signal, async () => {
     if ((await templateState(session, template)) === 'ready') return;
-    // Another files' old templates and what killed builds left (this template's own unfinished one too).
+    // Another files' old templates, and what killed builds left (this template's own unfinished one too).
     await dropOld(context, session, template, 'build', call.keepSeconds ?? DAY);
+    warnServerWide(context, catalog);
     const started = performance.now();
     await createDatabase(session, template).catch((error: unknown) => {
       throw testDatabaseFailure(error, `cannot create the template ${template}`);
@@ -129,14 +145,40 @@ async function build(
       await markTemplate(session, template, { built: nowSeconds() });
     } catch (error) {
       // Nothing half-built stays: the next call builds it again from the start.
-      await dropTestDatabase(session, template, false).catch(() => undefined);
-      throw error;
+      await dropTestDatabase(session, template, { template: false, force: true }).catch(() => undefined);
+      throw buildFailure(error);
     }
     context.logger.info(`template ${template} built in ${Math.round(performance.now() - started)} ms`);
   });
 }
 
-async function dropOld(context: ResolvedOptions, session: Session, current: string | undefined, mode: 'prune' | 'build', keepSeconds: number): Promise<PruneStep[]> {
+/**
+ * What went wrong in the template said for a test database: `up`'s hints (run up again, the file resumes at
+ * statement k) and the database it names are the template's, which is gone.
+ */
+function buildFailure(error: unknown): unknown {
+  if (!isPgshiftError(error) || error.code === 'INTERRUPTED' || error.code === 'CONNECTION_FAILED') return error;
+  return rewrap(error, error.code, `building the test databases' template: ${error.message}`, {
+    hint: 'nothing of the template is left: fix the file, then ask for a test database again',
+    problems: error.problems,
+  });
+}
+
+/**
+ * A statement that acts on the server, or on the database as a whole, does not belong to the template:
+ * CREATE DATABASE ... TEMPLATE copies only what is inside a database (not ALTER DATABASE's settings or
+ * grants), and a role it creates is the whole server's, there already when a build of other files runs it
+ * again. It is said, not refused: such statements written to run twice work.
+ */
+function warnServerWide(context: ResolvedOptions, catalog: Catalog): void {
+  const found = firstServerWide([...catalog.migrations, ...catalog.repeatables]);
+  if (found === undefined) return;
+  context.logger.warn(
+    `${found.file.path}:${found.line}: ${found.name} acts on the whole server or database, not inside the template: test databases do not copy what it does to the database (settings, grants), and a role it makes stays on the server for every later build, which fails unless the statement can run twice`,
+  );
+}
+
+async function dropOld(context: ResolvedOptions, session: Session, current: string, mode: 'prune' | 'build', keepSeconds: number): Promise<PruneResult> {
   const steps = planPrune(await listTestDatabases(session), {
     current,
     now: nowSeconds(),
@@ -146,43 +188,66 @@ async function dropOld(context: ResolvedOptions, session: Session, current: stri
     mode,
   });
   const dropped: PruneStep[] = [];
+  const left: Array<{ name: string; reason: string }> = [];
   for (const step of steps) {
-    // Another role's database may not be ours to drop: it stays, and the rest go on.
-    const gone = await dropTestDatabase(session, step.name, step.template).then(() => true, () => false);
-    if (!gone) continue;
-    context.logger.info(`dropped ${step.name}: ${step.reason}`);
-    dropped.push(step);
+    // Only what nobody can be using is dropped with the connections still open to it (a gone process's
+    // clone, an unfinished build); another role's database may not be ours to drop. Either way the rest go on.
+    const failed = await dropTestDatabase(session, step.name, step).then(
+      () => undefined,
+      (error: unknown) => (error instanceof ServerError && error.fields.sqlState === '55006' ? 'in use' : (error as Error).message),
+    );
+    if (failed === undefined) {
+      context.logger.info(`dropped ${step.name}: ${step.reason}`);
+      dropped.push(step);
+    } else {
+      context.logger.info(`left ${step.name} (${step.reason}): ${failed}`);
+      left.push({ name: step.name, reason: failed });
+    }
   }
-  return dropped;
+  return { dropped, left };
 }
 
-async function whileBuildLocked<T>(context: ResolvedOptions, session: Session, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-  await acquireLock(session, TEST_DATABASES_LOCK, {
-    waitMs: context.lockWaitMs,
-    logger: context.logger,
-    signal,
-    named: { lock: "the test databases' lock", hint: 'another process is building a template or pruning test databases; wait for it, or raise --lock-wait (lockWaitSeconds)' },
-  });
+/**
+ * `work` under the test databases' lock. Advisory locks are per database: it is taken in the server's
+ * `postgres` database whatever database the caller names, so that builds and prunes reached through any
+ * database exclude each other; on a server without one (or closed to the role), in the caller's database.
+ */
+async function whileBuildLocked<T>(context: ResolvedOptions, settings: ConnectionSettings, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  const fixed = await openSession(withDatabase(settings, 'postgres'), context.logger, { signal }).catch(() => undefined);
+  const session = fixed ?? (await openSession(settings, context.logger, { signal }));
   try {
-    return await work();
+    await acquireLock(session, TEST_DATABASES_LOCK, {
+      waitMs: context.lockWaitMs,
+      logger: context.logger,
+      signal,
+      named: { lock: "the test databases' lock", hint: 'another process is building a template or pruning test databases; wait for it, or raise --lock-wait (lockWaitSeconds)' },
+    });
+    try {
+      return await work();
+    } finally {
+      await releaseLock(session, TEST_DATABASES_LOCK).catch(() => undefined);
+    }
   } finally {
-    await releaseLock(session, TEST_DATABASES_LOCK).catch(() => undefined);
+    await session.close().catch(() => undefined);
   }
 }
 
 function handle(context: ResolvedOptions, settings: ConnectionSettings, name: string): TestDatabase {
   const url = connectionUrl(resolveEndpoint(withDatabase(settings, name)));
   const onServer = (what: string, work: (session: Session) => Promise<void>) => () =>
-    withAdmin(context, settings, undefined, (session) =>
-      work(session).catch((error: unknown) => {
+    withAdmin(context, settings, undefined, async (session) => {
+      if (!(await listTestDatabases(session)).some((row) => row.name === name)) {
+        throw new PgshiftError('USAGE', `cannot ${what} ${name}: it is no longer on the server`, { hint: 'it was dropped already (drop(), or pgshift test-db drop or prune)' });
+      }
+      await work(session).catch((error: unknown) => {
         throw testDatabaseFailure(error, `cannot ${what} ${name}`);
-      }),
-    );
+      });
+    });
   return {
     name,
     url,
     safeUrl: redactUrl(url),
-    drop: onServer('drop', (session) => dropTestDatabase(session, name, false)),
+    drop: onServer('drop', (session) => dropTestDatabase(session, name, { template: false, force: true })),
     keep: onServer('keep', (session) => noteDatabase(session, name, { kept: nowSeconds() })),
   };
 }

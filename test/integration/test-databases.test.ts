@@ -142,7 +142,10 @@ test('a failing migration leaves no template behind, and the next call, with the
   await assert.rejects(createTestDatabase(options), (error) => {
     assert.ok(isPgshiftError(error));
     assert.equal(error.code, 'MIGRATION_FAILED');
-    assert.match(error.message, /migrations\/003_broken\.sql:2/);
+    assert.match(error.message, /^building the test databases' template: migrations\/003_broken\.sql:2/);
+    // Not up's "run up again": the template it would resume in is gone.
+    assert.equal(error.hint, 'nothing of the template is left: fix the file, then ask for a test database again');
+    assert.equal(error.target, undefined);
     return true;
   });
   const prefix = lines.map((line) => /(pgshift_tpl_[0-9a-f]{32})/.exec(line)?.[1]).find(Boolean);
@@ -155,6 +158,22 @@ test('a failing migration leaves no template behind, and the next call, with the
   const sql = postgres(database.url, { max: 1 });
   assert.deepEqual((await sql`SELECT count(*)::int AS n FROM schema_migrations`)[0], { n: 3 });
   await sql.end();
+});
+
+test('a statement that acts on the whole server is said at the build, with its file and line; drop() twice and keep() after it are refused', async () => {
+  const role = `pgshift_tdb_role_${process.pid}`;
+  const files = await project({ ...USERS, 'migrations/003_role.sql': `-- made and dropped again\nCREATE ROLE ${role};\n`, 'migrations/004_drop_role.sql': `DROP ROLE ${role};\n` });
+  const { logger, lines } = capture();
+  const database = await createTestDatabase({ cwd: files.dir, database: { url: serverUrl() }, logger });
+  remember(database.name);
+  assert.ok(
+    lines.some((line) => line.startsWith('migrations/003_role.sql:2: CREATE ROLE acts on the whole server or database, not inside the template')),
+    lines.join('\n'),
+  );
+  await database.drop();
+  for (const again of [database.drop(), database.keep()]) {
+    await assert.rejects(again, (error) => isPgshiftError(error) && error.code === 'USAGE' && /is no longer on the server/.test(error.message));
+  }
 });
 
 test('8 workers asking for 32 databases at once build the template once and get 32 names', async () => {
@@ -218,9 +237,16 @@ test('prune drops templates of other files, unfinished builds, old clones and th
   for (const name of [stale, unfinished, old, orphan, elsewhere, detached]) await admin.unsafe(`CREATE DATABASE ${name}`);
   await admin.unsafe(`ALTER DATABASE ${stale} WITH IS_TEMPLATE true`);
 
+  // An old clone someone is connected to is left, and said so.
+  const busy = remember(`pgshift_test_${hash}_${host}_${process.pid}_${now - 2 * 86400}_abcd`);
+  await admin.unsafe(`CREATE DATABASE ${busy}`);
+  const user = postgres(urlFor(busy), { max: 1 });
+  await user`SELECT 1`;
   const result = await createMigrator(options).pruneTestDatabases();
+  await user.end();
+  assert.deepEqual(result.left, [{ name: busy, reason: 'in use' }]);
   const dropped = new Map(result.dropped.map(({ name, reason }) => [name, reason]));
-  assert.equal(dropped.get(stale), 'a template of other files');
+  assert.equal(dropped.get(stale), 'not the template of these files (other files, or another role, server or pgshift version)');
   assert.equal(dropped.get(unfinished), 'a template whose build did not finish');
   assert.equal(dropped.get(old), 'made 3 days ago');
   assert.equal(dropped.get(orphan), 'left by process 99999999, which is gone');
@@ -253,9 +279,13 @@ test('the CLI: create prints the URL with the password hidden, --json too; drop 
   assert.match(answer.url, /:\*\*\*@/);
   for (const output of [created, json]) assert.ok(!(output.stdout + output.stderr).includes(secret), 'the password is printed nowhere');
 
+  // drop takes the name, or the URL create printed.
   const dropped = await files.run(['test-db', 'drop', name], { env });
   assert.equal(dropped.status, 0, dropped.stderr);
   assert.equal(dropped.stdout, `dropped ${name}\n`);
+  const byUrl = await files.run(['test-db', 'drop', answer.url], { env });
+  assert.equal(byUrl.status, 0, byUrl.stderr);
+  assert.equal(byUrl.stdout, `dropped ${answer.name}\n`);
   for (const [args, message] of [
     [['test-db', 'drop', name], /there is no test database/],
     [['test-db', 'drop', 'postgres'], /"postgres" is not the name of a test database/],
@@ -266,11 +296,16 @@ test('the CLI: create prints the URL with the password hidden, --json too; drop 
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.match(String(errorLine(run.stderr)['msg']), message);
   }
-  // A clone made by the CLI belongs to no process: prune leaves it until it is old.
-  const pruned = await files.run(['test-db', 'prune'], { env });
-  assert.equal(pruned.status, 0, pruned.stderr);
-  assert.doesNotMatch(pruned.stdout, new RegExp(answer.name));
   const none = await files.run(['test-db', 'create'], { env: { DATABASE_URL: undefined } });
   assert.equal(none.status, 2, none.stderr);
   assert.match(String(errorLine(none.stderr)['msg']), /test databases need a PostgreSQL server that outlives the command/);
+  // A clone made by the CLI belongs to no process: prune leaves it until it is old.
+  const kept = remember(JSON.parse((await files.run(['test-db', 'create', '--json'], { env })).stdout).name as string);
+  const pruned = await files.run(['test-db', 'prune'], { env });
+  assert.equal(pruned.status, 0, pruned.stderr);
+  assert.doesNotMatch(pruned.stdout, new RegExp(kept));
+  // Files with a problem make no template: prune refuses rather than take every template for another files' one.
+  await files.write('migrations/stray.sql', 'SELECT 1;\n');
+  const refused = await files.run(['test-db', 'prune'], { env });
+  assert.equal(refused.status, 3, refused.stderr);
 });

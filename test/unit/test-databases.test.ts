@@ -81,16 +81,23 @@ test('prune: what goes and why, in prune and build modes', () => {
     const steps = planPrune(Object.values(rows), given);
     return Object.fromEntries(Object.entries(rows).flatMap(([key, row]) => steps.filter((step) => step.name === row.name).map((step) => [key, step.reason])));
   };
+  const other_ = 'not the template of these files (other files, or another role, server or pgshift version)';
   assert.deepEqual(plan(rules), {
-    other: 'a template of other files',
+    other: other_,
     unfinished: 'a template whose build did not finish',
     gone: 'left by process 11, which is gone',
     oldKept: 'made 24 hours ago',
   });
-  // At a build another files' template stays until it is keepSeconds old.
-  assert.deepEqual(plan({ ...rules, mode: 'build' }), { unfinished: 'a template whose build did not finish', gone: 'left by process 11, which is gone', oldKept: 'made 24 hours ago' });
-  assert.equal(plan({ ...rules, mode: 'build', now: now + 86400 })['other'], 'a template of other files, built 25 hours ago');
-  // No current files (they have problems): every template goes.
-  assert.equal(plan({ ...rules, current: undefined })['current'], 'a template of other files');
+  // Connections are ended only where nobody can be using the database: an old clone in use stays.
+  assert.deepEqual(
+    planPrune(Object.values(rows), rules).map(({ name, force }) => [Object.entries(rows).find(([, row]) => row.name === name)?.[0], force]),
+    [['other', true], ['unfinished', true], ['gone', true], ['oldKept', false]],
+  );
+  // A build drops only templates: an unfinished one, and another files' one once it is keepSeconds old.
+  assert.deepEqual(plan({ ...rules, mode: 'build' }), { unfinished: 'a template whose build did not finish' });
+  assert.equal(plan({ ...rules, mode: 'build', now: now + 86400 })['other'], `${other_}, built 25 hours ago`);
   assert.ok(planPrune(Object.values(rows), rules).every((step) => step.template === step.name.startsWith('pgshift_tpl_')));
+  assert.equal(plan({ ...rules, keepSeconds: 61 })['alive'], undefined);
+  assert.equal(plan({ ...rules, keepSeconds: 60 })['alive'], 'made 60 seconds ago');
+  assert.equal(plan({ ...rules, keepSeconds: 0, now: now - 59 })['alive'], 'made 1 second ago');
 });

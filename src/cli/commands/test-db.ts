@@ -1,4 +1,4 @@
-import type { Argv, CommandModule, InferredOptionTypes } from 'yargs';
+import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { PgshiftError } from '../../core/errors.js';
 import { keepSeconds } from '../../core/test-databases.js';
 import { groupHelp, type App, type GlobalArgs } from '../app.js';
@@ -33,7 +33,7 @@ function createCommand(app: App): CommandModule<GlobalArgs, KeepArgs> {
   return {
     command: 'create',
     describe: 'clone a new test database (building the template first if the files changed) and print its URL, password hidden',
-    builder: (yargs) => withGroups(yargs.options(keep), Object.keys(keep), ['run']),
+    builder: (yargs) => groupHelp(yargs.options(keep), Object.keys(keep), BUILD_GROUPS),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       // The database outlives this command: only its age tells prune it may go.
@@ -47,11 +47,11 @@ function dropCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & { name: s
   return {
     command: 'drop <name>',
     describe: 'drop a test database (pgshift_test_...) and any connection to it',
-    builder: (yargs) => withGroups(yargs.positional('name', { type: 'string', demandOption: true, describe: 'the database, as create printed it' }), [], []),
+    builder: (yargs) => groupHelp(yargs.positional('name', { type: 'string', demandOption: true, describe: 'the database: its name, or the URL create printed' }), [], ['connection']),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
-      await migrator.dropTestDatabase(String(argv.name), { signal: app.signal });
-      app.write(argv.json ? asJson({ dropped: argv.name }) : `dropped ${argv.name}\n`);
+      const dropped = await migrator.dropTestDatabase(String(argv.name), { signal: app.signal });
+      app.write(argv.json ? asJson({ dropped }) : `dropped ${dropped}\n`);
     },
   };
 }
@@ -60,25 +60,18 @@ function pruneCommand(app: App): CommandModule<GlobalArgs, KeepArgs> {
   return {
     command: 'prune',
     describe: 'drop templates of other files, unfinished builds, clones older than --keep and clones of processes that are gone',
-    builder: (yargs) => withGroups(yargs.options(keep), Object.keys(keep), ['run']),
+    builder: (yargs) => groupHelp(yargs.options(keep), Object.keys(keep), BUILD_GROUPS),
     handler: async (argv) => {
       const { migrator } = await app.open(argv);
       const result = await migrator.pruneTestDatabases({ signal: app.signal, keepSeconds: keepOf(argv.keep) });
-      app.write(
-        argv.json
-          ? asJson(result)
-          : result.dropped.length === 0
-            ? 'nothing to prune\n'
-            : result.dropped.map(({ name, reason }) => `dropped ${name}: ${reason}\n`).join(''),
-      );
+      const lines = [...result.dropped.map(({ name, reason }) => `dropped ${name}: ${reason}\n`), ...result.left.map(({ name, reason }) => `left ${name}: ${reason}\n`)];
+      app.write(argv.json ? asJson(result) : lines.length === 0 ? 'nothing to prune\n' : lines.join(''));
     },
   };
 }
 
-/** The global groups test-db uses: where the server is, which files, and the ledger and schema the template gets. */
-function withGroups<T>(yargs: Argv<T>, own: readonly string[], more: ReadonlyArray<'run'>): Argv<T> {
-  return groupHelp(yargs, own, ['connection', 'ledger', 'files', ...more]);
-}
+/** What create and prune use: the server, the files and the ledger and schema the template gets, and how long to wait for the lock. */
+const BUILD_GROUPS = ['connection', 'ledger', 'files', 'run'] as const;
 
 function keepOf(text: string): number {
   const seconds = keepSeconds(text);
