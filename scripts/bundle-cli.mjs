@@ -46,3 +46,23 @@ spawnSync(process.execPath, ['dist/pgshift.mjs', 'status', '--database', 'postgr
   env: { PATH: process.env.PATH ?? '', ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}) },
   timeout: 30_000,
 });
+
+// The API for CommonJS callers, dist/index.cjs (package.json's "require" condition): Jest runs test files as
+// CommonJS in a sandbox of its own, where an ES module cannot be loaded without Node's experimental VM flag.
+// Dependencies stay outside, loaded by require(); import.meta is given the bundle's own location, as above.
+await build({
+  entryPoints: { index: 'dist/index.js' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  packages: 'external',
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__pgshiftUrl', 'import.meta.resolve': '__pgshiftResolve' },
+  banner: {
+    js: "const __pgshiftUrl = require('node:url').pathToFileURL(__filename).href;\nconst __pgshiftResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
+  },
+  logLevel: 'warning',
+});

@@ -174,7 +174,9 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
     }
   }
-  return module.default;
+  // Loaded by require() in the CommonJS build (dist/index.cjs), the ES module's namespace arrives wrapped once more.
+  const loaded = module.default as EmbeddedPostgresClass | { readonly default: EmbeddedPostgresClass };
+  return 'default' in loaded ? loaded.default : loaded;
 }
 
 async function passwordFor(dir: string, mustExist: boolean): Promise<string> {

@@ -1,0 +1,28 @@
+import postgres from 'postgres';
+import { createTestDatabase } from 'pgshift';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+
+// This file's own database, every migration applied, cloned from a template the workers build once.
+let db;
+let sql;
+beforeAll(async () => {
+  db = await createTestDatabase({ database: { url: process.env.DATABASE_URL } });
+  sql = postgres(db.url, { onnotice: () => {} });
+});
+
+// A file whose tests all passed drops its database; one with a failure keeps it, to look at with psql.
+let failed = false;
+afterEach(({ task }) => {
+  failed ||= task.result?.state === 'fail';
+});
+afterAll(async () => {
+  await sql.end();
+  if (!failed) return db.drop();
+  await db.keep();
+  console.error(`kept the test database of ${import.meta.filename}: psql '${db.safeUrl}'`);
+});
+
+test('a new session is private', async () => {
+  const [session] = await sql`INSERT INTO user_sessions (user_id) VALUES ('u1') RETURNING visibility`;
+  expect(session.visibility).toBe('private');
+});

@@ -1,0 +1,103 @@
+/**
+ * The README's test-runner examples (examples/), run as a project uses them: the repository's migrations,
+ * `pgshift` and the runner installed, `node --test`, `vitest run` or `jest` in the project's folder, without
+ * DATABASE_URL (the embedded test server). Beside each example's test file is a copy whose expectation is
+ * wrong: after the run the passing file's database is gone, and the failing file's is kept, marked so, and
+ * named by the URL it printed with the password hidden.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import postgres from 'postgres';
+import { startTestServer } from '../../src/index.js';
+import { copyOfRepository, cleanEnv, repoRoot, type Project } from '../support/project.js';
+
+type Example = 'node-test' | 'vitest' | 'jest';
+
+const RUNNERS: Readonly<Record<Example, { readonly command: readonly string[]; readonly test: string; readonly type: 'module' | 'commonjs' }>> = {
+  'node-test': { command: ['--test'], test: 'test/sessions.test.js', type: 'module' },
+  vitest: { command: [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run'], test: 'test/sessions.test.js', type: 'module' },
+  jest: { command: [join(repoRoot, 'node_modules/jest/bin/jest.js')], test: 'test/sessions.test.cjs', type: 'commonjs' },
+};
+
+/**
+ * A project with this repository's migrations and the example's files, and pgshift installed as npm would:
+ * a folder of node_modules (a runner treats code elsewhere as the project's own, and Vitest would compile
+ * it), beside its dependencies, postgres and the runner.
+ */
+async function exampleProject(example: Example): Promise<Project> {
+  const project = await copyOfRepository();
+  await cp(join(repoRoot, 'examples', example), project.dir, { recursive: true });
+  await project.write('package.json', JSON.stringify({ name: `example-${example}`, private: true, type: RUNNERS[example].type }));
+  await cp(join(repoRoot, 'dist'), project.path('node_modules/pgshift/dist'), { recursive: true });
+  await cp(join(repoRoot, 'package.json'), project.path('node_modules/pgshift/package.json'));
+  const { dependencies } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  for (const dependency of [...Object.keys(dependencies), 'vitest', 'jest-environment-node']) {
+    await mkdir(dirname(project.path(`node_modules/${dependency}`)), { recursive: true });
+    await symlink(join(repoRoot, 'node_modules', dependency), project.path(`node_modules/${dependency}`));
+  }
+  const { test: file } = RUNNERS[example];
+  // The same test, expecting what the migration does not give.
+  await project.write(file.replace('sessions', 'fails'), (await project.read(file)).replace(/'private'\)/, "'shared')"));
+  return project;
+}
+
+function run(project: Project, example: Example, env: Readonly<Record<string, string | undefined>> = {}): Promise<{ status: number; output: string }> {
+  return new Promise((resolve) => {
+    // Not NODE_TEST_CONTEXT: node --test under this test runner would take itself for one of its files.
+    execFile(process.execPath, [...RUNNERS[example].command], { cwd: project.dir, env: cleanEnv({ NODE_TEST_CONTEXT: undefined, ...env }), timeout: 180_000 }, (error, stdout, stderr) =>
+      resolve({ status: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/** The test databases left on the project's embedded test server, each with its comment. */
+async function leftOn(project: Project): Promise<Array<{ name: string; comment: string | null }>> {
+  const server = await startTestServer({ cwd: project.dir });
+  const sql = postgres(server.url, { max: 1, onnotice: () => undefined });
+  try {
+    return [...(await sql<Array<{ name: string; comment: string | null }>>`
+      SELECT datname AS name, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE 'pgshift\\_test\\_%'`)];
+  } finally {
+    await sql.end();
+    await server.stop();
+  }
+}
+
+for (const example of ['node-test', 'vitest', 'jest'] as const) {
+  test(`${example}: the passing file's database is dropped, the failing file's is kept and printed with its password hidden`, async () => {
+    const project = await exampleProject(example);
+    const { status, output } = await run(project, example);
+    assert.notEqual(status, 0, output);
+    const printed = [...output.matchAll(/kept the test database of (\S+): psql '(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/(pgshift_test_[0-9a-f_]+)\?sslmode=disable)'/g)];
+    assert.equal(printed.length, 1, output);
+    assert.match(printed[0]![1]!, /fails\.test\.c?js$/);
+    const left = await leftOn(project);
+    assert.deepEqual(left.map(({ name }) => name), [printed[0]![3]], 'only the failing file’s database is left');
+    assert.match(left[0]!.comment ?? '', /^pgshift \{"kept":\d+\}$/);
+    assert.ok(!output.includes(await readFile(project.path('.pgshift/test-server/password'), 'utf8').then((text) => text.trim())), 'no password printed');
+    assert.deepEqual(await readdir(project.path('.pgshift/test-server/users')), [], 'every process left the server');
+  });
+}
+
+test('node-test with DATABASE_URL: the files use that server, and a passing run leaves nothing there', async () => {
+  const project = await exampleProject('node-test');
+  await writeFile(project.path('test/fails.test.js'), '');
+  const admin = postgres(process.env['TEST_DATABASE_URL'] ?? '', { max: 1, onnotice: () => undefined });
+  const names = async (): Promise<Array<{ name: string; template: boolean }>> =>
+    [...(await admin<Array<{ name: string; template: boolean }>>`SELECT datname AS name, datistemplate AS template FROM pg_database WHERE datname LIKE 'pgshift\\_t%'`)];
+  const before = new Set((await names()).map(({ name }) => name));
+  const { status, output } = await run(project, 'node-test', { DATABASE_URL: process.env['TEST_DATABASE_URL'] });
+  const made = (await names()).filter(({ name }) => !before.has(name));
+  // The template stays for the next run, as it would; this test's own is dropped here.
+  for (const { name } of made.filter(({ template }) => template)) {
+    await admin.unsafe(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
+    await admin.unsafe(`DROP DATABASE ${name}`);
+  }
+  await admin.end();
+  assert.equal(status, 0, output);
+  assert.deepEqual(made.filter(({ template }) => !template), [], 'no test database is left');
+  assert.ok(!(await readdir(project.path('.pgshift')).catch(() => [] as string[])).includes('test-server'), 'no embedded server was started');
+});
