@@ -11,7 +11,7 @@ import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promis
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import postgres from 'postgres';
-import { startTestServer } from '../../src/index.js';
+import { createTestDatabase, startTestServer } from '../../src/index.js';
 import { copyOfRepository, cleanEnv, repoRoot, type Project } from '../support/project.js';
 
 type Example = 'node-test' | 'vitest' | 'jest';
@@ -86,18 +86,18 @@ test('node-test with DATABASE_URL: the files use that server, and a passing run 
   const project = await exampleProject('node-test');
   await writeFile(project.path('test/fails.test.js'), '');
   const admin = postgres(process.env['TEST_DATABASE_URL'] ?? '', { max: 1, onnotice: () => undefined });
-  const names = async (): Promise<Array<{ name: string; template: boolean }>> =>
-    [...(await admin<Array<{ name: string; template: boolean }>>`SELECT datname AS name, datistemplate AS template FROM pg_database WHERE datname LIKE 'pgshift\\_t%'`)];
-  const before = new Set((await names()).map(({ name }) => name));
   const { status, output } = await run(project, 'node-test', { DATABASE_URL: process.env['TEST_DATABASE_URL'] });
-  const made = (await names()).filter(({ name }) => !before.has(name));
-  // The template stays for the next run, as it would; this test's own is dropped here.
-  for (const { name } of made.filter(({ template }) => template)) {
-    await admin.unsafe(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
-    await admin.unsafe(`DROP DATABASE ${name}`);
-  }
-  await admin.end();
   assert.equal(status, 0, output);
-  assert.deepEqual(made.filter(({ template }) => !template), [], 'no test database is left');
+  // Which template the run used: the one a further database of the same project is cloned from.
+  const lines: string[] = [];
+  const database = await createTestDatabase({ cwd: project.dir, database: { url: process.env['TEST_DATABASE_URL'] ?? '' }, logger: { debug() {}, warn() {}, error() {}, info: (line) => void lines.push(line) } });
+  await database.drop();
+  const template = /cloned from (pgshift_tpl_([0-9a-f]{8})[0-9a-f]{24})/.exec(lines.join('\n'));
+  assert.ok(template, lines.join('\n'));
+  const left = await admin`SELECT datname FROM pg_database WHERE datname LIKE ${`pgshift\\_test\\_${template[2]}%`}`;
+  await admin.unsafe(`ALTER DATABASE ${template[1]} WITH IS_TEMPLATE false`);
+  await admin.unsafe(`DROP DATABASE ${template[1]}`);
+  await admin.end();
+  assert.deepEqual([...left], [], 'no test database is left');
   assert.ok(!(await readdir(project.path('.pgshift')).catch(() => [] as string[])).includes('test-server'), 'no embedded server was started');
 });
