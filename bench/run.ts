@@ -19,6 +19,9 @@
  *       (minimal-script.mjs), dbmate's binary, node-pg-migrate, postgrator (bench/peers,
  *       installed on first use) and pgshift with a cold and a warm parse cache; then the targets T1-T4, PASS
  *       or FAIL (bench/targets.ts; T4 is row b).
+ *   (k) test databases (bench/test-databases.ts): the first (template build and clone) against up, each further
+ *       one through the API against a raw CREATE DATABASE ... TEMPLATE and against up, and 32 asked for by 8
+ *       workers at once, which must build the template once; for the N-migration project and a 300-migration history.
  *
  * Options: --n N (default 200), --n-large N (default 1000), --runs R (rounds, default 5), --big N (files for b
  * and c, default 10000), --only LETTERS (say a,i: only those rows; b and c run together, as do f and g),
@@ -40,6 +43,7 @@ import { plainIssueTable, render } from './report.js';
 import { applyRows, bigRows, downRows, historyRows, latencyRows } from './rows.js';
 import { cli, timed, writeProject, type Bench, type Row } from './support.js';
 import { targets } from './targets.js';
+import { testDatabaseRows } from './test-databases.js';
 
 const { values } = parseArgs({
   options: {
@@ -93,6 +97,7 @@ try {
   if (wanted('e')) rows.push(...(await latencyRows(bench)));
   if (wanted('f', 'g')) rows.push(...(await historyRows(bench)));
   if (wanted('h')) rows.push(...(await manyDatabasesRows(bench)));
+  if (wanted('k')) rows.push(...(await testDatabaseRows(bench, project, N)));
   const installProblem = wanted('i', 'j') ? await installPeers() : undefined;
   const issue = async (count: number): Promise<IssueTable> => {
     const table = await issueTable(bench, count, installProblem);

@@ -44,10 +44,21 @@ const DAY = 86400;
 
 export async function testDatabase(context: ResolvedOptions, call: TestDatabaseCall = {}): Promise<TestDatabase> {
   const shared = { ...context, memo: context.memo ?? new Memo() };
-  const catalog = await catalogFor(shared);
-  if (catalog.problems.length > 0) failValidation(catalog.problems);
   const settings = serverOf(context);
-  return withAdmin(context, settings, call.signal, async (session) => {
+  // The files are read and hashed while the session connects; files with a problem fail first, as in up.
+  const reading = catalogFor(shared);
+  reading.catch(() => undefined);
+  const checked = async (): Promise<Catalog> => {
+    const catalog = await reading;
+    if (catalog.problems.length > 0) failValidation(catalog.problems);
+    return catalog;
+  };
+  const session = await openSession(settings, context.logger, { waitSeconds: context.connectWaitSeconds, signal: call.signal }).catch(async (error: unknown) => {
+    await checked();
+    throw error;
+  });
+  return withSession(session, async () => {
+    const catalog = await checked();
     const template = templateOf(context, session, catalog);
     const maker = { host: hostTag(hostname()), pid: call.detached === true ? 0 : process.pid, created: nowSeconds() };
     for (let attempt = 1; ; attempt++) {
@@ -264,8 +275,12 @@ function serverOf(context: ResolvedOptions): ConnectionSettings {
 
 async function withAdmin<T>(context: ResolvedOptions, settings: ConnectionSettings, signal: AbortSignal | undefined, work: (session: Session) => Promise<T>): Promise<T> {
   const session = await openSession(settings, context.logger, { waitSeconds: context.connectWaitSeconds, signal });
+  return withSession(session, () => work(session));
+}
+
+async function withSession<T>(session: Session, work: () => Promise<T>): Promise<T> {
   try {
-    return await work(session);
+    return await work();
   } finally {
     await session.close().catch(() => undefined);
   }

@@ -1,0 +1,89 @@
+/**
+ * (k) Test databases, for the N-migration project and the 300-migration history: the first database (the
+ * template's build and a clone, `pgshift test-db create`) against a plain `pgshift up` of the same files; every
+ * further one through the API (createTestDatabase, in this process) against a raw CREATE DATABASE ... TEMPLATE
+ * of the same template by psql (a connection of its own, as a test file's process needs) and on an open
+ * connection (the server alone: a new backend's first CREATE DATABASE costs more), and against `up`; and 32 databases asked for by 8 worker
+ * processes at once, which must build the template once.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createTestDatabase } from '../src/index.js';
+import { driftHistory } from '../test/support/drift-history.js';
+import { compare, rounds, times } from './rounds.js';
+import { cli, root, timed, type Bench, type Measure, type Row } from './support.js';
+
+export async function testDatabaseRows(bench: Bench, project: string, count: number): Promise<Row[]> {
+  const history = join(bench.scratch, 'history-k');
+  for (const [path, text] of Object.entries(driftHistory(300))) {
+    await mkdir(join(history, path, '..'), { recursive: true });
+    await writeFile(join(history, path), text);
+  }
+  const rows: Row[] = [];
+  for (const [label, dir] of [[`${count} migrations`, project], ['300-migration history', history]] as const) rows.push(...(await rowsFor(bench, label, dir)));
+  return rows;
+}
+
+async function rowsFor(bench: Bench, label: string, dir: string): Promise<Row[]> {
+  const server = bench.urlOf('postgres');
+  const first = await rounds(bench.runs, {
+    create: async () => {
+      await dropTestDatabases(bench);
+      return timed(process.execPath, [cli, 'test-db', 'create'], { ...bench.env, DATABASE_URL: server }, dir);
+    },
+    up: async () => bench.pgshift(['up'], await bench.freshDatabase(), dir),
+  });
+  const up = times(first.get('up'));
+  const [{ template }] = await bench.admin<[{ template: string }]>`SELECT datname AS template FROM pg_database WHERE datistemplate AND datname LIKE 'pgshift\\_tpl\\_%'`;
+  let raw = 0;
+  let psql = 0;
+  const further = await rounds(bench.runs, {
+    // What a test file's process pays to copy the template by hand: a connection of its own, and its first statement there.
+    psql: async () => bench.psql(server, `CREATE DATABASE bench_raw_psql_${++psql} TEMPLATE ${template};`),
+    api: async (): Promise<Measure> => {
+      const started = performance.now();
+      await createTestDatabase({ cwd: dir, database: { url: server } });
+      return { ms: performance.now() - started };
+    },
+    raw: async (): Promise<Measure> => {
+      const started = performance.now();
+      await bench.admin.unsafe(`CREATE DATABASE bench_raw_${++raw} TEMPLATE ${template}`);
+      return { ms: performance.now() - started };
+    },
+  });
+  const parallel = await eightWorkers(bench, dir);
+  await dropTestDatabases(bench);
+  return [
+    { what: `(k) first test database, ${label}`, result: compare(first.get('create') ?? [], up), floor: 'pgshift up of the same', target: '<= 1.1x' },
+    { what: `(k) each further one (API), ${label}`, result: compare(further.get('api') ?? [], times(further.get('psql'))), floor: 'psql -c CREATE DATABASE ... TEMPLATE', target: '<= 1.3x' },
+    { what: `(k) the same, against the server alone`, result: compare(further.get('api') ?? [], times(further.get('raw'))), floor: 'the same on an open connection', target: '-' },
+    { what: `(k) the same, against up`, result: compare(further.get('api') ?? [], up), floor: 'pgshift up of the same', target: '<= 0.05x' },
+    { what: `(k) 32 by 8 workers at once: ${parallel.builds} build(s)`, result: compare([{ ms: parallel.ms }], [parallel.ms]), floor: '-', target: '1 build' },
+  ];
+}
+
+/** 8 processes asking for 4 test databases each, at once, after every template is gone: the builds they logged. */
+async function eightWorkers(bench: Bench, dir: string): Promise<{ builds: number; ms: number }> {
+  await dropTestDatabases(bench);
+  const script = `
+    import { createTestDatabase } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+    const logger = { debug() {}, warn() {}, error() {}, info: (message) => / built in /.test(message) && console.log('built') };
+    await Promise.all([1, 2, 3, 4].map(() => createTestDatabase({ cwd: process.argv[1], database: { url: process.env.DATABASE_URL }, logger })));`;
+  const started = performance.now();
+  const outputs = await Promise.all(
+    Array.from({ length: 8 }, () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dir], { env: { ...bench.env, DATABASE_URL: bench.urlOf('postgres') } })),
+  );
+  const ms = performance.now() - started;
+  return { builds: outputs.reduce((sum, { stdout }) => sum + stdout.split('\n').filter((line) => line === 'built').length, 0), ms };
+}
+
+async function dropTestDatabases(bench: Bench): Promise<void> {
+  const rows = await bench.admin<Array<{ name: string; template: boolean }>>`
+    SELECT datname AS name, datistemplate AS template FROM pg_database WHERE datname LIKE 'pgshift\\_t%' OR datname LIKE 'bench\\_raw\\_%'`;
+  for (const { name, template } of rows) {
+    if (template) await bench.admin.unsafe(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
+    await bench.admin.unsafe(`DROP DATABASE ${name} WITH (FORCE)`);
+  }
+}
