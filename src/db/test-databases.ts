@@ -26,6 +26,11 @@ export async function listTestDatabases(session: Session): Promise<TestDatabaseR
   return rows.map((row) => ({ name: row.name, isTemplate: row.is_template, comment: row.comment }));
 }
 
+/** Whether a database of this name is on the server, template or not. */
+export async function databaseExists(session: Session, name: string): Promise<boolean> {
+  return (await templateState(session, name)) !== 'absent';
+}
+
 /** `ready`: built and marked; `unfinished`: there, but a build never marked it; `absent`. */
 export async function templateState(session: Session, name: string): Promise<'ready' | 'unfinished' | 'absent'> {
   const { rows } = await session.query<{ ready: boolean }>(`SELECT datistemplate AS ready FROM pg_database WHERE datname = ${quoteLiteral(name)}`);

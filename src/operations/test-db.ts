@@ -29,6 +29,7 @@ import {
   connectedTo,
   createDatabase,
   dropTestDatabase,
+  databaseExists,
   listTestDatabases,
   markTemplate,
   noteDatabase,
@@ -41,6 +42,8 @@ import type { CallOptions, PruneResult, TestDatabase, TestDatabaseCall } from '.
 import { catalogFor } from './files.js';
 
 const DAY = 86400;
+/** This machine, as clone names carry it: a pid means something only where it ran. */
+const HOST = hostTag(hostname());
 
 export async function testDatabase(context: ResolvedOptions, call: TestDatabaseCall = {}): Promise<TestDatabase> {
   const shared = { ...context, memo: context.memo ?? new Memo() };
@@ -60,7 +63,7 @@ export async function testDatabase(context: ResolvedOptions, call: TestDatabaseC
   return withSession(session, async () => {
     const catalog = await checked();
     const template = templateOf(context, session, catalog);
-    const maker = { host: hostTag(hostname()), pid: call.detached === true ? 0 : process.pid, created: nowSeconds() };
+    const maker = { host: HOST, pid: call.detached === true ? 0 : process.pid, created: nowSeconds() };
     for (let attempt = 1; ; attempt++) {
       if ((await templateState(session, template)) !== 'ready') await build(shared, session, { settings, template, call, catalog });
       const name = cloneName(template, maker, randomBytes(4).toString('hex'));
@@ -88,8 +91,7 @@ export async function dropNamed(context: ResolvedOptions, given: string, call: C
     });
   }
   return withAdmin(context, serverOf(context), call.signal, async (session) => {
-    const known = (await listTestDatabases(session)).some((row) => row.name === name);
-    if (!known) throw new PgshiftError('USAGE', `there is no test database ${name} on this server`, { hint: 'pgshift test-db prune lists what it removes; nothing else needs dropping' });
+    if (!(await databaseExists(session, name))) throw new PgshiftError('USAGE', `there is no test database ${name} on this server`, { hint: 'pgshift test-db prune lists what it removes; nothing else needs dropping' });
     await dropTestDatabase(session, name, { template: false, force: true }).catch((error: unknown) => {
       throw testDatabaseFailure(error, `cannot drop ${name}`);
     });
@@ -118,7 +120,7 @@ export async function prune(context: ResolvedOptions, call: TestDatabaseCall = {
   const settings = serverOf(context);
   return withAdmin(context, settings, call.signal, async (session) => {
     const current = templateOf(context, session, catalog);
-    return whileBuildLocked(context, settings, call.signal, () => dropOld(context, session, current, 'prune', call.keepSeconds ?? DAY));
+    return whileBuildLocked(context, session, settings, call.signal, () => dropOld(context, session, current, 'prune', call.keepSeconds ?? DAY));
   });
 }
 
@@ -141,7 +143,7 @@ async function build(
   session: Session,
   { settings, template, call, catalog }: { readonly settings: ConnectionSettings; readonly template: string; readonly call: TestDatabaseCall; readonly catalog: Catalog },
 ): Promise<void> {
-  await whileBuildLocked(context, settings, call.signal, async () => {
+  await whileBuildLocked(context, session, settings, call.signal, async () => {
     if ((await templateState(session, template)) === 'ready') return;
     // Another files' old templates, and what killed builds left (this template's own unfinished one too).
     await dropOld(context, session, template, 'build', call.keepSeconds ?? DAY);
@@ -194,7 +196,7 @@ async function dropOld(context: ResolvedOptions, session: Session, current: stri
     current,
     now: nowSeconds(),
     keepSeconds,
-    host: hostTag(hostname()),
+    host: HOST,
     alive: processExists,
     mode,
   });
@@ -221,11 +223,18 @@ async function dropOld(context: ResolvedOptions, session: Session, current: stri
 /**
  * `work` under the test databases' lock. Advisory locks are per database: it is taken in the server's
  * `postgres` database whatever database the caller names, so that builds and prunes reached through any
- * database exclude each other; on a server without one (or closed to the role), in the caller's database.
+ * database exclude each other (on the caller's own session when that is where it is); on a server without
+ * one (or closed to the role), in the caller's database.
  */
-async function whileBuildLocked<T>(context: ResolvedOptions, settings: ConnectionSettings, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-  const fixed = await openSession(withDatabase(settings, 'postgres'), context.logger, { signal }).catch(() => undefined);
-  const session = fixed ?? (await openSession(settings, context.logger, { signal }));
+async function whileBuildLocked<T>(
+  context: ResolvedOptions,
+  admin: Session,
+  settings: ConnectionSettings,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  const own = admin.info.database === 'postgres' ? undefined : await openSession(withDatabase(settings, 'postgres'), context.logger, { signal }).catch(() => undefined);
+  const session = own ?? admin;
   try {
     await acquireLock(session, TEST_DATABASES_LOCK, {
       waitMs: context.lockWaitMs,
@@ -239,7 +248,7 @@ async function whileBuildLocked<T>(context: ResolvedOptions, settings: Connectio
       await releaseLock(session, TEST_DATABASES_LOCK).catch(() => undefined);
     }
   } finally {
-    await session.close().catch(() => undefined);
+    await own?.close().catch(() => undefined);
   }
 }
 
@@ -247,7 +256,7 @@ function handle(context: ResolvedOptions, settings: ConnectionSettings, name: st
   const url = connectionUrl(resolveEndpoint(withDatabase(settings, name)));
   const onServer = (what: string, work: (session: Session) => Promise<void>) => () =>
     withAdmin(context, settings, undefined, async (session) => {
-      if (!(await listTestDatabases(session)).some((row) => row.name === name)) {
+      if (!(await databaseExists(session, name))) {
         throw new PgshiftError('USAGE', `cannot ${what} ${name}: it is no longer on the server`, { hint: 'it was dropped already (drop(), or pgshift test-db drop or prune)' });
       }
       await work(session).catch((error: unknown) => {
