@@ -64,3 +64,5 @@ await build({
     js: "const __pgshiftUrl = require('node:url').pathToFileURL(__filename).href;\nconst __pgshiftResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
   },
 });
+// Its types: the ES module's, which TypeScript lets a CommonJS file take (module nodenext, or skipLibCheck).
+await writeFile('dist/index.d.cts', "export * from './index.js';\n");

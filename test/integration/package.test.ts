@@ -46,10 +46,8 @@ test('npx pgshift --version, then up against the test server, from the installed
   assert.deepEqual(await ledgerVersions(db.sql), [1]);
 });
 
-test("the API type-checks under strict TypeScript through the package's exports, and runs", async () => {
-  const check = `import { createMigrator, isPgshiftError, type MigratorOptions, type StatusEntry } from 'pgshift';
-
-const options: MigratorOptions = { database: { url: process.env['DATABASE_URL'] ?? '' }, outOfOrder: false };
+test("the API type-checks under strict TypeScript through the package's exports, as an ES module and as CommonJS, and runs", async () => {
+  const body = `const options: MigratorOptions = { database: { url: process.env['DATABASE_URL'] ?? '' }, outOfOrder: false };
 const entries: readonly StatusEntry[] = (await createMigrator(options).status()).entries;
 const states: string[] = entries.map((entry) => \`\${entry.version} \${entry.state}\`);
 try {
@@ -60,16 +58,22 @@ try {
 }
 process.stdout.write(JSON.stringify(states));
 `;
-  await writeFile(join(app, 'check.mts'), check);
+  const imports = "import { createMigrator, isPgshiftError, type MigratorOptions, type StatusEntry } from 'pgshift';\n";
+  await writeFile(join(app, 'check.mts'), `${imports}${body}`);
+  // CommonJS: the import becomes require('pgshift'), the exports map's require entry and its types.
+  await writeFile(join(app, 'check.cts'), `${imports}void (async () => {\n${body}})();\n`);
   const config = {
     compilerOptions: { strict: true, outDir: 'out', module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: false, typeRoots: [join(repoRoot, 'node_modules', '@types')], types: ['node'] },
-    files: ['check.mts'],
+    files: ['check.mts', 'check.cts'],
   };
   await writeFile(join(app, 'tsconfig.json'), JSON.stringify(config));
   await inApp(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
   // What tsc wrote, run: the exports map's runtime entry, as the types' entry was above.
-  const ran = await inApp(process.execPath, [join('out', 'check.mjs')]);
-  assert.deepEqual(JSON.parse(ran.stdout), ['1 applied', 'USAGE']);
+  for (const output of ['check.mjs', 'check.cjs']) {
+    const ran = await inApp(process.execPath, [join('out', output)]);
+    assert.deepEqual(JSON.parse(ran.stdout), ['1 applied', 'USAGE'], output);
+  }
+  assert.match(await readFile(join(app, 'out', 'check.cjs'), 'utf8'), /require\("pgshift"\)/);
 });
 
 interface ActionFile {
