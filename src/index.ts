@@ -1,9 +1,12 @@
 /** pgshift's programmatic API. Importing it has no side effects: nothing connects, prints or reads the environment. */
 export { createMigrator, createTestDatabase, migrateMany, startTestServer, targetsFromQuery } from './migrator.js';
 export type { StartedTestServer } from './operations/test-server.js';
+export type { LockHolderSeen, StatementProgress } from './core/statement-progress.js';
 export type { TargetsQueryOptions } from './operations/targets-query.js';
 export type {
   CallOptions,
+  ProgressEvent,
+  RunCallOptions,
   DatabaseTarget,
   DownOptions,
   BaselineOptions,

@@ -17,6 +17,7 @@ import type { ScratchServer as ScratchSiteServer } from './executor/scratch-site
 import type { DriftItem, DriftReport } from './core/drift-report.js';
 import type { TraceReport } from './core/trace-types.js';
 import type { RepeatableEntry } from './core/plan-repeatables.js';
+import type { StatementProgress } from './core/statement-progress.js';
 
 export type { DriftItem, DriftReport, LockScope, ManyCommand, RepairResult, TraceReport, VerifyResult };
 
@@ -83,7 +84,29 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface UpOptions extends CallOptions {
+/**
+ * Where a run stands, for a tool that shows it: sent when a file starts, every second while a statement has
+ * run for more than one, and when that statement ends (then without `statement`).
+ */
+export interface ProgressEvent {
+  /** The run's files: finished, in all, time since the first began, and the time left at the rate of those finished. */
+  readonly files: { readonly done: number; readonly total: number; readonly elapsedMs: number; readonly secondsLeft?: number };
+  /** The file running now. */
+  readonly file?: string;
+  /** Its statement, once it has run for a second: what the server reports of it (a progress view, a lock wait) or its elapsed time. */
+  readonly statement?: StatementProgress;
+}
+
+/** The calls that run migration files: up, down and redo. */
+export interface RunCallOptions extends CallOptions {
+  /**
+   * Called with each ProgressEvent. Only then does pgshift watch a statement that runs longer than a second,
+   * from a second, short-lived session with the run's credentials; nothing that session meets fails the run.
+   */
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface UpOptions extends RunCallOptions {
   /** Stop after this version. */
   readonly to?: number;
   /** Apply only this file, even out of order; nothing happens if it is applied with the same checksum. */
@@ -101,7 +124,7 @@ export interface LintOptions extends CallOptions {
   readonly paths?: readonly string[];
 }
 
-export interface DownOptions extends CallOptions {
+export interface DownOptions extends RunCallOptions {
   /** How many applied migrations to revert, newest first. Default 1. */
   readonly steps?: number;
   /** Revert every applied version above this one. */
@@ -237,7 +260,7 @@ export interface Migrator {
   /** What up or down would run, as data and as SQL; connects to read the ledger, changes nothing, takes no lock. */
   plan(options: PlanOptions): Promise<Plan>;
   /** Reverts the newest applied migration and applies it again (for development). */
-  redo(options?: CallOptions): Promise<MigrationsResult>;
+  redo(options?: RunCallOptions): Promise<MigrationsResult>;
   /** Records migrations up to a version as applied without running them, on a ledger with no rows. */
   baseline(options: BaselineOptions): Promise<MigrationsResult>;
   /**

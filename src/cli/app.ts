@@ -1,9 +1,9 @@
 import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { Logger } from '../core/logger.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
-import type { ManyOptions, Migrator, ScratchServer, Target } from '../migrator-types.js';
+import type { ManyOptions, Migrator, ProgressEvent, ScratchServer, Target } from '../migrator-types.js';
 import { DEFAULTS, LOCK_SCOPES, LOG_LEVELS } from '../config/defaults.js';
-import type { Terminal } from './live-progress.js';
+import type { Terminal } from './live-line.js';
 
 /**
  * A numeric flag read as the text typed, so that its check (before connecting) can echo it: yargs' own
@@ -68,6 +68,21 @@ export const scratchOptions = {
 
 export type ScratchArgs = InferredOptionTypes<typeof scratchOptions>;
 
+/** How up, down and redo show a long statement (cli/run-progress.ts). */
+export const progressOptions = {
+  progress: {
+    type: 'boolean',
+    default: true,
+    describe: 'show what a statement running over a second is doing: a live line on a terminal, else log lines (--no-progress: neither, and no second connection)',
+  },
+  'progress-interval': {
+    ...numberOption('progress-interval', 'positive-seconds', 'seconds between progress log lines when stderr is not a terminal (or with --json)'),
+    default: DEFAULTS.progressIntervalSeconds,
+  },
+} as const satisfies Record<string, Options>;
+
+export type ProgressArgs = InferredOptionTypes<typeof progressOptions>;
+
 /** The --dry-run flag of up, down and redo. */
 export const dryRunOption = {
   'dry-run': { type: 'boolean', describe: 'print the SQL that would run (a psql script) and change nothing' },
@@ -111,6 +126,8 @@ export interface OpenNeeds {
   readonly database: boolean;
   /** The command's scratch flags, turned into the server its scratch database is built on. */
   readonly scratch?: ScratchArgs;
+  /** The command's progress flags: with --progress, `onProgress` for its run and a logger that writes above the live line. */
+  readonly progress?: ProgressArgs;
 }
 
 /** What App.openMany resolves: the targets and the options every one of them shares. */
@@ -131,6 +148,7 @@ export interface App {
     readonly scratchServer?: ScratchServer;
     /** A file's path as a GitHub annotation names it: from GITHUB_WORKSPACE when a runner set it. */
     readonly annotationPath: (path: string) => string;
+    readonly onProgress?: (event: ProgressEvent) => void;
   }>;
   /**
    * A many-database run's targets and the options they share; undefined when the flags name one database

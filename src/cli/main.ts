@@ -32,6 +32,7 @@ import { verifyCommand } from './commands/verify.js';
 import { EXIT_OK, EXIT_UNEXPECTED, exitStatusOf } from './exit-status.js';
 import { errorFields, errorText } from './render.js';
 import { profileText, runProfile } from './profile.js';
+import { cliProgress, type CliProgress } from './run-progress.js';
 
 interface Output {
   write(text: string): unknown;
@@ -70,19 +71,24 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     const flags = { passwordCommand: argv['password-command'], connectTimeoutSeconds: argv['connect-timeout'], waitSeconds: argv.wait };
     return { loaded, logger, flags, cwd: process.cwd() };
   };
+  const terminal = pretty ? { write: (text: string) => void io.stderr.write(text), columns: io.stderr.columns } : undefined;
+  let progress: CliProgress | undefined;
   const app: App = {
     signal: io.signal ?? new AbortController().signal,
     write: (text) => void io.stdout.write(text),
     setExitStatus: (status) => void (exitStatus = status),
-    terminal: pretty ? { write: (text) => void io.stderr.write(text), columns: io.stderr.columns } : undefined,
+    terminal,
     async open(argv: GlobalArgs, needs = { database: true }) {
-      const { loaded, logger, flags, cwd } = await prepare(argv);
+      const prepared = await prepare(argv);
+      const { loaded, flags, cwd } = prepared;
+      if (needs.progress?.progress === true) progress = cliProgress(prepared.logger, argv.json ? undefined : terminal, needs.progress['progress-interval']);
+      const logger = progress?.logger ?? prepared.logger;
       const target = resolveCliTarget(loaded, { ...flags, database: databasesOf(argv)[0] }, cwd, needs.database);
       const scratchServer = scratchOf(needs.scratch, loaded, flags, cwd);
       const migrator = createMigrator({ ...defined({ database: target.database?.target, connectWaitSeconds: target.connectWaitSeconds }), ...sharedOptions(argv, logger, cwd, loaded.parseCache) });
       const { githubWorkspace } = loaded;
       const annotationPath = (path: string): string => (githubWorkspace === undefined ? path : relative(githubWorkspace, resolve(cwd, path)).split(sep).join('/'));
-      return { migrator, logger, annotationPath, ...defined({ scratchServer }) };
+      return { migrator, logger, annotationPath, ...defined({ scratchServer, onProgress: progress?.onProgress }) };
     },
     async openMany(argv: GlobalArgs, needs = {}) {
       const databases = databasesOf(argv);
@@ -107,7 +113,12 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     if (output !== '') io.stdout.write(`${output}\n`);
   };
   try {
-    await buildParser(app, args).parseAsync([...args], printed);
+    try {
+      await buildParser(app, args).parseAsync([...args], printed);
+    } finally {
+      // Erased before the summary or the error is written.
+      progress?.close();
+    }
   } catch (error) {
     exitStatus = report(error, logger, io, pretty);
   }

@@ -31,6 +31,8 @@ export const DEFAULTS = {
   /** What the server shows for pgshift's sessions (pg_stat_activity), unless PGAPPNAME or the URL says otherwise. */
   applicationName: 'pgshift',
   logLevel: 'info',
+  /** Between two progress log lines of a long statement, when stderr is not a terminal (--progress-interval). */
+  progressIntervalSeconds: 10,
   envFile: '.env',
   /** What the checks found in each file checked before, under the working directory (PGSHIFT_CACHE=off: none). */
   parseCacheFile: '.pgshift/parse-cache-v1.json',

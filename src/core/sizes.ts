@@ -32,10 +32,13 @@ const ROW_UNITS = ['k', 'M', 'G'] as const;
 /** ~8.4 M rows, ~12 rows, ~1 row: the planner's estimate (reltuples), or none where the table was never analyzed. */
 export function formatRows(rows: number | undefined): string {
   if (rows === undefined) return 'rows unknown (never analyzed)';
-  const { value, unit } = scaled(rows, 1000, ROW_UNITS.length);
-  if (unit > 0) return `~${value} ${ROW_UNITS[unit - 1] ?? ''} rows`;
-  const whole = Math.round(rows);
-  return `~${whole} ${whole === 1 ? 'row' : 'rows'}`;
+  return `~${formatCount(rows)} ${Math.round(rows) === 1 ? 'row' : 'rows'}`;
+}
+
+/** 812, 12.3 k, 1.2 M: a count, as row estimates and progress state it. */
+export function formatCount(count: number): string {
+  const { value, unit } = scaled(count, 1000, ROW_UNITS.length);
+  return unit > 0 ? `${value} ${ROW_UNITS[unit - 1] ?? ''}` : String(Math.round(count));
 }
 
 /**

@@ -52,12 +52,28 @@ export async function openSession(settings: ConnectionSettings, logger: Logger, 
   }
 }
 
-async function connect(settings: ConnectionSettings, logger: Logger, { parameters = {}, signal, findTable }: OpenOptions): Promise<Session> {
+/** Each session's password lookup, for a second session with the same credentials (openSibling). */
+const passwords = new WeakMap<Session, () => Promise<string | undefined>>();
+
+/**
+ * A second session on `session`'s database with its credentials: a password command's token is reused, not
+ * fetched again. Opened once, never retried.
+ */
+export function openSibling(session: Session, settings: ConnectionSettings, logger: Logger, parameters: Readonly<Record<string, string>>): Promise<Session> {
+  return connect(settings, logger, { parameters }, passwords.get(session));
+}
+
+async function connect(
+  settings: ConnectionSettings,
+  logger: Logger,
+  { parameters = {}, signal, findTable }: OpenOptions,
+  known?: () => Promise<string | undefined>,
+): Promise<Session> {
   const endpoint = resolveEndpoint(settings);
   const limitSeconds = endpoint.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds;
-  const password = await passwordOf(settings, endpoint, { limitSeconds, signal }, logger);
+  const password = known ?? (await passwordOf(settings, endpoint, { limitSeconds, signal }, logger));
   try {
-    return await startSession({
+    const session = await startSession({
       endpoint,
       password,
       limitSeconds,
@@ -68,6 +84,8 @@ async function connect(settings: ConnectionSettings, logger: Logger, { parameter
       // refused or timed-out attempt and would retry for ever.
       within: (pending) => withinLimit(pending, limitSeconds, signal),
     });
+    passwords.set(session, password);
+    return session;
   } catch (error) {
     if (isPgshiftError(error)) throw error;
     if ((error as { code?: string }).code === 'ABORT_ERR') {

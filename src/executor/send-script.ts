@@ -12,6 +12,8 @@ export interface ScriptContext extends FailureContext {
   readonly signal?: AbortSignal | undefined;
   /** --lock-wait: how long a script that found the migration lock taken (--lock transaction) is sent again. */
   readonly lockWaitMs?: number | undefined;
+  /** Starts watching the script just sent (operations/progress.ts); the function returned says it ended. */
+  readonly watch?: (() => () => void) | undefined;
 }
 
 type Row = Readonly<Record<string, unknown>>;
@@ -98,6 +100,7 @@ async function sendOnce(context: ScriptContext, script: Script, wording: Failure
   const started = performance.now();
   const execution = pipe.sent?.outcome ?? executed(session, script);
   const ahead = signal?.aborted ? undefined : pipe.follow?.();
+  const unwatch = context.watch?.();
   try {
     const outcome = await execution;
     if ('error' in outcome) throw outcome.error;
@@ -117,6 +120,7 @@ async function sendOnce(context: ScriptContext, script: Script, wording: Failure
     if (isPgshiftError(error) && error.code === 'CONNECTION_LOST') throw connectionLost(error, label, script.transaction, wording);
     throw error;
   } finally {
+    unwatch?.();
     signal?.removeEventListener('abort', cancel);
   }
 }

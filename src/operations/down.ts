@@ -11,9 +11,10 @@ import { revertSteps } from './steps.js';
 
 export async function down(context: ResolvedOptions, call: DownOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
-  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run, history) => {
+  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer, onProgress: call.onProgress }, async (catalog, run, history) => {
     const { steps: planned, applied } = await prepareDown(context, run, catalog, call, history);
     const steps = revertSteps(run.table, planned, context.defaults, transactionLock(context, applied));
+    run.progress?.plan(steps.length);
     return { migrations: await collect(run, (done) => sendDown(run, steps, done)) };
   });
 }

@@ -4,7 +4,7 @@
  */
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import { defined } from '../core/defined.js';
-import { isPgshiftError } from '../core/errors.js';
+import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import { quoteIdentifier } from '../core/sql-quote.js';
 import { timed } from '../core/timings.js';
 import { PROVENANCE_SETTINGS, resolveLedgerTable, unqualifiedName, type LedgerTable } from '../db/ledger.js';
@@ -17,6 +17,8 @@ import { connectedTarget } from '../db/target.js';
 import { interrupted, type ScriptContext } from '../executor/send-script.js';
 import { ownStatementFailure } from '../executor/failure.js';
 import { PGSHIFT_VERSION } from '../version.js';
+import type { ProgressEvent } from '../migrator-types.js';
+import { runProgress, type RunProgress } from './progress.js';
 
 /**
  * An open session on the target database with the ledger it works on. Guarantees, for the whole of the work:
@@ -40,6 +42,8 @@ export interface Run extends ScriptContext {
   /** Opened read-only (RunNeeds.readOnly). */
   readonly readOnly: boolean;
   readonly observer: RunObserver | undefined;
+  /** Set when the caller asked for progress (onProgress). */
+  readonly progress: RunProgress | undefined;
 }
 
 /**
@@ -71,6 +75,7 @@ export interface RunNeeds {
   readonly observer?: RunObserver | undefined;
   /** Before each pause between --wait attempts to connect; what it throws ends the wait. */
   readonly beforeRetry?: (() => Promise<void>) | undefined;
+  readonly onProgress?: ((event: ProgressEvent) => void) | undefined;
 }
 
 /**
@@ -80,6 +85,9 @@ export interface RunNeeds {
  */
 export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work: (run: Run) => Promise<T>): Promise<T> {
   const { logger, schema, target } = context;
+  if (needs.onProgress !== undefined && typeof needs.onProgress !== 'function') {
+    throw new PgshiftError('USAGE', `onProgress must be a function, not ${typeof needs.onProgress}`, { hint: 'pass (event) => { ... }, or leave onProgress out' });
+  }
   const parameters: Record<string, string> = {
     ...(needs.writes ? { [PROVENANCE_SETTINGS.version]: PGSHIFT_VERSION } : {}),
     // A startup parameter: the session starts in the schema, at no extra round trip.
@@ -106,6 +114,8 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
     const session = await timed('connect', () => openSession(settings, logger, { waitSeconds: context.connectWaitSeconds, signal, parameters: startup, findTable, beforeRetry: needs.beforeRetry }));
     const connected = connectedTarget(settings, session.info);
     logger.info(connected.message, connected.fields);
+    const { lockWaitMs, lockScope } = context;
+    const progress = needs.onProgress && runProgress(needs.onProgress, { session, settings, logger, pooled: lockScope === 'transaction' });
     let table: LedgerTable | undefined;
     try {
       table = {
@@ -113,8 +123,10 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
         settings: { schema, version: PGSHIFT_VERSION },
       };
       needs.observer?.ledgerFound?.(`${session.info.databaseIdentity} ${table.sql}`, connected.fields.target);
-      const { lockWaitMs, lockScope } = context;
-      const run: Run = { session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true, observer: needs.observer, lockWaitMs };
+      const run: Run = {
+        session, table, logger, signal, settings, parameters, readOnly: needs.readOnly === true, observer: needs.observer, lockWaitMs, progress,
+        ...defined({ watch: progress && (() => progress.watch()) }),
+      };
       return await (needs.lock && lockScope === 'session' ? whileLocked(context, run, work) : work(run));
     } catch (caught) {
       const error = table ? asPgshiftError(caught, table) : caught;
@@ -122,6 +134,7 @@ export async function withRun<T>(context: ResolvedOptions, needs: RunNeeds, work
       if (isPgshiftError(error)) error.target ??= connected.fields.target;
       throw error;
     } finally {
+      await progress?.settled();
       await timed('close', () => session.close().catch(() => undefined));
     }
   } finally {

@@ -39,7 +39,7 @@ async function sendUpSteps(run: Run, steps: readonly UpStep[], retry: RetryPolic
     report(run, done, { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs });
   let ahead: SentAhead | undefined;
   for (const [index, step] of steps.entries()) {
-    run.observer?.fileStarted?.('script' in step ? (step.migrations[0]?.file.path ?? '') : step.noTransaction.planned.file.path);
+    fileStarted(run, 'script' in step ? (step.migrations[0]?.file.path ?? '') : step.noTransaction.planned.file.path);
     if ('script' in step) {
       const next = steps[index + 1];
       const follow = next !== undefined && 'script' in next ? () => sendAhead(run.session, next.script) : undefined;
@@ -60,7 +60,7 @@ async function sendUpSteps(run: Run, steps: readonly UpStep[], retry: RetryPolic
 export function sendRepeatables(run: Run, steps: readonly RepeatableStep[], retry: RetryPolicy, done: RepeatableResult[]): Promise<void> {
   return timed('apply', async () => {
     for (const { file, script } of steps) {
-      run.observer?.fileStarted?.(file.path);
+      fileStarted(run, file.path);
       const started = performance.now();
       try {
         await applyTransactional(run, script, retry);
@@ -84,7 +84,7 @@ export function sendDown(run: Run, steps: readonly RevertStep[], done: Migration
 async function sendDownSteps(run: Run, steps: readonly RevertStep[], done: MigrationResult[]): Promise<void> {
   let ahead: SentAhead | undefined;
   for (const [index, step] of steps.entries()) {
-    run.observer?.fileStarted?.(step.step.rollback.path);
+    fileStarted(run, step.step.rollback.path);
     const next = steps[index + 1]?.script;
     const follow = step.script !== undefined && next !== undefined ? () => sendAhead(run.session, next) : undefined;
     const reverted = await revert(run, step, { sent: ahead, follow });
@@ -92,6 +92,11 @@ async function sendDownSteps(run: Run, steps: readonly RevertStep[], done: Migra
     report(run, done, { direction: 'down', version: step.step.version, name: step.step.name, path: step.step.rollback.path, durationMs: reverted.durationMs });
   }
   if (steps.length === 0) run.logger.info('nothing to revert');
+}
+
+function fileStarted(run: Run, path: string): void {
+  run.observer?.fileStarted?.(path);
+  run.progress?.fileStarted(path);
 }
 
 function report(run: Run, done: MigrationResult[], result: MigrationResult): void {

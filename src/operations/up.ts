@@ -17,7 +17,7 @@ import { upRunSteps } from './steps.js';
 export async function up(context: ResolvedOptions, call: UpOptions & Observed): Promise<MigrationsResult> {
   checkNumbers(call);
   const checked = await earlyOnly(context, call);
-  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer }, async (catalog, run, history) => {
+  return withFiles(context, { lock: true, writes: true, signal: call.signal, observer: call.observer, onProgress: call.onProgress }, async (catalog, run, history) => {
     const repeatables: RepeatableResult[] = [];
     const migrations = await collect(run, (done) => applyPending(context, run, { catalog, call: checked, history }, { done, repeatables }));
     return { migrations, repeatables };
@@ -50,6 +50,7 @@ async function applyPending(
     const repeatables = await preparedRepeatables(context, run, catalog, call);
     const lock = transactionLock(context, applied);
     const { steps, repeated } = upRunSteps(run.table, { planned, createLedger }, repeatables, call.singleTransaction === true, context.defaults, lock);
+    run.progress?.plan(steps.length + repeated.length);
     try {
       await sendUp(run, steps, context.retry, done);
       await sendRepeatables(run, repeated, context.retry, repeatedDone);

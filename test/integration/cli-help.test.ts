@@ -42,9 +42,9 @@ test('pgshift -h shows the help on stdout and exits 0, like --help', async () =>
 });
 
 const OWN: Record<string, string[]> = {
-  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--lint', '--trace', '--big', '--strict', '--format', '--base-ref', '--scratch', '--scratch-database'],
-  down: ['--steps', '--to', '--all', '--dry-run'],
-  redo: ['--dry-run'],
+  up: ['--to', '--migration', '--single-transaction', '--dry-run', '--lint', '--trace', '--big', '--strict', '--format', '--base-ref', '--scratch', '--scratch-database', '--progress', '--progress-interval'],
+  down: ['--steps', '--to', '--all', '--dry-run', '--progress', '--progress-interval'],
+  redo: ['--dry-run', '--progress', '--progress-interval'],
   verify: ['--all', '--migration', '--locks', '--big', '--strict', '--scratch', '--scratch-database'],
   trace: ['--all', '--migration', '--to', '--big', '--strict', '--scratch', '--scratch-database'],
   drift: ['--sql', '--privileges', '--scratch', '--scratch-database'],

@@ -3,32 +3,17 @@
  * finding logged once for the run, and migrateMany from the API: a result per target, events, no throw.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { migrateMany, type TargetEvent } from '../../src/index.js';
 import { testDatabase } from '../support/database.js';
 import { ledgerVersions } from '../support/inspect.js';
 import { NOWHERE, noLedgers, targetsFile } from '../support/many.js';
-import { cleanEnv, logLines, makeProject, repoRoot, type CliResult, type Project } from '../support/project.js';
+import { cleanEnv, inTerminal, logLines, makeProject } from '../support/project.js';
 
 const created = await Promise.all(Array.from({ length: 6 }, () => testDatabase(import.meta.url)));
 const ttys = created.slice(0, 3);
 const apis = created.slice(3);
-
-const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
-
-/** Runs pgshift under a pseudo-terminal (util-linux script): stdout and stderr arrive mixed, as a user sees them. */
-function inTerminal(where: Project, args: readonly string[]): Promise<CliResult> {
-  const command = [process.execPath, join(repoRoot, 'dist', 'pgshift.mjs'), ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    execFile('script', ['-qfec', command, '/dev/null'], { cwd: where.dir, env: cleanEnv(), timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
 
 const PROGRESS = /targets: \d+\/3 done, \d+ failed, \d+ running/g;
 
@@ -36,7 +21,7 @@ test('a terminal gets a live line (done, failed, running) erased before the tabl
   const sleeps = Object.fromEntries([1, 2, 3].map((version) => [`migrations/00${version}_sleep.sql`, 'SELECT pg_sleep(0.5);\n']));
   const slow = await makeProject(sleeps);
   const file = await targetsFile(slow, 'targets.txt', ttys.map((db, index) => `t${index + 1}=${db.url}\n`).join(''));
-  const live = await inTerminal(slow, ['up', '--targets', file, '--to', '1']);
+  const live = await inTerminal(slow.dir, ['up', '--targets', file, '--to', '1'], cleanEnv());
   assert.equal(live.status, 0, live.stdout);
   const shown = [...live.stdout.matchAll(PROGRESS)];
   assert.ok(shown.length > 0, `no progress line in:\n${JSON.stringify(live.stdout)}`);
@@ -48,7 +33,7 @@ test('a terminal gets a live line (done, failed, running) erased before the tabl
   assert.match(live.stdout, /3 targets: 3 ok, 0 failed/);
   for (const db of ttys) assert.deepEqual(await ledgerVersions(db.sql), [1]);
 
-  const json = await inTerminal(slow, ['up', '--targets', file, '--to', '2', '--json']);
+  const json = await inTerminal(slow.dir, ['up', '--targets', file, '--to', '2', '--json'], cleanEnv());
   assert.equal(json.status, 0, json.stdout);
   assert.doesNotMatch(json.stdout, /targets: \d+\//);
   const piped = await slow.run(['up', '--targets', file]);

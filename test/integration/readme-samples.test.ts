@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
-import { cleanEnv, finished, logLines, makeProject, repoRoot, spawnPgshift, type Project } from '../support/project.js';
+import { cleanEnv, finished, inTerminal, logLines, makeProject, type Project, repoRoot, spawnPgshift } from '../support/project.js';
 import { reviewProject } from '../support/review.js';
 import { waitFor } from '../support/wait.js';
 
@@ -52,12 +52,9 @@ function normalise(text: string): string {
 const git = (dir: string, ...args: string[]) =>
   promisify(execFile)('git', ['-c', 'user.email=docs@example.com', '-c', 'user.name=docs', ...args], { cwd: dir });
 
-/** Runs pgshift with stderr on a terminal (util-linux `script`), where errors are written for people, not as JSON. */
+/** pgshift with stderr on a terminal, where errors are written for people, not as JSON. */
 async function onTerminal(project: Project, args: readonly string[]): Promise<string> {
-  const command = [process.execPath, join(repoRoot, 'dist', 'pgshift.mjs'), ...args].map((word) => `'${word}'`).join(' ');
-  const run = promisify(execFile)('script', ['-qec', command, '/dev/null'], { cwd: project.dir, env: cleanEnv({ DATABASE_URL: db.url }) });
-  const { stdout } = await run.catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
-  return stdout;
+  return (await inTerminal(project.dir, args, cleanEnv({ DATABASE_URL: db.url }))).stdout;
 }
 
 /** The README's example project: the table 001 makes, and 002 whose view names a column that does not exist. */

@@ -105,6 +105,21 @@ export function errorLine(stderr: string): Record<string, unknown> {
   return error;
 }
 
+/**
+ * Runs pgshift under a pseudo-terminal (util-linux script): stdout and stderr arrive mixed, escape codes and
+ * all, as a user sees them. `columns` sizes the terminal (unsized, it reports none).
+ */
+export function inTerminal(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv, columns?: number): Promise<CliResult> {
+  const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, binary, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    execFile('script', ['-qfec', columns === undefined ? command : `stty cols ${columns}; ${command}`, '/dev/null'], { cwd, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error);
+      else resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
 /** Starts pgshift without waiting, for tests that signal or kill it while it runs. */
 export function spawnPgshift(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [binary, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,7 +2,7 @@ import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { defined } from '../../core/defined.js';
 import { PgshiftError } from '../../core/errors.js';
 import { runMany } from '../many.js';
-import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, type App, type GlobalArgs } from '../app.js';
+import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, progressOptions, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 
 const options = {
@@ -10,6 +10,7 @@ const options = {
   to: { ...numberOption('to', 'version', 'keep version V and revert every applied version above it (--to 0 keeps a version 0 applied; --all reverts everything)'), conflicts: 'all' },
   all: { type: 'boolean', describe: 'revert every applied migration' },
   ...dryRunOption,
+  ...progressOptions,
 } as const;
 
 export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -24,10 +25,10 @@ export function downCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & In
         if (argv['dry-run']) throw new PgshiftError('USAGE', '--dry-run shows the SQL for one database', { hint: 'run pgshift down --dry-run with one --database' });
         return runMany(app, many, 'down', { down: call }, argv.json);
       }
-      const { migrator } = await app.open(argv);
+      const { migrator, onProgress } = await app.open(argv, { database: true, ...(argv['dry-run'] ? {} : { progress: argv }) });
       const options = { signal: app.signal, ...call };
       if (argv['dry-run']) return app.write(planOutput(await migrator.plan({ direction: 'down', ...options }), argv.json));
-      const result = await migrator.down(options);
+      const result = await migrator.down({ ...options, ...defined({ onProgress }) });
       if (argv.json) app.write(asJson(result.migrations));
     },
   };

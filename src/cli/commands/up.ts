@@ -1,7 +1,7 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { defined } from '../../core/defined.js';
 import { PgshiftError } from '../../core/errors.js';
-import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, scratchOptions, type App, type GlobalArgs } from '../app.js';
+import { ALL_GROUPS, dryRunOption, groupHelp, numberOption, progressOptions, scratchOptions, type App, type GlobalArgs } from '../app.js';
 import { asJson, planOutput } from '../render.js';
 import { traceComments } from '../render-trace.js';
 import { refuseTraceFlags, stopOnFindings, traceOptions } from './trace.js';
@@ -28,6 +28,7 @@ const options = {
     describe: 'with --dry-run --format markdown|github: review the migration files added since this git commit (a branch, tag or sha), with no database',
   },
   ...scratchOptions,
+  ...progressOptions,
 } as const;
 
 export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & InferredOptionTypes<typeof options>> {
@@ -48,7 +49,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         return runMany(app, many, 'up', { up: call }, argv.json);
       }
       if (format !== 'sql') return review(app, await app.open(argv, { database: argv['base-ref'] === undefined, scratch: argv }), argv, format);
-      const { migrator, logger, scratchServer } = await app.open(argv, { database: true, scratch: argv });
+      const { migrator, logger, scratchServer, onProgress } = await app.open(argv, { database: true, scratch: argv, ...(argv['dry-run'] ? {} : { progress: argv }) });
       const options = { signal: app.signal, ...call };
       if (argv['dry-run']) {
         const plan = await migrator.plan({ direction: 'up', ...options });
@@ -58,7 +59,7 @@ export function upCommand(app: App): CommandModule<GlobalArgs, GlobalArgs & Infe
         stopOnFindings(app, logger, trace, argv.strict === true);
         return;
       }
-      const result = await migrator.up(options);
+      const result = await migrator.up({ ...options, ...defined({ onProgress }) });
       // Repeatable files after the migrations, marked as such: they have a name, not a version.
       if (argv.json) app.write(asJson([...result.migrations, ...(result.repeatables ?? []).map((file) => ({ direction: 'up', repeatable: true, ...file }))]));
     },
