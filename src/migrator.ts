@@ -28,7 +28,7 @@ export function createMigrator(options: MigratorOptions = {}): Migrator {
     status: async (call = {}) => (await import('./operations/status.js')).status(context, call),
     validate: async (call = {}) => (await import('./operations/validate.js')).validate(context, call),
     testDatabase: async (call = {}) => (await import('./operations/test-db.js')).testDatabase(context, call),
-    dropTestDatabase: async (name, call = {}) => (await import('./operations/test-db.js')).dropNamed(context, name, call),
+    dropTestDatabase: async (name, call = {}) => (await import('./operations/test-db-drop.js')).dropNamed(context, name, call),
     pruneTestDatabases: async (call = {}) => (await import('./operations/test-db.js')).prune(context, call),
   };
 }

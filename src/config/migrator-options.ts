@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { Memo } from '../core/memo.js';
 import { checkNumber } from '../core/numbers.js';
 import { checkLedgerName, checkSchemaName } from '../db/ledger.js';
+import type { ConnectionSettings } from '../db/settings.js';
 import type { Timeouts } from '../db/wire-sql.js';
 import type { PlanWords } from '../core/wording.js';
 import type { Directories } from '../io/loader.js';
@@ -56,6 +57,7 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
   checkNumber('lockRetries', options.lockRetries, 'count');
   const lockTimeout = duration('--lock-timeout', options.lockTimeout ?? DEFAULTS.lockTimeout);
   const statementTimeout = options.statementTimeout === undefined ? undefined : duration('--statement-timeout', options.statementTimeout);
+  if (options.database !== undefined && !('embedded' in options.database)) checkNamesServer(options.database);
   const table = options.table ?? DEFAULTS.table;
   checkLedgerName(table);
   if (options.schema !== undefined) checkSchemaName(options.schema);
@@ -86,6 +88,20 @@ export function resolveOptions(options: MigratorOptions): ResolvedOptions {
     words: cliPlanWords({ migrations: dirs.migrationsDir, rollbacks: dirs.rollbacksDir }),
     ...defined({ parseCache: parseCacheSetting(cwd, options.parseCache !== false) }),
   };
+}
+
+/**
+ * `database: { url: process.env.DATABASE_URL }` with the variable unset names no server: taken as libpq's
+ * defaults it would reach whatever listens on the local socket, which is not what was meant.
+ */
+function checkNamesServer(settings: ConnectionSettings): void {
+  const given = ['url', 'host', 'hostaddr', 'port', 'user', 'database'] as const;
+  const empty = (value: unknown): boolean => value === undefined || value === '';
+  if ('url' in settings && empty(settings.url) && given.filter((key) => key !== 'url').every((key) => empty(settings[key]))) {
+    throw new PgshiftError('USAGE', `database.url is ${settings.url === '' ? 'empty' : 'undefined'}: no server is named (an environment variable that is not set?)`, {
+      hint: 'set the variable, or give database.url (or host, port, user and database); leave database out for the embedded server',
+    });
+  }
 }
 
 function duration(flag: string, value: string): string {

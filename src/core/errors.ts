@@ -173,6 +173,12 @@ export interface PgshiftErrorOptions {
   readonly sql?: SqlFailure;
 }
 
+/**
+ * Marks pgshift's errors across copies of its code: a process that loads both the ES module and the CommonJS
+ * build has two PgshiftError classes, and instanceof knows only its own.
+ */
+const BRAND = Symbol.for('pgshift.PgshiftError');
+
 export class PgshiftError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
@@ -195,6 +201,7 @@ export class PgshiftError extends Error {
     this.sql = options.sql;
     this.target = undefined;
     this.applied = [];
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 
@@ -224,5 +231,5 @@ export function rewrap(error: PgshiftError, code: ErrorCode, message: string, op
 }
 
 export function isPgshiftError(value: unknown): value is PgshiftError {
-  return value instanceof PgshiftError;
+  return value instanceof PgshiftError || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true);
 }

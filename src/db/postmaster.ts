@@ -2,6 +2,7 @@
  * What a data directory's postmaster.pid says: which server runs there, if any. The embedded server reuses
  * one left running on its own data; a scratch server orphaned by a killed run is stopped.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,15 +41,34 @@ export function processExists(pid: number): boolean {
  * a postgres process, or not ours to signal, is left alone.
  */
 export async function stopLeftover(dataDir: string): Promise<boolean> {
-  const found = await postmasterOf(dataDir);
-  if (!found || !processExists(found.pid)) return true;
-  const command = await readFile(`/proc/${found.pid}/cmdline`, 'utf8').catch(() => '');
-  if (!command.includes('postgres')) return false;
+  const stopping = signalPostmaster(dataDir);
+  if (stopping === 'none') return true;
+  if (stopping === 'not ours') return false;
+  for (let waited = 0; waited < 10_000 && processExists(stopping); waited += 100) await sleep(100);
+  return !processExists(stopping);
+}
+
+/**
+ * Asks the server on `dataDir` for a fast shutdown, without waiting: its pid, `none` when none runs there,
+ * `not ours` for a pid that is not a postgres process or not ours to signal. Synchronous, for an exit handler.
+ */
+export function signalPostmaster(dataDir: string): number | 'none' | 'not ours' {
+  const lines = readLines(join(dataDir, 'postmaster.pid'));
+  const pid = Number.parseInt(lines?.[0] ?? '', 10);
+  if (!Number.isInteger(pid) || !processExists(pid)) return 'none';
+  if (!(readLines(`/proc/${pid}/cmdline`)?.join('') ?? '').includes('postgres')) return 'not ours';
   try {
-    process.kill(found.pid, 'SIGINT');
+    process.kill(pid, 'SIGINT');
+    return pid;
   } catch {
-    return false;
+    return 'not ours';
   }
-  for (let waited = 0; waited < 10_000 && processExists(found.pid); waited += 100) await sleep(100);
-  return !processExists(found.pid);
+}
+
+function readLines(path: string): string[] | undefined {
+  try {
+    return readFileSync(path, 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
 }

@@ -6,15 +6,15 @@
  * atomically), so that two processes never start two servers on one data directory, and one never stops the
  * server another has just found running.
  */
-import { mkdir, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
-import { processExists, stopLeftover } from './postmaster.js';
+import { processExists, signalPostmaster, stopLeftover } from './postmaster.js';
 import type { ConnectionSettings } from './settings.js';
 
 export interface TestServer {
@@ -43,21 +43,22 @@ async function join_(dir: string, logger: Logger): Promise<TestServer> {
   const users = join(dir, 'users');
   // A thread of its own in a runner that runs files in worker threads: each counts, under its process's pid.
   const mine = join(users, `${process.pid}-${threadId}`);
-  const server: EmbeddedServer = await underStartLock(dir, async () => {
+  const server: EmbeddedServer = await underStartLock(dir, logger, async () => {
     const started = await startEmbedded({ dir, detached: true }, logger);
     await mkdir(users, { recursive: true });
     await writeFile(mine, '');
     return started;
   });
-  const forget = (): void => rmSync(mine, { force: true });
-  process.once('exit', forget);
+  // A process that ends without leaving (an uncaught error, process.exit) still leaves, as it exits.
+  const leaveNow = (): void => leaveAtExit(dir, mine);
+  process.once('exit', leaveNow);
   let left: Promise<void> | undefined;
   return {
     settings: server.settings,
     leave: () =>
-      (left ??= underStartLock(dir, async () => {
-        forget();
-        process.removeListener('exit', forget);
+      (left ??= underStartLock(dir, logger, async () => {
+        rmSync(mine, { force: true });
+        process.removeListener('exit', leaveNow);
         joined.delete(dir);
         if ((await liveUsers(users)).length > 0) return;
         await stopLeftover(join(dir, 'data'));
@@ -66,36 +67,74 @@ async function join_(dir: string, logger: Logger): Promise<TestServer> {
   };
 }
 
+/** Those using the server: the files in `users/` whose process still runs (the others are removed). */
 async function liveUsers(users: string): Promise<string[]> {
   const names = await readdir(users).catch(() => [] as string[]);
-  const live: string[] = [];
-  for (const name of names) {
-    const pid = Number.parseInt(name, 10);
-    if (Number.isInteger(pid) && processExists(pid)) live.push(name);
-    else await rm(join(users, name), { force: true });
-  }
-  return live;
+  return names.filter((name) => {
+    if (usedBy(name)) return true;
+    rmSync(join(users, name), { force: true });
+    return false;
+  });
 }
 
-async function underStartLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+function usedBy(name: string): boolean {
+  const pid = Number.parseInt(name, 10);
+  return Number.isInteger(pid) && processExists(pid);
+}
+
+/**
+ * The leaving done in the exit handler, synchronously: this process's file goes, and the last to leave asks
+ * the server for a fast shutdown without waiting for it. The start lock is only tried: a process starting or
+ * joining right now holds it, and counts as a user.
+ */
+function leaveAtExit(dir: string, mine: string): void {
+  rmSync(mine, { force: true });
+  const lock = join(dir, 'start.lock');
+  try {
+    mkdirSync(lock);
+  } catch {
+    return;
+  }
+  try {
+    const users = readdirSync(join(dir, 'users'));
+    if (!users.some(usedBy)) signalPostmaster(join(dir, 'data'));
+  } catch {
+    // No users folder: nothing was started here to stop.
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `work` under the start lock, a folder made atomically that holds its holder's pid: a holder that is gone
+ * (killed while starting the server) is taken over at once; one that hangs, after STALE_LOCK_MS.
+ */
+async function underStartLock<T>(dir: string, logger: Logger, work: () => Promise<T>): Promise<T> {
   const lock = join(dir, 'start.lock');
   await mkdir(dir, { recursive: true });
+  let said = false;
   for (let waited = 0; ; waited += 100) {
     try {
       await mkdir(lock);
+      await writeFile(join(lock, 'pid'), String(process.pid));
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockFailure(lock, error);
+      const holder = Number.parseInt(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''), 10);
       const since = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0);
-      if (since > STALE_LOCK_MS) await rmdir(lock).catch(() => undefined);
+      if ((Number.isInteger(holder) && !processExists(holder)) || since > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
       else if (waited > 2 * STALE_LOCK_MS) throw lockFailure(lock, error);
-      else await sleep(100);
+      else {
+        if (!said && waited >= 2000) logger.info(`waiting for the embedded test server's start lock ${lock}${Number.isInteger(holder) ? `, held by pid ${holder}` : ''}`);
+        said ||= waited >= 2000;
+        await sleep(100);
+      }
     }
   }
   try {
     return await work();
   } finally {
-    await rmdir(lock).catch(() => undefined);
+    await rm(lock, { recursive: true, force: true });
   }
 }
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ResolvedOptions } from '../config/migrator-options.js';
 import type { Catalog } from '../core/catalog.js';
+import { analyzeScript } from '../core/file-analysis.js';
 import { failValidation, isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import { firstServerWide } from '../core/replay-plan.js';
 import { Memo } from '../core/memo.js';
@@ -38,8 +39,8 @@ import {
   TEST_DATABASES_LOCK,
 } from '../db/test-databases.js';
 import { PGSHIFT_VERSION } from '../version.js';
-import type { CallOptions, PruneResult, TestDatabase, TestDatabaseCall } from '../migrator-types.js';
-import { catalogFor } from './files.js';
+import type { PruneResult, TestDatabase, TestDatabaseCall } from '../migrator-types.js';
+import { catalogFor, parsedOrFail } from './files.js';
 
 const DAY = 86400;
 /** This machine, as clone names carry it: a pid means something only where it ran. */
@@ -82,46 +83,30 @@ export async function testDatabase(context: ResolvedOptions, call: TestDatabaseC
   });
 }
 
-/** Drops one test database, by name or by the URL create gave; anything not named like one is refused. */
-export async function dropNamed(context: ResolvedOptions, given: string, call: CallOptions = {}): Promise<string> {
-  const name = databaseOfUrl(given) ?? given;
-  if (!/^pgshift_test_[0-9a-f_]+$/.test(name)) {
-    throw new PgshiftError('USAGE', `${JSON.stringify(name)} is not the name of a test database`, {
-      hint: 'test databases are named pgshift_test_...; templates (pgshift_tpl_...) are removed by pgshift test-db prune',
-    });
-  }
-  return withAdmin(context, serverOf(context), call.signal, async (session) => {
-    if (!(await databaseExists(session, name))) throw new PgshiftError('USAGE', `there is no test database ${name} on this server`, { hint: 'pgshift test-db prune lists what it removes; nothing else needs dropping' });
-    await dropTestDatabase(session, name, { template: false, force: true }).catch((error: unknown) => {
-      throw testDatabaseFailure(error, `cannot drop ${name}`);
-    });
-    context.logger.info(`test database ${name} dropped`);
-    return name;
-  });
-}
-
-function databaseOfUrl(text: string): string | undefined {
-  if (!/^postgres(ql)?:\/\//.test(text)) return undefined;
-  try {
-    return decodeURIComponent(new URL(text).pathname.slice(1));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Drops every template but the one the current files make, its unfinished builds, clones older than
  * `keepSeconds`, and clones left on this machine by processes that are gone (unless kept).
  */
 export async function prune(context: ResolvedOptions, call: TestDatabaseCall = {}): Promise<PruneResult> {
-  // Files with problems make no template, and every template would look like another files' one.
   const catalog = await catalogFor(context);
-  if (catalog.problems.length > 0) failValidation(catalog.problems);
+  await refuseUnbuildable(context, catalog);
   const settings = serverOf(context);
   return withAdmin(context, settings, call.signal, async (session) => {
     const current = templateOf(context, session, catalog);
     return whileBuildLocked(context, session, settings, call.signal, () => dropOld(context, session, current, 'prune', call.keepSeconds ?? DAY));
   });
+}
+
+/**
+ * What would stop a build stops prune, before anything is dropped: files that make no template (a bad name,
+ * a syntax error, an unwritten file) would make every template look like another files' one.
+ */
+async function refuseUnbuildable(context: ResolvedOptions, catalog: Catalog): Promise<void> {
+  if (catalog.problems.length > 0) failValidation(catalog.problems);
+  const files = [...catalog.migrations, ...catalog.repeatables].map((file) => ({ file, analysis: analyzeScript(file) }));
+  const problems = files.flatMap(({ analysis }) => analysis.problems);
+  if (problems.length > 0) failValidation(problems);
+  await parsedOrFail(files, context.logger, context.memo);
 }
 
 /** The template the files make on this server for this role. */
@@ -273,7 +258,7 @@ function handle(context: ResolvedOptions, settings: ConnectionSettings, name: st
 }
 
 /** Test databases live on a server: an embedded one started for a single command would be gone after it. */
-function serverOf(context: ResolvedOptions): ConnectionSettings {
+export function serverOf(context: ResolvedOptions): ConnectionSettings {
   if ('embedded' in context.target) {
     throw new PgshiftError('USAGE', 'test databases need a PostgreSQL server that outlives the command', {
       hint: 'set DATABASE_URL or pass --database (the API: database, or embedded: true to start one for the life of the process)',
@@ -282,7 +267,7 @@ function serverOf(context: ResolvedOptions): ConnectionSettings {
   return context.target;
 }
 
-async function withAdmin<T>(context: ResolvedOptions, settings: ConnectionSettings, signal: AbortSignal | undefined, work: (session: Session) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(context: ResolvedOptions, settings: ConnectionSettings, signal: AbortSignal | undefined, work: (session: Session) => Promise<T>): Promise<T> {
   const session = await openSession(settings, context.logger, { waitSeconds: context.connectWaitSeconds, signal });
   return withSession(session, () => work(session));
 }

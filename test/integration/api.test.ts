@@ -236,3 +236,13 @@ test('drift returns the report --json prints, takes an AbortSignal, and throws V
   const changed = await rejectsWith(migrator.drift(), 'VALIDATION_FAILED');
   assert.deepEqual(changed.problems?.map((problem) => [problem.code, problem.file]), [['CHECKSUM_MISMATCH', 'migrations/001_accounts.sql']]);
 });
+
+test("isPgshiftError knows the errors of the other build: a process may load both the ES module and the CommonJS one", async () => {
+  const { createRequire } = await import('node:module');
+  const commonJs = createRequire(import.meta.url)(join(repoRoot, 'dist', 'index.cjs')) as typeof import('../../src/index.js');
+  const esModule = (await import(pathToFileURL(join(repoRoot, 'dist', 'index.js')).href)) as typeof import('../../src/index.js');
+  assert.notEqual(commonJs.PgshiftError, esModule.PgshiftError);
+  assert.ok(esModule.isPgshiftError(new commonJs.PgshiftError('USAGE', 'from the CommonJS build')));
+  assert.ok(commonJs.isPgshiftError(new esModule.PgshiftError('USAGE', 'from the ES module')));
+  assert.ok(!esModule.isPgshiftError(new Error('another error')));
+});

@@ -286,6 +286,8 @@ test('the CLI: create prints the URL with the password hidden, --json too; drop 
     [['test-db', 'drop', name], /there is no test database/],
     [['test-db', 'drop', 'postgres'], /"postgres" is not the name of a test database/],
     [['test-db', 'create', '--keep', 'soon'], /--keep "soon" is not a duration/],
+    [['test-db', 'prune', '--keep', '-1d'], /--keep "-1d" is not a duration/],
+    [['test-db', 'drop', answer.url.replace(/:(\d+)\//, ':1/')], /^the URL names the server [^:]+:1, but this command reaches /],
     [['test-db'], /name a test-db command: create, drop or prune/],
   ] as const) {
     const run = await files.run(args, { env });
@@ -304,4 +306,13 @@ test('the CLI: create prints the URL with the password hidden, --json too; drop 
   await files.write('migrations/stray.sql', 'SELECT 1;\n');
   const refused = await files.run(['test-db', 'prune'], { env });
   assert.equal(refused.status, 3, refused.stderr);
+  // So do files a build would refuse: a syntax error, a file still unwritten.
+  await files.remove('migrations/stray.sql');
+  for (const [text, problem] of [['CREATE TABLE x (a int,);\n', 'SYNTAX_ERROR'], ['-- pgshift:unwritten\nSELECT 1;\n', 'UNWRITTEN']] as const) {
+    await files.write('migrations/009_bad.sql', text);
+    const stopped = await files.run(['test-db', 'prune'], { env });
+    assert.equal(stopped.status, 3, stopped.stderr);
+    const { problems } = errorLine(stopped.stderr) as { problems: Array<{ code: string; file: string }> };
+    assert.deepEqual(problems.map(({ code, file }) => ({ code, file })), [{ code: problem, file: 'migrations/009_bad.sql' }]);
+  }
 });

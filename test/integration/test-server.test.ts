@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { processExists } from '../../src/db/postmaster.js';
 import { makeProject, repoRoot } from '../support/project.js';
+import { waitFor } from '../support/wait.js';
 
 /** A test file's process: asks for a test database on the embedded server, then one more each time it reads a line. */
 const WORKER = `
@@ -26,7 +27,10 @@ const WORKER = `
     console.log(JSON.stringify({ name: database.name, users: n, safe: database.safeUrl }));
   };
   await ask();
-  for await (const line of createInterface({ input: process.stdin })) if (line === 'again') await ask();`;
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'again') await ask();
+    if (line === 'crash') throw new Error('a test file that crashed');
+  }`;
 
 interface Worker {
   readonly child: ChildProcess;
@@ -110,4 +114,20 @@ test("a test file that failed keeps its failing exit code: the embedded server's
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, env: { ...process.env, PROJECT_DIR: project.dir }, stdio: 'inherit' });
   assert.equal(await exited(child, 60), 7);
   assert.equal(await serverPid(project.dir), undefined);
+});
+
+test('a start lock left by a process that is gone is taken over at once; a file that crashes still stops the server it was last to use', async () => {
+  const project = await makeProject({ 'migrations/001_users.sql': 'CREATE TABLE users (id int PRIMARY KEY);\n' });
+  await mkdir(project.path('.pgshift/test-server/start.lock'), { recursive: true });
+  await writeFile(project.path('.pgshift/test-server/start.lock/pid'), '99999999');
+  const started = performance.now();
+  const crashing = worker(project.dir);
+  assert.equal((await crashing.next()).users, 0);
+  // A bound on a hang, not a speed: a lock taken for stale waits STALE_LOCK_MS (120 s) first.
+  assert.ok(performance.now() - started < 90_000, 'the dead holder’s lock was not waited out');
+  const server = await serverPid(project.dir);
+  assert.ok(server !== undefined);
+  crashing.child.stdin!.write('crash\n');
+  assert.equal(await exited(crashing.child, 30), 1, 'the uncaught error fails the process');
+  await waitFor(async () => !processExists(server), 'the server stopping after the crashed process');
 });

@@ -355,3 +355,14 @@ describe('resolveEndpoint: every field decided by pgshift, with libpq defaults',
     assert.equal(describeEndpoint(resolveEndpoint({ host: '::1', port: 5433, user: 'u', password: 'pw', database: 'd' })), 'u@[::1]:5433/d');
   });
 });
+
+test("the API refuses database.url left undefined or empty (an unset variable) rather than take the local socket's server", async () => {
+  const { createMigrator, createTestDatabase } = await import('../../src/index.js');
+  // What a JavaScript caller passes when the variable is unset (TypeScript's exactOptionalPropertyTypes forbids it).
+  for (const unset of [undefined, '']) {
+    const url = unset as string;
+    assert.throws(() => createMigrator({ database: { url } }), (error) => isPgshiftError(error) && error.code === 'USAGE' && /^database\.url is (undefined|empty): no server is named/.test(error.message));
+    await assert.rejects(createTestDatabase({ database: { url } }), (error) => isPgshiftError(error) && error.code === 'USAGE');
+  }
+  assert.doesNotThrow(() => createMigrator({ database: { url: undefined as unknown as string, host: 'db.example' } }), 'another field names the server');
+});

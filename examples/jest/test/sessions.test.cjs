@@ -11,6 +11,8 @@ beforeAll(async () => {
 
 // A file whose tests all passed drops its database; one with a failure keeps it, to look at with psql.
 afterAll(async () => {
+  // Nothing to end or keep when beforeAll failed: its own error says why.
+  if (db === undefined) return;
   await sql.end();
   if (!globalThis.testFailed) return db.drop();
   await db.keep();

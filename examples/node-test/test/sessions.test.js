@@ -17,7 +17,7 @@ after(async () => {
   await sql.end();
   if (!failed) return db.drop();
   await db.keep();
-  console.error(`kept the test database of ${import.meta.filename}: psql '${db.safeUrl}'`);
+  console.error(`kept the test database of ${new URL(import.meta.url).pathname}: psql '${db.safeUrl}'`);
 });
 
 test('a new session is private', async () => {

@@ -16,10 +16,12 @@ afterEach(({ task }) => {
   failed ||= task.result?.state === 'fail';
 });
 afterAll(async () => {
+  // Nothing to end or keep when beforeAll failed: its own error says why.
+  if (db === undefined) return;
   await sql.end();
   if (!failed) return db.drop();
   await db.keep();
-  console.error(`kept the test database of ${import.meta.filename}: psql '${db.safeUrl}'`);
+  console.error(`kept the test database of ${new URL(import.meta.url).pathname}: psql '${db.safeUrl}'`);
 });
 
 test('a new session is private', async () => {

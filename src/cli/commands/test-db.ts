@@ -7,6 +7,8 @@ import { asJson } from '../render.js';
 const keep = {
   keep: {
     type: 'string',
+    // A value starting with a dash (-1d) is this flag's, to be refused by its check, not short flags.
+    nargs: 1,
     describe: 'how long clones (and, at a build, templates of other files) are kept: 0, or whole days, hours, minutes or seconds: 1d, 12h, 30min, 90s',
     default: '1d',
   },
