@@ -14,6 +14,7 @@ import postgres from 'postgres';
 import { testDatabase } from '../support/database.js';
 import { cleanEnv, finished, inTerminal, logLines, makeProject, type Project, repoRoot, spawnPgshift } from '../support/project.js';
 import { reviewProject } from '../support/review.js';
+import { SLOW_INDEX } from '../support/slow-index.js';
 import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
@@ -41,6 +42,9 @@ const NORMALISE: ReadonlyArray<readonly [RegExp, string]> = [
   // A many-database run's time column: seconds with two decimals.
   [/\b\d+\.\d\d s\b/g, '<n> s'],
   [/\brunning \d+ s\b/g, 'running <n> s'],
+  // A live progress line: seconds, a percentage and the counts it stands for.
+  [/\b\d+ s\b/g, '<n> s'],
+  [/\b\d+% \(\d+\/\d+ (blocks|tuples)\)/g, '<n>% (<n>/<n> $1)'],
   // Where a run connected: the README names a server of its own, the test its scratch database.
   [/^(connected to | +database: )\S+/gm, '$1<target>'],
 ];
@@ -239,6 +243,17 @@ CREATE TABLE tenant_initech.orders (id int);`);
   },
 
   /** What a second run says while the first holds the migration lock: the holder's file, never its SQL. */
+  async 'progress-line'() {
+    return ownDatabase('progress', async (url) => {
+      const project = await makeProject(SLOW_INDEX, url);
+      const { stdout } = await inTerminal(project.dir, ['up', '--no-lint'], cleanEnv({ DATABASE_URL: url }), 200);
+      // The live line as last drawn while the build had a rate: what a look at the terminal shows then.
+      const drawn = stdout.split('\r\u001b[K').filter((part) => / left in this phase$/.test(part));
+      assert.ok(drawn.length > 0, stdout);
+      return `${drawn.at(-1)}\n`;
+    });
+  },
+
   async 'lock-holder'() {
     const { project, args } = await sampleProject({ 'migrations/003_x.sql': 'SELECT pg_sleep(5);\n' });
     const holder = finished(spawnPgshift(args('up'), project.dir, cleanEnv({ DATABASE_URL: db.url })));
