@@ -39,17 +39,25 @@ export function runProgress(onProgress: (event: ProgressEvent) => void, source: 
   let file: string | undefined;
   const failed = { said: false };
   const closing = new Set<Promise<void>>();
+  const { session, settings, logger, pooled } = source;
+  let listening = true;
   const emit = (statement?: StatementProgress): void => {
+    if (!listening) return;
     const elapsedMs = Math.round(performance.now() - started);
     const finished = Math.max(0, done);
     const secondsLeft = runSecondsLeft(finished, total, elapsedMs);
-    onProgress({
-      files: { done: finished, total, elapsedMs, ...(secondsLeft === undefined ? {} : { secondsLeft }) },
-      ...(file === undefined ? {} : { file }),
-      ...(statement === undefined ? {} : { statement }),
-    });
+    try {
+      onProgress({
+        files: { done: finished, total, elapsedMs, ...(secondsLeft === undefined ? {} : { secondsLeft }) },
+        ...(file === undefined ? {} : { file }),
+        ...(statement === undefined ? {} : { statement }),
+      });
+    } catch (error) {
+      // The caller's callback is not the migration: it is told no more, and the run goes on.
+      listening = false;
+      logger.warn(`progress: onProgress threw (${(error as Error).message}); no more progress events for this run`);
+    }
   };
-  const { session, settings, logger, pooled } = source;
   const open = pooled ? undefined : () => openSibling(session, settings, logger, { application_name: `pgshift progress of pid ${session.info.pid}` });
   return {
     plan(count) {
