@@ -11,11 +11,16 @@ import { EXIT_INTERRUPTED } from './exit-status.js';
 import { main } from './main.js';
 
 const controller = new AbortController();
+/** On a terminal, what starts a line of its own: the live progress line, if one is drawn, is erased first. */
+const CLEAR_LINE = '\r\u001b[K';
 const interrupt = (signal: NodeJS.Signals): void => {
-  if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+  if (controller.signal.aborted) {
+    if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
+    process.exit(EXIT_INTERRUPTED);
+  }
   const notice = `${signal}: stopping: a statement that is running is cancelled and its transaction rolled back (send it again to exit at once)`;
   // On a terminal, words; piped, a log line like every other line there.
-  if (process.stderr.isTTY) process.stderr.write(`pgshift: ${notice}\n`);
+  if (process.stderr.isTTY) process.stderr.write(`${CLEAR_LINE}pgshift: ${notice}\n`);
   else jsonLogger(DEFAULTS.logLevel, process.stderr).warn(notice, { signal });
   controller.abort();
 };

@@ -20,10 +20,10 @@ export class LiveLine {
   private last = '';
   private readonly timer: NodeJS.Timeout;
 
-  /** `text` is asked for at each tick; undefined erases the line. */
+  /** `text` is asked for at each tick, for the width there is; undefined erases the line. */
   constructor(
     private readonly terminal: Terminal,
-    private readonly text: () => string | undefined,
+    private readonly text: (width: number) => string | undefined,
   ) {
     this.timer = setInterval(() => this.draw(), REDRAW_MS);
     this.timer.unref();
@@ -52,11 +52,12 @@ export class LiveLine {
   }
 
   private draw(): void {
-    const line = this.text();
-    if (line === undefined) return this.clear();
-    // A terminal nobody sized (a pty under script(1), some CI runners) reports 0 columns: not a width to fit.
+    // Read at each tick: the terminal may have been resized. One nobody sized (a pty under script(1), some
+    // CI runners) reports 0 columns: not a width to fit.
     const columns = this.terminal.columns === undefined || this.terminal.columns <= 0 ? 80 : this.terminal.columns;
     const width = Math.max(20, columns - 1);
+    const line = this.text(width);
+    if (line === undefined) return this.clear();
     const text = line.length > width ? `${line.slice(0, width - 1)}…` : line;
     if (this.shown && text === this.last) return;
     this.terminal.write(`${CLEAR}${text}`);

@@ -71,7 +71,8 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     const flags = { passwordCommand: argv['password-command'], connectTimeoutSeconds: argv['connect-timeout'], waitSeconds: argv.wait };
     return { loaded, logger, flags, cwd: process.cwd() };
   };
-  const terminal = pretty ? { write: (text: string) => void io.stderr.write(text), columns: io.stderr.columns } : undefined;
+  const stderr = io.stderr;
+  const terminal = pretty ? { write: (text: string) => void stderr.write(text), get columns() { return stderr.columns; } } : undefined;
   let progress: CliProgress | undefined;
   const app: App = {
     signal: io.signal ?? new AbortController().signal,

@@ -10,10 +10,16 @@ import type { ProgressEvent } from '../migrator-types.js';
 /** The run line is shown only for a run of more than this many files: a short run says enough in its log. */
 export const RUN_LINE_FILES = 5;
 
-/** The whole line; undefined when there is nothing to show yet. */
-export function progressLine(event: ProgressEvent): string | undefined {
-  const parts = [runPart(event), statementPart(event, true)].filter((part) => part !== undefined);
-  return parts.length === 0 ? undefined : parts.join(' · ');
+/**
+ * The whole line within `width` columns; undefined when there is nothing to show yet. What the statement
+ * does (its percentage, who holds its lock) matters most: the run's part goes first when both do not fit.
+ */
+export function progressLine(event: ProgressEvent, { width = Infinity, short = false }: { readonly width?: number; readonly short?: boolean } = {}): string | undefined {
+  const run = runPart(event);
+  const statement = statementPart(event, short);
+  const both = [run, statement].filter((part) => part !== undefined).join(' · ');
+  if (both === '') return undefined;
+  return both.length <= width || statement === undefined ? both : statement;
 }
 
 function runPart({ files }: ProgressEvent): string | undefined {
@@ -23,29 +29,36 @@ function runPart({ files }: ProgressEvent): string | undefined {
 }
 
 /** The running statement's part: its file (k/N), elapsed time, and what the server says it does. */
-export function statementPart({ files, file, statement }: ProgressEvent, short = false): string | undefined {
+function statementPart({ files, file, statement }: ProgressEvent, short = false): string | undefined {
   if (statement === undefined || file === undefined) return undefined;
   const place = files.total > 1 ? ` (${Math.min(files.done + 1, files.total)}/${files.total})` : '';
   // `short`, on a terminal: the file's name only, as the log above gives its folder; the width is better spent on the percentage.
-  return `${short ? file.slice(file.lastIndexOf('/') + 1) : file}${place} ${duration(Math.floor(statement.elapsedMs / 1000))}${doing(statement)}`;
+  return `${printable(short ? file.replace(/[^\s]*\//g, '') : file)}${place} ${duration(Math.floor(statement.elapsedMs / 1000))}${doing(statement)}`;
 }
 
 function doing(statement: StatementProgress): string {
   if (statement.waitingFor !== undefined) return `, waiting for a lock held by ${statement.waitingFor.map(holder).join('; ')}`;
   if (statement.command === undefined) return '';
-  const on = statement.relation === undefined ? '' : ` on ${statement.relation}`;
+  const on = statement.relation === undefined ? '' : ` on ${printable(statement.relation)}`;
+  const partition = statement.partition === undefined ? '' : ` (partition ${Math.min(statement.partition.done + 1, statement.partition.total)} of ${statement.partition.total})`;
   const phase = statement.phase === undefined ? '' : `: ${statement.phase}`;
   const counted =
     statement.percent === undefined || statement.done === undefined || statement.total === undefined
       ? ''
       : ` ${statement.percent}% (${amount(statement.done, statement.unit)}/${amount(statement.total, statement.unit)}${statement.unit === 'bytes' ? '' : ` ${statement.unit ?? ''}`})`;
   const left = statement.phaseSecondsLeft === undefined ? '' : `, ~${duration(statement.phaseSecondsLeft)} left in this phase`;
-  return `: ${statement.command}${on}${phase}${counted}${left}`;
+  return `: ${statement.command}${on}${partition}${phase}${counted}${left}`;
+}
+
+/** A name as the server spells it, with no control character that would break the line (a newline in a table's name). */
+function printable(name: string): string {
+  return name.replace(/\p{Cc}/gu, '?');
 }
 
 /** pid 4242 (psql, user alice, idle in transaction for 40 s); what the server hides from this role is said to be hidden. */
 export function holder(seen: LockHolderSeen): string {
-  const application = seen.application === '' ? 'no application name' : seen.application;
+  if (seen.pid === 0) return `the prepared transaction ${printable(JSON.stringify(seen.application))} (owner ${seen.user}, prepared ${duration(seen.seconds ?? 0)} ago: COMMIT PREPARED or ROLLBACK PREPARED it)`;
+  const application = seen.application === '' ? 'no application name' : printable(seen.application);
   const state = seen.state === null ? 'state hidden' : seen.seconds === null ? seen.state : `${seen.state}, transaction open ${duration(seen.seconds)}`;
   return `pid ${seen.pid} (${application}, user ${seen.user}, ${state})`;
 }

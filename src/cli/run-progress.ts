@@ -6,7 +6,7 @@
 import type { Logger, LogFields } from '../core/logger.js';
 import type { ProgressEvent } from '../migrator-types.js';
 import { LiveLine, type Terminal } from './live-line.js';
-import { progressLine, statementPart } from './render-progress.js';
+import { progressLine } from './render-progress.js';
 
 export interface CliProgress {
   /** The run's logger: on a terminal it writes above the live line. */
@@ -18,7 +18,7 @@ export interface CliProgress {
 export function cliProgress(logger: Logger, terminal: Terminal | undefined, intervalSeconds: number): CliProgress {
   if (terminal !== undefined) {
     let latest: ProgressEvent | undefined;
-    const line = new LiveLine(terminal, () => (latest === undefined ? undefined : progressLine(latest)));
+    const line = new LiveLine(terminal, (width) => (latest === undefined ? undefined : progressLine(latest, { width, short: true })));
     return {
       logger: line.above(logger, ['debug', 'info', 'warn', 'error']),
       onProgress: (event) => void (latest = event),
@@ -38,7 +38,7 @@ function progressLogger(logger: Logger, intervalMs: number): (event: ProgressEve
       waitingFor = undefined;
       return;
     }
-    const text = statementPart(event) ?? '';
+    const text = progressLine(event) ?? '';
     const holders = statement.waitingFor?.map((seen) => seen.pid).join(',');
     const now = performance.now();
     if (holders !== undefined && holders !== waitingFor) {
@@ -53,5 +53,5 @@ function progressLogger(logger: Logger, intervalMs: number): (event: ProgressEve
 }
 
 function fields({ file, files, statement }: ProgressEvent): LogFields {
-  return { progress: { file, files: `${Math.min(files.done + 1, files.total)}/${files.total}`, ...statement } };
+  return { progress: { file, files, ...statement } };
 }

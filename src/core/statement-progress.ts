@@ -6,6 +6,7 @@
 
 /** A session another one waits behind: never its query text, which is theirs. */
 export interface LockHolderSeen {
+  /** 0: a prepared transaction (PREPARE TRANSACTION), which has no session; `application` is then its gid. */
   readonly pid: number;
   readonly application: string;
   readonly user: string;
@@ -46,9 +47,11 @@ export interface StatementProgress {
   readonly phase?: string;
   readonly done?: number;
   readonly total?: number;
-  /** What done and total count: `blocks`, `tuples`, `bytes`, `lockers`, `partitions`. */
+  /** What done and total count: `blocks`, `tuples`, `bytes`, `lockers`, `child tables`, `statistics`. */
   readonly unit?: string;
   readonly percent?: number;
+  /** Of a partitioned table: the partitions done of all (the counts are the current partition's). */
+  readonly partition?: { readonly done: number; readonly total: number };
   /** Left in this phase at the rate seen since it began; absent until two readings in the phase. */
   readonly phaseSecondsLeft?: number;
   /** Sessions the statement waits behind for a lock, while it does. */
@@ -64,23 +67,28 @@ export interface PhaseMark {
 
 type Counted = { readonly done: number; readonly total: number; readonly unit: string };
 
-/** The counts each view's phases advance, most telling first: the first pair with a total is the one shown. */
-const COUNTS: Readonly<Record<ProgressView, ReadonlyArray<readonly [done: string, total: string, unit: string]>>> = {
+/**
+ * The count each phase advances, by view: the first rule whose phase matches and whose total is known is
+ * shown. A phase with none (sorting, rebuilding an index) shows no count rather than the last phase's.
+ */
+type CountRule = readonly [phase: RegExp, done: string, total: string, unit: string];
+const COUNTS: Readonly<Record<ProgressView, readonly CountRule[]>> = {
   create_index: [
-    ['blocks_done', 'blocks_total', 'blocks'],
-    ['tuples_done', 'tuples_total', 'tuples'],
-    ['lockers_done', 'lockers_total', 'lockers'],
-    ['partitions_done', 'partitions_total', 'partitions'],
+    [/scanning table|validation: scanning/, 'blocks_done', 'blocks_total', 'blocks'],
+    [/loading tuples|validation: sorting|validation: scanning index/, 'tuples_done', 'tuples_total', 'tuples'],
+    [/^waiting for/, 'lockers_done', 'lockers_total', 'lockers'],
   ],
-  cluster: [['heap_blks_scanned', 'heap_blks_total', 'blocks']],
+  cluster: [[/seq scanning heap/, 'heap_blks_scanned', 'heap_blks_total', 'blocks']],
   vacuum: [
-    ['heap_blks_scanned', 'heap_blks_total', 'blocks'],
+    [/scanning heap/, 'heap_blks_scanned', 'heap_blks_total', 'blocks'],
+    [/vacuuming heap/, 'heap_blks_vacuumed', 'heap_blks_total', 'blocks'],
   ],
   analyze: [
-    ['sample_blks_scanned', 'sample_blks_total', 'blocks'],
-    ['child_tables_done', 'child_tables_total', 'child tables'],
+    [/acquiring sample rows/, 'sample_blks_scanned', 'sample_blks_total', 'blocks'],
+    [/acquiring inherited sample rows/, 'child_tables_done', 'child_tables_total', 'child tables'],
+    [/extended statistics/, 'ext_stats_computed', 'ext_stats_total', 'statistics'],
   ],
-  copy: [['bytes_processed', 'bytes_total', 'bytes']],
+  copy: [[/.*/, 'bytes_processed', 'bytes_total', 'bytes']],
 };
 
 const COMMANDS: Readonly<Record<ProgressView, string>> = {
@@ -101,14 +109,16 @@ export function describeStatement(probe: StatementProbe, mark: PhaseMark | undef
   const { view, row } = probe;
   const phase = text(row['phase']);
   const command = text(row['command']) ?? COMMANDS[view];
-  const counted = countsOf(view, row);
-  const key = `${view} ${phase ?? ''} ${counted?.unit ?? ''}`;
+  const counted = countsOf(view, row, phase ?? '');
+  const partitions = partitionsOf(row);
+  const key = `${view} ${phase ?? ''} ${counted?.unit ?? ''} ${String(row['partitions_done'] ?? '')}`;
   const next = counted === undefined ? undefined : mark?.key === key ? mark : { key, atMs: nowMs, done: counted.done };
   const progress: StatementProgress = {
     elapsedMs: probe.runningMs,
     command,
     ...(probe.relation === undefined ? {} : { relation: probe.relation }),
     ...(phase === undefined ? {} : { phase }),
+    ...partitions,
     ...(counted === undefined ? {} : { ...counted, percent: Math.min(100, Math.floor((counted.done / counted.total) * 100)) }),
     ...secondsLeft(counted, next, nowMs),
     ...waiting,
@@ -116,12 +126,19 @@ export function describeStatement(probe: StatementProbe, mark: PhaseMark | undef
   return { progress, mark: next };
 }
 
-function countsOf(view: ProgressView, row: Readonly<Record<string, unknown>>): Counted | undefined {
-  for (const [done, total, unit] of COUNTS[view]) {
+function countsOf(view: ProgressView, row: Readonly<Record<string, unknown>>, phase: string): Counted | undefined {
+  for (const [matches, done, total, unit] of COUNTS[view]) {
+    if (!matches.test(phase)) continue;
     const of = Number(row[total] ?? 0);
     if (Number.isFinite(of) && of > 0) return { done: Math.max(0, Number(row[done] ?? 0)), total: of, unit };
   }
   return undefined;
+}
+
+/** A partitioned table's index is built a partition at a time: each phase's counts are the partition's. */
+function partitionsOf(row: Readonly<Record<string, unknown>>): { partition?: { readonly done: number; readonly total: number } } {
+  const total = Number(row['partitions_total'] ?? 0);
+  return Number.isFinite(total) && total > 0 ? { partition: { done: Number(row['partitions_done'] ?? 0), total } } : {};
 }
 
 function secondsLeft(counted: Counted | undefined, mark: PhaseMark | undefined, nowMs: number): { phaseSecondsLeft?: number } {
@@ -136,8 +153,12 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The whole run's time left, from the files done so far: their average, times the files still to run. */
-export function runSecondsLeft(filesDone: number, filesTotal: number, elapsedMs: number): number | undefined {
-  if (filesDone === 0 || filesDone >= filesTotal) return undefined;
-  return Math.ceil(((filesTotal - filesDone) * elapsedMs) / filesDone / 1000);
+/**
+ * The whole run's time left: the files still to run at the average of those finished (`doneAtMs` is when
+ * the last of them finished), less what the running one has had already; never below zero.
+ */
+export function runSecondsLeft(run: { readonly done: number; readonly total: number; readonly doneAtMs: number; readonly nowMs: number }): number | undefined {
+  if (run.done === 0 || run.done >= run.total) return undefined;
+  const perFile = run.doneAtMs / run.done;
+  return Math.max(0, Math.ceil((perFile * (run.total - run.done) - (run.nowMs - run.doneAtMs)) / 1000));
 }

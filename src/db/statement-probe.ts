@@ -15,6 +15,12 @@ export function probeSql(pid: number, major: number): string {
        (SELECT coalesce(json_agg(json_build_object('pid', b.pid, 'application', b.application_name, 'user', coalesce(b.usename, '?'),
                'state', b.state, 'seconds', extract(epoch FROM clock_timestamp() - b.xact_start)::integer) ORDER BY b.pid), '[]')
           FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS holders,
+       -- A prepared transaction blocks as pid 0 and has no session: its locks in pg_locks name its transaction.
+       (SELECT coalesce(json_agg(json_build_object('pid', 0, 'application', x.gid, 'user', x.owner, 'state', 'prepared',
+               'seconds', extract(epoch FROM clock_timestamp() - x.prepared)::integer) ORDER BY x.prepared), '[]')
+          FROM pg_prepared_xacts x WHERE 0 = ANY (pg_blocking_pids(a.pid)) AND x.database = current_database()
+            AND x.transaction::text IN (SELECT l.transactionid::text FROM pg_locks l WHERE l.pid IS NULL AND l.locktype = 'transactionid'
+                                        UNION SELECT split_part(l.virtualtransaction, '/', 2) FROM pg_locks l WHERE l.pid IS NULL)) AS prepared,
        (SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = coalesce(${relids.join(', ')})) AS relation,
        ${rows.join(',\n       ')}
   FROM pg_stat_activity a WHERE a.pid = ${pid} AND a.state = 'active'`;
@@ -24,6 +30,7 @@ interface ProbeRow extends Record<ProgressView, Record<string, unknown> | null> 
   readonly running_ms: string | number | null;
   readonly wait_event_type: string | null;
   readonly holders: LockHolderSeen[];
+  readonly prepared: LockHolderSeen[];
   readonly relation: string | null;
 }
 
@@ -36,7 +43,7 @@ export async function probeStatement(session: Session, pid: number, major: numbe
   return {
     runningMs: Number(row.running_ms ?? 0),
     waitEventType: row.wait_event_type,
-    holders: row.holders,
+    holders: [...row.holders, ...row.prepared],
     view: found,
     row: found === undefined ? undefined : (row[found] ?? undefined),
     relation: row.relation ?? undefined,

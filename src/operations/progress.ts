@@ -37,6 +37,8 @@ export function runProgress(onProgress: (event: ProgressEvent) => void, source: 
   let total = 0;
   let done = -1;
   let file: string | undefined;
+  /** When the last file finished, since the run began: the rate is of finished files only. */
+  let doneAtMs = 0;
   const failed = { said: false };
   const closing = new Set<Promise<void>>();
   const { session, settings, logger, pooled } = source;
@@ -45,17 +47,22 @@ export function runProgress(onProgress: (event: ProgressEvent) => void, source: 
     if (!listening) return;
     const elapsedMs = Math.round(performance.now() - started);
     const finished = Math.max(0, done);
-    const secondsLeft = runSecondsLeft(finished, total, elapsedMs);
+    const secondsLeft = runSecondsLeft({ done: finished, total, doneAtMs, nowMs: elapsedMs });
+    // The caller's callback is not the migration: one that throws (or rejects) is told no more, and the run goes on.
+    const deaf = (error: unknown): void => {
+      if (!listening) return;
+      listening = false;
+      logger.warn(`progress: onProgress threw (${(error as Error | undefined)?.message ?? String(error)}); no more progress events for this run`);
+    };
     try {
-      onProgress({
+      const answer: unknown = onProgress({
         files: { done: finished, total, elapsedMs, ...(secondsLeft === undefined ? {} : { secondsLeft }) },
         ...(file === undefined ? {} : { file }),
         ...(statement === undefined ? {} : { statement }),
       });
+      if (answer instanceof Promise) answer.catch(deaf);
     } catch (error) {
-      // The caller's callback is not the migration: it is told no more, and the run goes on.
-      listening = false;
-      logger.warn(`progress: onProgress threw (${(error as Error).message}); no more progress events for this run`);
+      deaf(error);
     }
   };
   const open = pooled ? undefined : () => openSibling(session, settings, logger, { application_name: `pgshift progress of pid ${session.info.pid}` });
@@ -65,6 +72,7 @@ export function runProgress(onProgress: (event: ProgressEvent) => void, source: 
     },
     fileStarted(path) {
       done++;
+      if (done > 0) doneAtMs = performance.now() - started;
       file = path;
       emit();
     },

@@ -39,7 +39,8 @@ async function sendUpSteps(run: Run, steps: readonly UpStep[], retry: RetryPolic
     report(run, done, { direction: 'up', version: file.version, name: file.name, path: file.path, durationMs });
   let ahead: SentAhead | undefined;
   for (const [index, step] of steps.entries()) {
-    fileStarted(run, 'script' in step ? (step.migrations[0]?.file.path ?? '') : step.noTransaction.planned.file.path);
+    if ('script' in step) fileStarted(run, step.migrations[0]?.file.path ?? '', oneTransaction(step.migrations.map(({ file }) => file.path)));
+    else fileStarted(run, step.noTransaction.planned.file.path);
     if ('script' in step) {
       const next = steps[index + 1];
       const follow = next !== undefined && 'script' in next ? () => sendAhead(run.session, next.script) : undefined;
@@ -94,9 +95,14 @@ async function sendDownSteps(run: Run, steps: readonly RevertStep[], done: Migra
   if (steps.length === 0) run.logger.info('nothing to revert');
 }
 
-function fileStarted(run: Run, path: string): void {
+/** `label`: what progress names, where one transaction runs several files (--single-transaction). */
+function fileStarted(run: Run, path: string, label = path): void {
   run.observer?.fileStarted?.(path);
-  run.progress?.fileStarted(path);
+  run.progress?.fileStarted(label);
+}
+
+function oneTransaction(paths: readonly string[]): string {
+  return paths.length > 1 ? `${paths[0] ?? ''} to ${paths.at(-1) ?? ''} (${paths.length} files in one transaction)` : (paths[0] ?? '');
 }
 
 function report(run: Run, done: MigrationResult[], result: MigrationResult): void {

@@ -13,7 +13,7 @@ import { testDatabase, urlFor } from '../support/database.js';
 import { ledgerVersions } from '../support/inspect.js';
 import { cleanEnv, errorLine, inTerminal, logLines, makeProject } from '../support/project.js';
 import { startProxy } from '../support/proxy.js';
-import { SLOW_INDEX } from '../support/slow-index.js';
+import { SLOW_INDEX, slowIndex } from '../support/slow-index.js';
 import { waitFor } from '../support/wait.js';
 
 const db = await testDatabase(import.meta.url);
@@ -83,6 +83,20 @@ test("a statement waiting for a lock names the holder's pid, application, user a
   assert.equal(typeof waiting?.statement?.waitingFor?.[0]?.seconds, 'number');
   assert.ok(!JSON.stringify(events).includes('holder-secret-text'), 'the holder’s query text is never read');
   await holder.end();
+});
+
+test("CLUSTER, ANALYZE and COPY report their views' commands and phases", async () => {
+  const project = await makeProject({
+    ...slowIndex(2000),
+    'migrations/003_cluster.sql': 'CLUSTER big USING ix_big_slow;\n',
+    'migrations/004_analyze.sql': 'ANALYZE big;\n',
+    'migrations/005_copy.sql': "COPY big (id) FROM PROGRAM 'sleep 2; echo 1';\n",
+  });
+  const events = await upWithEvents(project, await freshDatabase('views'));
+  const seen = (file: string) => events.flatMap((event) => (event.file === file && event.statement?.command !== undefined ? [event.statement] : []));
+  assert.ok(seen('migrations/003_cluster.sql').some((statement) => statement.command === 'CLUSTER' && statement.relation === 'big' && statement.phase !== undefined), JSON.stringify(events));
+  assert.ok(seen('migrations/004_analyze.sql').some((statement) => statement.command === 'ANALYZE' && statement.relation === 'big' && statement.phase !== undefined), JSON.stringify(events));
+  assert.ok(seen('migrations/005_copy.sql').some((statement) => statement.command === 'COPY FROM' && statement.relation === 'big'), JSON.stringify(events));
 });
 
 test('a statement no progress view covers (pg_sleep) reports its elapsed time only', async () => {
