@@ -89,7 +89,7 @@ async function main(): Promise<number> {
 
 /** A session lost in a test can be the server's doing (a crash, a full disk): its log, removed after the run, says which. */
 async function printServerTrouble(log: string): Promise<void> {
-  const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((line) => /PANIC|terminated by signal|database system (is|was)|No space left|too many clients/.test(line));
+  const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((line) => /PANIC|FATAL|terminated by signal|database system (is|was)|No space left|too many clients/.test(line));
   process.stderr.write(`the embedded server's log lines on restarts, crashes and space:\n${lines.slice(-40).join('\n')}\n`);
 }
 

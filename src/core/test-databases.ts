@@ -99,6 +99,11 @@ export interface TestDatabaseRow {
   readonly name: string;
   readonly isTemplate: boolean;
   readonly comment: string | null;
+  /**
+   * Left by a DROP DATABASE that did not finish, or being dropped right now by a session outside the lock:
+   * only DROP DATABASE may touch it (the ALTER that unmarks a template ends the session that sends it).
+   */
+  readonly invalid?: boolean;
 }
 
 export interface PruneRules {
@@ -136,6 +141,7 @@ export interface PruneStep {
  */
 export function planPrune(rows: readonly TestDatabaseRow[], rules: PruneRules): PruneStep[] {
   return rows.flatMap((row): PruneStep[] => {
+    if (row.invalid === true) return [{ name: row.name, template: false, reason: 'left half-dropped by a DROP DATABASE that did not finish', force: true }];
     if (isTemplateName(row.name)) {
       const reason = templateReason(row, rules);
       return reason === undefined ? [] : [{ name: row.name, template: true, reason, force: true }];

@@ -85,7 +85,9 @@ function inWords(error: unknown): string {
  * gone (or was `lost` before) is CONNECTION_LOST, and `connectionGone` says the session cannot go on.
  */
 export function statementFailure(error: unknown, lost: boolean): { readonly error: Error; readonly connectionGone: boolean } {
-  if (error instanceof postgres.PostgresError && !SESSION_ENDED_STATES.test(error.code)) {
+  // A FATAL error ends the session whatever its SQLSTATE (ALTER DATABASE on a database being dropped is one).
+  const fatal = error instanceof postgres.PostgresError && (error.severity === 'FATAL' || error.severity === 'PANIC');
+  if (error instanceof postgres.PostgresError && !fatal && !SESSION_ENDED_STATES.test(error.code)) {
     return { error: toServerError(error), connectionGone: false };
   }
   if (error instanceof postgres.PostgresError || lost || CONNECTION_CODES.has(codeOf(error))) {

@@ -78,6 +78,8 @@ export interface SessionStart {
 /** What the driver's callbacks and the session's methods both read and set. */
 interface ConnectionState {
   lost: boolean;
+  /** How it was lost, said by every statement refused after it. */
+  lostBy?: string;
   closing: boolean;
   rollingBack: boolean;
 }
@@ -132,7 +134,9 @@ function driverOptions({ endpoint, password, limitSeconds, parameters, logger }:
       logNotice(logger, notice);
     },
     onclose: () => {
-      if (!state.closing) state.lost = true;
+      if (state.closing || state.lost) return;
+      state.lost = true;
+      state.lostBy = 'the server closed it while it was idle';
     },
   };
 }
@@ -174,12 +178,15 @@ function wrap(sql: postgres.Sql, reserved: postgres.ReservedSql, info: SessionIn
   const running = new Set<{ cancel(): void }>();
   const translate = (error: unknown): Error => {
     const failure = statementFailure(error, state.lost);
-    if (failure.connectionGone) state.lost = true;
+    if (failure.connectionGone && !state.lost) {
+      state.lost = true;
+      state.lostBy = failure.error.message;
+    }
     return failure.error;
   };
   const guard = (): void => {
     if (state.lost) {
-      throw new PgshiftError('CONNECTION_LOST', 'the connection to the database was lost', {
+      throw new PgshiftError('CONNECTION_LOST', `the connection to the database was lost${state.lostBy === undefined ? '' : ` (${state.lostBy})`}`, {
         hint: 'the server closed it (restart, failover, or pg_terminate_backend); run the command again',
       });
     }

@@ -19,11 +19,12 @@ export const TEST_DATABASES_LOCK: LockKey = namedLockKey('test databases');
 const LIKE = (prefix: string): string => quoteLiteral(`${prefix.replaceAll('_', '\\_')}%`);
 
 export async function listTestDatabases(session: Session): Promise<TestDatabaseRow[]> {
-  const { rows } = await session.query<{ name: string; is_template: boolean; comment: string | null }>(
-    `SELECT datname AS name, datistemplate AS is_template, shobj_description(oid, 'pg_database') AS comment
+  // datconnlimit -2: a DROP DATABASE that did not finish left it invalid (PostgreSQL 15.4 and later).
+  const { rows } = await session.query<{ name: string; is_template: boolean; comment: string | null; invalid: boolean }>(
+    `SELECT datname AS name, datistemplate AS is_template, shobj_description(oid, 'pg_database') AS comment, datconnlimit = -2 AS invalid
        FROM pg_database WHERE datname LIKE ${LIKE(TEMPLATE_PREFIX)} OR datname LIKE ${LIKE(CLONE_PREFIX)} ORDER BY datname`,
   );
-  return rows.map((row) => ({ name: row.name, isTemplate: row.is_template, comment: row.comment }));
+  return rows.map((row) => ({ name: row.name, isTemplate: row.is_template, comment: row.comment, invalid: row.invalid }));
 }
 
 /** Whether a database of this name is on the server, template or not. */

@@ -11,6 +11,7 @@ import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promis
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import postgres from 'postgres';
+import { TEST_DATABASES_LOCK } from '../../src/db/test-databases.js';
 import { createTestDatabase, startTestServer } from '../../src/index.js';
 import { copyOfRepository, cleanEnv, repoRoot, type Project } from '../support/project.js';
 
@@ -95,9 +96,15 @@ test('node-test with DATABASE_URL: the files use that server, and a passing run 
   const template = /cloned from (pgshift_tpl_([0-9a-f]{8})[0-9a-f]{24})/.exec(lines.join('\n'));
   assert.ok(template, lines.join('\n'));
   const left = await admin`SELECT datname FROM pg_database WHERE datname LIKE ${`pgshift\\_test\\_${template[2]}%`}`;
-  await admin.unsafe(`ALTER DATABASE ${template[1]} WITH IS_TEMPLATE false`);
-  await admin.unsafe(`DROP DATABASE ${template[1]}`);
-  await admin.end();
+  // Under the test databases' lock, as pgshift drops one: a build elsewhere would take it, half-dropped, for its own to drop.
+  // Ended whatever fails: a session left holding the lock would stop every other file's build.
+  try {
+    await admin.unsafe(`SELECT pg_advisory_lock(${TEST_DATABASES_LOCK.sql})`);
+    await admin.unsafe(`ALTER DATABASE ${template[1]} WITH IS_TEMPLATE false`);
+    await admin.unsafe(`DROP DATABASE ${template[1]} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
   assert.deepEqual([...left], [], 'no test database is left');
   assert.ok(!(await readdir(project.path('.pgshift')).catch(() => [] as string[])).includes('test-server'), 'no embedded server was started');
 });

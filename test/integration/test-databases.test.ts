@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { compareSnapshots } from '../../src/core/schema-diff.js';
 import { openSession } from '../../src/db/connect.js';
 import { resolveLedgerTable } from '../../src/db/ledger.js';
+import { TEST_DATABASES_LOCK } from '../../src/db/test-databases.js';
 import { takeSnapshot } from '../../src/db/snapshot.js';
 import { serverUrl, testDatabase, urlFor } from '../support/database.js';
 import { driftHistory } from '../support/drift-history.js';
@@ -22,13 +23,21 @@ import { errorLine, makeProject, repoRoot, type Project } from '../support/proje
 const admin = postgres(serverUrl(), { max: 2, onnotice: () => undefined });
 const made = new Set<string>();
 after(async () => {
-  // Whatever a test left: its clones and templates (the names it used are unique to this run's files).
-  const { rows } = { rows: await admin<{ datname: string; datistemplate: boolean }[]>`SELECT datname, datistemplate FROM pg_database` };
+  // Whatever a test left: its clones and templates (the names it used are unique to this run's files). Under
+  // the test databases' lock, as pgshift drops them: a build in another file would take a template being
+  // unmarked here for a build that did not finish, and drop it too.
+  const sql = await admin.reserve();
+  // Bounded: a holder that hangs fails this file's clean-up instead of the whole run.
+  await sql.unsafe(`SET lock_timeout = '120s'`);
+  await sql.unsafe(`SELECT pg_advisory_lock(${TEST_DATABASES_LOCK.sql})`);
+  const rows = await sql<{ datname: string; datistemplate: boolean }[]>`SELECT datname, datistemplate FROM pg_database`;
   for (const { datname, datistemplate } of rows) {
     if (![...made].some((prefix) => datname.startsWith(prefix))) continue;
-    if (datistemplate) await admin.unsafe(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    if (datistemplate) await sql.unsafe(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   }
+  await sql.unsafe(`SELECT pg_advisory_unlock(${TEST_DATABASES_LOCK.sql})`);
+  sql.release();
   await admin.end({ timeout: 5 });
 });
 

@@ -101,3 +101,11 @@ test('prune: what goes and why, in prune and build modes', () => {
   assert.equal(plan({ ...rules, keepSeconds: 60 })['alive'], 'made 60 seconds ago');
   assert.equal(plan({ ...rules, keepSeconds: 0, now: now - 59 })['alive'], 'made 1 second ago');
 });
+
+test('a database a DROP left half-done (invalid) is only dropped, never altered, in either mode', () => {
+  const current = templateName(INPUTS);
+  const rules: PruneRules = { current, now: 1_800_000_000, keepSeconds: 86400, host: hostTag('here'), alive: () => true, mode: 'build' };
+  const halfDropped = { name: templateName({ ...INPUTS, table: 'y' }), isTemplate: false, comment: null, invalid: true };
+  const steps = [planPrune([halfDropped], rules), planPrune([halfDropped], { ...rules, mode: 'prune' })];
+  for (const [step] of steps) assert.deepEqual(step, { name: halfDropped.name, template: false, reason: 'left half-dropped by a DROP DATABASE that did not finish', force: true });
+});

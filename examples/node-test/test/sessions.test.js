@@ -8,14 +8,17 @@ import { createTestDatabase } from 'pgshift';
 const db = await createTestDatabase(process.env.DATABASE_URL ? { database: { url: process.env.DATABASE_URL } } : { embedded: true });
 const sql = postgres(db.url, { onnotice: () => {} });
 
-// A file whose tests all passed drops its database; one with a failure keeps it, to look at with psql.
+// A file whose tests all ran and passed drops its database; one with a failure keeps it, to look at with
+// psql. So does one where no test ran: a failing hook stops the tests before afterEach sees any.
+let passed = 0;
 let failed = false;
 afterEach((t) => {
-  failed ||= !t.passed;
+  if (t.passed) passed++;
+  else failed = true;
 });
 after(async () => {
   await sql.end();
-  if (!failed) return db.drop();
+  if (!failed && passed > 0) return db.drop();
   await db.keep();
   console.error(`kept the test database of ${new URL(import.meta.url).pathname}: psql '${db.safeUrl}'`);
 });

@@ -10,16 +10,19 @@ beforeAll(async () => {
   sql = postgres(db.url, { onnotice: () => {} });
 });
 
-// A file whose tests all passed drops its database; one with a failure keeps it, to look at with psql.
+// A file whose tests all ran and passed drops its database; one with a failure keeps it, to look at with
+// psql. So does one where no test ran: a failing hook stops the tests before afterEach sees any.
+let passed = 0;
 let failed = false;
 afterEach(({ task }) => {
-  failed ||= task.result?.state === 'fail';
+  if (task.result?.state === 'fail') failed = true;
+  else passed++;
 });
 afterAll(async () => {
   // Nothing to end or keep when beforeAll failed: its own error says why.
   if (db === undefined) return;
   await sql.end();
-  if (!failed) return db.drop();
+  if (!failed && passed > 0) return db.drop();
   await db.keep();
   console.error(`kept the test database of ${new URL(import.meta.url).pathname}: psql '${db.safeUrl}'`);
 });
