@@ -3,20 +3,19 @@
  * one left running on its own data; a scratch server orphaned by a killed run is stopped.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The pid and port the file names, whether or not that process still runs. */
-async function postmasterOf(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
-  const lines = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then((text) => text.split('\n'), () => undefined);
+/** The pid and port the file names, whether or not that process still runs. Synchronous, for an exit handler too. */
+function postmasterOf(dataDir: string): { pid: number; port: number } | undefined {
+  const lines = readLines(join(dataDir, 'postmaster.pid'));
   const pid = Number.parseInt(lines?.[0] ?? '', 10);
   return Number.isInteger(pid) ? { pid, port: Number(lines?.[3]) } : undefined;
 }
 
 /** A server left running on this data directory (say, by a run that was killed), with the port it listens on. */
 export async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
-  const found = await postmasterOf(dataDir);
+  const found = postmasterOf(dataDir);
   if (!found || !Number.isInteger(found.port) || found.port === 0) return undefined;
   try {
     process.kill(found.pid, 0);
@@ -53,9 +52,8 @@ export async function stopLeftover(dataDir: string): Promise<boolean> {
  * `not ours` for a pid that is not a postgres process or not ours to signal. Synchronous, for an exit handler.
  */
 export function signalPostmaster(dataDir: string): number | 'none' | 'not ours' {
-  const lines = readLines(join(dataDir, 'postmaster.pid'));
-  const pid = Number.parseInt(lines?.[0] ?? '', 10);
-  if (!Number.isInteger(pid) || !processExists(pid)) return 'none';
+  const pid = postmasterOf(dataDir)?.pid;
+  if (pid === undefined || !processExists(pid)) return 'none';
   if (!(readLines(`/proc/${pid}/cmdline`)?.join('') ?? '').includes('postgres')) return 'not ours';
   try {
     process.kill(pid, 'SIGINT');

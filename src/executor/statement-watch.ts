@@ -10,7 +10,7 @@ import { probeStatement } from '../db/statement-probe.js';
 import type { Session } from '../db/session.js';
 
 /** Waited before a statement counts as long, and between two readings. */
-export const WATCH_AFTER_MS = 1000;
+const WATCH_AFTER_MS = 1000;
 const POLL_MS = 1000;
 
 export interface WatchTarget {
