@@ -20,8 +20,8 @@
  *       installed on first use) and pgshift with a cold and a warm parse cache; then the targets T1-T4, PASS
  *       or FAIL (bench/targets.ts; T4 is row b).
  *   (k) test databases (bench/test-databases.ts): the first (template build and clone) against up, each further
- *       one through the API against a raw CREATE DATABASE ... TEMPLATE and against up, and 32 asked for by 8
- *       workers at once, which must build the template once; for the N-migration project and a 300-migration history.
+ *       one through the API against a raw CREATE DATABASE ... TEMPLATE and against up, each further one taken
+ *       from a spare against up, and 32 asked for by 8 workers at once, which must build the template once; for the N-migration project and a 300-migration history.
  *
  * Options: --n N (default 200), --n-large N (default 1000), --runs R (rounds, default 5), --big N (files for b
  * and c, default 10000), --only LETTERS (say a,i: only those rows; b and c run together, as do f and g),

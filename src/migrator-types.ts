@@ -327,6 +327,12 @@ export interface TestDatabaseCall extends CallOptions {
    * `keepSeconds`. By default it is this process's, and removed as a leftover once the process is gone.
    */
   readonly detached?: boolean;
+  /**
+   * How many spare clones of the template to keep ready on the server (`pgshift_spare_...`): after each test
+   * database, one more is copied in the background while the tests run, and the next test database is taken
+   * from them by a rename instead of a copy. Default 0; createTestDatabase's default is 1 with `embedded: true`.
+   */
+  readonly spares?: number;
 }
 
 export interface PruneResult {

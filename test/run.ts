@@ -43,6 +43,11 @@ function needsDatabase(files: readonly string[]): boolean {
 
 async function main(): Promise<number> {
   const files = await testFiles(process.argv.slice(2));
+  // node --test given no file finds its own, the examples' included: a word that matches nothing is a mistake.
+  if (files.length === 0) {
+    process.stderr.write(`no test file under test/ matches ${process.argv.slice(2).join(' ')}\n`);
+    return 2;
+  }
   let server: EmbeddedServer | undefined;
   let scratch: string | undefined;
   const env = { ...process.env };

@@ -1,3 +1,4 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { globalSetup: './vitest.global-setup.js' } });
+// hookTimeout: the first beforeAll builds the template (every migration), which can take longer than 10 s.
+export default defineConfig({ test: { globalSetup: './vitest.global-setup.js', hookTimeout: 60_000 } });

@@ -4,6 +4,7 @@
  * SIGINT or SIGTERM stops the run cleanly; a second one exits at once.
  */
 import { hideBin } from 'yargs/helpers';
+import { terminalRedraws } from '../config/cli-environment.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { phasesSoFar } from '../core/timings.js';
 import { jsonLogger } from '../log.js';
@@ -12,10 +13,10 @@ import { main } from './main.js';
 
 const controller = new AbortController();
 /** On a terminal, what starts a line of its own: the live progress line, if one is drawn, is erased first. */
-const CLEAR_LINE = '\r\u001b[K';
+const CLEAR_LINE = process.stderr.isTTY && terminalRedraws() ? '\r\u001b[K' : '';
 const interrupt = (signal: NodeJS.Signals): void => {
   if (controller.signal.aborted) {
-    if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
+    process.stderr.write(CLEAR_LINE);
     process.exit(EXIT_INTERRUPTED);
   }
   const notice = `${signal}: stopping: a statement that is running is cancelled and its transaction rolled back (send it again to exit at once)`;

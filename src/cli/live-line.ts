@@ -3,6 +3,7 @@
  * only when its text changed, and erased when the run ends. Log lines go above it: the line is cleared
  * first and drawn again at the next tick.
  */
+import stringWidth from 'string-width';
 import type { Logger, LogFields } from '../core/logger.js';
 
 export interface Terminal {
@@ -55,13 +56,31 @@ export class LiveLine {
     // Read at each tick: the terminal may have been resized. One nobody sized (a pty under script(1), some
     // CI runners) reports 0 columns: not a width to fit.
     const columns = this.terminal.columns === undefined || this.terminal.columns <= 0 ? 80 : this.terminal.columns;
-    const width = Math.max(20, columns - 1);
+    const width = Math.max(1, columns - 1);
     const line = this.text(width);
     if (line === undefined) return this.clear();
-    const text = line.length > width ? `${line.slice(0, width - 1)}…` : line;
+    const text = fitted(line, width);
     if (this.shown && text === this.last) return;
     this.terminal.write(`${CLEAR}${text}`);
     this.last = text;
     this.shown = true;
   }
+}
+
+/**
+ * `line` cut to `width` columns, with an ellipsis where it was cut. Counted in columns, not characters: a CJK
+ * character or an emoji takes two, and a line cut by its length would wrap, and be redrawn one row lower at
+ * every tick.
+ */
+function fitted(line: string, width: number): string {
+  if (stringWidth(line) <= width) return line;
+  let kept = '';
+  let used = 0;
+  for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(line)) {
+    const columns = stringWidth(segment);
+    if (used + columns > width - 1) break;
+    kept += segment;
+    used += columns;
+  }
+  return `${kept}…`;
 }

@@ -5,7 +5,7 @@
  */
 import { relative, resolve, sep } from 'node:path';
 import yargs, { type Argv } from 'yargs';
-import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratchDatabase, type CliEnvironment, type CliTargets, type TargetFlags } from '../config/cli-environment.js';
+import { loadCliEnvironment, resolveCliTarget, resolveCliTargets, resolveScratchDatabase, terminalRedraws, type CliEnvironment, type CliTargets, type TargetFlags } from '../config/cli-environment.js';
 import { defined } from '../core/defined.js';
 import { isPgshiftError, PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -72,7 +72,8 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     return { loaded, logger, flags, cwd: process.cwd() };
   };
   const stderr = io.stderr;
-  const terminal = pretty ? { write: (text: string) => void stderr.write(text), get columns() { return stderr.columns; } } : undefined;
+  // Where lines cannot be redrawn, progress goes to the log as it does off a terminal.
+  const terminal = pretty && terminalRedraws() ? { write: (text: string) => void stderr.write(text), get columns() { return stderr.columns; } } : undefined;
   let progress: CliProgress | undefined;
   const app: App = {
     signal: io.signal ?? new AbortController().signal,

@@ -3,6 +3,8 @@
  * "files 12/40, 1:23 elapsed, ~2:10 left · migrations/013_ix.sql (13/40) 42 s: CREATE INDEX on big: building
  * index: scanning table 63% (1.2 M/1.9 M blocks), ~40 s left in this phase".
  */
+import stringWidth from 'string-width';
+import { printable } from '../core/printable.js';
 import { formatBytes, formatCount } from '../core/sizes.js';
 import type { LockHolderSeen, StatementProgress } from '../core/statement-progress.js';
 import type { ProgressEvent } from '../migrator-types.js';
@@ -19,7 +21,7 @@ export function progressLine(event: ProgressEvent, { width = Infinity, short = f
   const statement = statementPart(event, short);
   const both = [run, statement].filter((part) => part !== undefined).join(' · ');
   if (both === '') return undefined;
-  return both.length <= width || statement === undefined ? both : statement;
+  return stringWidth(both) <= width || statement === undefined ? both : statement;
 }
 
 function runPart({ files }: ProgressEvent): string | undefined {
@@ -50,17 +52,12 @@ function doing(statement: StatementProgress): string {
   return `: ${statement.command}${on}${partition}${phase}${counted}${left}`;
 }
 
-/** A name as the server spells it, with no control character that would break the line (a newline in a table's name). */
-function printable(name: string): string {
-  return name.replace(/\p{Cc}/gu, '?');
-}
-
 /** pid 4242 (psql, user alice, idle in transaction for 40 s); what the server hides from this role is said to be hidden. */
 export function holder(seen: LockHolderSeen): string {
-  if (seen.pid === 0) return `the prepared transaction ${printable(JSON.stringify(seen.application))} (owner ${seen.user}, prepared ${duration(seen.seconds ?? 0)} ago: COMMIT PREPARED or ROLLBACK PREPARED it)`;
+  if (seen.pid === 0) return `the prepared transaction ${printable(JSON.stringify(seen.application))} (owner ${printable(seen.user)}, prepared ${duration(seen.seconds ?? 0)} ago: COMMIT PREPARED or ROLLBACK PREPARED it)`;
   const application = seen.application === '' ? 'no application name' : printable(seen.application);
   const state = seen.state === null ? 'state hidden' : seen.seconds === null ? seen.state : `${seen.state}, transaction open ${duration(seen.seconds)}`;
-  return `pid ${seen.pid} (${application}, user ${seen.user}, ${state})`;
+  return `pid ${seen.pid} (${application}, user ${printable(seen.user)}, ${state})`;
 }
 
 function amount(value: number, unit: string | undefined): string {

@@ -57,6 +57,14 @@ export interface CliTarget {
   readonly connectWaitSeconds?: number;
 }
 
+/**
+ * Whether a terminal can have a line redrawn in place (a carriage return, then erase to its end): not one
+ * that says TERM=dumb (Emacs' shell, some CI consoles), where those codes show as text.
+ */
+export function terminalRedraws(real: Environment = process.env): boolean {
+  return real['TERM'] !== 'dumb';
+}
+
 export function loadCliEnvironment(flags: EnvironmentFlags, real: Environment = process.env): CliEnvironment {
   const environment = mergeEnvironment(real, readDotenv(flags.dotenv, real));
   const level = flags.logLevel ?? environment.env['PGSHIFT_LOG_LEVEL'] ?? DEFAULTS.logLevel;

@@ -9,7 +9,7 @@ import { isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import type { DatabaseTarget } from '../migrator-types.js';
 import { parseNumber, type NumberKind } from '../core/numbers.js';
 import { resolveEndpoint } from '../db/endpoint.js';
-import { SSL_MODES, type ConnectionSettings, type SslMode } from '../db/settings.js';
+import { isPostgresUrl, SSL_MODES, type ConnectionSettings, type SslMode } from '../db/settings.js';
 import { DEFAULTS } from './defaults.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -83,7 +83,7 @@ export function resolveDatabase(
   const url = nonEmpty(flag) ?? nonEmpty(env['DATABASE_URL']);
   if (url !== undefined) {
     const source = nonEmpty(flag) === undefined ? 'DATABASE_URL' : '--database';
-    if (!/^postgres(ql)?:\/\//.test(url)) {
+    if (!isPostgresUrl(url)) {
       throw new PgshiftError('USAGE', `${source} must be a postgres:// or postgresql:// URL`, {
         hint: 'for example postgres://app:secret@localhost:5432/app',
       });

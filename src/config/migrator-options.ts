@@ -99,7 +99,7 @@ function checkNamesServer(settings: ConnectionSettings): void {
   const empty = (value: unknown): boolean => value === undefined || value === '';
   if ('url' in settings && empty(settings.url) && given.filter((key) => key !== 'url').every((key) => empty(settings[key]))) {
     throw new PgshiftError('USAGE', `database.url is ${settings.url === '' ? 'empty' : 'undefined'}: no server is named (an environment variable that is not set?)`, {
-      hint: 'set the variable, or give database.url (or host, port, user and database); leave database out for the embedded server',
+      hint: 'set the variable, or give database.url (or host, port, user and database); leave database out for the embedded server (createTestDatabase: embedded: true instead)',
     });
   }
 }

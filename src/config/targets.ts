@@ -6,6 +6,7 @@
  */
 import { PgshiftError } from '../core/errors.js';
 import { endpointName } from '../db/endpoint.js';
+import { isPostgresUrl } from '../db/settings.js';
 import type { Environment } from './environment.js';
 
 /** One target as written, its variables expanded. */
@@ -16,7 +17,6 @@ export interface TargetLine {
   readonly where: string;
 }
 
-const URL_START = /^postgres(ql)?:\/\//;
 const NAMED = /^([A-Za-z0-9_.-]+)=(.*)$/s;
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const FORMAT_HINT = 'write one target a line: postgres://user@host:5432/db, or name=postgres://...; ${VAR} takes VAR from the environment; # starts a comment';
@@ -32,7 +32,7 @@ export function parseTargetsText(text: string, file: string, env: Environment): 
     const where = `${file}:${index + 1}`;
     const named = NAMED.exec(line);
     const written = named ? (named[2] as string) : line;
-    if (!URL_START.test(written)) {
+    if (!isPostgresUrl(written)) {
       throw new PgshiftError('USAGE', `${where}: not a target: expected a postgres:// URL or name=postgres://...`, { hint: FORMAT_HINT });
     }
     const url = expandVariables(written, env, where);
@@ -51,7 +51,7 @@ export function databaseFlagTargets(urls: readonly string[]): TargetLine[] {
   return refuseDuplicates(
     urls.map((url, index) => {
       const where = `--database (${ordinal(index + 1)})`;
-      if (!URL_START.test(url)) throw new PgshiftError('USAGE', `${where} must be a postgres:// or postgresql:// URL`, { hint: 'for example postgres://app@localhost:5432/app' });
+      if (!isPostgresUrl(url)) throw new PgshiftError('USAGE', `${where} must be a postgres:// or postgresql:// URL`, { hint: 'for example postgres://app@localhost:5432/app' });
       return { name: defaultName(url, where), url, where };
     }),
   );

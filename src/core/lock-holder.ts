@@ -3,6 +3,8 @@
  * text, which belongs to whoever wrote the migration (a password, a customer's data) and not to a waiter.
  * A pgshift holder is named by the application_name pgshift gives it while it runs a file.
  */
+import { printable } from './printable.js';
+
 export interface LockHolder {
   readonly pid: number;
   readonly applicationName: string;
@@ -44,11 +46,12 @@ export function describeRunning(applicationName: string, serverTime: Date): stri
 /** One phrase a person can act on: which process, which run and file, from where, since when. */
 export function describeHolder(holder: LockHolder | undefined): string {
   if (!holder) return '(its holder has just let go)';
-  const name = describeRunning(holder.applicationName, holder.serverTime) ?? (holder.applicationName || 'no application name');
+  const name = describeRunning(holder.applicationName, holder.serverTime) ?? (printable(holder.applicationName) || 'no application name');
+  const user = printable(holder.user);
   if (holder.state === null) {
-    return `by pid ${holder.pid} (${name}, user ${holder.user}; its address and state are hidden from this role: a member of pg_monitor sees them)`;
+    return `by pid ${holder.pid} (${name}, user ${user}; its address and state are hidden from this role: a member of pg_monitor sees them)`;
   }
   const from = holder.clientAddress ?? 'a local socket';
   const since = holder.since ? ` since ${holder.since.toISOString()}` : '';
-  return `by pid ${holder.pid} (${name}, user ${holder.user}, from ${from}${since}, ${holder.state})`;
+  return `by pid ${holder.pid} (${name}, user ${user}, from ${from}${since}, ${holder.state})`;
 }

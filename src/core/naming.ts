@@ -1,5 +1,5 @@
 /** `NNN_name.sql`: NNN is one or more digits (the version, compared as an integer), name is [A-Za-z0-9_-]+. */
-const NAME_ERROR = 'name does not match NNN_name.sql (digits, an underscore, then letters, digits, _ or -)';
+const NAME_ERROR = 'name does not match NNN_name.sql (digits, an underscore, then ASCII letters, digits, _ or -)';
 const SQL_FILE = /\.sql$/i;
 const EXTENSION = '.sql';
 
@@ -33,7 +33,7 @@ export function parseFileName(baseName: string): ParsedName | { readonly error: 
   return { version, name: baseName.slice(digits + 1, nameEnd) };
 }
 
-const REPEATABLE_ERROR = 'name does not match NAME.sql (letters, digits, _ or -, then .sql)';
+const REPEATABLE_ERROR = 'name does not match NAME.sql (ASCII letters, digits, _ or -, then .sql)';
 
 /** A repeatable file's name (`NAME.sql`, NAME of [A-Za-z0-9_-]+), which orders it among the others, or why it is not one. */
 export function parseRepeatableName(baseName: string): { readonly name: string } | { readonly error: string } {

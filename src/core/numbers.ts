@@ -41,6 +41,16 @@ export function parseNumber(name: string, raw: unknown, kind: NumberKind, said?:
 /** The same rules for a number a program passed (the API): NaN, negatives and fractions refused. */
 export function checkNumber(name: string, value: number | undefined, kind: NumberKind): void {
   if (value === undefined) return;
-  if (!Number.isFinite(value)) throw new PgshiftError('USAGE', `${name} ${String(value)} is not ${EXPECTED[kind]}`);
+  const given: unknown = value;
+  if (typeof given !== 'number') {
+    const shown = typeof given === 'string' ? ` (${JSON.stringify(given)})` : '';
+    const type = given === null ? 'null' : typeof given;
+    throw new PgshiftError('USAGE', `${name} must be a number, not ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}${shown}`, { hint: `give ${name} ${EXPECTED[kind]}` });
+  }
+  if (!Number.isFinite(value)) throw new PgshiftError('USAGE', `${name} ${String(value)} is not ${EXPECTED[kind]}`, { hint: `give ${name} ${EXPECTED[kind]}` });
+  // Past this, toString() writes an exponent (1e+21), which the text check would call no whole number.
+  if (value > Number.MAX_SAFE_INTEGER) {
+    throw new PgshiftError('USAGE', `${name} ${String(value)} is too large: the largest is ${Number.MAX_SAFE_INTEGER}`, { hint: `give ${name} ${EXPECTED[kind]}` });
+  }
   parseNumber(name, value.toString(), kind);
 }

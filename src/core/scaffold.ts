@@ -31,7 +31,7 @@ export function scaffold(catalog: Catalog, name: string): Scaffold {
   const parsed = parseFileName(fileName);
   if ('error' in parsed) {
     throw new PgshiftError('USAGE', `new ${JSON.stringify(name)}: not a valid migration name`, {
-      hint: 'use letters, digits, _ and -, for example: pgshift new add_orders',
+      hint: 'use ASCII letters, digits, _ and -, for example: pgshift new add_orders',
     });
   }
   // Most file systems take 255 bytes for a file name; a longer one fails only when it is written.

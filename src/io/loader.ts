@@ -30,6 +30,11 @@ export async function loadCatalog(dirs: Directories, { absentOk = false }: { rea
   return readAll(repeatables === undefined ? [migrations, rollbacks] : [migrations, rollbacks, repeatables]);
 }
 
+/** Fails as loadCatalog would when the migrations folder cannot be read, without reading any file. */
+export async function requireMigrationsFolder(dirs: Directories): Promise<void> {
+  await listSqlFiles(dirs, dirs.migrationsDir, 'migration', true);
+}
+
 /** One file named on the command line (`--migration PATH`), read the same way as the directory's files. */
 export async function loadSingleFile(dirs: Directories, path: string, kind: FileKind): Promise<RawFile> {
   const absolute = resolve(dirs.cwd, path);

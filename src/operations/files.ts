@@ -67,6 +67,9 @@ export async function withFiles<T>(
     if (problems.length > 0) failValidation(problems);
   };
   try {
+    // An embedded server costs an initdb or a start, against the files' few milliseconds: files that cannot be
+    // read (no migrations folder here) fail first, with nothing made for them.
+    if ('embedded' in context.target) await reading;
     return await withRun(context, { ...needs, signal, ...(needs.writes ? { beforeRetry: filesRefused } : {}) }, async (run) => {
       const history = readHistory(run.session, run.table);
       // Seen by work, or dropped with the files' own error, which comes first as before.

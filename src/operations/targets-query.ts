@@ -7,12 +7,13 @@ import type { Target } from '../migrator-types.js';
 import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { holdsControlCharacter } from '../core/printable.js';
 import { scanSql } from '../core/sql-lexer.js';
 import { openSession } from '../db/connect.js';
 import { endpointName } from '../db/endpoint.js';
 import { checkSchemaName } from '../db/ledger.js';
 import { ServerError } from '../db/server-error.js';
-import type { ConnectionSettings } from '../db/settings.js';
+import { isPostgresUrl, type ConnectionSettings } from '../db/settings.js';
 
 export interface TargetsQueryOptions {
   /** Default: silent. */
@@ -63,7 +64,11 @@ function targetOfRow(row: Readonly<Record<string, unknown>>, index: number, data
   if (given !== undefined && (typeof given !== 'string' || given === '')) {
     throw new PgshiftError('USAGE', `${where}: name is ${given === null ? 'null' : 'empty'}`, { hint: HINT });
   }
-  if (/^postgres(ql)?:\/\//.test(value)) {
+  // Printed on every line about the target, and as the target's key in --json.
+  if (given !== undefined && holdsControlCharacter(given)) {
+    throw new PgshiftError('USAGE', `${where}: name ${JSON.stringify(given)} holds a control character (a newline, tab or the like)`, { hint: HINT });
+  }
+  if (isPostgresUrl(value)) {
     const settings = options.urlSettings ? options.urlSettings(value, where) : { url: value, origin: where };
     return { name: given ?? endpointName(settings), database: settings };
   }

@@ -12,6 +12,7 @@ import { analyzeScript } from '../core/file-analysis.js';
 import { failValidation, isPgshiftError, PgshiftError, rewrap } from '../core/errors.js';
 import { firstServerWide } from '../core/replay-plan.js';
 import { Memo } from '../core/memo.js';
+import { checkNumber } from '../core/numbers.js';
 import {
   cloneName,
   hostTag,
@@ -34,6 +35,7 @@ import {
   listTestDatabases,
   markTemplate,
   noteDatabase,
+  takeSpare,
   templateState,
   testDatabaseFailure,
   TEST_DATABASES_LOCK,
@@ -41,12 +43,29 @@ import {
 import { PGSHIFT_VERSION } from '../version.js';
 import type { PruneResult, TestDatabase, TestDatabaseCall } from '../migrator-types.js';
 import { catalogFor, parsedOrFail } from './files.js';
+import { makeSpare, spareUnderWay } from './test-db-spares.js';
 
 const DAY = 86400;
 /** This machine, as clone names carry it: a pid means something only where it ran. */
 const HOST = hostTag(hostname());
 
+/** Each spare is a whole copy of the template, kept on the server: more than this is a mistake. */
+const MAX_SPARES = 64;
+
+/** A call's numbers, checked before anything starts or connects. */
+export function checkTestDatabaseCall(call: TestDatabaseCall): void {
+  // Before the general check, whose "too large" names the largest safe integer, not this limit.
+  if (typeof call.spares === 'number' && Number.isFinite(call.spares) && call.spares > MAX_SPARES) {
+    throw new PgshiftError('USAGE', `spares ${call.spares} is more than ${MAX_SPARES}: each spare is a whole copy of the template, kept on the server`, {
+      hint: `give spares a whole number from 0 to ${MAX_SPARES}; one or two keep a test run fed`,
+    });
+  }
+  checkNumber('spares', call.spares, 'count');
+  checkNumber('keepSeconds', call.keepSeconds, 'seconds');
+}
+
 export async function testDatabase(context: ResolvedOptions, call: TestDatabaseCall = {}): Promise<TestDatabase> {
+  checkTestDatabaseCall(call);
   const shared = { ...context, memo: context.memo ?? new Memo() };
   const settings = serverOf(context);
   // The files are read and hashed while the session connects; files with a problem fail first, as in up.
@@ -65,19 +84,24 @@ export async function testDatabase(context: ResolvedOptions, call: TestDatabaseC
     const catalog = await checked();
     const template = templateOf(context, session, catalog);
     const maker = { host: HOST, pid: call.detached === true ? 0 : process.pid, created: nowSeconds() };
+    const spares = call.spares ?? 0;
     for (let attempt = 1; ; attempt++) {
       if ((await templateState(session, template)) !== 'ready') await build(shared, session, { settings, template, call, catalog });
       const name = cloneName(template, maker, randomBytes(4).toString('hex'));
       try {
-        await createDatabase(session, name, template);
-        context.logger.info(`test database ${name} cloned from ${template}`);
+        // A spare ready is taken whatever this call's number: another call's, or one left by a larger number.
+        await spareUnderWay(template);
+        const spare = await takeSpare(session, template, name);
+        if (spare === undefined) await createDatabase(session, name, template);
+        context.logger.info(spare === undefined ? `test database ${name} cloned from ${template}` : `test database ${name} taken from the spare ${spare} of ${template}`);
+        makeSpare(context, settings, template, spares);
         return handle(context, settings, name);
       } catch (error) {
         // A prune dropped the template between the look and the copy (build it again), or another process
         // drew the same name (draw again): a few times, never for ever.
         const state = error instanceof ServerError ? error.fields.sqlState : undefined;
         if (attempt < 3 && (state === '3D000' || state === '42P04' || state === '23505')) continue;
-        throw testDatabaseFailure(error, `cannot clone ${template} into ${name}`, await connectedTo(session, template).catch(() => []));
+        throw testDatabaseFailure(error, `cannot clone ${template} into ${name}`, { holders: await connectedTo(session, template).catch(() => []) });
       }
     }
   });
@@ -88,6 +112,7 @@ export async function testDatabase(context: ResolvedOptions, call: TestDatabaseC
  * `keepSeconds`, and clones left on this machine by processes that are gone (unless kept).
  */
 export async function prune(context: ResolvedOptions, call: TestDatabaseCall = {}): Promise<PruneResult> {
+  checkTestDatabaseCall(call);
   const catalog = await catalogFor(context);
   await refuseUnbuildable(context, catalog);
   const settings = serverOf(context);
@@ -142,9 +167,10 @@ async function build(
       await up({ ...context, target: withDatabase(settings, template) }, { lint: false, ...(call.signal ? { signal: call.signal } : {}) });
       await markTemplate(session, template, { built: nowSeconds() });
     } catch (error) {
-      // Nothing half-built stays: the next call builds it again from the start.
-      await dropTestDatabase(session, template, { template: false, force: true }).catch(() => undefined);
-      throw buildFailure(error);
+      // Nothing half-built stays: the next call builds it again from the start. A server gone meanwhile
+      // drops nothing: then the next build does, as it drops any build that did not finish.
+      const dropped = await dropTestDatabase(session, template, { template: false, force: true }).then(() => true, () => false);
+      throw buildFailure(error, dropped);
     }
     context.logger.info(`template ${template} built in ${Math.round(performance.now() - started)} ms`);
   });
@@ -152,14 +178,14 @@ async function build(
 
 /**
  * What went wrong in the template said for a test database: `up`'s hints (run up again, the file resumes at
- * statement k) and the database it names are the template's, which is gone.
+ * statement k) and the database it names are the template's, which is gone or goes at the next build. A
+ * lost connection is no file's fault.
  */
-function buildFailure(error: unknown): unknown {
+function buildFailure(error: unknown, dropped: boolean): unknown {
   if (!isPgshiftError(error) || error.code === 'INTERRUPTED' || error.code === 'CONNECTION_FAILED') return error;
-  return rewrap(error, error.code, `building the test databases' template: ${error.message}`, {
-    hint: 'nothing of the template is left: fix the file, then ask for a test database again',
-    problems: error.problems,
-  });
+  const left = dropped ? 'nothing of the template is left' : 'the unfinished template is dropped by the next build';
+  const then = error.code === 'CONNECTION_LOST' ? 'ask for a test database again once the server is reachable' : 'fix the file, then ask for a test database again';
+  return rewrap(error, error.code, `building the test databases' template: ${error.message}`, { hint: `${left}: ${then}`, problems: error.problems });
 }
 
 /**
@@ -195,7 +221,8 @@ async function dropOld(context: ResolvedOptions, session: Session, current: stri
       (error: unknown) => (error instanceof ServerError && error.fields.sqlState === '55006' ? 'in use' : (error as Error).message),
     );
     if (failed === undefined) {
-      context.logger.info(`dropped ${step.name}: ${step.reason}`);
+      // A prune's caller is given the list; a build's is not.
+      (mode === 'prune' ? context.logger.debug : context.logger.info).call(context.logger, `dropped ${step.name}: ${step.reason}`);
       dropped.push(step);
     } else {
       context.logger.info(`left ${step.name} (${step.reason}): ${failed}`);
@@ -245,7 +272,7 @@ function handle(context: ResolvedOptions, settings: ConnectionSettings, name: st
         throw new PgshiftError('USAGE', `cannot ${what} ${name}: it is no longer on the server`, { hint: 'it was dropped already (drop(), or pgshift test-db drop or prune)' });
       }
       await work(session).catch((error: unknown) => {
-        throw testDatabaseFailure(error, `cannot ${what} ${name}`);
+        throw testDatabaseFailure(error, `cannot ${what} ${name}`, { needs: 'owner' });
       });
     });
   return {

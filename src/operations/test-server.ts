@@ -10,10 +10,11 @@ import { defined } from '../core/defined.js';
 import { PgshiftError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { connectionUrl, resolveEndpoint } from '../db/endpoint.js';
+import { requireMigrationsFolder } from '../io/loader.js';
 import { joinTestServer, type TestServer } from '../db/test-server.js';
 import type { ConnectionSettings } from '../db/settings.js';
 import type { TestDatabase, TestDatabaseOptions } from '../migrator-types.js';
-import { testDatabase } from './test-db.js';
+import { checkTestDatabaseCall, testDatabase } from './test-db.js';
 
 /** Another worker's template build can take minutes (a long history, backfills): wait for it this long by default. */
 const BUILD_WAIT_SECONDS = 600;
@@ -21,22 +22,26 @@ const BUILD_WAIT_SECONDS = 600;
 const leaving = new WeakSet<TestServer>();
 
 export async function createTestDatabase(options: TestDatabaseOptions): Promise<TestDatabase> {
-  const { embedded, keepSeconds, detached, signal, ...migratorOptions } = options;
+  const { embedded, keepSeconds, detached, signal, spares, ...migratorOptions } = options;
+  // Before the embedded server starts: a wrong number must not cost an initdb. null is no number either.
+  checkTestDatabaseCall(defined({ keepSeconds, spares }));
   if (embedded === true && migratorOptions.database !== undefined) {
     throw new PgshiftError('USAGE', 'createTestDatabase was given both database and embedded: true', { hint: 'give one: a server to use, or embedded: true to start one' });
   }
-  let database = migratorOptions.database;
+  let context = resolveOptions({ lockWaitSeconds: BUILD_WAIT_SECONDS, ...migratorOptions });
   if (embedded === true) {
+    // Before an initdb in the wrong folder: a missing migrations folder fails as it would after.
+    await requireMigrationsFolder(context.dirs);
     const server = await joinTestServer(serverFolder(options.cwd), options.logger ?? silentLogger);
     // The process leaves once it has nothing left to do: the last one out stops the server.
     if (!leaving.has(server)) {
       leaving.add(server);
       process.once('beforeExit', () => void server.leave());
     }
-    database = server.settings;
+    context = { ...context, target: server.settings };
   }
-  const context = resolveOptions({ lockWaitSeconds: BUILD_WAIT_SECONDS, ...migratorOptions, ...defined({ database }) });
-  return testDatabase(context, defined({ keepSeconds, detached, signal }));
+  // The embedded test server is the run's own: a spare left there at the end is the next run's first database.
+  return testDatabase(context, defined({ keepSeconds, detached, signal, spares: spares ?? (embedded === true ? 1 : 0) }));
 }
 
 /** The embedded test server, for a test runner's global setup: its URL to hand to the workers, and stop() for its teardown. */

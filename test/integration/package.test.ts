@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -107,6 +107,9 @@ async function runAction(inputs: Readonly<Record<string, string>>) {
     (error: { code: number; stdout: string; stderr: string }) => ({ status: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
   const outputs = Object.fromEntries((await readFile(files.output, 'utf8')).split('\n').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2))) as Record<string, string>;
+  // Only what the step hands on stays in the runner's temporary folder: the output file.
+  const left = (await readdir(dir)).filter((name) => !Object.values(files).includes(join(dir, name)) && name !== basename(outputs['output-file'] ?? ''));
+  assert.deepEqual(left, [], 'the step leaves no file of its own behind');
   return { ...child, outputs, summary: await readFile(files.summary, 'utf8') };
 }
 
@@ -128,6 +131,13 @@ test("the package's action runs pgshift with the command, args and database URL 
   assert.equal(review.summary, printed, 'a markdown review goes to the job summary');
   assert.ok(!`${printed}${review.stderr}`.includes(db.url), 'the URL is not printed');
 
+  // Only --format's own value turns the runner's obedience on: a schema named github is still a review's text.
+  await writeFile(join(app, 'migrations', '003_comment.sql'), '/*\n::warning title=injected::from a file\n*/\nSELECT 1;\n');
+  const named = await runAction({ command: 'up --dry-run', args: '--schema github', 'database-url': db.url });
+  assert.equal(named.status, 0, named.stderr);
+  assert.match(named.stdout, /^::stop-commands::pgshift-[0-9a-f]{32}\n[^]*::warning title=injected::/m);
+  await rm(join(app, 'migrations', '003_comment.sql'));
+
   const status = await runAction({ command: 'status --json', 'database-url': db.url });
   assert.equal(status.status, 0, status.stderr);
   assert.deepEqual((JSON.parse(status.stdout.replace(/^::(add-mask|stop-commands)::.*\n/gm, '').replace(/^::pgshift-\w+::\n/m, '')) as Array<{ version: number; state: string }>).map((entry) => [entry.version, entry.state]), [[1, 'applied'], [2, 'pending']]);
@@ -147,6 +157,8 @@ test('the action expands nothing in its inputs, and says what is wrong with them
   const unbalanced = await runAction({ command: "status --schema 'app" });
   assert.equal(unbalanced.status, 2);
   assert.match(unbalanced.stdout, /^::error title=pgshift::the command or args have an unbalanced quote$/m);
+  assert.equal(unbalanced.outputs['exit-status'], '2', 'a refusal is an output too');
+  assert.ok(!unbalanced.stdout.includes('xargs'), "xargs' own complaint is not shown beside the action's");
   const noDatabase = await runAction({ command: 'status' });
   assert.equal(noDatabase.status, 2, 'CI=true and no database-url: the embedded server is refused, not started');
   const empty = await runAction({ command: ' ' });

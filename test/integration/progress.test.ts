@@ -156,7 +156,8 @@ const CLEAR = '\r\u001b[K';
 test('on a terminal: one live line for the run and its long statement, redrawn in place and erased at the end', async () => {
   const files = Object.fromEntries(Array.from({ length: 6 }, (_, index) => [`migrations/00${index + 1}_quick.sql`, `CREATE TABLE t${index} (id int);\n`]));
   const url = await freshDatabase('terminal');
-  const project = await makeProject({ ...files, 'migrations/007_sleep.sql': 'SELECT pg_sleep(2.2);\n' }, url);
+  const project = await makeProject({ ...files, 'migrations/007_sleep.sql': 'SELECT pg_sleep(2.2);\n', 'rollbacks/007_sleep.sql': 'SELECT 1;\n' }, url);
+  const undo = async (): Promise<void> => assert.equal((await project.run(['down', '--steps', '1'])).status, 0, 'the sleep is applied again next');
   const terminal = async (args: readonly string[]): Promise<string> => (await inTerminal(project.dir, args, cleanEnv({ DATABASE_URL: url }), 200)).stdout;
   const output = await terminal(['up', '--no-lint']);
   const drawn = output.split(CLEAR).slice(1);
@@ -169,14 +170,20 @@ test('on a terminal: one live line for the run and its long statement, redrawn i
   assert.doesNotMatch(drawn.at(-1) ?? '', /^files |elapsed/);
   assert.match(output, /applied migrations\/007_sleep\.sql/);
   for (const args of [['--no-progress'], ['--json']]) {
-    await project.run(['down', '--steps', '1']);
+    await undo();
     const plain = await terminal(['up', '--no-lint', ...args]);
+    assert.match(plain, /007_sleep\.sql/, `${args[0]}: the sleep ran`);
     assert.ok(!plain.includes(CLEAR), `${args[0]}: no live line`);
   }
+  // A terminal that cannot redraw a line (TERM=dumb) gets the progress as log lines instead.
+  await undo();
+  const dumb = (await inTerminal(project.dir, ['up', '--no-lint', '--progress-interval', '1'], cleanEnv({ DATABASE_URL: url, TERM: 'dumb' }), 200)).stdout;
+  assert.ok(!dumb.includes('\u001b[K'), 'TERM=dumb: no erase codes');
+  assert.match(dumb, /INFO.*migrations\/007_sleep\.sql [12] s/);
 });
 
 test('without a terminal: a log line with the fields every --progress-interval; --no-progress none; a bad interval is exit 2', async () => {
-  const project = await makeProject({ 'migrations/001_sleep.sql': 'SELECT pg_sleep(2.2);\n' }, await freshDatabase('log'));
+  const project = await makeProject({ 'migrations/001_sleep.sql': 'SELECT pg_sleep(2.2);\n', 'rollbacks/001_sleep.sql': 'SELECT 1;\n' }, await freshDatabase('log'));
   const logged = await project.run(['up', '--no-lint', '--progress-interval', '1']);
   assert.equal(logged.status, 0, logged.stderr);
   const lines = logLines(logged.stderr).filter((line) => line['progress'] !== undefined);
@@ -185,9 +192,10 @@ test('without a terminal: a log line with the fields every --progress-interval; 
     assert.match(String(line['msg']), /^migrations\/001_sleep\.sql [12] s$/);
     assert.deepEqual(Object.keys(line['progress'] as object), ['file', 'files', 'elapsedMs']);
   }
-  await project.run(['down']);
+  assert.equal((await project.run(['down'])).status, 0, 'the sleep is applied again next');
   const silent = await project.run(['up', '--no-lint', '--no-progress', '--progress-interval', '1']);
   assert.equal(silent.status, 0, silent.stderr);
+  assert.match(silent.stderr, /applied migrations\/001_sleep\.sql/);
   assert.deepEqual(logLines(silent.stderr).filter((line) => line['progress'] !== undefined), []);
   for (const bad of ['0', 'soon', '-1']) {
     const refused = await project.run(['up', '--progress-interval', bad]);

@@ -45,10 +45,10 @@ async function exampleProject(example: Example): Promise<Project> {
   return project;
 }
 
-function run(project: Project, example: Example, env: Readonly<Record<string, string | undefined>> = {}): Promise<{ status: number; output: string }> {
+function run(project: Project, example: Example, env: Readonly<Record<string, string | undefined>> = {}, files: readonly string[] = []): Promise<{ status: number; output: string }> {
   return new Promise((resolve) => {
     // Not NODE_TEST_CONTEXT: node --test under this test runner would take itself for one of its files.
-    execFile(process.execPath, [...RUNNERS[example].command], { cwd: project.dir, env: cleanEnv({ NODE_TEST_CONTEXT: undefined, ...env }), timeout: 180_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [...RUNNERS[example].command, ...files], { cwd: project.dir, env: cleanEnv({ NODE_TEST_CONTEXT: undefined, ...env }), timeout: 180_000 }, (error, stdout, stderr) =>
       resolve({ status: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
     );
   });
@@ -76,10 +76,34 @@ for (const example of ['node-test', 'vitest', 'jest'] as const) {
     assert.equal(printed.length, 1, output);
     assert.match(printed[0]![1]!, /fails\.test\.c?js$/);
     const left = await leftOn(project);
-    assert.deepEqual(left.map(({ name }) => name), [printed[0]![3]], 'only the failing file’s database is left');
+    assert.deepEqual(left.map(({ name }) => name), [printed[0]![3]], `only the failing file’s database is left:\n${output}`);
     assert.match(left[0]!.comment ?? '', /^pgshift \{"kept":\d+\}$/);
     assert.ok(!output.includes(await readFile(project.path('.pgshift/test-server/password'), 'utf8').then((text) => text.trim())), 'no password printed');
     assert.deepEqual(await readdir(project.path('.pgshift/test-server/users')), [], 'every process left the server');
+  });
+}
+
+/** The example's test file, with a hook added that fails before any test runs. */
+const FAILING_HOOK: Readonly<Record<'node-test' | 'vitest', { readonly runner: string; readonly hook: string }>> = {
+  'node-test': { runner: 'node:test', hook: 'before' },
+  vitest: { runner: 'vitest', hook: 'beforeAll' },
+};
+
+for (const example of ['node-test', 'vitest'] as const) {
+  test(`${example}: a file whose hook fails before any test runs keeps its database and prints it`, async () => {
+    const project = await exampleProject(example);
+    const { runner, hook } = FAILING_HOOK[example];
+    const text = await project.read(RUNNERS[example].test);
+    await project.write('test/hook.test.js', `import { ${hook} as failingHook } from '${runner}';\n${text}\nfailingHook(() => { throw new Error('a hook that fails'); });\n`);
+    const { status, output } = await run(project, example, {}, ['test/hook.test.js']);
+    assert.notEqual(status, 0, output);
+    assert.match(output, /a hook that fails/);
+    const printed = [...output.matchAll(/kept the test database of (\S+): psql '[^']*\/(pgshift_test_[0-9a-f_]+)\?sslmode=disable'/g)];
+    assert.equal(printed.length, 1, output);
+    assert.match(printed[0]![1]!, /hook\.test\.js$/);
+    const left = await leftOn(project);
+    assert.deepEqual(left.map(({ name }) => name), [printed[0]![2]], 'the database of the file whose hook failed is kept');
+    assert.match(left[0]!.comment ?? '', /^pgshift \{"kept":\d+\}$/);
   });
 }
 
@@ -100,8 +124,11 @@ test('node-test with DATABASE_URL: the files use that server, and a passing run 
   // Ended whatever fails: a session left holding the lock would stop every other file's build.
   try {
     await admin.unsafe(`SELECT pg_advisory_lock(${TEST_DATABASES_LOCK.sql})`);
-    await admin.unsafe(`ALTER DATABASE ${template[1]} WITH IS_TEMPLATE false`);
-    await admin.unsafe(`DROP DATABASE ${template[1]} WITH (FORCE)`);
+    // Unless another file's prune on this shared server has dropped it already, as a template of other files.
+    if ((await admin`SELECT 1 FROM pg_database WHERE datname = ${template[1] ?? ''}`).length > 0) {
+      await admin.unsafe(`ALTER DATABASE ${template[1]} WITH IS_TEMPLATE false`);
+      await admin.unsafe(`DROP DATABASE ${template[1]} WITH (FORCE)`);
+    }
   } finally {
     await admin.end();
   }

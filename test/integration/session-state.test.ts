@@ -21,7 +21,9 @@ const AUTHOR = `pgshift_state_author_${process.pid}`;
 const MECHANISMS: ReadonlyArray<readonly [string, string, string]> = [
   ['search_path', 'CREATE SCHEMA IF NOT EXISTS other;\nSET search_path = other;\n', 'CREATE TABLE IF NOT EXISTS leak_t (id int);\n'],
   ['set_config_pg_temp', "SELECT set_config('search_path', 'pg_temp', false);\n", 'CREATE TABLE IF NOT EXISTS vanish_t (id int);\n'],
-  ['statement_timeout', "SET statement_timeout = '1ms';\n", "SELECT pg_sleep(0.05);\nCREATE TABLE IF NOT EXISTS saw_timeout AS SELECT current_setting('statement_timeout') AS value;\n"],
+  // Long enough for the statements after the file (a busy machine can pause one for milliseconds); a probe
+  // that inherited it would be cancelled.
+  ['statement_timeout', "SET statement_timeout = '250ms';\n", "SELECT pg_sleep(0.4);\nCREATE TABLE IF NOT EXISTS saw_timeout AS SELECT current_setting('statement_timeout') AS value;\n"],
   ['set_role', `SET ROLE ${OWNER};\n`, 'CREATE TABLE IF NOT EXISTS owned_t (id int);\n'],
   ['session_authorization', `SET SESSION AUTHORIZATION ${AUTHOR};\n`, 'CREATE TABLE IF NOT EXISTS authored_t (id int);\n'],
   ['temp_table', 'CREATE TEMP TABLE scratch (id int);\n', "CREATE TABLE IF NOT EXISTS saw_temp AS SELECT to_regclass('pg_temp.scratch') IS NOT NULL AS value;\n"],

@@ -38,7 +38,7 @@ test('targets that never started are not counted as failed or done', async () =>
 
 test('the line fits the terminal, and a terminal that reports no width is taken as 80 columns', async () => {
   const names = Array.from({ length: 12 }, (_, index) => `tenant_${index}`);
-  for (const [columns, width] of [[40, 39], [0, 79], [undefined, 79]] as const) {
+  for (const [columns, width] of [[40, 39], [12, 11], [0, 79], [undefined, 79]] as const) {
     const screen = terminal(columns);
     const live = new LiveProgress(screen, names.length);
     for (const name of names) live.onEvent({ type: 'started', name });
@@ -46,6 +46,23 @@ test('the line fits the terminal, and a terminal that reports no width is taken 
     live.close();
     const line = (screen.written.at(-2) ?? '').replace(CLEAR, '');
     assert.equal(line.length, width, `${String(columns)} columns: ${line}`);
-    assert.match(line, /^targets: 0\/12 done, 0 failed, 12 runni.*…$/);
+    assert.match(line, /^targets: 0\/12 done, 0 failed, 12 runni.*…$|^targets: 0…$/);
   }
+});
+
+test('the line is fitted in columns: wide characters (CJK, emoji) take two, and none is cut in half', async () => {
+  const names = Array.from({ length: 12 }, (_, index) => `顧客_${index}_👩‍💻`);
+  const screen = terminal(60);
+  const live = new LiveProgress(screen, names.length);
+  for (const name of names) live.onEvent({ type: 'started', name });
+  await sleep(150);
+  live.close();
+  const line = (screen.written.at(-2) ?? '').replace(CLEAR, '');
+  assert.match(line, /^targets: 0\/12 done, 0 failed, 12 running: 顧客_0_👩‍💻.*…$/u);
+  const columns = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(line)].reduce(
+    (sum, { segment }) => sum + (/[\u3000-\u9fff\u{1f300}-\u{1faff}]/u.test(segment) ? 2 : 1),
+    0,
+  );
+  assert.ok(columns <= 59 && columns >= 58, `${columns} columns: ${line}`);
+  assert.ok(!line.includes('\u200d…') && !/[\ud800-\udbff]…$/.test(line), `a character cut in half: ${line}`);
 });

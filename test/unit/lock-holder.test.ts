@@ -32,4 +32,9 @@ test('a holder is described by its name, user and state; another role is told pg
     describeHolder({ ...holder, applicationName: 'psql', clientAddress: null, since: null, state: null }),
     'by pid 7 (psql, user deploy; its address and state are hidden from this role: a member of pg_monitor sees them)',
   );
+  // Names another session chose: an escape or a newline in them must not drive the terminal or split the line.
+  assert.equal(
+    describeHolder({ ...holder, applicationName: 'app\u001b[7m', user: 'ev\nil\t', state: 'idle' }),
+    'by pid 7 (app?[7m, user ev?il?, from 10.0.0.5 since 2026-11-30T11:59:00.000Z, idle)',
+  );
 });

@@ -56,6 +56,12 @@ test("on a narrow terminal the run's part goes first; names cannot break the lin
   };
   assert.equal(progressLine(event), 'files 6/7, 1:05 elapsed, ~0:09 left · migrations/007_ix.sql (7/7) 2 s: CREATE INDEX on odd?name: building index: scanning table 25% (1/4 blocks)');
   assert.equal(progressLine(event, { width: 80, short: true }), '007_ix.sql (7/7) 2 s: CREATE INDEX on odd?name: building index: scanning table 25% (1/4 blocks)');
+  // Wide characters count two columns each: both parts are 135 characters here, but 145 columns.
+  const wide = { ...event, statement: { ...event.statement!, relation: '顧客テーブルの作成と' } };
+  assert.equal(progressLine(wide, { width: 140, short: true }), '007_ix.sql (7/7) 2 s: CREATE INDEX on 顧客テーブルの作成と: building index: scanning table 25% (1/4 blocks)');
+  // A lock holder's names are another session's, just as a table's.
+  const waiting: ProgressEvent = { ...event, statement: { elapsedMs: 1000, waitingFor: [{ pid: 9, application: 'x\u001b[7m', user: 'ev\nil', state: 'active', seconds: 1 }] } };
+  assert.match(progressLine(waiting) ?? '', /pid 9 \(x\?\[7m, user ev\?il, active/);
 });
 
 test("the run's time left is the finished files' rate, less what the running one has had", () => {

@@ -9,6 +9,10 @@ import {
   noteText,
   planPrune,
   readNote,
+  freeSpareSlot,
+  spareName,
+  spareSlot,
+  spareTemplate,
   templateName,
   type PruneRules,
   type TemplateInputs,
@@ -53,8 +57,10 @@ test('notes round-trip, and a comment written by hand is no note', () => {
 });
 
 test('--keep reads 0 and whole days, hours, minutes and seconds, and nothing else', () => {
-  assert.deepEqual(['0', '1d', '12h', '30min', '90s', ' 2d '].map(keepSeconds), [0, 86400, 43200, 1800, 90, 172800]);
-  for (const bad of ['', '1', '30m', '-1d', '1.5h', '1w', 'd', '1d2h', '99999999999d']) assert.equal(keepSeconds(bad), undefined, bad);
+  assert.deepEqual(['0', '00', '1d', '12h', '30min', '90s', ' 2d '].map(keepSeconds), [0, 0, 86400, 43200, 1800, 90, 172800]);
+  for (const bad of ['', '1', '30m', '-1d', '1.5h', '1w', 'd', '1d2h']) assert.equal(keepSeconds(bad), undefined, bad);
+  for (const large of ['9999999999d', '99999999999999999999999s']) assert.equal(keepSeconds(large), 'too large', large);
+  assert.equal(keepSeconds('000000000012h'), 12 * 3600);
 });
 
 test('prune: what goes and why, in prune and build modes', () => {
@@ -100,6 +106,41 @@ test('prune: what goes and why, in prune and build modes', () => {
   assert.equal(plan({ ...rules, keepSeconds: 61 })['alive'], undefined);
   assert.equal(plan({ ...rules, keepSeconds: 60 })['alive'], 'made 60 seconds ago');
   assert.equal(plan({ ...rules, keepSeconds: 0, now: now - 59 })['alive'], 'made 1 second ago');
+});
+
+test('prune drops every spare; a build drops those of the templates it drops; slots are drawn among the free ones', () => {
+  const now = 1_800_000_000;
+  const current = templateName(INPUTS);
+  const other = templateName({ ...INPUTS, user: 'other' });
+  const gone = templateName({ ...INPUTS, table: 'z' });
+  const rows = [
+    { name: current, isTemplate: true, comment: noteText({ built: now - 60 }) },
+    { name: other, isTemplate: true, comment: noteText({ built: now - 3600 }) },
+    { name: spareName(current, 1), isTemplate: false, comment: null },
+    { name: spareName(other, 1), isTemplate: false, comment: null },
+    { name: spareName(gone, 2), isTemplate: false, comment: null },
+  ];
+  const rules: PruneRules = { current, now, keepSeconds: 86400, host: hostTag('here'), alive: () => true, mode: 'prune' };
+  const dropped = (given: PruneRules): string[] => planPrune(rows, given).map((step) => `${step.name}: ${step.reason}`);
+  // Prune clears up: every spare, the current template's too (the next test databases make them again).
+  assert.deepEqual(dropped(rules), [
+    `${other}: not the template of these files (other files, or another role, server or pgshift version)`,
+    `${spareName(current, 1)}: a spare of the current template`,
+    `${spareName(other, 1)}: a spare of ${other}`,
+    `${spareName(gone, 2)}: a spare of ${gone}`,
+  ]);
+  // A build keeps another files' template for a day, and its spare with it.
+  assert.deepEqual(dropped({ ...rules, mode: 'build' }), [`${spareName(gone, 2)}: a spare of ${gone}, which is not kept`]);
+  assert.equal(spareTemplate(spareName(current, 7)), current);
+  assert.equal(spareName(current, 999_999_999).length, 56);
+  for (const name of [`pgshift_spare_${'a'.repeat(31)}_1`, `pgshift_spare_${'a'.repeat(32)}_0`, `pgshift_spare_${'a'.repeat(32)}_1_abcd`]) assert.equal(spareTemplate(name), undefined, name);
+  // Slots 1 to N: the first free one, none once all N are held (whoever holds them, opened or not).
+  assert.equal(freeSpareSlot(current, [], 2), 1);
+  assert.equal(freeSpareSlot(current, [spareName(current, 1), spareName(other, 2)], 2), 2);
+  assert.equal(freeSpareSlot(current, [spareName(current, 2), spareName(current, 1)], 2), undefined);
+  assert.equal(freeSpareSlot(current, [], 0), undefined);
+  assert.equal(freeSpareSlot(current, [spareName(current, 2)], 4, (count) => count - 1), 4, 'drawn among the free ones');
+  assert.deepEqual([spareName(current, 10), spareName(current, 9)].map(spareSlot), [10, 9]);
 });
 
 test('a database a DROP left half-done (invalid) is only dropped, never altered, in either mode', () => {

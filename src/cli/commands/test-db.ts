@@ -1,6 +1,6 @@
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { PgshiftError } from '../../core/errors.js';
-import { keepSeconds } from '../../core/test-databases.js';
+import { KEEP_DIGITS, keepSeconds } from '../../core/test-databases.js';
 import { groupHelp, type App, type GlobalArgs } from '../app.js';
 import { asJson } from '../render.js';
 
@@ -77,6 +77,9 @@ const BUILD_GROUPS = ['connection', 'ledger', 'files', 'run'] as const;
 
 function keepOf(text: string): number {
   const seconds = keepSeconds(text);
+  if (seconds === 'too large') {
+    throw new PgshiftError('USAGE', `--keep ${JSON.stringify(text)} is too large`, { hint: `give --keep at most ${KEEP_DIGITS} digits of a unit, leading zeros aside: 999999999d keeps for ever` });
+  }
   if (seconds === undefined) {
     throw new PgshiftError('USAGE', `--keep ${JSON.stringify(text)} is not a duration`, { hint: 'give --keep 0, or whole days, hours, minutes or seconds in PostgreSQL\'s units: 1d, 12h, 30min, 90s' });
   }
