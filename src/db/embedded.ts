@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { basename, dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PgshiftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { startOnFreePort } from './free-port.js';
 import { PostmasterStartError, processExists, runningServer, startDetached, stopLeftover } from './postmaster.js';
 import type { ConnectionSettings } from './settings.js';
 
@@ -65,9 +65,10 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     lines.push(text);
     log.write(text.endsWith('\n') ? text : `${text}\n`);
   };
-  const port = await freePort();
-  const postgresFlags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
-  const serverOn = (databaseDir: string) => new EmbeddedPostgres({
+  // Its messages are read for the reason of a failed start: in English whatever the machine's locale.
+  const postgresFlags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'];
+  // The port matters only to a start: initdb is given none.
+  const serverOn = (databaseDir: string, port = 0) => new EmbeddedPostgres({
     databaseDir,
     port,
     user: USER,
@@ -81,18 +82,21 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     onLog,
     onError: onLog,
   });
-  const server = serverOn(dataDir);
+  let server: ReturnType<typeof serverOn> | undefined;
+  let port = 0;
 
   const started = performance.now();
   const cold = !(await exists(join(dataDir, 'PG_VERSION')));
   try {
     if (cold) await initialiseWhole(serverOn, dataDir, password);
-    if (options.detached === true) {
-      await new Promise((resolve) => log.end(resolve));
-      const args = ['-D', dataDir, '-p', String(port), ...postgresFlags];
-      const { onSpawned } = options;
-      await startDetached({ binary: await postgresBinary(), args, dataDir, logPath, ...(asRoot ? { ids: await idsOf(USER) } : {}), ...(onSpawned ? { onSpawned } : {}) });
-    } else await server.start();
+    if (options.detached === true) await new Promise((resolve) => log.end(resolve));
+    const { onSpawned } = options;
+    const ids = options.detached === true && asRoot ? await idsOf(USER) : undefined;
+    port = await startOnFreePort(lines, async (at) => {
+      if (options.detached !== true) return (server = serverOn(dataDir, at)).start();
+      const args = ['-D', dataDir, '-p', String(at), ...postgresFlags];
+      await startDetached({ binary: await postgresBinary(), args, dataDir, logPath, ...(ids ? { ids } : {}), ...(onSpawned ? { onSpawned } : {}) });
+    });
   } catch (error) {
     // No stop(): start() rejects only once the server process has exited, and stop() would wait forever
     // for an exit event that has already happened.
@@ -116,7 +120,7 @@ export async function startEmbedded(options: EmbeddedOptions, logger: Logger): P
     settings: settingsFor(port, password),
     async stop() {
       if (options.detached === true) await stopLeftover(dataDir);
-      else await server.stop();
+      else await server?.stop();
       log.end();
     },
   };
@@ -301,18 +305,6 @@ async function assertReachableByPostgres(paths: readonly string[]): Promise<void
       if (dirname(dir) === dir) break;
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function exists(path: string): Promise<boolean> {

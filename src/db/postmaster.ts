@@ -54,8 +54,7 @@ export async function startDetached(start: DetachedStart): Promise<void> {
   let failed: Error | undefined;
   let exited = false;
   try {
-    // Its messages are read for the reason of a failed start: in English whatever the machine's locale.
-    const child = spawn(start.binary, [...start.args, '-c', 'lc_messages=C'], { detached: true, stdio: ['ignore', log, log], ...start.ids });
+    const child = spawn(start.binary, start.args, { detached: true, stdio: ['ignore', log, log], ...start.ids });
     child.on('error', (error) => (failed = error));
     if (child.pid !== undefined) start.onSpawned?.(child.pid);
     child.on('exit', () => (exited = true));
