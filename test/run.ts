@@ -12,6 +12,7 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
 import { silentLogger } from '../src/core/logger.js';
 import type { EmbeddedServer } from '../src/db/embedded.js';
 import { redactUrl } from '../src/db/endpoint.js';
@@ -80,15 +81,33 @@ async function main(): Promise<number> {
       env,
       stdio: 'inherit',
     });
+    const own = needsDatabase(files) ? env['TEST_DATABASE_URL'] : undefined;
+    const before = await relationsIn(own);
     const stop = (): void => void child.kill('SIGTERM');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const status = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
     if (status !== 0 && scratch) await printServerTrouble(join(scratch, 'postgres.log'));
-    return status;
+    const left = [...(await relationsIn(own))].filter((name) => !before.has(name));
+    if (left.length > 0) process.stderr.write(`the tests left ${left.join(', ')} in the server's own database: a test writes only to databases of its own\n`);
+    return status !== 0 ? status : left.length > 0 ? 1 : 0;
   } finally {
     await server?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The tables, views and sequences in the database TEST_DATABASE_URL names, outside the system's schemas. */
+async function relationsIn(url: string | undefined): Promise<Set<string>> {
+  if (url === undefined) return new Set();
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    const rows = await sql<{ name: string }[]>`
+      SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'`;
+    return new Set(rows.map((row) => row.name));
+  } finally {
+    await sql.end({ timeout: 5 });
   }
 }
 

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { test } from 'node:test';
-import { serverUrl } from '../support/database.js';
+import { testDatabase } from '../support/database.js';
 import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
 import { PASS_PASSWORD, startTlsServer, TOKEN } from '../support/tls-server.js';
@@ -132,20 +132,39 @@ test('verify-full fails on an unknown CA, and on a certificate for another name;
   assert.equal(viaEnv.status, 0, viaEnv.stderr);
 });
 
+/**
+ * A free port that no other process of the suite can be handed while this test leaves it unbound: below
+ * the system's range for ports chosen by the system (listen on port 0), which is all the suite's others use.
+ */
+async function portBelowEphemeral(): Promise<number> {
+  const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  for (;;) {
+    const port = low - 1 - Math.floor(Math.random() * 8000);
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => probe.close(resolve));
+      return port;
+    }
+  }
+}
+
 test('up --wait keeps trying until a server appears, then applies', async () => {
-  // The "server" is a proxy to the test server that starts listening only after pgshift has begun.
-  const target = new URL(serverUrl());
+  // The "server" is a proxy to the test's database that starts listening only after pgshift has begun.
+  const db = await testDatabase(import.meta.url);
+  const target = new URL(db.url);
   const proxy = createServer((client) => {
     const upstream = createConnection(Number(target.port || 5432), target.hostname);
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
-  // A port the system hands out, let go again: connections are refused there until the proxy listens on it.
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const port = (proxy.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => proxy.close(() => resolve()));
-  const url = new URL(serverUrl());
+  // Connections are refused there until the proxy listens on it.
+  const port = await portBelowEphemeral();
+  const url = new URL(db.url);
   url.port = String(port);
   // Listening only once pgshift has been refused at least once (a fixed delay is flaky on a loaded machine).
   const child = spawnPgshift(['up', '--wait', '30'], project.dir, cleanEnv({ DATABASE_URL: url.toString() }));
@@ -158,6 +177,7 @@ test('up --wait keeps trying until a server appears, then applies', async () => 
     const run = await running;
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /connection refused \(ECONNREFUSED\); retrying in \d+ ms \(--wait, attempt 1\)/);
+    assert.deepEqual([...(await db.sql`SELECT version::int, name FROM schema_migrations`)], [{ version: 1, name: 't' }], 'applied to the database behind the proxy');
   } finally {
     proxy.close();
   }
