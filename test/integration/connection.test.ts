@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { test } from 'node:test';
+import { freePort } from '../../src/db/free-port.js';
 import { testDatabase } from '../support/database.js';
 import { cleanEnv, errorLine, finished, logLines, makeProject, spawnPgshift } from '../support/project.js';
 import { waitFor } from '../support/wait.js';
@@ -139,16 +140,8 @@ test('verify-full fails on an unknown CA, and on a certificate for another name;
 async function portBelowEphemeral(): Promise<number> {
   const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
   for (;;) {
-    const port = low - 1 - Math.floor(Math.random() * 8000);
-    const probe = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (free) {
-      await new Promise((resolve) => probe.close(resolve));
-      return port;
-    }
+    const port = await freePort(low - 1 - Math.floor(Math.random() * 8000)).catch(() => undefined);
+    if (port !== undefined) return port;
   }
 }
 
